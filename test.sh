@@ -10,7 +10,8 @@ rm -rf "$results" && mkdir -p "$results"
 
 need_apt=()
 command -v redis-server >/dev/null || need_apt+=(redis-server redis-tools)
-python3 -c 'import grpc, grpc_tools' 2>/dev/null || need_apt+=(python3-grpcio python3-grpc-tools)
+# Debian's python3 (not a pyenv shim that may be first on PATH) carries python3-grpcio.
+/usr/bin/python3 -c 'import grpc, grpc_tools' 2>/dev/null || need_apt+=(python3 python3-grpcio python3-grpc-tools)
 if ((${#need_apt[@]})); then
   echo "installing: ${need_apt[*]}"
   (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}") >"$results/apt.log" 2>&1 \
@@ -19,6 +20,7 @@ fi
 # Test fixtures start their own redis-server instances on free loopback ports (they also
 # restart them); they find the binary here.
 export ORLEANSCONTROL_REDIS_SERVER="$(command -v redis-server)"
+export ORLEANSCONTROL_PYTHON=/usr/bin/python3
 
 echo "building (Release)…"
 if ! dotnet build OrleansControl.sln -c Release -nologo -v q >"$results/build.log" 2>&1; then
