@@ -1,0 +1,172 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+
+namespace OrleansControl.Sidecar.Matching;
+
+/// <summary>
+/// The MUX: pending requests by match key, with a cap on how many may be in flight, a per-request deadline
+/// enforced by one sweeper (cheaper than a timer per request at 100k/s), and refusal of a second request
+/// with a key already in flight. It knows nothing of sockets; sessions register, complete and fail entries.
+/// </summary>
+internal sealed class RequestMatcher<TMessage> : IAsyncDisposable
+    where TMessage : class
+{
+    private readonly ConcurrentDictionary<MatchKey, PendingRequest<TMessage>> _pending = new();
+    private readonly int _maxInFlight;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _sweeper;
+    private int _count;
+
+    public RequestMatcher(int maxInFlight, TimeSpan sweepInterval)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxInFlight, 1);
+        _maxInFlight = maxInFlight;
+        _sweeper = SweepAsync(sweepInterval, _stop.Token);
+    }
+
+    public int InFlight => Volatile.Read(ref _count);
+
+    /// <summary>Called with each request that timed out (after it was failed), for health accounting.</summary>
+    public Action<PendingRequest<TMessage>>? TimedOut { get; set; }
+
+    public PendingRequest<TMessage> Register(MatchKey key, TMessage request, TimeSpan timeout)
+    {
+        if (Interlocked.Increment(ref _count) > _maxInFlight)
+        {
+            Interlocked.Decrement(ref _count);
+            throw new SidecarException(SidecarError.InFlightLimit, $"{_maxInFlight} requests already in flight; {key} refused");
+        }
+
+        var deadline = Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
+        var pending = new PendingRequest<TMessage>(key, request, deadline, timeout);
+        if (!_pending.TryAdd(key, pending))
+        {
+            Interlocked.Decrement(ref _count);
+            throw new SidecarException(SidecarError.DuplicateKey, $"a request with the same match key ({key}) is already in flight");
+        }
+
+        return pending;
+    }
+
+    /// <summary>Completes the request matching <paramref name="key"/>; false when none is pending (late or unsolicited).</summary>
+    public bool TryComplete(MatchKey key, TMessage response)
+    {
+        if (!_pending.TryRemove(key, out var pending))
+        {
+            return false;
+        }
+
+        Interlocked.Decrement(ref _count);
+        pending.TrySetResult(response);
+        return true;
+    }
+
+    /// <summary>Ends one request with an error, if it is still pending.</summary>
+    public bool TryFail(PendingRequest<TMessage> pending, Exception error)
+    {
+        if (!_pending.TryRemove(new KeyValuePair<MatchKey, PendingRequest<TMessage>>(pending.Key, pending)))
+        {
+            return false;
+        }
+
+        Interlocked.Decrement(ref _count);
+        if (error is OperationCanceledException oce)
+        {
+            pending.TrySetCanceled(oce.CancellationToken);
+        }
+        else
+        {
+            pending.TrySetException(error);
+        }
+
+        return true;
+    }
+
+    /// <summary>Fails every pending request written to <paramref name="sessionId"/> (the session is gone).</summary>
+    public int FailSession(long sessionId, SidecarError error, string message)
+    {
+        var failed = 0;
+        foreach (var (_, pending) in _pending)
+        {
+            if (pending.SessionId == sessionId && TryFail(pending, new SidecarException(error, message)))
+            {
+                failed++;
+            }
+        }
+
+        return failed;
+    }
+
+    /// <summary>Fails every pending request (the connection is closed for good).</summary>
+    public int FailAll(SidecarError error, string message)
+    {
+        var failed = 0;
+        foreach (var (_, pending) in _pending)
+        {
+            if (TryFail(pending, new SidecarException(error, message)))
+            {
+                failed++;
+            }
+        }
+
+        return failed;
+    }
+
+    /// <summary>Requests accepted but not yet written to any session.</summary>
+    public IEnumerable<PendingRequest<TMessage>> Queued()
+    {
+        foreach (var (_, pending) in _pending)
+        {
+            if (pending.SessionId == 0)
+            {
+                yield return pending;
+            }
+        }
+    }
+
+    /// <summary>Requests written to <paramref name="sessionId"/> and not yet answered.</summary>
+    public int InFlightOn(long sessionId)
+    {
+        var n = 0;
+        foreach (var (_, pending) in _pending)
+        {
+            if (pending.SessionId == sessionId)
+            {
+                n++;
+            }
+        }
+
+        return n;
+    }
+
+    private async Task SweepAsync(TimeSpan interval, CancellationToken stop)
+    {
+        using var timer = new PeriodicTimer(interval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stop).ConfigureAwait(false))
+            {
+                var now = Stopwatch.GetTimestamp();
+                foreach (var (_, pending) in _pending)
+                {
+                    if (pending.Deadline <= now && TryFail(pending, new SidecarException(
+                            SidecarError.Timeout,
+                            $"no response to {pending.Key} within {pending.Timeout.TotalMilliseconds:F0} ms")))
+                    {
+                        TimedOut?.Invoke(pending);
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync().ConfigureAwait(false);
+        await _sweeper.ConfigureAwait(false);
+        _stop.Dispose();
+    }
+}
