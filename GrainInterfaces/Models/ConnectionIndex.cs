@@ -1,0 +1,36 @@
+using System.Collections.Immutable;
+
+namespace OrleansControl.GrainInterfaces.Models;
+
+/// <summary>One row of the connection index (what ListConnections returns per connection).</summary>
+[GenerateSerializer, Immutable, Alias("oc.ConnectionSummary")]
+public sealed record ConnectionSummary(
+    [property: Id(0)] string ConnectionId,
+    [property: Id(1)] string ClientId,
+    [property: Id(2)] string ServerPool,
+    [property: Id(3)] string? ServerId,
+    [property: Id(4)] ConnectionStatus Status,
+    [property: Id(5)] int HealthScore,
+    [property: Id(6)] string? FailoverTarget,
+    [property: Id(7)] long Version,
+    [property: Id(8)] DateTimeOffset? LastHeartbeat,
+    [property: Id(9)] DateTimeOffset UpdatedAt);
+
+/// <summary>
+/// Filters (all optional, combined with AND) and paging for <see cref="IConnectionIndexGrain.List"/>.
+/// Results are ordered by connection id; <see cref="PageToken"/> is the <c>NextPageToken</c> of the previous page.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("oc.ConnectionQuery")]
+public sealed record ConnectionQuery(
+    [property: Id(0)] ConnectionStatus? Status = null,
+    [property: Id(1)] string? ClientId = null,
+    [property: Id(2)] string? ServerPool = null,
+    [property: Id(3)] string? ServerId = null,
+    [property: Id(4)] int PageSize = 100,
+    [property: Id(5)] string? PageToken = null);
+
+[GenerateSerializer, Immutable, Alias("oc.ConnectionPage")]
+public sealed record ConnectionPage(
+    [property: Id(0)] ImmutableArray<ConnectionSummary> Items,
+    [property: Id(1)] string? NextPageToken,
+    [property: Id(2)] int TotalMatched);

@@ -1,0 +1,31 @@
+using System.Collections.Immutable;
+
+namespace OrleansControl.GrainInterfaces.Models;
+
+/// <summary>One entry of a connection's transition history.</summary>
+[GenerateSerializer, Immutable, Alias("oc.ConnectionTransition")]
+public sealed record ConnectionTransition(
+    [property: Id(0)] ConnectionStatus From,
+    [property: Id(1)] ConnectionStatus To,
+    [property: Id(2)] long Version,
+    [property: Id(3)] DateTimeOffset At,
+    [property: Id(4)] string Reason);
+
+/// <summary>The full, authoritative state of one connection as returned by <see cref="IConnectionGrain.GetState"/>.</summary>
+[GenerateSerializer, Immutable, Alias("oc.ConnectionSnapshot")]
+public sealed record ConnectionSnapshot(
+    [property: Id(0)] string ConnectionId,
+    [property: Id(1)] string ClientId,
+    [property: Id(2)] string ServerPool,
+    [property: Id(3)] string? ServerId,
+    [property: Id(4)] string? ServerAddress,
+    [property: Id(5)] ConnectionStatus Status,
+    [property: Id(6)] DateTimeOffset? LastHeartbeat,
+    [property: Id(7)] int HealthScore,
+    [property: Id(8)] string? FailoverTarget,
+    [property: Id(9)] long Version,
+    [property: Id(10)] ImmutableArray<ConnectionTransition> RecentTransitions,
+    [property: Id(11)] ImmutableArray<FailoverRecord> RecentFailovers,
+    [property: Id(12)] double LastEchoRttMs,
+    [property: Id(13)] DateTimeOffset RegisteredAt,
+    [property: Id(14)] ImmutableDictionary<string, string> Metadata);

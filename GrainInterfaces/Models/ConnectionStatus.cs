@@ -1,0 +1,23 @@
+namespace OrleansControl.GrainInterfaces.Models;
+
+/// <summary>
+/// The life cycle of one connection. Legal moves are listed in <see cref="ConnectionTransitions"/>
+/// (and drawn in docs/grains.md); anything else is an <see cref="Errors.IllegalTransitionException"/>.
+/// </summary>
+[GenerateSerializer, Alias("oc.ConnectionStatus")]
+public enum ConnectionStatus
+{
+    /// <summary>Never registered (or the grain has no state yet).</summary>
+    None = 0,
+    /// <summary>Registered and assigned to a server; waiting for the sidecar's first heartbeat.</summary>
+    Requested = 1,
+    Active = 2,
+    /// <summary>Still carrying traffic, but the health score fell below the degraded threshold.</summary>
+    Degraded = 3,
+    /// <summary>Declared dead (heartbeat timeout, a sidecar's report, or an operator); failover follows.</summary>
+    Failed = 4,
+    /// <summary>Being moved to <c>FailoverTarget</c>; the sidecars have been told.</summary>
+    Migrating = 5,
+    /// <summary>Terminal: the slot on the server is released.</summary>
+    Closed = 6,
+}

@@ -1,0 +1,58 @@
+using System.Collections.Immutable;
+
+namespace OrleansControl.GrainInterfaces.Models;
+
+[GenerateSerializer, Alias("oc.ServerHealth")]
+public enum ServerHealth
+{
+    Healthy = 0,
+    /// <summary>Keeps its connections but gets no new ones (draining, overloaded).</summary>
+    Degraded = 1,
+    /// <summary>Gets no connections and is never a failover target.</summary>
+    Unhealthy = 2,
+}
+
+/// <summary>A server instance as an operator or the scheme-side sidecar declares it.</summary>
+[GenerateSerializer, Immutable, Alias("oc.ServerDefinition")]
+public sealed record ServerDefinition(
+    [property: Id(0)] string ServerId,
+    [property: Id(1)] string Address,
+    [property: Id(2)] string Zone,
+    [property: Id(3)] int Capacity,
+    [property: Id(4)] ServerHealth Health = ServerHealth.Healthy);
+
+/// <summary>A server instance with its current load (connections assigned by this pool).</summary>
+[GenerateSerializer, Immutable, Alias("oc.ServerInstance")]
+public sealed record ServerInstance(
+    [property: Id(0)] string ServerId,
+    [property: Id(1)] string Address,
+    [property: Id(2)] string Zone,
+    [property: Id(3)] int Capacity,
+    [property: Id(4)] int Load,
+    [property: Id(5)] ServerHealth Health);
+
+/// <summary>A request for a slot. Assigning the same connection id twice returns the first assignment.</summary>
+[GenerateSerializer, Immutable, Alias("oc.AssignmentRequest")]
+public sealed record AssignmentRequest(
+    [property: Id(0)] string ConnectionId,
+    [property: Id(1)] string ClientId,
+    [property: Id(2)] string? PreferredServer = null);
+
+/// <summary>
+/// A reserved slot on <see cref="ServerId"/>. <see cref="FailoverTarget"/> is a suggestion (not reserved): the server
+/// a failover would pick right now, in another zone when one exists.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("oc.ServerAssignment")]
+public sealed record ServerAssignment(
+    [property: Id(0)] string PoolId,
+    [property: Id(1)] string ServerId,
+    [property: Id(2)] string Address,
+    [property: Id(3)] string Zone,
+    [property: Id(4)] string? FailoverTarget);
+
+[GenerateSerializer, Immutable, Alias("oc.ServerPoolSnapshot")]
+public sealed record ServerPoolSnapshot(
+    [property: Id(0)] string PoolId,
+    [property: Id(1)] ImmutableArray<ServerInstance> Servers,
+    [property: Id(2)] int TotalCapacity,
+    [property: Id(3)] int TotalLoad);

@@ -1,0 +1,17 @@
+using OrleansControl.GrainInterfaces.Models;
+
+namespace OrleansControl.GrainInterfaces.Streams;
+
+/// <summary>Published after every persisted status change of a connection.</summary>
+[GenerateSerializer, Immutable, Alias("oc.ConnectionStatusChanged")]
+public sealed record ConnectionStatusChanged(
+    [property: Id(0)] string ConnectionId,
+    [property: Id(1)] string ClientId,
+    [property: Id(2)] string? ServerId,
+    [property: Id(3)] ConnectionStatus From,
+    [property: Id(4)] ConnectionStatus To,
+    [property: Id(5)] long Version,
+    [property: Id(6)] int HealthScore,
+    [property: Id(7)] string? FailoverTarget,
+    [property: Id(8)] string Reason,
+    [property: Id(9)] DateTimeOffset At);

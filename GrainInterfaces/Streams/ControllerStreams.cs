@@ -1,0 +1,31 @@
+using Orleans.Runtime;
+
+namespace OrleansControl.GrainInterfaces.Streams;
+
+/// <summary>
+/// Where the grains publish what changed. One stream provider (<see cref="ProviderName"/>, a memory stream
+/// provider today, Kafka later) with two namespaces:
+/// <list type="bullet">
+/// <item><see cref="StatusNamespace"/>: <see cref="ConnectionStatusChanged"/>, keyed by connection id, and every event
+/// also on the key <see cref="AllKey"/> (for "watch everything").</item>
+/// <item><see cref="FailoverNamespace"/>: <see cref="FailoverCommand"/>, keyed by client id (the bank-side sidecar of
+/// that client) and also on <see cref="AllKey"/>.</item>
+/// </list>
+/// Subscribe with <c>client.GetStreamProvider(ControllerStreams.ProviderName).GetStream&lt;T&gt;(ControllerStreams.StatusOf(id))</c>.
+/// Delivery is at-most-once on the memory provider: after a reconnect, read the current state with GetState.
+/// </summary>
+public static class ControllerStreams
+{
+    public const string ProviderName = "controller";
+    public const string StatusNamespace = "connection-status";
+    public const string FailoverNamespace = "failover-commands";
+    public const string AllKey = "*";
+
+    public static StreamId StatusOf(string connectionId) => StreamId.Create(StatusNamespace, connectionId);
+
+    public static StreamId AllStatus => StreamId.Create(StatusNamespace, AllKey);
+
+    public static StreamId FailoverCommandsFor(string clientId) => StreamId.Create(FailoverNamespace, clientId);
+
+    public static StreamId AllFailoverCommands => StreamId.Create(FailoverNamespace, AllKey);
+}
