@@ -1,3 +1,4 @@
+using Orleans.Concurrency;
 using OrleansControl.GrainInterfaces.Models;
 
 namespace OrleansControl.GrainInterfaces;
@@ -41,6 +42,6 @@ public interface IServerPoolGrain : IGrainWithStringKey
     [Alias("PickFailoverTarget")]
     Task<ServerAssignment?> PickFailoverTarget(string connectionId, string? currentServerId, string? preferredTarget = null);
 
-    [Alias("GetSnapshot")]
+    [ReadOnly, Alias("GetSnapshot")]
     Task<ServerPoolSnapshot> GetSnapshot();
 }

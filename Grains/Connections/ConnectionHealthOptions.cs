@@ -1,0 +1,51 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace OrleansControl.Grains.Connections;
+
+/// <summary>How connection grains judge health and detect dead connections. Bound from configuration by the silo.</summary>
+public sealed class ConnectionHealthOptions
+{
+    /// <summary>The sidecars' heartbeat interval; the timer checks at this period.</summary>
+    public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Missed intervals after which a connection is Failed (timeout = interval × this).</summary>
+    [Range(1, 100)]
+    public int MissedHeartbeatsBeforeFailed { get; set; } = 3;
+
+    /// <summary>Heartbeat-only changes are persisted and projected at most this often.</summary>
+    public TimeSpan HeartbeatPersistInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Period of the persisted reminder that re-activates a grain whose silo died. Must be ≥ ReminderOptions.MinimumReminderPeriod.</summary>
+    public TimeSpan BackstopPeriod { get; set; } = TimeSpan.FromSeconds(30);
+
+    [Range(0, 100)]
+    public int DegradedBelow { get; set; } = 50;
+
+    [Range(0, 100)]
+    public int RecoveredAtOrAbove { get; set; } = 70;
+
+    /// <summary>How many transitions and failover records a connection keeps.</summary>
+    [Range(1, 1000)]
+    public int HistoryLength { get; set; } = 20;
+
+    /// <summary>Start a failover automatically when a connection fails (timeout or report).</summary>
+    public bool AutoFailover { get; set; } = true;
+
+    public TimeSpan Timeout => HeartbeatInterval * MissedHeartbeatsBeforeFailed;
+
+    /// <summary>Returns the name of the first invalid setting with the problem, or null.</summary>
+    public string? FindProblem()
+    {
+        if (HeartbeatInterval < TimeSpan.FromSeconds(1))
+            return $"{nameof(HeartbeatInterval)} must be at least 1 second (was {HeartbeatInterval})";
+        if (MissedHeartbeatsBeforeFailed is < 1 or > 100)
+            return $"{nameof(MissedHeartbeatsBeforeFailed)} must be between 1 and 100 (was {MissedHeartbeatsBeforeFailed})";
+        if (HeartbeatPersistInterval < TimeSpan.Zero)
+            return $"{nameof(HeartbeatPersistInterval)} must not be negative";
+        if (BackstopPeriod < TimeSpan.FromSeconds(1))
+            return $"{nameof(BackstopPeriod)} must be at least 1 second (was {BackstopPeriod})";
+        if (RecoveredAtOrAbove < DegradedBelow)
+            return $"{nameof(RecoveredAtOrAbove)} must be ≥ {nameof(DegradedBelow)}";
+        return null;
+    }
+}

@@ -1,0 +1,31 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using OrleansControl.Grains.Projection;
+using OrleansControl.Grains.Telemetry;
+using StackExchange.Redis;
+
+namespace OrleansControl.Grains.Hosting;
+
+/// <summary>Services the grains need besides Orleans providers. The silo (or a test cluster) calls these.</summary>
+public static class GrainsServiceCollectionExtensions
+{
+    /// <summary>Metrics, clock and the in-memory projection (replaced by <see cref="AddRedisConnectionProjection"/>).</summary>
+    public static IServiceCollection AddControllerGrains(this IServiceCollection services)
+    {
+        services.AddMetrics();
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<ControllerMetrics>();
+        services.TryAddSingleton<IConnectionProjection, InMemoryConnectionProjection>();
+        services.AddOptions<Connections.ConnectionHealthOptions>();
+        return services;
+    }
+
+    /// <summary>Projects connections to Redis hashes <c>connections:{id}</c> on the given server.</summary>
+    public static IServiceCollection AddRedisConnectionProjection(this IServiceCollection services, string connectionString)
+    {
+        services.AddSingleton<IConnectionMultiplexer>(_ => ConnectionMultiplexer.Connect(connectionString));
+        services.RemoveAll<IConnectionProjection>();
+        services.AddSingleton<IConnectionProjection, RedisConnectionProjection>();
+        return services;
+    }
+}

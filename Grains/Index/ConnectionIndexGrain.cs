@@ -1,0 +1,54 @@
+using System.Collections.Immutable;
+using OrleansControl.GrainInterfaces;
+using OrleansControl.GrainInterfaces.Models;
+
+namespace OrleansControl.Grains.Index;
+
+/// <summary>
+/// Soft-state listing of all connections, ordered by id. Not persisted: connection grains re-send their row on
+/// status changes, heartbeat persists and backstop reminders, so after a loss it refills within one backstop period.
+/// </summary>
+public sealed class ConnectionIndexGrain : Grain, IConnectionIndexGrain
+{
+    private const int MaxPageSize = 1000;
+    private readonly SortedDictionary<string, ConnectionSummary> _rows = new(StringComparer.Ordinal);
+
+    public Task Upsert(ConnectionSummary summary)
+    {
+        // One-way messages may arrive out of order: keep the newest version.
+        if (!_rows.TryGetValue(summary.ConnectionId, out var current)
+            || summary.Version > current.Version
+            || (summary.Version == current.Version && summary.UpdatedAt >= current.UpdatedAt))
+        {
+            _rows[summary.ConnectionId] = summary;
+        }
+        return Task.CompletedTask;
+    }
+
+    public Task<ConnectionPage> List(ConnectionQuery query)
+    {
+        var pageSize = Math.Clamp(query.PageSize <= 0 ? 100 : query.PageSize, 1, MaxPageSize);
+        var items = ImmutableArray.CreateBuilder<ConnectionSummary>(pageSize);
+        var total = 0;
+        string? next = null;
+        foreach (var row in _rows.Values)
+        {
+            if (!Matches(row, query))
+                continue;
+            total++;
+            if (query.PageToken is not null && string.CompareOrdinal(row.ConnectionId, query.PageToken) <= 0)
+                continue;
+            if (items.Count < pageSize)
+                items.Add(row);
+            else
+                next ??= items[^1].ConnectionId;
+        }
+        return Task.FromResult(new ConnectionPage(items.ToImmutable(), next, total));
+    }
+
+    private static bool Matches(ConnectionSummary row, ConnectionQuery q) =>
+        (q.Status is null || row.Status == q.Status)
+        && (q.ClientId is null || row.ClientId == q.ClientId)
+        && (q.ServerPool is null || row.ServerPool == q.ServerPool)
+        && (q.ServerId is null || row.ServerId == q.ServerId);
+}

@@ -1,0 +1,70 @@
+using OrleansControl.GrainInterfaces.Models;
+
+namespace OrleansControl.Grains.Pools;
+
+/// <summary>
+/// Which server gets a connection. Pure functions over the pool's servers and loads, so the rules are tested
+/// without a silo:
+/// <list type="bullet">
+/// <item>Assign: the preferred server if it is healthy and has a free slot; otherwise the zone with the lowest
+/// utilisation (spreading across zones), and in it the least-utilised healthy server with a free slot.</item>
+/// <item>Failover target: a healthy server with a free slot other than the current one, in another zone when one
+/// exists, least utilised first.</item>
+/// </list>
+/// </summary>
+public static class ServerSelection
+{
+    public static ServerDefinition? PickForAssignment(
+        IReadOnlyDictionary<string, ServerDefinition> servers, IReadOnlyDictionary<string, int> load, string? preferred)
+    {
+        if (preferred is not null && servers.TryGetValue(preferred, out var p) && HasFreeSlot(p, load))
+            return p;
+
+        var candidates = servers.Values.Where(s => HasFreeSlot(s, load)).ToList();
+        if (candidates.Count == 0)
+            return null;
+
+        var zoneUtilisation = ZoneUtilisation(servers, load);
+        return candidates
+            .OrderBy(s => zoneUtilisation[s.Zone])
+            .ThenBy(s => Utilisation(s, load))
+            .ThenBy(s => s.ServerId, StringComparer.Ordinal)
+            .First();
+    }
+
+    public static ServerDefinition? PickFailoverTarget(
+        IReadOnlyDictionary<string, ServerDefinition> servers, IReadOnlyDictionary<string, int> load,
+        string? currentServerId, string? preferredTarget)
+    {
+        if (preferredTarget is not null && preferredTarget != currentServerId
+            && servers.TryGetValue(preferredTarget, out var p) && HasFreeSlot(p, load))
+            return p;
+
+        var currentZone = currentServerId is not null && servers.TryGetValue(currentServerId, out var current) ? current.Zone : null;
+        return servers.Values
+            .Where(s => s.ServerId != currentServerId && HasFreeSlot(s, load))
+            .OrderBy(s => currentZone is not null && s.Zone == currentZone ? 1 : 0)
+            .ThenBy(s => Utilisation(s, load))
+            .ThenBy(s => s.ServerId, StringComparer.Ordinal)
+            .FirstOrDefault();
+    }
+
+    public static bool HasFreeSlot(ServerDefinition server, IReadOnlyDictionary<string, int> load) =>
+        server.Health == ServerHealth.Healthy && LoadOf(server.ServerId, load) < server.Capacity;
+
+    public static int LoadOf(string serverId, IReadOnlyDictionary<string, int> load) =>
+        load.TryGetValue(serverId, out var n) ? n : 0;
+
+    private static double Utilisation(ServerDefinition s, IReadOnlyDictionary<string, int> load) =>
+        s.Capacity == 0 ? 1 : (double)LoadOf(s.ServerId, load) / s.Capacity;
+
+    private static Dictionary<string, double> ZoneUtilisation(
+        IReadOnlyDictionary<string, ServerDefinition> servers, IReadOnlyDictionary<string, int> load) =>
+        servers.Values.GroupBy(s => s.Zone).ToDictionary(
+            g => g.Key,
+            g =>
+            {
+                var capacity = g.Sum(s => s.Capacity);
+                return capacity == 0 ? 1 : (double)g.Sum(s => LoadOf(s.ServerId, load)) / capacity;
+            });
+}
