@@ -1,0 +1,133 @@
+using k8s;
+using k8s.Models;
+
+namespace OrleansControl.Deploy.Tests;
+
+/// <summary>
+/// The manifests in deploy/ are checked offline: no API server can run here, so they are loaded into the
+/// Kubernetes client's typed objects (an unknown field or kind fails the load) and their wiring is asserted.
+/// </summary>
+public sealed class ManifestTests
+{
+    private static readonly string DeployDir = Path.Combine(RepoRoot(), "deploy");
+
+    [Fact]
+    public void Every_manifest_loads_into_typed_kubernetes_objects()
+    {
+        var files = ManifestFiles().ToList();
+        Assert.NotEmpty(files);
+        foreach (var file in files)
+        {
+            var objects = KubernetesYaml.LoadAllFromString(File.ReadAllText(file));
+            Assert.NotEmpty(objects);
+            Assert.All(objects, o => Assert.IsAssignableFrom<IKubernetesObject>(o));
+        }
+    }
+
+    [Fact]
+    public void Every_kustomization_resource_exists()
+    {
+        foreach (var kustomization in Directory.EnumerateFiles(DeployDir, "kustomization.yaml", SearchOption.AllDirectories))
+        {
+            var dir = Path.GetDirectoryName(kustomization)!;
+            foreach (var resource in KustomizationResources(kustomization))
+            {
+                var path = Path.GetFullPath(Path.Combine(dir, resource));
+                Assert.True(File.Exists(path) || Directory.Exists(path), $"{kustomization}: resource '{resource}' does not exist");
+            }
+        }
+    }
+
+    [Fact]
+    public void Controller_probes_hit_the_silo_health_endpoints_on_a_declared_port()
+    {
+        var container = ControllerDeployment().Spec.Template.Spec.Containers.Single(c => c.Name == "controller");
+        var ports = container.Ports.ToDictionary(p => p.Name, p => p.ContainerPort);
+
+        Assert.Equal(9090, ports["grpc"]);
+        Assert.Equal(8080, ports["rest"]);
+        Assert.Equal("/readyz", container.ReadinessProbe.HttpGet.Path);
+        Assert.Equal("/healthz", container.LivenessProbe.HttpGet.Path);
+        Assert.Contains(container.ReadinessProbe.HttpGet.Port.Value, ports.Keys);
+        Assert.Contains(container.LivenessProbe.HttpGet.Port.Value, ports.Keys);
+    }
+
+    [Fact]
+    public void Disruption_budget_leaves_room_for_a_rolling_update()
+    {
+        var deployment = ControllerDeployment();
+        var pdb = Load<V1PodDisruptionBudget>("base/controller-pdb.yaml").Single();
+        Assert.True(pdb.Spec.MinAvailable.Value is { } min && int.Parse(min) < deployment.Spec.Replicas,
+            "minAvailable must be below the replica count or no node can ever be drained");
+    }
+
+    [Fact]
+    public void Controller_role_may_scale_deployments_during_failover()
+    {
+        var role = Load<V1Role>("base/controller-rbac.yaml").Single();
+        Assert.Contains(role.Rules, r => r.ApiGroups.Contains("apps") && r.Resources.Contains("deployments/scale") && r.Verbs.Contains("patch"));
+    }
+
+    [Theory]
+    [InlineData("bank")]
+    [InlineData("scheme")]
+    public void Each_overlay_sets_its_own_role_and_region(string role)
+    {
+        var literals = ConfigMapLiterals(Path.Combine(DeployDir, "overlays", role, "kustomization.yaml"));
+        Assert.Equal(role, literals["Controller__Role"]);
+        Assert.StartsWith(role, literals["Controller__Region"]);
+        Assert.Equal(literals["Controller__Region"], literals["Gateway__Region"]);
+    }
+
+    private static V1Deployment ControllerDeployment() =>
+        Load<V1Deployment>("base/controller-deployment.yaml").Single(d => d.Metadata.Name == "orleanscontrol-controller");
+
+    private static IEnumerable<T> Load<T>(string relative) =>
+        KubernetesYaml.LoadAllFromString(File.ReadAllText(Path.Combine(DeployDir, relative))).OfType<T>();
+
+    private static IEnumerable<string> ManifestFiles() =>
+        Directory.EnumerateFiles(DeployDir, "*.yaml", SearchOption.AllDirectories)
+            .Where(f => Path.GetFileName(f) != "kustomization.yaml");
+
+    // Kustomization files are not Kubernetes objects; their few keys we need are read line by line.
+    private static IEnumerable<string> KustomizationResources(string file) =>
+        ListUnder(file, "resources:").Select(item => item.Trim());
+
+    private static Dictionary<string, string> ConfigMapLiterals(string file) =>
+        ListUnder(file, "    literals:").Select(l => l.Split('=', 2)).ToDictionary(p => p[0].Trim(), p => p[1].Trim());
+
+    private static IEnumerable<string> ListUnder(string file, string header)
+    {
+        var lines = File.ReadAllLines(file);
+        var start = Array.FindIndex(lines, l => l.TrimEnd() == header);
+        if (start < 0)
+        {
+            yield break;
+        }
+
+        var indent = header.Length - header.TrimStart().Length;
+        foreach (var line in lines.Skip(start + 1))
+        {
+            var trimmed = line.TrimStart();
+            if (!trimmed.StartsWith("- ", StringComparison.Ordinal) || line.Length - trimmed.Length < indent)
+            {
+                yield break;
+            }
+
+            yield return trimmed[2..];
+        }
+    }
+
+    private static string RepoRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "OrleansControl.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("OrleansControl.sln not found above " + AppContext.BaseDirectory);
+    }
+}
