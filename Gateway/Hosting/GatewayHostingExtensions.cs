@@ -1,14 +1,107 @@
+using System.Net;
+using System.Security.Cryptography.X509Certificates;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.Certificate;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using OrleansControl.Gateway.Errors;
+using OrleansControl.Gateway.Regions;
+using OrleansControl.Gateway.Security;
+using OrleansControl.Gateway.Services;
+using OrleansControl.Gateway.Sidecars;
 
 namespace OrleansControl.Gateway.Hosting;
 
 /// <summary>
-/// How a host (the silo co-hosting the gateway, or a stand-alone gateway) composes the gateway.
-/// The host calls <see cref="AddControllerGateway"/> before Build and <see cref="MapControllerGateway"/> after.
+/// How a host (the silo co-hosting the gateway, or a stand-alone gateway running an Orleans client) composes the
+/// gateway. The host calls <see cref="AddControllerGateway"/> before Build and <see cref="MapControllerGateway"/> after.
+/// The host must provide IClusterClient (a silo or UseOrleansClient).
 /// </summary>
 public static class GatewayHostingExtensions
 {
-    public static WebApplicationBuilder AddControllerGateway(this WebApplicationBuilder builder) => builder;
+    public static WebApplicationBuilder AddControllerGateway(this WebApplicationBuilder builder) => builder.AddControllerGateway(null);
 
-    public static WebApplication MapControllerGateway(this WebApplication app) => app;
+    /// <param name="configure">Applied after configuration binding (in-process certificates, test ports).</param>
+    public static WebApplicationBuilder AddControllerGateway(this WebApplicationBuilder builder, Action<GatewayOptions>? configure)
+    {
+        var services = builder.Services;
+        var optionsBuilder = services.AddOptions<GatewayOptions>()
+            .Bind(builder.Configuration.GetSection(GatewayOptions.SectionName));
+        if (configure is not null) optionsBuilder.Configure(configure);
+        optionsBuilder.ValidateOnStart();
+        services.AddSingleton<IValidateOptions<GatewayOptions>, GatewayOptionsValidator>();
+        // Read once here for Kestrel and authentication; the validator still runs at start.
+        var options = builder.Configuration.GetSection(GatewayOptions.SectionName).Get<GatewayOptions>() ?? new GatewayOptions();
+        configure?.Invoke(options);
+
+        services.AddSingleton<GatewayAuthorizer>();
+        services.AddSingleton<RegistrySync>();
+        services.AddGrpc(o =>
+        {
+            o.EnableDetailedErrors = false;
+            o.Interceptors.Add<ErrorMappingInterceptor>();
+        }).AddJsonTranscoding();
+        services.AddGrpcHealthChecks().AddCheck("orleans", () => Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult.Healthy());
+        services.AddGrpcReflection();
+
+        services.AddAuthentication(GatewayAuthentication.PolicyScheme)
+            .AddPolicyScheme(GatewayAuthentication.PolicyScheme, "certificate or bearer", o =>
+                o.ForwardDefaultSelector = ctx => ctx.Connection.ClientCertificate is not null
+                    ? CertificateAuthenticationDefaults.AuthenticationScheme
+                    : BearerTokenHandler.SchemeName)
+            .AddScheme<AuthenticationSchemeOptions, BearerTokenHandler>(BearerTokenHandler.SchemeName, null)
+            .AddCertificate(o => GatewayAuthentication.ConfigureCertificates(o, options));
+        services.AddAuthorization();
+
+        if (options.ConfigureKestrel)
+        {
+            builder.WebHost.ConfigureKestrel(kestrel => ConfigureEndpoints(kestrel, options));
+        }
+        return builder;
+    }
+
+    public static WebApplication MapControllerGateway(this WebApplication app)
+    {
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.MapGrpcService<ControllerGrpcService>();
+        app.MapGrpcService<ServerPoolGrpcService>();
+        app.MapGrpcService<SidecarGrpcService>();
+        app.MapGrpcHealthChecksService();
+        app.MapGrpcReflectionService();
+        return app;
+    }
+
+    private static void ConfigureEndpoints(KestrelServerOptions kestrel, GatewayOptions options)
+    {
+        var address = options.BindAddress == "localhost" ? IPAddress.Loopback : IPAddress.Parse(options.BindAddress);
+        var serverCertificate = GatewayAuthentication.LoadServerCertificate(options.Tls);
+        kestrel.Listen(address, options.GrpcPort, listen =>
+        {
+            listen.Protocols = HttpProtocols.Http2;
+            UseTls(listen, serverCertificate);
+        });
+        kestrel.Listen(address, options.RestPort, listen =>
+        {
+            listen.Protocols = serverCertificate is null ? HttpProtocols.Http1 : HttpProtocols.Http1AndHttp2;
+            UseTls(listen, serverCertificate);
+        });
+    }
+
+    private static void UseTls(ListenOptions listen, X509Certificate2? certificate)
+    {
+        if (certificate is null) return;
+        listen.UseHttps(new HttpsConnectionAdapterOptions
+        {
+            ServerCertificate = certificate,
+            // Bearer-token callers bring no certificate; those who do are checked by the authentication handler.
+            ClientCertificateMode = ClientCertificateMode.AllowCertificate,
+            ClientCertificateValidation = (_, _, _) => true,
+        });
+    }
 }

@@ -1,0 +1,89 @@
+using Microsoft.Extensions.Logging;
+
+namespace OrleansControl.Gateway.Commands;
+
+[GenerateSerializer, Alias("oc.gw.SidecarOutboxState")]
+public sealed class SidecarOutboxState
+{
+    [Id(0)] public long NextSequence { get; set; } = 1;
+    [Id(1)] public long AckedSequence { get; set; }
+    [Id(2)] public List<PendingCommand> Pending { get; set; } = [];
+    /// <summary>Recent command ids, for de-duplication (bounded).</summary>
+    [Id(3)] public List<string> RecentIds { get; set; } = [];
+}
+
+/// <inheritdoc cref="ISidecarOutboxGrain"/>
+internal sealed partial class SidecarOutboxGrain(
+    [PersistentState("sidecarOutbox")] IPersistentState<SidecarOutboxState> state,
+    ILogger<SidecarOutboxGrain> logger) : Grain, ISidecarOutboxGrain
+{
+    private const int MaxRecentIds = 1024;
+    private long _epoch;
+    private ISidecarCommandObserver? _observer;
+
+    public async Task<long> Enqueue(SidecarCommand command)
+    {
+        var s = state.State;
+        if (s.RecentIds.Contains(command.CommandId))
+        {
+            return s.Pending.FirstOrDefault(p => p.Command.CommandId == command.CommandId)?.Sequence ?? 0;
+        }
+        var pending = new PendingCommand(s.NextSequence++, command);
+        s.Pending.Add(pending);
+        s.RecentIds.Add(command.CommandId);
+        if (s.RecentIds.Count > MaxRecentIds) s.RecentIds.RemoveRange(0, s.RecentIds.Count - MaxRecentIds);
+        await state.WriteStateAsync();
+        LogEnqueued(this.GetPrimaryKeyString(), command.CommandId, command.Kind, pending.Sequence);
+        Ring(pending.Sequence);
+        return pending.Sequence;
+    }
+
+    public async Task<OutboxAttachment> Attach(long lastAckedSequence, ISidecarCommandObserver observer)
+    {
+        _epoch++;
+        _observer = observer;
+        if (lastAckedSequence > state.State.AckedSequence) await AckCore(lastAckedSequence);
+        return new OutboxAttachment(_epoch, state.State.AckedSequence, [.. state.State.Pending]);
+    }
+
+    public Task<PendingCommand[]?> Pull(long epoch, long afterSequence) =>
+        Task.FromResult(epoch != _epoch ? null : state.State.Pending.Where(p => p.Sequence > afterSequence).ToArray());
+
+    public Task Ack(long sequence) => sequence > state.State.AckedSequence ? AckCore(sequence) : Task.CompletedTask;
+
+    public Task Detach(long epoch)
+    {
+        if (epoch == _epoch) _observer = null;
+        return Task.CompletedTask;
+    }
+
+    private async Task AckCore(long sequence)
+    {
+        // A sidecar cannot acknowledge what was never issued.
+        var s = state.State;
+        s.AckedSequence = Math.Min(sequence, s.NextSequence - 1);
+        s.Pending.RemoveAll(p => p.Sequence <= s.AckedSequence);
+        await state.WriteStateAsync();
+    }
+
+    private void Ring(long upTo)
+    {
+        var observer = _observer;
+        if (observer is null) return;
+        try
+        {
+            // One-way: a dead gateway must not block the outbox; the stream also polls.
+            _ = observer.CommandsAvailable(upTo);
+        }
+        catch (Exception e)
+        {
+            LogRingFailed(e, this.GetPrimaryKeyString());
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Sidecar {SidecarId}: command {CommandId} ({Kind}) queued as #{Sequence}")]
+    private partial void LogEnqueued(string sidecarId, string commandId, SidecarCommandKind kind, long sequence);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Sidecar {SidecarId}: could not signal the attached stream")]
+    private partial void LogRingFailed(Exception e, string sidecarId);
+}

@@ -1,0 +1,116 @@
+using System.Net;
+using System.Security.Cryptography.X509Certificates;
+
+namespace OrleansControl.Gateway.Hosting;
+
+/// <summary>The gateway's settings, bound from the <c>Gateway</c> configuration section.</summary>
+public sealed class GatewayOptions
+{
+    public const string SectionName = "Gateway";
+
+    /// <summary>The region this gateway serves (stamped on connections it registers).</summary>
+    public string Region { get; set; } = "local";
+
+    /// <summary>gRPC (HTTP/2 only). 0 picks a free port.</summary>
+    public int GrpcPort { get; set; } = 9090;
+
+    /// <summary>REST JSON (HTTP/1.1 and HTTP/2). 0 picks a free port.</summary>
+    public int RestPort { get; set; } = 8080;
+
+    /// <summary>Address to listen on. The default, loopback, keeps a development gateway unreachable from elsewhere.</summary>
+    public string BindAddress { get; set; } = "127.0.0.1";
+
+    /// <summary>True (the default): the gateway sets up its own Kestrel endpoints. False leaves endpoints to the host (e.g. a TestServer).</summary>
+    public bool ConfigureKestrel { get; set; } = true;
+
+    /// <summary>Permit plain-text HTTP (h2c) on a non-loopback address. Local development only.</summary>
+    public bool AllowInsecure { get; set; }
+
+    /// <summary>Heartbeat interval the gateway tells sidecars to use.</summary>
+    public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    public GatewayTlsOptions Tls { get; set; } = new();
+
+    public GatewayAuthOptions Auth { get; set; } = new();
+
+    public PeerRegionOptions Peer { get; set; } = new();
+
+    internal bool IsLoopbackBind => IPAddress.TryParse(BindAddress, out var ip) ? IPAddress.IsLoopback(ip) : BindAddress == "localhost";
+
+    internal bool TlsEnabled => Tls.ServerCertificate is not null || !string.IsNullOrEmpty(Tls.CertificatePath);
+
+    /// <summary>Anonymous callers are let in (as a development operator) only when asked, or by default on a plain-text loopback gateway.</summary>
+    internal bool AnonymousAllowed => Auth.AllowAnonymous ?? (!TlsEnabled && IsLoopbackBind);
+}
+
+public sealed class GatewayTlsOptions
+{
+    /// <summary>Server certificate: a PFX, or a PEM certificate with <see cref="KeyPath"/>.</summary>
+    public string? CertificatePath { get; set; }
+
+    public string? KeyPath { get; set; }
+
+    public string? CertificatePassword { get; set; }
+
+    /// <summary>PEM bundle of the CA(s) whose client certificates are accepted (sidecars, operators, peer controllers).</summary>
+    public string? ClientCaPath { get; set; }
+
+    /// <summary>In-process alternative to <see cref="CertificatePath"/> (tests, hosts that load certificates themselves).</summary>
+    public X509Certificate2? ServerCertificate { get; set; }
+
+    /// <summary>In-process alternative to <see cref="ClientCaPath"/>.</summary>
+    public X509Certificate2Collection? ClientCa { get; set; }
+}
+
+public sealed class GatewayAuthOptions
+{
+    /// <summary>Null: allowed only on a plain-text loopback gateway (the development default).</summary>
+    public bool? AllowAnonymous { get; set; }
+
+    /// <summary>Bearer tokens, stored as SHA-256 hashes so configuration never holds a usable secret.</summary>
+    public List<BearerTokenOptions> Tokens { get; set; } = [];
+}
+
+public sealed class BearerTokenOptions
+{
+    /// <summary>Who the token belongs to: the sidecar id for a sidecar, a name for an operator.</summary>
+    public string Subject { get; set; } = "";
+
+    /// <summary><c>sidecar</c> or <c>operator</c>. Peer controllers authenticate with certificates only.</summary>
+    public string Role { get; set; } = "";
+
+    /// <summary>Lower-case hex SHA-256 of the token.</summary>
+    public string Sha256 { get; set; } = "";
+}
+
+/// <summary>The other region's gateway (mutual TLS).</summary>
+public sealed class PeerRegionOptions
+{
+    /// <summary>https://host:port of the peer's gRPC endpoint; empty when this region works alone.</summary>
+    public string? Address { get; set; }
+
+    public string? Region { get; set; }
+
+    /// <summary>Client certificate (PFX) presented to the peer.</summary>
+    public string? ClientCertificatePath { get; set; }
+
+    public string? ClientCertificatePassword { get; set; }
+
+    /// <summary>CA that signs the peer's server certificate.</summary>
+    public string? TrustedCaPath { get; set; }
+
+    public X509Certificate2? ClientCertificate { get; set; }
+
+    public X509Certificate2Collection? TrustedCa { get; set; }
+
+    public TimeSpan CallDeadline { get; set; } = TimeSpan.FromSeconds(3);
+
+    public TimeSpan SyncInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    public int MaxRetries { get; set; } = 3;
+
+    /// <summary>Consecutive failures that open the circuit.</summary>
+    public int BreakerFailureThreshold { get; set; } = 5;
+
+    public TimeSpan BreakerOpenDuration { get; set; } = TimeSpan.FromSeconds(10);
+}

@@ -1,0 +1,50 @@
+using Microsoft.Extensions.Options;
+
+namespace OrleansControl.Gateway.Hosting;
+
+/// <summary>Refuses start-up on settings that would be unsafe or cannot work; each message names the setting.</summary>
+internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
+{
+    private static readonly string[] TokenRoles = ["sidecar", "operator"];
+
+    public ValidateOptionsResult Validate(string? name, GatewayOptions o)
+    {
+        var errors = new List<string>();
+        if (string.IsNullOrWhiteSpace(o.Region)) errors.Add("Gateway:Region must not be empty.");
+        if (o.GrpcPort is < 0 or > 65535) errors.Add($"Gateway:GrpcPort must be 0..65535 (was {o.GrpcPort}).");
+        if (o.RestPort is < 0 or > 65535) errors.Add($"Gateway:RestPort must be 0..65535 (was {o.RestPort}).");
+        if (o.GrpcPort != 0 && o.GrpcPort == o.RestPort) errors.Add("Gateway:GrpcPort and Gateway:RestPort must differ.");
+        if (o.HeartbeatInterval <= TimeSpan.Zero) errors.Add("Gateway:HeartbeatInterval must be positive.");
+        if (o.ConfigureKestrel && !o.TlsEnabled && !o.IsLoopbackBind && !o.AllowInsecure)
+        {
+            errors.Add($"Gateway:BindAddress '{o.BindAddress}' is not loopback and no Gateway:Tls:CertificatePath is set; " +
+                       "configure TLS, or set Gateway:AllowInsecure=true for local development only.");
+        }
+        if (!string.IsNullOrEmpty(o.Tls.KeyPath) && string.IsNullOrEmpty(o.Tls.CertificatePath))
+            errors.Add("Gateway:Tls:KeyPath needs Gateway:Tls:CertificatePath.");
+
+        for (var i = 0; i < o.Auth.Tokens.Count; i++)
+        {
+            var t = o.Auth.Tokens[i];
+            if (string.IsNullOrWhiteSpace(t.Subject)) errors.Add($"Gateway:Auth:Tokens:{i}:Subject must not be empty.");
+            if (!TokenRoles.Contains(t.Role, StringComparer.OrdinalIgnoreCase))
+                errors.Add($"Gateway:Auth:Tokens:{i}:Role must be 'sidecar' or 'operator' (peers use certificates).");
+            if (t.Sha256.Length != 64 || !t.Sha256.All(Uri.IsHexDigit))
+                errors.Add($"Gateway:Auth:Tokens:{i}:Sha256 must be 64 hex characters (the SHA-256 of the token).");
+        }
+
+        if (!string.IsNullOrEmpty(o.Peer.Address))
+        {
+            if (!Uri.TryCreate(o.Peer.Address, UriKind.Absolute, out var peer) || peer.Scheme != Uri.UriSchemeHttps)
+                errors.Add($"Gateway:Peer:Address must be an https:// URL (mutual TLS); was '{o.Peer.Address}'.");
+            if (o.Peer.ClientCertificate is null && string.IsNullOrEmpty(o.Peer.ClientCertificatePath))
+                errors.Add("Gateway:Peer:ClientCertificatePath is required when Gateway:Peer:Address is set.");
+            if (string.IsNullOrWhiteSpace(o.Peer.Region)) errors.Add("Gateway:Peer:Region is required when Gateway:Peer:Address is set.");
+            if (o.Peer.CallDeadline <= TimeSpan.Zero) errors.Add("Gateway:Peer:CallDeadline must be positive.");
+            if (o.Peer.MaxRetries is < 0 or > 10) errors.Add("Gateway:Peer:MaxRetries must be 0..10.");
+            if (o.Peer.BreakerFailureThreshold < 1) errors.Add("Gateway:Peer:BreakerFailureThreshold must be at least 1.");
+        }
+
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+}

@@ -1,0 +1,28 @@
+namespace OrleansControl.Gateway.Regions;
+
+/// <summary>This region's copy of one connection owned by the other region (key: connection id).</summary>
+[Alias("oc.gw.IPeerReplicaGrain")]
+public interface IPeerReplicaGrain : IGrainWithStringKey
+{
+    /// <summary>Keeps <paramref name="entry"/> (a serialized orleanscontrol.v1.Connection) if its version is higher.</summary>
+    [Alias("Apply")]
+    Task<ReplicaApplyResult> Apply(long version, byte[] entry);
+
+    [Alias("Get")]
+    Task<ReplicaEntry?> Get();
+}
+
+[GenerateSerializer, Alias("oc.gw.ReplicaApplyOutcome")]
+public enum ReplicaApplyOutcome
+{
+    Applied = 0,
+    Unchanged = 1,
+    /// <summary>The replica already holds a higher version; it is returned so the sender can catch up.</summary>
+    Newer = 2,
+}
+
+[GenerateSerializer, Immutable, Alias("oc.gw.ReplicaEntry")]
+public sealed record ReplicaEntry([property: Id(0)] long Version, [property: Id(1)] byte[] Entry);
+
+[GenerateSerializer, Immutable, Alias("oc.gw.ReplicaApplyResult")]
+public sealed record ReplicaApplyResult([property: Id(0)] ReplicaApplyOutcome Outcome, [property: Id(1)] ReplicaEntry? Current);

@@ -1,0 +1,53 @@
+using Google.Protobuf;
+using Microsoft.Extensions.Options;
+using OrleansControl.Contract.V1;
+using OrleansControl.Gateway.Hosting;
+using OrleansControl.Gateway.Services;
+using OrleansControl.GrainInterfaces;
+using OrleansControl.GrainInterfaces.Errors;
+
+namespace OrleansControl.Gateway.Regions;
+
+/// <summary>
+/// The receiving side of SyncState. Each entry is owned by one region (its <c>region</c> field): for entries this
+/// region owns, the local connection grain is authoritative and is returned when newer; entries the peer owns go to
+/// their <see cref="IPeerReplicaGrain"/>, which keeps the higher version. One exchange in each direction converges
+/// both registries without comparing clocks.
+/// </summary>
+internal sealed class RegistrySync(IClusterClient cluster, IOptions<GatewayOptions> options)
+{
+    public async Task<SyncStateResponse> ApplyAsync(string sourceRegion, IEnumerable<Connection> entries, CancellationToken cancellationToken)
+    {
+        var region = options.Value.Region;
+        var response = new SyncStateResponse();
+        foreach (var entry in entries)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var owner = entry.Region.Length == 0 ? sourceRegion : entry.Region;
+            if (owner == region)
+            {
+                try
+                {
+                    var local = await cluster.GetGrain<IConnectionGrain>(entry.ConnectionId).GetState();
+                    if (local.Version > entry.Version) response.Newer.Add(local.ToProto(region));
+                    else response.Unchanged++;
+                }
+                catch (ConnectionNotFoundException)
+                {
+                    // The peer replicates something we do not own (any more); nothing to reconcile here.
+                    response.Unchanged++;
+                }
+                continue;
+            }
+
+            var result = await cluster.GetGrain<IPeerReplicaGrain>(entry.ConnectionId).Apply(entry.Version, entry.ToByteArray());
+            switch (result.Outcome)
+            {
+                case ReplicaApplyOutcome.Applied: response.Applied++; break;
+                case ReplicaApplyOutcome.Unchanged: response.Unchanged++; break;
+                case ReplicaApplyOutcome.Newer: response.Newer.Add(Connection.Parser.ParseFrom(result.Current!.Entry)); break;
+            }
+        }
+        return response;
+    }
+}

@@ -1,0 +1,16 @@
+namespace OrleansControl.Gateway.Security;
+
+/// <summary>Who may call what. Roles come from the client certificate's OU or from a configured bearer token.</summary>
+public static class GatewayRoles
+{
+    /// <summary>A sidecar: reports for, and receives commands about, only its own connections.</summary>
+    public const string Sidecar = "sidecar";
+
+    /// <summary>A person or tool operating the control plane: may change state by hand.</summary>
+    public const string Operator = "operator";
+
+    /// <summary>The other region's controller (mutual TLS only): SyncState, cross-region failover, assignments.</summary>
+    public const string Peer = "peer";
+
+    internal static bool IsKnown(string role) => role is Sidecar or Operator or Peer;
+}

@@ -1,0 +1,258 @@
+using System.Threading.Channels;
+using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
+using Microsoft.Extensions.Options;
+using Orleans.Streams;
+using OrleansControl.Contract.V1;
+using OrleansControl.Gateway.Commands;
+using OrleansControl.Gateway.Errors;
+using OrleansControl.Gateway.Hosting;
+using OrleansControl.Gateway.Regions;
+using OrleansControl.Gateway.Security;
+using OrleansControl.GrainInterfaces;
+using OrleansControl.GrainInterfaces.Models;
+using OrleansControl.GrainInterfaces.Streams;
+using static OrleansControl.Gateway.Services.RequestValidation;
+using ConnectionStatus = OrleansControl.Contract.V1.ConnectionStatus;
+
+namespace OrleansControl.Gateway.Services;
+
+/// <summary>The registry operations, each: authenticate, validate, authorize, one or two grain calls.</summary>
+internal sealed class ControllerGrpcService(
+    IClusterClient cluster,
+    GatewayAuthorizer auth,
+    IOptions<GatewayOptions> options,
+    RegistrySync sync) : ControllerService.ControllerServiceBase
+{
+    private const int DefaultPageSize = 100;
+    private const int MaxPageSize = 1000;
+    private const int MaxSyncEntries = 1000;
+
+    private string Region => options.Value.Region;
+
+    private IConnectionGrain ConnectionGrain(string id) => cluster.GetGrain<IConnectionGrain>(id);
+
+    public override async Task<RegisterConnectionResponse> RegisterConnection(RegisterConnectionRequest request, ServerCallContext context)
+    {
+        var caller = auth.Authenticate(context);
+        auth.RequireRole(caller, context, "RegisterConnection needs a sidecar or an operator", GatewayRoles.Sidecar, GatewayRoles.Operator);
+        var clientId = Id(request.ClientId, "client_id");
+        var pool = Id(request.ServerPool, "server_pool");
+        var preferred = OptionalId(request.PreferredServer, "preferred_server");
+        Metadata(request.Metadata, "metadata");
+        var connectionId = OptionalId(request.ConnectionId, "connection_id") ?? $"conn-{Guid.NewGuid():N}";
+        var sidecarId = OptionalId(request.SidecarId, "sidecar_id");
+
+        var actsAsSidecar = caller.IsSidecar && !caller.IsOperator && !caller.IsDevelopmentAnonymous;
+        if (actsAsSidecar)
+        {
+            if (sidecarId is not null && sidecarId != caller.Subject) auth.Deny(caller, context, "a sidecar registers connections only for itself");
+            sidecarId = caller.Subject;
+        }
+
+        var grain = ConnectionGrain(connectionId);
+        var registration = new ConnectionRegistration(clientId, pool, preferred,
+            ProtoMapping.WithGatewayKeys(request.Metadata, sidecarId, Region));
+        var snapshot = await grain.Register(registration);
+        var owner = ProtoMapping.SidecarOf(snapshot);
+        if (actsAsSidecar && owner != caller.Subject)
+        {
+            auth.Deny(caller, context, $"connection '{connectionId}' belongs to another sidecar");
+        }
+
+        // An operator registering for a sidecar tells that sidecar to open the link.
+        if (!actsAsSidecar && owner is not null && snapshot.ServerAddress is not null)
+        {
+            await cluster.GetGrain<ISidecarOutboxGrain>(owner).Enqueue(new SidecarCommand(
+                $"connect:{connectionId}:{snapshot.ServerId}", SidecarCommandKind.Connect, connectionId,
+                snapshot.ServerId, snapshot.ServerAddress, DateTimeOffset.UtcNow + FailoverCommandRouterGrain.CommandDeadline,
+                "registered by an operator"));
+        }
+        return new RegisterConnectionResponse { Connection = snapshot.ToProto(Region) };
+    }
+
+    public override async Task<ReportHealthResponse> ReportHealth(ReportHealthRequest request, ServerCallContext context)
+    {
+        var caller = auth.Authenticate(context);
+        auth.RequireRole(caller, context, "ReportHealth needs a sidecar or an operator", GatewayRoles.Sidecar, GatewayRoles.Operator);
+        var id = Id(request.ConnectionId, "connection_id");
+        DefinedEnum(request.Status, "status", allowUnspecified: false);
+        if (request.Metrics is { } m)
+        {
+            EchoRtt(m.EchoRttMs, "metrics.echo_rtt_ms");
+            Count(m.Errors, "metrics.errors");
+            Count(m.Timeouts, "metrics.timeouts");
+        }
+
+        var grain = ConnectionGrain(id);
+        var snapshot = await grain.GetState();
+        auth.RequireOwnerOrOperator(caller, context, ProtoMapping.SidecarOf(snapshot), id);
+
+        if (request.Metrics is { } metrics)
+        {
+            var ack = await grain.RecordHeartbeat(new GrainInterfaces.Models.Heartbeat(metrics.EchoRttMs, (int)metrics.Errors,
+                (int)metrics.Timeouts, metrics.SentAt?.ToDateTimeOffset() ?? DateTimeOffset.UtcNow));
+            snapshot = snapshot with { Status = ack.Status, HealthScore = ack.HealthScore, Version = ack.Version };
+        }
+
+        switch (request.Status)
+        {
+            case LinkHealth.Down:
+                snapshot = (await grain.ReportFailure(new FailureReport("sidecar reported the link down", snapshot.ServerId))).Snapshot;
+                break;
+            case LinkHealth.Degraded when snapshot.Status == GrainInterfaces.Models.ConnectionStatus.Active:
+                snapshot = await grain.ReportHealth(new HealthReport(ReportedHealth.Degraded, "sidecar reported degraded"));
+                break;
+            case LinkHealth.Healthy when snapshot.Status == GrainInterfaces.Models.ConnectionStatus.Degraded:
+                snapshot = await grain.ReportHealth(new HealthReport(ReportedHealth.Healthy, "sidecar reported healthy"));
+                break;
+        }
+        return new ReportHealthResponse { Status = snapshot.Status.ToProto(), HealthScore = snapshot.HealthScore, Version = snapshot.Version };
+    }
+
+    public override async Task<RequestFailoverResponse> RequestFailover(RequestFailoverRequest request, ServerCallContext context)
+    {
+        var caller = auth.Authenticate(context);
+        var id = Id(request.ConnectionId, "connection_id");
+        var reason = Text(request.Reason, "reason", required: true);
+        var key = Id(request.IdempotencyKey, "idempotency_key");
+        var origin = OptionalId(request.OriginRegion, "origin_region");
+        if (origin is not null && origin != Region)
+        {
+            auth.RequireRole(caller, context, "only the peer controller may request a cross-region failover", GatewayRoles.Peer);
+        }
+        else
+        {
+            auth.RequireRole(caller, context, "RequestFailover needs a sidecar, an operator or the peer controller",
+                GatewayRoles.Sidecar, GatewayRoles.Operator, GatewayRoles.Peer);
+        }
+
+        var grain = ConnectionGrain(id);
+        if (caller.IsSidecar && !caller.IsOperator && !caller.IsPeer)
+        {
+            auth.RequireOwnerOrOperator(caller, context, ProtoMapping.SidecarOf(await grain.GetState()), id);
+        }
+        var result = await grain.RequestFailover(new FailoverRequest(reason, key));
+        return new RequestFailoverResponse
+        {
+            Connection = result.Snapshot.ToProto(Region),
+            Duplicate = result.Outcome == FailoverOutcome.Duplicate,
+        };
+    }
+
+    public override async Task<UpdateConnectionStateResponse> UpdateConnectionState(UpdateConnectionStateRequest request, ServerCallContext context)
+    {
+        var caller = auth.Authenticate(context);
+        auth.RequireRole(caller, context, "only operators change a connection's state by hand", GatewayRoles.Operator);
+        var id = Id(request.ConnectionId, "connection_id");
+        var state = DefinedEnum(request.State, "state", allowUnspecified: false);
+        if (request.ExpectedVersion < 1) throw GatewayErrors.InvalidArgument("expected_version", "is required and must be at least 1");
+        var reason = Text(request.Reason, "reason", required: false);
+
+        var snapshot = await ConnectionGrain(id).TransitionTo(state.FromProto(), request.ExpectedVersion,
+            reason.Length == 0 ? $"operator {caller.Subject}" : reason);
+        if (state == ConnectionStatus.Closed && ProtoMapping.SidecarOf(snapshot) is { } owner)
+        {
+            await cluster.GetGrain<ISidecarOutboxGrain>(owner).Enqueue(new SidecarCommand(
+                $"signoff:{id}:{snapshot.Version}", SidecarCommandKind.SignOff, id, null, null,
+                DateTimeOffset.UtcNow + FailoverCommandRouterGrain.CommandDeadline, reason.Length == 0 ? "closed by an operator" : reason));
+        }
+        return new UpdateConnectionStateResponse { Connection = snapshot.ToProto(Region) };
+    }
+
+    public override async Task<SyncStateResponse> SyncState(SyncStateRequest request, ServerCallContext context)
+    {
+        var caller = auth.Authenticate(context);
+        auth.RequireRole(caller, context, "only the peer controller may call SyncState", GatewayRoles.Peer);
+        var source = Id(request.SourceRegion, "source_region");
+        if (request.Entries.Count > MaxSyncEntries) throw GatewayErrors.InvalidArgument("entries", $"must have at most {MaxSyncEntries} items");
+        for (var i = 0; i < request.Entries.Count; i++)
+        {
+            var e = request.Entries[i];
+            Id(e.ConnectionId, $"entries[{i}].connection_id");
+            if (e.Version < 1) throw GatewayErrors.InvalidArgument($"entries[{i}].version", "must be at least 1");
+            DefinedEnum(e.Status, $"entries[{i}].status", allowUnspecified: false);
+        }
+        return await sync.ApplyAsync(source, request.Entries, context.CancellationToken);
+    }
+
+    public override async Task<Connection> GetConnection(GetConnectionRequest request, ServerCallContext context)
+    {
+        var caller = auth.Authenticate(context);
+        var id = Id(request.ConnectionId, "connection_id");
+        var snapshot = await ConnectionGrain(id).GetState();
+        auth.RequireOwnerOrOperator(caller, context, ProtoMapping.SidecarOf(snapshot), id);
+        return snapshot.ToProto(Region);
+    }
+
+    public override async Task<ListConnectionsResponse> ListConnections(ListConnectionsRequest request, ServerCallContext context)
+    {
+        var caller = auth.Authenticate(context);
+        var status = DefinedEnum(request.Status, "status", allowUnspecified: true);
+        var clientId = OptionalId(request.ClientId, "client_id");
+        var pool = OptionalId(request.ServerPool, "server_pool");
+        var serverId = OptionalId(request.ServerId, "server_id");
+        var sidecarId = OptionalId(request.SidecarId, "sidecar_id");
+        if (request.PageSize is < 0 or > MaxPageSize) throw GatewayErrors.InvalidArgument("page_size", $"must be between 0 and {MaxPageSize}");
+        var pageToken = Text(request.PageToken, "page_token", required: false, max: 256);
+
+        // A sidecar sees only its own connections.
+        if (!caller.IsOperator && !caller.IsPeer && !caller.IsDevelopmentAnonymous)
+        {
+            if (sidecarId is not null && sidecarId != caller.Subject) auth.Deny(caller, context, "a sidecar lists only its own connections");
+            sidecarId = caller.Subject;
+        }
+
+        var page = await cluster.GetGrain<IConnectionIndexGrain>(IConnectionIndexGrain.DefaultKey).List(new ConnectionQuery(
+            status == ConnectionStatus.Unspecified ? null : status.FromProto(), clientId, pool, serverId,
+            request.PageSize == 0 ? DefaultPageSize : request.PageSize, pageToken.Length == 0 ? null : pageToken));
+
+        var response = new ListConnectionsResponse { NextPageToken = page.NextPageToken ?? "" };
+        if (sidecarId is null)
+        {
+            response.Connections.AddRange(page.Items.Select(i => i.ToProto(Region)));
+            return response;
+        }
+        // The index does not know owners; filter with the authoritative state (a page may come back short).
+        var states = await Task.WhenAll(page.Items.Select(i => ConnectionGrain(i.ConnectionId).GetState()));
+        response.Connections.AddRange(states.Where(s => ProtoMapping.SidecarOf(s) == sidecarId).Select(s => s.ToProto(Region)));
+        return response;
+    }
+
+    public override async Task WatchConnections(WatchConnectionsRequest request, IServerStreamWriter<ConnectionEvent> responseStream, ServerCallContext context)
+    {
+        var caller = auth.Authenticate(context);
+        var status = DefinedEnum(request.Status, "status", allowUnspecified: true);
+        var clientId = OptionalId(request.ClientId, "client_id");
+        var connectionId = OptionalId(request.ConnectionId, "connection_id");
+        if (!caller.IsOperator && !caller.IsPeer && !caller.IsDevelopmentAnonymous)
+        {
+            if (connectionId is null) auth.Deny(caller, context, "a sidecar may only watch one of its own connections (set connection_id)");
+            auth.RequireOwnerOrOperator(caller, context, ProtoMapping.SidecarOf(await ConnectionGrain(connectionId!).GetState()), connectionId!);
+        }
+
+        var events = Channel.CreateBounded<ConnectionStatusChanged>(new BoundedChannelOptions(1024) { FullMode = BoundedChannelFullMode.DropOldest });
+        var stream = cluster.GetStreamProvider(ControllerStreams.ProviderName).GetStream<ConnectionStatusChanged>(
+            connectionId is null ? ControllerStreams.AllStatus : ControllerStreams.StatusOf(connectionId));
+        var handle = await stream.SubscribeAsync((e, _) => events.Writer.WriteAsync(e).AsTask());
+        try
+        {
+            // Headers tell the caller the subscription is in place.
+            await context.WriteResponseHeadersAsync([]);
+            await foreach (var e in events.Reader.ReadAllAsync(context.CancellationToken))
+            {
+                if (status != ConnectionStatus.Unspecified && e.To.ToProto() != status) continue;
+                if (clientId is not null && e.ClientId != clientId) continue;
+                await responseStream.WriteAsync(e.ToProto(Region));
+            }
+        }
+        catch (OperationCanceledException) when (context.CancellationToken.IsCancellationRequested)
+        {
+            // The watcher went away.
+        }
+        finally
+        {
+            await handle.UnsubscribeAsync();
+        }
+    }
+}

@@ -1,0 +1,101 @@
+using System.Collections.Immutable;
+using Google.Protobuf.WellKnownTypes;
+using OrleansControl.GrainInterfaces.Models;
+using OrleansControl.GrainInterfaces.Streams;
+using Proto = OrleansControl.Contract.V1;
+
+namespace OrleansControl.Gateway.Services;
+
+/// <summary>Grain models to wire messages and back. Status enums share their numbers (UNSPECIFIED = None).</summary>
+internal static class ProtoMapping
+{
+    /// <summary>Reserved metadata keys the gateway keeps on a connection grain.</summary>
+    public const string SidecarKey = "oc.sidecar_id";
+    public const string RegionKey = "oc.region";
+
+    public static Proto.ConnectionStatus ToProto(this ConnectionStatus status) => (Proto.ConnectionStatus)(int)status;
+
+    public static ConnectionStatus FromProto(this Proto.ConnectionStatus status) => (ConnectionStatus)(int)status;
+
+    public static string? SidecarOf(ConnectionSnapshot s) => s.Metadata.GetValueOrDefault(SidecarKey);
+
+    public static Proto.Connection ToProto(this ConnectionSnapshot s, string localRegion)
+    {
+        var c = new Proto.Connection
+        {
+            ConnectionId = s.ConnectionId,
+            ClientId = s.ClientId,
+            ServerPool = s.ServerPool,
+            ServerId = s.ServerId ?? "",
+            ServerAddress = s.ServerAddress ?? "",
+            Status = s.Status.ToProto(),
+            HealthScore = s.HealthScore,
+            FailoverTarget = s.FailoverTarget ?? "",
+            Version = s.Version,
+            LastHeartbeat = s.LastHeartbeat is { } hb ? Timestamp.FromDateTimeOffset(hb) : null,
+            UpdatedAt = s.RecentTransitions.IsDefaultOrEmpty ? Timestamp.FromDateTimeOffset(s.RegisteredAt)
+                : Timestamp.FromDateTimeOffset(s.RecentTransitions[^1].At),
+            SidecarId = s.Metadata.GetValueOrDefault(SidecarKey, ""),
+            Region = s.Metadata.GetValueOrDefault(RegionKey, localRegion),
+        };
+        foreach (var (k, v) in s.Metadata)
+        {
+            if (!k.StartsWith(RequestValidation.ReservedMetadataPrefix, StringComparison.Ordinal)) c.Metadata[k] = v;
+        }
+        return c;
+    }
+
+    public static Proto.Connection ToProto(this ConnectionSummary s, string localRegion) => new()
+    {
+        ConnectionId = s.ConnectionId,
+        ClientId = s.ClientId,
+        ServerPool = s.ServerPool,
+        ServerId = s.ServerId ?? "",
+        Status = s.Status.ToProto(),
+        HealthScore = s.HealthScore,
+        FailoverTarget = s.FailoverTarget ?? "",
+        Version = s.Version,
+        LastHeartbeat = s.LastHeartbeat is { } hb ? Timestamp.FromDateTimeOffset(hb) : null,
+        UpdatedAt = Timestamp.FromDateTimeOffset(s.UpdatedAt),
+        Region = localRegion,
+    };
+
+    public static Proto.ConnectionEvent ToProto(this ConnectionStatusChanged e, string localRegion) => new()
+    {
+        Connection = new Proto.Connection
+        {
+            ConnectionId = e.ConnectionId,
+            ClientId = e.ClientId,
+            ServerId = e.ServerId ?? "",
+            Status = e.To.ToProto(),
+            HealthScore = e.HealthScore,
+            FailoverTarget = e.FailoverTarget ?? "",
+            Version = e.Version,
+            UpdatedAt = Timestamp.FromDateTimeOffset(e.At),
+            Region = localRegion,
+        },
+        PreviousStatus = e.From.ToProto(),
+        Reason = e.Reason,
+        At = Timestamp.FromDateTimeOffset(e.At),
+    };
+
+    public static Proto.ServerInstance ToProto(this ServerInstance s) => new()
+    {
+        ServerId = s.ServerId,
+        Address = s.Address,
+        Zone = s.Zone,
+        Capacity = s.Capacity,
+        Load = s.Load,
+        Healthy = s.Health == ServerHealth.Healthy,
+    };
+
+    public static ImmutableDictionary<string, string> WithGatewayKeys(
+        IEnumerable<KeyValuePair<string, string>> metadata, string? sidecarId, string region)
+    {
+        var b = ImmutableDictionary.CreateBuilder<string, string>(StringComparer.Ordinal);
+        b.AddRange(metadata);
+        if (sidecarId is not null) b[SidecarKey] = sidecarId;
+        b[RegionKey] = region;
+        return b.ToImmutable();
+    }
+}

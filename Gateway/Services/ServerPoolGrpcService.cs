@@ -1,0 +1,83 @@
+using Grpc.Core;
+using OrleansControl.Contract.V1;
+using OrleansControl.Gateway.Errors;
+using OrleansControl.Gateway.Security;
+using OrleansControl.GrainInterfaces;
+using OrleansControl.GrainInterfaces.Models;
+using static OrleansControl.Gateway.Services.RequestValidation;
+using ServerInstance = OrleansControl.Contract.V1.ServerInstance;
+
+namespace OrleansControl.Gateway.Services;
+
+/// <summary>Server pool administration (operators) and assignment (operators and the peer controller).</summary>
+internal sealed class ServerPoolGrpcService(IClusterClient cluster, GatewayAuthorizer auth) : ServerPoolService.ServerPoolServiceBase
+{
+    public const int MaxCapacity = 100_000;
+
+    private IServerPoolGrain Pool(string id) => cluster.GetGrain<IServerPoolGrain>(id);
+
+    public override async Task<AddServerResponse> AddServer(AddServerRequest request, ServerCallContext context)
+    {
+        var caller = auth.Authenticate(context);
+        auth.RequireRole(caller, context, "only operators manage server pools", GatewayRoles.Operator);
+        var pool = Id(request.ServerPool, "server_pool");
+        if (request.Server is not { } s) throw GatewayErrors.InvalidArgument("server", "is required");
+        var serverId = Id(s.ServerId, "server.server_id");
+        var address = Address(s.Address, "server.address");
+        var zone = Id(s.Zone, "server.zone");
+        if (s.Capacity is < 1 or > MaxCapacity) throw GatewayErrors.InvalidArgument("server.capacity", $"must be between 1 and {MaxCapacity}");
+
+        var instance = await Pool(pool).AddOrUpdateServer(new ServerDefinition(serverId, address, zone, s.Capacity));
+        return new AddServerResponse { Server = instance.ToProto() };
+    }
+
+    public override async Task<RemoveServerResponse> RemoveServer(RemoveServerRequest request, ServerCallContext context)
+    {
+        var caller = auth.Authenticate(context);
+        auth.RequireRole(caller, context, "only operators manage server pools", GatewayRoles.Operator);
+        var pool = Id(request.ServerPool, "server_pool");
+        var serverId = Id(request.ServerId, "server_id");
+        await Pool(pool).RemoveServer(serverId);
+        return new RemoveServerResponse();
+    }
+
+    public override async Task<ListServersResponse> ListServers(ListServersRequest request, ServerCallContext context)
+    {
+        var caller = auth.Authenticate(context);
+        auth.RequireRole(caller, context, "ListServers needs an operator or the peer controller", GatewayRoles.Operator, GatewayRoles.Peer);
+        var pool = Id(request.ServerPool, "server_pool");
+        var snapshot = await Pool(pool).GetSnapshot();
+        var response = new ListServersResponse();
+        response.Servers.AddRange(snapshot.Servers.Select(x => x.ToProto()));
+        return response;
+    }
+
+    public override async Task<AssignServerResponse> AssignServer(AssignServerRequest request, ServerCallContext context)
+    {
+        var caller = auth.Authenticate(context);
+        auth.RequireRole(caller, context, "AssignServer needs the peer controller or an operator", GatewayRoles.Peer, GatewayRoles.Operator);
+        var pool = Id(request.ServerPool, "server_pool");
+        var connectionId = Id(request.ConnectionId, "connection_id");
+        var clientId = Id(request.ClientId, "client_id");
+        var preferred = OptionalId(request.PreferredServer, "preferred_server");
+        var assignment = await Pool(pool).Assign(new AssignmentRequest(connectionId, clientId, preferred));
+        var server = (await Pool(pool).GetSnapshot()).Servers.FirstOrDefault(x => x.ServerId == assignment.ServerId);
+        return new AssignServerResponse
+        {
+            Server = server?.ToProto() ?? new ServerInstance { ServerId = assignment.ServerId, Address = assignment.Address, Zone = assignment.Zone, Healthy = true },
+        };
+    }
+
+    /// <summary>host:port with a port in 1..65535.</summary>
+    internal static string Address(string? value, string field)
+    {
+        if (string.IsNullOrEmpty(value)) throw GatewayErrors.InvalidArgument(field, "is required");
+        var colon = value.LastIndexOf(':');
+        if (value.Length > 255 || colon <= 0 || !int.TryParse(value.AsSpan(colon + 1), out var port) || port is < 1 or > 65535
+            || Uri.CheckHostName(value[..colon].Trim('[', ']')) == UriHostNameType.Unknown)
+        {
+            throw GatewayErrors.InvalidArgument(field, "must be host:port with a port between 1 and 65535");
+        }
+        return value;
+    }
+}

@@ -1,0 +1,36 @@
+using Grpc.Core;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using OrleansControl.Contract.V1;
+using OrleansControl.Gateway.Hosting;
+using OrleansControl.Gateway.Security;
+using OrleansControl.Gateway.Services;
+
+namespace OrleansControl.Gateway.Sidecars;
+
+/// <summary>SidecarService.Attach: authenticates the stream, checks the register message, then runs a <see cref="SidecarSession"/>.</summary>
+internal sealed class SidecarGrpcService(
+    IClusterClient cluster,
+    GatewayAuthorizer auth,
+    IOptions<GatewayOptions> options,
+    ILogger<SidecarSession> sessionLogger) : SidecarService.SidecarServiceBase
+{
+    public override async Task Attach(IAsyncStreamReader<SidecarMessage> requestStream, IServerStreamWriter<ControllerMessage> responseStream, ServerCallContext context)
+    {
+        var caller = auth.Authenticate(context);
+        auth.RequireRole(caller, context, "Attach is for sidecars", GatewayRoles.Sidecar);
+
+        if (!await requestStream.MoveNext(context.CancellationToken)) return;
+        if (requestStream.Current.BodyCase != SidecarMessage.BodyOneofCase.Register)
+            throw Errors.GatewayErrors.InvalidArgument("register", "the first message on the stream must be register");
+        var register = requestStream.Current.Register;
+        var sidecarId = RequestValidation.Id(register.SidecarId, "register.sidecar_id");
+        if (!caller.IsDevelopmentAnonymous && sidecarId != caller.Subject)
+            auth.Deny(caller, context, $"caller '{caller.Subject}' may not attach as sidecar '{sidecarId}'");
+        if (register.LastAckedSequence > long.MaxValue)
+            throw Errors.GatewayErrors.InvalidArgument("register.last_acked_sequence", "is out of range");
+
+        await using var session = new SidecarSession(sidecarId, cluster, auth, caller, context, responseStream, options.Value, sessionLogger);
+        await session.RunAsync((long)register.LastAckedSequence, requestStream);
+    }
+}

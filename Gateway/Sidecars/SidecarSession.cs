@@ -1,0 +1,316 @@
+using System.Threading.Channels;
+using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
+using Microsoft.Extensions.Logging;
+using OrleansControl.Contract.V1;
+using OrleansControl.Gateway.Commands;
+using OrleansControl.Gateway.Errors;
+using OrleansControl.Gateway.Hosting;
+using OrleansControl.Gateway.Security;
+using OrleansControl.Gateway.Services;
+using OrleansControl.GrainInterfaces;
+using OrleansControl.GrainInterfaces.Errors;
+using OrleansControl.GrainInterfaces.Models;
+
+namespace OrleansControl.Gateway.Sidecars;
+
+/// <summary>
+/// One attached sidecar. Up: heartbeats go to the connection grains (ownership checked once per connection per
+/// stream), state reports and acks to the grains and the outbox. Down: one writer sends the outbox's unacknowledged
+/// commands in sequence order, woken by the outbox's observer call and, as a backstop, by a poll.
+/// </summary>
+internal sealed partial class SidecarSession(
+    string sidecarId,
+    IClusterClient cluster,
+    GatewayAuthorizer auth,
+    Caller caller,
+    ServerCallContext context,
+    IServerStreamWriter<ControllerMessage> responseStream,
+    GatewayOptions options,
+    ILogger<SidecarSession> logger) : ISidecarCommandObserver, IAsyncDisposable
+{
+    private static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(2);
+
+    private readonly ISidecarOutboxGrain _outbox = cluster.GetGrain<ISidecarOutboxGrain>(sidecarId);
+    private readonly Channel<ControllerMessage> _down = Channel.CreateUnbounded<ControllerMessage>(new() { SingleReader = true });
+    private readonly SemaphoreSlim _doorbell = new(0, int.MaxValue);
+    private readonly HashSet<string> _owned = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource _stop = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
+    private ISidecarCommandObserver? _reference;
+    private long _epoch;
+    private long _lastSent;
+    private volatile bool _superseded;
+
+    public async Task RunAsync(long lastAckedSequence, IAsyncStreamReader<SidecarMessage> requestStream)
+    {
+        _reference = cluster.CreateObjectReference<ISidecarCommandObserver>(this);
+        var attachment = await _outbox.Attach(lastAckedSequence, _reference);
+        _epoch = attachment.Epoch;
+        _lastSent = attachment.AckedSequence;
+        LogAttached(sidecarId, attachment.AckedSequence, attachment.Pending.Length);
+
+        await responseStream.WriteAsync(new ControllerMessage
+        {
+            Attached = new Attached
+            {
+                SidecarId = sidecarId,
+                ResumedAfter = (ulong)attachment.AckedSequence,
+                PendingCommands = attachment.Pending.Length,
+                HeartbeatIntervalMs = (int)options.HeartbeatInterval.TotalMilliseconds,
+            },
+        });
+        Send(attachment.Pending);
+
+        var writer = Task.Run(() => WriteLoopAsync(_stop.Token));
+        var commands = Task.Run(() => CommandLoopAsync(_stop.Token));
+        try
+        {
+            await ReadLoopAsync(requestStream, _stop.Token);
+        }
+        catch (OperationCanceledException) when (_superseded && !context.CancellationToken.IsCancellationRequested)
+        {
+            throw new RpcException(new Status(StatusCode.Aborted, $"sidecar '{sidecarId}' attached again on another stream"));
+        }
+        finally
+        {
+            await _stop.CancelAsync();
+            _down.Writer.TryComplete();
+            await SwallowCancellation(commands);
+            await SwallowCancellation(writer);
+        }
+    }
+
+    private async Task ReadLoopAsync(IAsyncStreamReader<SidecarMessage> requestStream, CancellationToken ct)
+    {
+        while (await requestStream.MoveNext(ct))
+        {
+            var message = requestStream.Current;
+            switch (message.BodyCase)
+            {
+                case SidecarMessage.BodyOneofCase.Heartbeat:
+                    await OnHeartbeat(message.Heartbeat);
+                    break;
+                case SidecarMessage.BodyOneofCase.StateReport:
+                    await OnStateReport(message.StateReport);
+                    break;
+                case SidecarMessage.BodyOneofCase.CommandAck:
+                    await OnAck(message.CommandAck);
+                    break;
+                case SidecarMessage.BodyOneofCase.Register:
+                    Reject("", StatusCode.FailedPrecondition, "register: already registered on this stream");
+                    break;
+                default:
+                    Reject("", StatusCode.InvalidArgument, "body: empty message");
+                    break;
+            }
+        }
+    }
+
+    private async ValueTask OnHeartbeat(Contract.V1.Heartbeat hb)
+    {
+        if (!RequestValidation.IsWellFormedId(hb.ConnectionId))
+        {
+            Reject(hb.ConnectionId, StatusCode.InvalidArgument, "heartbeat.connection_id: must be a well-formed id");
+            return;
+        }
+        if (!double.IsFinite(hb.EchoRttMs) || hb.EchoRttMs < 0 || hb.EchoRttMs > RequestValidation.MaxEchoRttMs)
+        {
+            Reject(hb.ConnectionId, StatusCode.InvalidArgument, $"heartbeat.echo_rtt_ms: must be between 0 and {RequestValidation.MaxEchoRttMs} ms");
+            return;
+        }
+        if (hb.Errors > RequestValidation.MaxCountPerReport || hb.Timeouts > RequestValidation.MaxCountPerReport)
+        {
+            Reject(hb.ConnectionId, StatusCode.InvalidArgument, $"heartbeat.errors/timeouts: must be at most {RequestValidation.MaxCountPerReport}");
+            return;
+        }
+        var grain = cluster.GetGrain<IConnectionGrain>(hb.ConnectionId);
+        if (!await EnsureOwned(grain, hb.ConnectionId)) return;
+        try
+        {
+            await grain.RecordHeartbeat(new GrainInterfaces.Models.Heartbeat(hb.EchoRttMs, (int)hb.Errors, (int)hb.Timeouts,
+                hb.SentAt?.ToDateTimeOffset() ?? DateTimeOffset.UtcNow));
+        }
+        catch (ControlPlaneException e)
+        {
+            RejectMapped(hb.ConnectionId, e);
+        }
+    }
+
+    private async ValueTask OnStateReport(StateReport report)
+    {
+        if (!RequestValidation.IsWellFormedId(report.ConnectionId))
+        {
+            Reject(report.ConnectionId, StatusCode.InvalidArgument, "state_report.connection_id: must be a well-formed id");
+            return;
+        }
+        if (!System.Enum.IsDefined(report.State) || report.State == LinkState.Unspecified)
+        {
+            Reject(report.ConnectionId, StatusCode.InvalidArgument, "state_report.state: is required");
+            return;
+        }
+        if (report.Detail.Length > RequestValidation.MaxReasonLength)
+        {
+            Reject(report.ConnectionId, StatusCode.InvalidArgument, $"state_report.detail: must be at most {RequestValidation.MaxReasonLength} characters");
+            return;
+        }
+        var grain = cluster.GetGrain<IConnectionGrain>(report.ConnectionId);
+        if (!await EnsureOwned(grain, report.ConnectionId)) return;
+        try
+        {
+            if (report.State == LinkState.Failed)
+            {
+                var state = await grain.GetState();
+                await grain.ReportFailure(new FailureReport(
+                    report.Detail.Length == 0 ? "sidecar reported the link failed" : report.Detail, state.ServerId));
+            }
+        }
+        catch (ControlPlaneException e)
+        {
+            RejectMapped(report.ConnectionId, e);
+        }
+    }
+
+    private async ValueTask OnAck(CommandAck ack)
+    {
+        if (ack.Sequence == 0 || ack.Sequence > (ulong)_lastSent)
+        {
+            Reject("", StatusCode.InvalidArgument, $"command_ack.sequence: {ack.Sequence} was not sent on this stream");
+            return;
+        }
+        if (!ack.Success) LogCommandFailed(sidecarId, ack.CommandId, ack.Sequence);
+        await _outbox.Ack((long)ack.Sequence);
+    }
+
+    /// <summary>First use of a connection on this stream: it must exist and belong to this sidecar.</summary>
+    private async ValueTask<bool> EnsureOwned(IConnectionGrain grain, string connectionId)
+    {
+        if (_owned.Contains(connectionId)) return true;
+        ConnectionSnapshot state;
+        try
+        {
+            state = await grain.GetState();
+        }
+        catch (ConnectionNotFoundException e)
+        {
+            RejectMapped(connectionId, e);
+            return false;
+        }
+        // Throws PERMISSION_DENIED, which ends the stream: a sidecar speaking for another's connection is not a glitch.
+        auth.RequireOwnerOrOperator(caller, context, ProtoMapping.SidecarOf(state), connectionId);
+        _owned.Add(connectionId);
+        return true;
+    }
+
+    private async Task CommandLoopAsync(CancellationToken ct)
+    {
+        while (!ct.IsCancellationRequested)
+        {
+            await _doorbell.WaitAsync(PollInterval, ct);
+            var pending = await _outbox.Pull(_epoch, _lastSent);
+            if (pending is null)
+            {
+                LogSuperseded(sidecarId);
+                _superseded = true;
+                await _stop.CancelAsync();
+                return;
+            }
+            Send(pending);
+        }
+    }
+
+    private void Send(IEnumerable<PendingCommand> pending)
+    {
+        foreach (var p in pending)
+        {
+            if (p.Sequence <= _lastSent) continue;
+            _lastSent = p.Sequence;
+            _down.Writer.TryWrite(new ControllerMessage { Command = ToProto(p) });
+        }
+    }
+
+    private async Task WriteLoopAsync(CancellationToken ct)
+    {
+        await foreach (var message in _down.Reader.ReadAllAsync(ct))
+        {
+            await responseStream.WriteAsync(message, ct);
+        }
+    }
+
+    private void Reject(string connectionId, StatusCode code, string message) =>
+        _down.Writer.TryWrite(new ControllerMessage
+        {
+            Rejected = new Rejected { ConnectionId = connectionId, Code = StatusName(code), Message = message },
+        });
+
+    private void RejectMapped(string connectionId, ControlPlaneException e)
+    {
+        var (code, message) = ErrorMappingInterceptor.Classify(e, false);
+        Reject(connectionId, code, message);
+    }
+
+    private static string StatusName(StatusCode code) => code switch
+    {
+        StatusCode.InvalidArgument => "INVALID_ARGUMENT",
+        StatusCode.NotFound => "NOT_FOUND",
+        StatusCode.FailedPrecondition => "FAILED_PRECONDITION",
+        StatusCode.AlreadyExists => "ALREADY_EXISTS",
+        StatusCode.ResourceExhausted => "RESOURCE_EXHAUSTED",
+        _ => code.ToString().ToUpperInvariant(),
+    };
+
+    private static Command ToProto(PendingCommand p) => new()
+    {
+        CommandId = p.Command.CommandId,
+        Sequence = (ulong)p.Sequence,
+        Kind = (CommandKind)(int)p.Command.Kind,
+        ConnectionId = p.Command.ConnectionId,
+        TargetServerId = p.Command.TargetServerId ?? "",
+        TargetServerAddress = p.Command.TargetServerAddress ?? "",
+        Deadline = Timestamp.FromDateTimeOffset(p.Command.Deadline),
+        Reason = p.Command.Reason,
+    };
+
+    public Task CommandsAvailable(long upToSequence)
+    {
+        if (upToSequence > _lastSent) _doorbell.Release();
+        return Task.CompletedTask;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            await _outbox.Detach(_epoch);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            LogDetachFailed(e, sidecarId);
+        }
+        if (_reference is not null) cluster.DeleteObjectReference<ISidecarCommandObserver>(_reference);
+        _stop.Dispose();
+        _doorbell.Dispose();
+    }
+
+    private static async Task SwallowCancellation(Task task)
+    {
+        try
+        {
+            await task;
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Sidecar {SidecarId} attached (acked through #{Acked}, {Pending} pending)")]
+    private partial void LogAttached(string sidecarId, long acked, int pending);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Sidecar {SidecarId} attached elsewhere; closing this stream")]
+    private partial void LogSuperseded(string sidecarId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Sidecar {SidecarId} reports command {CommandId} (#{Sequence}) failed")]
+    private partial void LogCommandFailed(string sidecarId, string commandId, ulong sequence);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Sidecar {SidecarId}: detach failed")]
+    private partial void LogDetachFailed(Exception e, string sidecarId);
+}
