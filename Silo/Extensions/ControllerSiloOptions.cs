@@ -1,0 +1,43 @@
+namespace OrleansControl.Silo.Extensions;
+
+public enum SiloRole { Bank, Scheme }
+
+public enum ClusteringKind { Localhost, Redis }
+
+public enum StorageKind { Memory, Redis }
+
+public enum StreamsKind { Memory, Kafka }
+
+/// <summary>
+/// Configuration section <c>Controller</c> (appsettings or environment, e.g. <c>Controller__Clustering=redis</c>).
+/// The defaults run a single local silo in memory, so <c>dotnet run --project Silo</c> needs nothing else.
+/// </summary>
+public sealed class ControllerSiloOptions
+{
+    public const string Section = "Controller";
+
+    public string Region { get; set; } = "local";
+
+    public SiloRole Role { get; set; } = SiloRole.Scheme;
+
+    public ClusteringKind Clustering { get; set; } = ClusteringKind.Localhost;
+
+    public StorageKind Storage { get; set; } = StorageKind.Memory;
+
+    public StreamsKind Streams { get; set; } = StreamsKind.Memory;
+
+    /// <summary>StackExchange.Redis connection string; required when Clustering or Storage is redis.</summary>
+    public string? Redis { get; set; }
+
+    public string ClusterId { get; set; } = "orleanscontrol";
+
+    public string ServiceId { get; set; } = "orleanscontrol";
+
+    public int SiloPort { get; set; } = 11111;
+
+    public int GatewayPort { get; set; } = 30000;
+
+    /// <summary>The IP other silos reach this one on (Kubernetes: the pod IP). Default: loopback with localhost
+    /// clustering, the host's DNS address otherwise.</summary>
+    public string? AdvertisedAddress { get; set; }
+}

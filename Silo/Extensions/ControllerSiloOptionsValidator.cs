@@ -1,0 +1,37 @@
+using System.Net;
+using Microsoft.Extensions.Options;
+using OrleansControl.Grains.Connections;
+
+namespace OrleansControl.Silo.Extensions;
+
+/// <summary>Every failure names the configuration key, so a bad deployment says exactly what to fix.</summary>
+public sealed class ControllerSiloOptionsValidator : IValidateOptions<ControllerSiloOptions>, IValidateOptions<ConnectionHealthOptions>
+{
+    private const string P = ControllerSiloOptions.Section + ":";
+
+    public ValidateOptionsResult Validate(string? name, ControllerSiloOptions o)
+    {
+        var failures = new List<string>();
+        if (string.IsNullOrWhiteSpace(o.Region)) failures.Add($"{P}Region must not be empty");
+        if (!Enum.IsDefined(o.Role)) failures.Add($"{P}Role must be bank or scheme");
+        if (!Enum.IsDefined(o.Clustering)) failures.Add($"{P}Clustering must be localhost or redis");
+        if (!Enum.IsDefined(o.Storage)) failures.Add($"{P}Storage must be memory or redis");
+        if (o.Streams != StreamsKind.Memory) failures.Add($"{P}Streams={o.Streams.ToString().ToLowerInvariant()} is not available in this build (use memory)");
+        var needsRedis = o.Clustering == ClusteringKind.Redis || o.Storage == StorageKind.Redis;
+        if (needsRedis && string.IsNullOrWhiteSpace(o.Redis))
+            failures.Add($"{P}Redis (a connection string) is required when {P}Clustering or {P}Storage is redis");
+        if (string.IsNullOrWhiteSpace(o.ClusterId)) failures.Add($"{P}ClusterId must not be empty");
+        if (string.IsNullOrWhiteSpace(o.ServiceId)) failures.Add($"{P}ServiceId must not be empty");
+        if (o.SiloPort is < 1 or > 65535) failures.Add($"{P}SiloPort must be 1..65535 (was {o.SiloPort})");
+        if (o.GatewayPort is < 1 or > 65535) failures.Add($"{P}GatewayPort must be 1..65535 (was {o.GatewayPort})");
+        if (o.SiloPort == o.GatewayPort) failures.Add($"{P}GatewayPort must differ from {P}SiloPort");
+        if (o.AdvertisedAddress is not null && !IPAddress.TryParse(o.AdvertisedAddress, out _))
+            failures.Add($"{P}AdvertisedAddress must be an IP address (was '{o.AdvertisedAddress}')");
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    public ValidateOptionsResult Validate(string? name, ConnectionHealthOptions o) =>
+        o.FindProblem() is { } problem
+            ? ValidateOptionsResult.Fail($"{P}Health:{problem}")
+            : ValidateOptionsResult.Success;
+}

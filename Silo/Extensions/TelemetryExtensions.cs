@@ -1,0 +1,19 @@
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OrleansControl.Grains.Telemetry;
+
+namespace OrleansControl.Silo.Extensions;
+
+public static class TelemetryExtensions
+{
+    /// <summary>OpenTelemetry metrics: the controller's own meter and Orleans' meter, scraped at /metrics.</summary>
+    public static WebApplicationBuilder AddControllerTelemetry(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOpenTelemetry()
+            .ConfigureResource(r => r.AddService("orleanscontrol-silo"))
+            .WithMetrics(metrics => metrics
+            .AddMeter(ControllerMetrics.MeterName, "Microsoft.Orleans")
+            .AddPrometheusExporter());
+        return builder;
+    }
+}
