@@ -1,0 +1,20 @@
+using OrleansControl.Sidecar.Health;
+
+namespace OrleansControl.Sidecar.Agent;
+
+/// <summary>What GET /control/status returns: the link's health and the agent's view of its controller.</summary>
+public sealed record AgentStatus(
+    string SidecarId,
+    string ConnectionId,
+    string? Controller,
+    bool ControllerAttached,
+    string? ControllerError,
+    string? AssignedServer,
+    ulong LastAckedSequence,
+    DateTimeOffset? LastHeartbeatAt,
+    bool SendingStopped,
+    LinkHealthSnapshot Link,
+    IReadOnlyList<CommandRecord> RecentCommands);
+
+/// <summary>A command the agent carried out (or refused), newest last.</summary>
+public sealed record CommandRecord(string CommandId, ulong Sequence, string Kind, bool Success, string Detail, DateTimeOffset At);

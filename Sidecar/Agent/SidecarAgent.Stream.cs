@@ -1,0 +1,152 @@
+using System.Threading.Channels;
+using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
+using OrleansControl.Contract.V1;
+using OrleansControl.Sidecar.Client;
+using OrleansControl.Sidecar.Health;
+
+namespace OrleansControl.Sidecar.Agent;
+
+// The Attach stream: one writer loop (gRPC streams take one write at a time), heartbeats, commands.
+public sealed partial class SidecarAgent
+{
+    private async Task AttachAsync(SidecarService.SidecarServiceClient client, ReconnectBackoff backoff, CancellationToken ct)
+    {
+        using var stream = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        using var call = client.Attach(Headers(), cancellationToken: stream.Token);
+        var outbox = Channel.CreateBounded<SidecarMessage>(new BoundedChannelOptions(256)
+        {
+            FullMode = BoundedChannelFullMode.DropOldest,
+            SingleReader = true,
+        });
+        await call.RequestStream.WriteAsync(new SidecarMessage
+        {
+            Register = new SidecarRegister
+            {
+                SidecarId = _options.SidecarId,
+                Region = _options.Region,
+                LastAckedSequence = Interlocked.Read(ref _lastAcked),
+            },
+        }, stream.Token).ConfigureAwait(false);
+
+        var writer = WriteLoopAsync(call.RequestStream, outbox.Reader, stream.Token);
+        Task? heartbeats = null;
+        try
+        {
+            await foreach (var message in call.ResponseStream.ReadAllAsync(stream.Token).ConfigureAwait(false))
+            {
+                switch (message.BodyCase)
+                {
+                    case ControllerMessage.BodyOneofCase.Attached:
+                        var attached = message.Attached;
+                        if (attached.HeartbeatIntervalMs > 0)
+                        {
+                            _heartbeatInterval = TimeSpan.FromMilliseconds(Math.Clamp(attached.HeartbeatIntervalMs, 100, 300_000));
+                        }
+
+                        Log.Attached(_logger, attached.SidecarId, attached.ResumedAfter, attached.PendingCommands);
+                        _outbox = outbox;
+                        _attached = true;
+                        _lastError = null;
+                        backoff.Reset();
+                        outbox.Writer.TryWrite(StateReport(_link.State, "attached"));
+                        heartbeats ??= HeartbeatLoopAsync(outbox.Writer, stream.Token);
+                        break;
+                    case ControllerMessage.BodyOneofCase.Command:
+                        var ack = await ExecuteAsync(message.Command, stream.Token).ConfigureAwait(false);
+                        outbox.Writer.TryWrite(new SidecarMessage { CommandAck = ack });
+                        break;
+                }
+            }
+        }
+        finally
+        {
+            _attached = false;
+            _outbox = null;
+            outbox.Writer.TryComplete();
+            await stream.CancelAsync().ConfigureAwait(false);
+            await Quietly(writer).ConfigureAwait(false);
+            if (heartbeats is not null)
+            {
+                await Quietly(heartbeats).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private static async Task Quietly(Task task)
+    {
+        try
+        {
+            await task.ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or RpcException or IOException or InvalidOperationException)
+        {
+        }
+    }
+
+    private static async Task WriteLoopAsync(IClientStreamWriter<SidecarMessage> requests, ChannelReader<SidecarMessage> outbox, CancellationToken ct)
+    {
+        await foreach (var message in outbox.ReadAllAsync(ct).ConfigureAwait(false))
+        {
+            await requests.WriteAsync(message, ct).ConfigureAwait(false);
+        }
+    }
+
+    private async Task HeartbeatLoopAsync(ChannelWriter<SidecarMessage> outbox, CancellationToken ct)
+    {
+        while (!ct.IsCancellationRequested)
+        {
+            outbox.TryWrite(new SidecarMessage { Heartbeat = Heartbeat() });
+            lock (_lock)
+            {
+                _lastHeartbeatAt = DateTimeOffset.UtcNow;
+            }
+
+            await Task.Delay(_heartbeatInterval, ct).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>A heartbeat with the echo RTT and the errors and timeouts since the previous one.</summary>
+    private Heartbeat Heartbeat()
+    {
+        var now = _link.Health();
+        var before = Interlocked.Exchange(ref _previous, now);
+        static uint Delta(long current, long? previous) => (uint)Math.Clamp(current - (previous ?? 0), 0, 1_000_000);
+        return new Heartbeat
+        {
+            ConnectionId = _options.EffectiveConnectionId,
+            EchoRttMs = Math.Clamp(now.LastEchoRttMs, 0, 60_000),
+            Errors = Delta(now.EchoFailures + now.RequestsLost, before?.EchoFailures + before?.RequestsLost),
+            Timeouts = Delta(now.RequestTimeouts + now.EchoTimeouts, before?.RequestTimeouts + before?.EchoTimeouts),
+            SentAt = Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow),
+        };
+    }
+
+    private void OnLinkStateChanged(ConnectionStateChanged change) =>
+        _outbox?.Writer.TryWrite(StateReport(change.Current, change.Reason));
+
+    private SidecarMessage StateReport(ConnectionState state, string detail)
+    {
+        var health = _link.Health();
+        var text = state == ConnectionState.Degraded ? $"degraded (score {health.Score}): {detail}" : detail;
+        return new SidecarMessage
+        {
+            StateReport = new StateReport
+            {
+                ConnectionId = _options.EffectiveConnectionId,
+                State = ToLinkState(state),
+                ServerAddress = _link.Server ?? "",
+                Detail = text.Length > 512 ? text[..512] : text,
+            },
+        };
+    }
+
+    internal static LinkState ToLinkState(ConnectionState state) => state switch
+    {
+        ConnectionState.Connecting => LinkState.Connecting,
+        ConnectionState.SignedOn or ConnectionState.Degraded => LinkState.SignedOn,
+        ConnectionState.Draining => LinkState.Draining,
+        ConnectionState.Down => LinkState.Failed,
+        _ => LinkState.Disconnected,
+    };
+}

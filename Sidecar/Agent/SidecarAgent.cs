@@ -1,0 +1,195 @@
+using System.Threading.Channels;
+using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
+using Grpc.Net.Client;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using OrleansControl.Contract.V1;
+using OrleansControl.Sidecar.Client;
+using OrleansControl.Sidecar.Health;
+
+namespace OrleansControl.Sidecar.Agent;
+
+/// <summary>
+/// The sidecar's control path: registers the connection with the controller, holds the
+/// <c>SidecarService.Attach</c> stream (registration, heartbeats every few seconds, state reports up;
+/// commands down, each acknowledged once), and carries the commands out on the <see cref="IsoClient"/>.
+/// The data path never waits on it: if the controller is unreachable the link keeps running as it is and
+/// the agent retries with backoff for ever.
+/// </summary>
+public sealed partial class SidecarAgent : BackgroundService
+{
+    private readonly IsoClient _link;
+    private readonly SidecarAgentOptions _options;
+    private readonly ILogger<SidecarAgent> _logger;
+    private readonly Lock _lock = new();
+    private readonly Queue<CommandRecord> _recent = new();
+    private Channel<SidecarMessage>? _outbox;
+    private GrpcChannel? _channel;
+    private ulong _lastAcked;
+    private volatile bool _attached;
+    private volatile string? _lastError;
+    private volatile string? _assigned;
+    private DateTimeOffset? _lastHeartbeatAt;
+    private TimeSpan _heartbeatInterval;
+    private LinkHealthSnapshot? _previous;
+
+    public SidecarAgent(IsoClient link, IOptions<SidecarAgentOptions> options, ILogger<SidecarAgent> logger)
+    {
+        _link = link;
+        _options = options.Value;
+        _logger = logger;
+        _heartbeatInterval = _options.HeartbeatInterval;
+        _link.StateChanged += OnLinkStateChanged;
+    }
+
+    public bool Attached => _attached;
+
+    public AgentStatus Status()
+    {
+        CommandRecord[] recent;
+        DateTimeOffset? heartbeat;
+        lock (_lock)
+        {
+            recent = [.. _recent];
+            heartbeat = _lastHeartbeatAt;
+        }
+
+        return new AgentStatus(_options.SidecarId, _options.EffectiveConnectionId, _options.Controller, _attached, _lastError,
+            _assigned, Interlocked.Read(ref _lastAcked), heartbeat, _link.SendingStopped, _link.Health(), recent);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        _link.Start();
+        if (string.IsNullOrWhiteSpace(_options.Controller))
+        {
+            return; // stand-alone: the link runs on its configuration alone
+        }
+
+        _channel = GrpcChannel.ForAddress(_options.Controller, new GrpcChannelOptions
+        {
+            HttpHandler = new SocketsHttpHandler
+            {
+                ConnectTimeout = TimeSpan.FromSeconds(5),
+                KeepAlivePingDelay = TimeSpan.FromSeconds(20),
+                KeepAlivePingTimeout = TimeSpan.FromSeconds(10),
+                EnableMultipleHttp2Connections = true,
+            },
+        });
+        var backoff = new ReconnectBackoff(_options.RetryInitialDelay, _options.RetryMaxDelay);
+        var registered = false;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                if (!registered)
+                {
+                    await RegisterAsync(stoppingToken).ConfigureAwait(false);
+                    registered = true;
+                }
+
+                await AttachAsync(new SidecarService.SidecarServiceClient(_channel), backoff, stoppingToken).ConfigureAwait(false);
+                _lastError = "stream ended by controller";
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception ex) when (ex is RpcException or HttpRequestException or IOException or OperationCanceledException)
+            {
+                _lastError = ex is RpcException rpc ? $"{rpc.StatusCode}: {rpc.Status.Detail}" : ex.Message;
+            }
+
+            var delay = backoff.Next();
+            Log.ControllerUnreachable(_logger, (long)delay.TotalMilliseconds, _lastError ?? "?");
+            try
+            {
+                await Task.Delay(delay, stoppingToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+        }
+    }
+
+    private Metadata Headers()
+    {
+        var headers = new Metadata();
+        if (!string.IsNullOrEmpty(_options.BearerToken))
+        {
+            headers.Add("authorization", $"Bearer {_options.BearerToken}");
+        }
+
+        return headers;
+    }
+
+    /// <summary>Registers the connection intent (idempotent by connection id) and follows the assignment.</summary>
+    private async Task RegisterAsync(CancellationToken ct)
+    {
+        var client = new ControllerService.ControllerServiceClient(_channel);
+        var request = new RegisterConnectionRequest
+        {
+            ClientId = _options.ClientId,
+            ServerPool = _options.ServerPool,
+            PreferredServer = _options.PreferredServer ?? "",
+            ConnectionId = _options.EffectiveConnectionId,
+            SidecarId = _options.SidecarId,
+        };
+        var response = await client.RegisterConnectionAsync(request, Headers(), DateTime.UtcNow.AddSeconds(10), ct).ConfigureAwait(false);
+        Follow(response.Connection?.ServerAddress);
+    }
+
+    /// <summary>Moves the link to an assigned server in the background (the control path never blocks on it).</summary>
+    private void Follow(string? address)
+    {
+        if (string.IsNullOrWhiteSpace(address))
+        {
+            return;
+        }
+
+        _assigned = address;
+        if (_link.Server != address || _link.State is ConnectionState.Closed)
+        {
+            _ = FollowAsync(address);
+        }
+    }
+
+    private async Task FollowAsync(string address)
+    {
+        try
+        {
+            await _link.ConnectToAsync(address).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            _lastError = $"connect to assigned {address}: {ex.Message}";
+        }
+    }
+
+    public async Task<string> RequestFailoverAsync(string reason, CancellationToken ct)
+    {
+        if (_channel is null)
+        {
+            throw new InvalidOperationException("no controller configured");
+        }
+
+        var client = new ControllerService.ControllerServiceClient(_channel);
+        var response = await client.RequestFailoverAsync(new RequestFailoverRequest
+        {
+            ConnectionId = _options.EffectiveConnectionId,
+            Reason = reason,
+            IdempotencyKey = Guid.NewGuid().ToString("N"),
+        }, Headers(), DateTime.UtcNow.AddSeconds(10), ct).ConfigureAwait(false);
+        return response.Connection?.FailoverTarget is { Length: > 0 } target ? target : response.Connection?.ServerId ?? "";
+    }
+
+    public override void Dispose()
+    {
+        _link.StateChanged -= OnLinkStateChanged;
+        _channel?.Dispose();
+        base.Dispose();
+    }
+}

@@ -1,0 +1,349 @@
+using Microsoft.Extensions.Logging;
+using OrleansControl.Codec;
+using OrleansControl.Sidecar.Connections;
+using OrleansControl.Sidecar.Health;
+
+namespace OrleansControl.Sidecar.Client;
+
+// The link's life: connect and sign on, supervise, reconnect; and the commands that change it.
+public sealed partial class IsoClient
+{
+    private async Task RunAsync(CancellationToken ct)
+    {
+        while (!ct.IsCancellationRequested)
+        {
+            try
+            {
+                var session = _current;
+                if (session is { IsClosed: false })
+                {
+                    // Supervise until the session ends or a command changes things.
+                    await Task.WhenAny(session.Closed, _wake.WaitAsync(Timeout.InfiniteTimeSpan, ct)).ConfigureAwait(false);
+                    continue;
+                }
+
+                var target = Volatile.Read(ref _target);
+                if (target is null || Volatile.Read(ref _paused))
+                {
+                    await _wake.WaitAsync(Timeout.InfiniteTimeSpan, ct).ConfigureAwait(false);
+                    continue;
+                }
+
+                SetState(ConnectionState.Connecting, $"connecting to {target}");
+                try
+                {
+                    var fresh = await OpenAsync(target, ct).ConfigureAwait(false);
+                    _backoff.Reset();
+                    Install(fresh);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
+                {
+                    var delay = _backoff.Next();
+                    Log.ConnectFailed(_logger, Name, target, _backoff.Attempt, (long)delay.TotalMilliseconds, ex.Message);
+                    SetState(ConnectionState.Down, $"connect to {target} failed: {ex.Message}");
+                    await _wake.WaitAsync(delay, ct).ConfigureAwait(false);
+                }
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+            }
+        }
+    }
+
+    /// <summary>Opens a socket to <paramref name="target"/> and signs on; the session is not yet used for requests.</summary>
+    private async Task<IsoSession> OpenAsync(string target, CancellationToken ct)
+    {
+        var endpoint = IsoEndpoint.Parse(target);
+        var (stream, socket) = await IsoTransport.ConnectAsync(endpoint, _options.Tls, _options.ConnectTimeout, ct).ConfigureAwait(false);
+        var session = new IsoSession(stream, socket, socket.RemoteEndPoint, _wire, OnMessage, _logger);
+        _ = session.Closed.ContinueWith(t => OnSessionClosed(session, t.Result), CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        session.Start();
+        if (!_options.SignOn)
+        {
+            return session;
+        }
+
+        try
+        {
+            var response = await NetworkRequestAsync(session, NetworkManagement.SignOn(_wire, NextStan(), _options.InstitutionId), _options.SignOnTimeout).ConfigureAwait(false);
+            if (!NetworkManagement.IsApproved(response))
+            {
+                throw new SidecarException(SidecarError.SignOnRefused, $"sign-on refused by {target} with response code {IsoWire.Get(response, 39) ?? "none"}");
+            }
+
+            return session;
+        }
+        catch
+        {
+            await session.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>Makes a signed-on session the one requests go to; a previous live one is retired (drained, signed off).</summary>
+    private void Install(IsoSession session)
+    {
+        IsoSession? previous;
+        lock (_lock)
+        {
+            previous = _current;
+            _current = session;
+        }
+
+        _health.SessionStarted();
+        if (previous is { IsClosed: false } && previous != session)
+        {
+            _ = RetireAsync(previous, _options.DrainTimeout);
+        }
+
+        if (session.IsClosed)
+        {
+            return; // lost already; OnSessionClosed wakes the loop
+        }
+
+        SetState(ConnectionState.SignedOn, $"signed on to {session.Remote}");
+        FlushQueued(session);
+        _ = EchoLoopAsync(session);
+        _wake.Set();
+    }
+
+    private void OnSessionClosed(IsoSession session, string reason)
+    {
+        var lost = _requests.FailSession(session.Id, SidecarError.ConnectionLost, $"connection {Name} lost: {reason}");
+        _network.FailSession(session.Id, SidecarError.ConnectionLost, $"connection {Name} lost: {reason}");
+        if (lost > 0)
+        {
+            for (var i = 0; i < lost; i++)
+            {
+                _health.RequestLost();
+            }
+
+            Log.RequestsFailed(_logger, Name, lost, SidecarError.ConnectionLost, session.Id);
+        }
+
+        bool wasCurrent;
+        lock (_lock)
+        {
+            wasCurrent = _current == session;
+            if (wasCurrent)
+            {
+                _current = null;
+            }
+        }
+
+        if (wasCurrent && !_lifetime.IsCancellationRequested)
+        {
+            if (Volatile.Read(ref _paused))
+            {
+                SetState(ConnectionState.Closed, reason);
+            }
+            else
+            {
+                _health.Reconnected();
+                SetState(ConnectionState.Down, reason);
+            }
+
+            _wake.Set();
+        }
+    }
+
+    /// <summary>Sends a network-management request outside the application's in-flight cap.</summary>
+    private async Task<IsoMessage> NetworkRequestAsync(IsoSession session, IsoMessage request, TimeSpan timeout)
+    {
+        var pending = _network.Register(_keys.KeyOf(request), request, timeout);
+        if (!pending.TryAssign(session.Id) || !session.TrySend(request))
+        {
+            _network.TryFail(pending, new SidecarException(SidecarError.ConnectionLost, $"session {session.Id} is closed"));
+        }
+
+        return await pending.Task.ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Echo test whenever the peer has been silent for <see cref="IsoClientOptions.EchoInterval"/>. Silence is
+    /// measured on what we receive, so a peer that stops answering (a black hole) is found even while the
+    /// application keeps sending. After a miss the next echo goes out at once (the peer is still silent).
+    /// </summary>
+    private async Task EchoLoopAsync(IsoSession session)
+    {
+        var interval = _options.EchoInterval;
+        try
+        {
+            while (!session.IsClosed && !_lifetime.IsCancellationRequested)
+            {
+                var idle = session.IdleFor;
+                if (idle < interval)
+                {
+                    await Task.WhenAny(Task.Delay(interval - idle, _lifetime.Token), session.Closed).ConfigureAwait(false);
+                    continue;
+                }
+
+                _health.EchoSent();
+                var started = System.Diagnostics.Stopwatch.GetTimestamp();
+                string outcome;
+                try
+                {
+                    var response = await NetworkRequestAsync(session, NetworkManagement.Echo(_wire, NextStan()), _options.EchoTimeout).ConfigureAwait(false);
+                    if (NetworkManagement.IsApproved(response))
+                    {
+                        _health.EchoAnswered(System.Diagnostics.Stopwatch.GetElapsedTime(started));
+                        EvaluateHealth();
+                        continue;
+                    }
+
+                    _health.EchoFailed();
+                    outcome = $"refused ({IsoWire.Get(response, 39) ?? "no code"})";
+                }
+                catch (SidecarException ex) when (ex.Error == SidecarError.Timeout)
+                {
+                    _health.EchoTimedOut();
+                    outcome = "timed out";
+                }
+                catch (SidecarException ex) when (ex.Error == SidecarError.ConnectionLost)
+                {
+                    return;
+                }
+
+                var misses = _health.ConsecutiveEchoMisses;
+                Log.EchoMissed(_logger, Name, outcome, session.Id, misses);
+                if (misses >= _options.EchoMissesBeforeDown && session == _current)
+                {
+                    session.Abort($"{misses} echo tests missed");
+                    return;
+                }
+
+                EvaluateHealth();
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    /// <summary>
+    /// Moves the link to <paramref name="server"/> (make-before-break): opens and signs on the new session
+    /// first, switches new requests to it, then lets the old one finish what is in flight before signing it
+    /// off. If the new server cannot be reached, the old session stays and the error is thrown.
+    /// </summary>
+    public async Task ConnectToAsync(string server, CancellationToken ct = default)
+    {
+        if (!IsoEndpoint.TryParse(server, out _))
+        {
+            throw new ArgumentException($"'{server}' is not host:port", nameof(server));
+        }
+
+        Start();
+        Volatile.Write(ref _target, server);
+        Volatile.Write(ref _accepting, true);
+        Volatile.Write(ref _paused, false);
+        _sendingStopped = false;
+        if (_current is not { IsClosed: false })
+        {
+            _wake.Set();
+            await WaitForSessionAsync(server, ct).ConfigureAwait(false);
+            return;
+        }
+
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, _lifetime.Token);
+        var fresh = await OpenAsync(server, linked.Token).ConfigureAwait(false);
+        _health.Reconnected();
+        Install(fresh);
+    }
+
+    private async Task WaitForSessionAsync(string server, CancellationToken ct)
+    {
+        var signedOn = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        void OnChange(ConnectionStateChanged change)
+        {
+            if (change.Current is ConnectionState.SignedOn && Server == server)
+            {
+                signedOn.TrySetResult();
+            }
+        }
+
+        StateChanged += OnChange;
+        try
+        {
+            if (State is ConnectionState.SignedOn or ConnectionState.Degraded && _current is { IsClosed: false } && Server == server)
+            {
+                return;
+            }
+
+            await signedOn.Task.WaitAsync(ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            StateChanged -= OnChange;
+        }
+    }
+
+    /// <summary>
+    /// Graceful drain: no new requests are accepted, the ones in flight get up to <paramref name="deadline"/>
+    /// to finish, then the link signs off and closes (and stays closed until <see cref="ConnectToAsync"/>).
+    /// Requests still unanswered at the deadline end with <see cref="SidecarError.ConnectionLost"/>.
+    /// Returns how many requests were still in flight at the deadline.
+    /// </summary>
+    public async Task<int> DrainAsync(TimeSpan? deadline = null, CancellationToken ct = default)
+    {
+        Volatile.Write(ref _accepting, false);
+        Volatile.Write(ref _paused, true);
+        SetState(ConnectionState.Draining, "drain requested");
+        var until = DateTime.UtcNow + (deadline ?? _options.DrainTimeout);
+        while (_requests.InFlight > 0 && DateTime.UtcNow < until)
+        {
+            await Task.Delay(10, ct).ConfigureAwait(false);
+        }
+
+        var left = _requests.InFlight;
+        IsoSession? session;
+        lock (_lock)
+        {
+            session = _current;
+        }
+
+        if (session is not null)
+        {
+            await SignOffAndCloseAsync(session).ConfigureAwait(false);
+        }
+
+        _requests.FailAll(SidecarError.ConnectionLost, $"connection {Name} drained");
+        SetState(ConnectionState.Closed, left == 0 ? "drained" : $"drained with {left} requests unanswered");
+        _wake.Set();
+        return left;
+    }
+
+    /// <summary>Stops the application's requests (they fail with <see cref="SidecarError.SendingStopped"/>); the link and its echoes stay up.</summary>
+    public void StopSending() => _sendingStopped = true;
+
+    public void ResumeSending() => _sendingStopped = false;
+
+    /// <summary>Retires a session that is no longer current: waits for its requests, signs off, closes.</summary>
+    private async Task RetireAsync(IsoSession session, TimeSpan deadline)
+    {
+        var until = DateTime.UtcNow + deadline;
+        while (_requests.InFlightOn(session.Id) > 0 && DateTime.UtcNow < until && !session.IsClosed)
+        {
+            await Task.Delay(10).ConfigureAwait(false);
+        }
+
+        await SignOffAndCloseAsync(session).ConfigureAwait(false);
+    }
+
+    private async Task SignOffAndCloseAsync(IsoSession session)
+    {
+        if (_options.SignOn && !session.IsClosed)
+        {
+            try
+            {
+                await NetworkRequestAsync(session, NetworkManagement.SignOff(_wire, NextStan(), _options.InstitutionId), _options.SignOnTimeout).ConfigureAwait(false);
+            }
+            catch (SidecarException ex)
+            {
+                _logger.LogDebug("sign-off on session {SessionId} got no answer: {Error}", session.Id, ex.Error);
+            }
+        }
+
+        await session.CloseAsync(TimeSpan.FromSeconds(1)).ConfigureAwait(false);
+    }
+}

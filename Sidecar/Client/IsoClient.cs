@@ -1,0 +1,287 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using OrleansControl.Codec;
+using OrleansControl.Sidecar.Connections;
+using OrleansControl.Sidecar.Health;
+using OrleansControl.Sidecar.Matching;
+
+namespace OrleansControl.Sidecar.Client;
+
+/// <summary>
+/// The client end of an ISO 8583 link, the thing an application sends through. It keeps one signed-on
+/// session to its current server (reconnecting with backoff, for ever), matches responses to requests, keeps
+/// the link alive with echo tests, and carries out the controller's commands: move to another server
+/// without losing accepted requests, drain, stop sending, sign off.
+/// </summary>
+/// <remarks>
+/// Every request accepted by <see cref="SendAsync"/> ends with its response or a <see cref="SidecarException"/>
+/// (timeout, connection lost); requests accepted while no session is up wait for one within their timeout.
+/// </remarks>
+public sealed partial class IsoClient : IAsyncDisposable
+{
+    private readonly IsoClientOptions _options;
+    private readonly IsoWire _wire;
+    private readonly MatchKeyPolicy _keys;
+    private readonly IInboundHandler _inbound;
+    private readonly ILogger _logger;
+    private readonly RequestMatcher<IsoMessage> _requests;
+    private readonly RequestMatcher<IsoMessage> _network;
+    private readonly LinkHealth _health = new();
+    private readonly ReconnectBackoff _backoff;
+    private readonly Signal _wake = new();
+    private readonly CancellationTokenSource _lifetime = new();
+    private readonly Lock _lock = new();
+    private Task? _runner;
+    private IsoSession? _current;
+    private string? _target;
+    private ConnectionState _state = ConnectionState.Down;
+    private DateTimeOffset? _signedOnSince;
+    private bool _accepting = true;
+    private bool _paused;
+    private volatile bool _sendingStopped;
+    private int _stan;
+
+    public IsoClient(IsoClientOptions options, IInboundHandler? inbound = null, ILogger<IsoClient>? logger = null)
+    {
+        var errors = options.Validate().ToList();
+        if (errors.Count > 0)
+        {
+            throw new ArgumentException($"invalid IsoClientOptions: {string.Join("; ", errors)}", nameof(options));
+        }
+
+        _options = options;
+        _wire = IsoWire.Create(options);
+        _keys = new MatchKeyPolicy(options.MatchFields, options.DefaultMatchFields);
+        _inbound = inbound ?? new DelegateInboundHandler();
+        _logger = (ILogger?)logger ?? NullLogger.Instance;
+        var sweep = TimeSpan.FromMilliseconds(Math.Clamp(options.RequestTimeout.TotalMilliseconds / 20, 5, 50));
+        _requests = new RequestMatcher<IsoMessage>(options.MaxInFlight, sweep) { TimedOut = _ => OnRequestTimedOut() };
+        _network = new RequestMatcher<IsoMessage>(64, TimeSpan.FromMilliseconds(20));
+        _backoff = new ReconnectBackoff(options.ReconnectInitialDelay, options.ReconnectMaxDelay);
+        _target = string.IsNullOrWhiteSpace(options.Server) ? null : options.Server;
+        _stan = Random.Shared.Next(1, 900_000);
+    }
+
+    public string Name => _options.Name;
+
+    public ConnectionState State
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _state;
+            }
+        }
+    }
+
+    /// <summary>The server this client connects (or is trying to connect) to.</summary>
+    public string? Server => Volatile.Read(ref _target);
+
+    /// <summary>The server of the signed-on session, if any.</summary>
+    public string? ConnectedTo => _current is { IsClosed: false } s ? s.Remote : null;
+
+    public int InFlight => _requests.InFlight;
+
+    public bool SendingStopped => _sendingStopped;
+
+    /// <summary>Raised on every state change, on the thread that caused it; handlers must be quick.</summary>
+    public event Action<ConnectionStateChanged>? StateChanged;
+
+    /// <summary>Starts connecting (if a server is known) and keeps the link up until disposed, drained or signed off.</summary>
+    public void Start() => _runner ??= Task.Run(() => RunAsync(_lifetime.Token));
+
+    /// <summary>A fresh STAN (field 11), 000001..999999, wrapping.</summary>
+    public string NextStan()
+    {
+        var n = Interlocked.Increment(ref _stan);
+        return ((((n % 999_999) + 999_999) % 999_999) + 1).ToString("D6", System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    public LinkHealthSnapshot Health() =>
+        _health.Snapshot(State, _current is { IsClosed: false } s ? s.Remote : Server, _requests.InFlight, _signedOnSince);
+
+    /// <summary>
+    /// Sends a request and returns its response. Throws <see cref="SidecarException"/>: at once for
+    /// <see cref="SidecarError.NotAccepting"/>, <see cref="SidecarError.SendingStopped"/>,
+    /// <see cref="SidecarError.InFlightLimit"/> and <see cref="SidecarError.DuplicateKey"/> (nothing was sent);
+    /// later for <see cref="SidecarError.Timeout"/> or <see cref="SidecarError.ConnectionLost"/>.
+    /// </summary>
+    public Task<IsoMessage> SendAsync(IsoMessage request, TimeSpan? timeout = null, CancellationToken ct = default)
+    {
+        if (!Volatile.Read(ref _accepting))
+        {
+            throw new SidecarException(SidecarError.NotAccepting, $"connection {Name} is draining or closed");
+        }
+
+        if (_sendingStopped)
+        {
+            throw new SidecarException(SidecarError.SendingStopped, $"sending on connection {Name} was stopped by command");
+        }
+
+        var pending = _requests.Register(_keys.KeyOf(request), request, timeout ?? _options.RequestTimeout);
+        _health.RequestSent();
+        if (_current is { } session)
+        {
+            Write(session, pending);
+        }
+
+        if (ct.CanBeCanceled)
+        {
+            return WithCancellation(pending, ct);
+        }
+
+        return pending.Task;
+    }
+
+    private async Task<IsoMessage> WithCancellation(PendingRequest<IsoMessage> pending, CancellationToken ct)
+    {
+        await using var registration = ct.Register(() => _requests.TryFail(pending, new OperationCanceledException(ct))).ConfigureAwait(false);
+        return await pending.Task.ConfigureAwait(false);
+    }
+
+    private void Write(IsoSession session, PendingRequest<IsoMessage> pending)
+    {
+        if (pending.TryAssign(session.Id) && !session.TrySend(pending.Request))
+        {
+            LoseRequest(pending, $"session {session.Id} closed before the request was written");
+        }
+    }
+
+    private void LoseRequest(PendingRequest<IsoMessage> pending, string reason)
+    {
+        if (_requests.TryFail(pending, new SidecarException(SidecarError.ConnectionLost, reason)))
+        {
+            _health.RequestLost();
+        }
+    }
+
+    /// <summary>Writes the requests accepted while no session was up.</summary>
+    private void FlushQueued(IsoSession session)
+    {
+        foreach (var pending in _requests.Queued())
+        {
+            Write(session, pending);
+        }
+    }
+
+    private ValueTask OnMessage(IsoSession session, IsoMessage message)
+    {
+        var mti = IsoWire.MtiOf(message);
+        if (!MatchKey.IsRequest(mti))
+        {
+            var key = _keys.KeyOf(message);
+            if (NetworkManagement.IsNetworkManagement(mti) && _network.TryComplete(key, message))
+            {
+                return ValueTask.CompletedTask;
+            }
+
+            if (_requests.TryComplete(key, message))
+            {
+                _health.ResponseMatched();
+                return ValueTask.CompletedTask;
+            }
+
+            _health.UnmatchedResponse();
+            try
+            {
+                _inbound.OnUnmatchedResponse(new IsoPeer(session.Id, session.Remote, null), message);
+            }
+            catch (Exception ex)
+            {
+                Log.InboundHandlerFailed(_logger, mti, ex);
+            }
+
+            return ValueTask.CompletedTask;
+        }
+
+        if (NetworkManagement.IsNetworkManagement(mti))
+        {
+            session.TrySend(NetworkManagement.Answer(_wire, message));
+            return ValueTask.CompletedTask;
+        }
+
+        InboundRequests.Dispatch(session, new IsoPeer(session.Id, session.Remote, null), message, _inbound, _logger, _lifetime.Token);
+        return ValueTask.CompletedTask;
+    }
+
+    private void SetState(ConnectionState next, string reason)
+    {
+        ConnectionState previous;
+        lock (_lock)
+        {
+            previous = _state;
+            if (previous == next || previous == ConnectionState.Closed && next != ConnectionState.Connecting)
+            {
+                return;
+            }
+
+            _state = next;
+            if (next == ConnectionState.SignedOn && previous != ConnectionState.Degraded)
+            {
+                _signedOnSince = DateTimeOffset.UtcNow;
+            }
+            else if (next is ConnectionState.Down or ConnectionState.Closed or ConnectionState.Connecting)
+            {
+                _signedOnSince = null;
+            }
+        }
+
+        var endpoint = Server;
+        Log.StateChanged(_logger, Name, previous, next, endpoint, reason);
+        StateChanged?.Invoke(new ConnectionStateChanged(previous, next, endpoint, reason, DateTimeOffset.UtcNow));
+    }
+
+    private void OnRequestTimedOut()
+    {
+        _health.RequestTimedOut();
+        EvaluateHealth();
+    }
+
+    /// <summary>Moves between SignedOn and Degraded as the score crosses <see cref="LinkHealth.DegradedBelow"/>.</summary>
+    private void EvaluateHealth()
+    {
+        var state = State;
+        if (state is not (ConnectionState.SignedOn or ConnectionState.Degraded))
+        {
+            return;
+        }
+
+        var score = _health.Score(state);
+        if (state == ConnectionState.SignedOn && score < LinkHealth.DegradedBelow)
+        {
+            SetState(ConnectionState.Degraded, $"health score {score}");
+        }
+        else if (state == ConnectionState.Degraded && score >= LinkHealth.DegradedBelow)
+        {
+            SetState(ConnectionState.SignedOn, $"health score {score}");
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Volatile.Write(ref _accepting, false);
+        await _lifetime.CancelAsync().ConfigureAwait(false);
+        if (_runner is not null)
+        {
+            await _runner.ConfigureAwait(false);
+        }
+
+        var session = _current;
+        _current = null;
+        if (session is not null)
+        {
+            await session.DisposeAsync().ConfigureAwait(false);
+        }
+
+        _requests.FailAll(SidecarError.ConnectionLost, $"connection {Name} closed");
+        _network.FailAll(SidecarError.ConnectionLost, $"connection {Name} closed");
+        SetState(ConnectionState.Closed, "disposed");
+        await _requests.DisposeAsync().ConfigureAwait(false);
+        await _network.DisposeAsync().ConfigureAwait(false);
+        _lifetime.Dispose();
+    }
+
+    private static double ElapsedMs(long since) => Stopwatch.GetElapsedTime(since).TotalMilliseconds;
+}

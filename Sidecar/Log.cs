@@ -1,0 +1,43 @@
+using Microsoft.Extensions.Logging;
+
+namespace OrleansControl.Sidecar;
+
+/// <summary>The sidecar's log lines. Never a message's contents: MTIs, session ids, endpoints and counts only.</summary>
+internal static partial class Log
+{
+    [LoggerMessage(1, LogLevel.Information, "Session {SessionId} with {Remote} ended: {Reason}")]
+    public static partial void SessionEnded(ILogger logger, long sessionId, string remote, string reason);
+
+    [LoggerMessage(2, LogLevel.Warning, "Session {SessionId}: unreadable message skipped: {Error}")]
+    public static partial void UnreadableMessage(ILogger logger, long sessionId, string error);
+
+    [LoggerMessage(3, LogLevel.Information, "Connection {Name}: {Previous} -> {Current} ({Endpoint}): {Reason}")]
+    public static partial void StateChanged(ILogger logger, string name, Health.ConnectionState previous, Health.ConnectionState current, string? endpoint, string reason);
+
+    [LoggerMessage(4, LogLevel.Warning, "Connection {Name}: connect to {Endpoint} failed (attempt {Attempt}), next try in {DelayMs} ms: {Error}")]
+    public static partial void ConnectFailed(ILogger logger, string name, string endpoint, int attempt, long delayMs, string error);
+
+    [LoggerMessage(5, LogLevel.Warning, "Connection {Name}: echo {Outcome} on session {SessionId} ({Misses} missed in a row)")]
+    public static partial void EchoMissed(ILogger logger, string name, string outcome, long sessionId, int misses);
+
+    [LoggerMessage(6, LogLevel.Warning, "Connection {Name}: {Count} requests failed with {Error} when session {SessionId} ended")]
+    public static partial void RequestsFailed(ILogger logger, string name, int count, SidecarError error, long sessionId);
+
+    [LoggerMessage(7, LogLevel.Error, "Inbound handler failed for MTI {Mti:D4}")]
+    public static partial void InboundHandlerFailed(ILogger logger, int mti, Exception error);
+
+    [LoggerMessage(8, LogLevel.Information, "Server {Name}: refused {Remote}, {Count} sessions already open (capacity)")]
+    public static partial void CapacityRefused(ILogger logger, string name, string remote, int count);
+
+    [LoggerMessage(9, LogLevel.Information, "Server {Name}: session {SessionId} from {Remote} {Event}")]
+    public static partial void ServerSession(ILogger logger, string name, long sessionId, string remote, string @event);
+
+    [LoggerMessage(10, LogLevel.Warning, "Agent: controller link down, retrying in {DelayMs} ms: {Error}")]
+    public static partial void ControllerUnreachable(ILogger logger, long delayMs, string error);
+
+    [LoggerMessage(11, LogLevel.Information, "Agent: command {CommandId} #{Sequence} {Kind} -> {Success}: {Detail}")]
+    public static partial void CommandExecuted(ILogger logger, string commandId, ulong sequence, string kind, bool success, string detail);
+
+    [LoggerMessage(12, LogLevel.Information, "Agent: attached to controller as {SidecarId}, resumed after #{ResumedAfter}, {Pending} pending")]
+    public static partial void Attached(ILogger logger, string sidecarId, ulong resumedAfter, int pending);
+}

@@ -1,0 +1,47 @@
+using OrleansControl.Codec;
+using OrleansControl.Sidecar.Connections;
+
+namespace OrleansControl.Sidecar.Matching;
+
+/// <summary>
+/// Which fields, besides the MTI pair, identify a request and its response. Configurable per MTI pair
+/// (a dialect may match 0420s on field 37, or 0800s on STAN alone); the default is STAN (11) + terminal id (41).
+/// A field absent from the message counts as empty, so a key never fails to compute.
+/// </summary>
+public sealed class MatchKeyPolicy
+{
+    public static readonly int[] DefaultFields = [11, 41];
+
+    private readonly int[] _default;
+    private readonly Dictionary<int, int[]> _byPair;
+
+    public MatchKeyPolicy(IReadOnlyDictionary<string, int[]>? byMti = null, int[]? defaultFields = null)
+    {
+        _default = defaultFields is { Length: > 0 } ? defaultFields : DefaultFields;
+        _byPair = [];
+        foreach (var (mti, fields) in byMti ?? new Dictionary<string, int[]>())
+        {
+            if (!Mti.TryParse(mti, out var parsed) || fields.Length == 0)
+            {
+                throw new ArgumentException($"match key for '{mti}': expected a 4-digit MTI and at least one field");
+            }
+
+            _byPair[MatchKey.PairOf(parsed.Value)] = fields;
+        }
+    }
+
+    public static MatchKeyPolicy Default { get; } = new();
+
+    public MatchKey KeyOf(IsoMessage message)
+    {
+        var pair = MatchKey.PairOf(IsoWire.MtiOf(message));
+        var fields = _byPair.TryGetValue(pair, out var f) ? f : _default;
+        var value = fields.Length switch
+        {
+            1 => IsoWire.Get(message, fields[0]) ?? "",
+            2 => string.Concat(IsoWire.Get(message, fields[0]), "\u001f", IsoWire.Get(message, fields[1])),
+            _ => string.Join('\u001f', fields.Select(n => IsoWire.Get(message, n))),
+        };
+        return new MatchKey(pair, value);
+    }
+}

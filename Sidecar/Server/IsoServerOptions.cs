@@ -1,0 +1,41 @@
+using OrleansControl.Sidecar.Connections;
+
+namespace OrleansControl.Sidecar.Server;
+
+/// <summary>The server end of links: where to listen and how many clients to take.</summary>
+public sealed class IsoServerOptions : LinkOptions
+{
+    public const string Section = "Scheme:Listener";
+
+    /// <summary>host:port to listen on; port 0 picks a free one (see <see cref="IsoServer.Endpoint"/>).</summary>
+    public string Listen { get; set; } = "127.0.0.1:0";
+
+    /// <summary>Sessions beyond this are closed as soon as they are accepted.</summary>
+    public int MaxSessions { get; set; } = 1000;
+
+    /// <summary>Answer application requests only on signed-on sessions (others get no answer).</summary>
+    public bool RequireSignOn { get; set; }
+
+    public override IEnumerable<string> Validate()
+    {
+        foreach (var error in base.Validate())
+        {
+            yield return error;
+        }
+
+        if (!IsoEndpoint.TryParse(Listen.Replace(":0", ":1", StringComparison.Ordinal), out _) && !Listen.EndsWith(":0", StringComparison.Ordinal))
+        {
+            yield return "Listen must be host:port";
+        }
+
+        if (MaxSessions is < 1 or > 100_000)
+        {
+            yield return "MaxSessions must be 1..100000";
+        }
+
+        if (Tls is { Enabled: true, CertificatePath: null })
+        {
+            yield return "Tls.CertificatePath is required for a TLS server";
+        }
+    }
+}
