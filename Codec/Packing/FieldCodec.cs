@@ -1,0 +1,291 @@
+namespace OrleansControl.Codec;
+
+/// <summary>A field value found by <see cref="FieldCodec.Read"/>: a range of the input, or of the decode area.</summary>
+internal readonly record struct ValueSlice(int Start, int Length, bool Decoded);
+
+/// <summary>
+/// Packs and unpacks one field by its definition: length prefix, content check, value encoding, padding.
+/// Values are "logical": ASCII characters for text and digits (whatever the wire encoding), raw bytes for b fields.
+/// </summary>
+internal static class FieldCodec
+{
+    /// <summary>Wire bytes of a value of <paramref name="logical"/> units, excluding the prefix.</summary>
+    public static int ValueWireLength(FieldDefinition d, int logical) => d.Encoding switch
+    {
+        FieldEncoding.Bcd => d.Content == ContentClass.SignedAmount ? 1 + logical / 2 : (logical + 1) / 2,
+        FieldEncoding.Hex => 2 * logical,
+        _ => logical,
+    };
+
+    public static int PackedLength(FieldDefinition d, int valueLength) =>
+        d.PrefixByteLength + ValueWireLength(d, d.IsFixed ? Math.Max(d.MaxLength, valueLength) : valueLength);
+
+    public static int Write(FieldDefinition d, ReadOnlySpan<byte> value, Span<byte> dest, int offset, in Site site)
+    {
+        var len = value.Length;
+        var units = Units(d);
+        if (d.IsFixed && (len > d.MaxLength || (len < d.MaxLength && !d.CanPad)))
+        {
+            throw site.Error(offset, d.CanPad ? $"at most {d.MaxLength} {units}" : $"exactly {d.MaxLength} {units}", $"{len}");
+        }
+
+        if (!d.IsFixed && len > d.MaxLength)
+        {
+            throw site.Error(offset, $"at most {d.MaxLength} {units}", $"{len}");
+        }
+
+        if (d.Content == ContentClass.SignedAmount && len < 2)
+        {
+            throw site.Error(offset, "a 'C' or 'D' sign and at least one digit", $"{len} characters");
+        }
+
+        var bad = CharacterClasses.IndexOfInvalid(d, value);
+        if (bad >= 0)
+        {
+            throw site.Error(offset, CharacterClasses.Describe(d.Content), site.Byte(value[bad], bad));
+        }
+
+        var logical = d.IsFixed ? d.MaxLength : len;
+        var p = d.PrefixByteLength;
+        if (p > 0)
+        {
+            LengthPrefix.Write(d.PrefixEncoding, d.PrefixDigits, logical, dest);
+        }
+
+        var body = dest[p..];
+        var pad = logical - len;
+        switch (d.Encoding)
+        {
+            case FieldEncoding.Bcd:
+                return p + WriteBcd(d, value, logical, body);
+            case FieldEncoding.Hex:
+                Hex.Encode(value, body);
+                return p + 2 * len;
+            case FieldEncoding.Ebcdic:
+                var text = body[..logical];
+                CopyPadded(d, value, text, pad);
+                for (var i = 0; i < text.Length; i++)
+                {
+                    text[i] = Ebcdic.Encode(text[i]);
+                }
+
+                return p + logical;
+            default:
+                CopyPadded(d, value, body[..logical], pad);
+                return p + logical;
+        }
+    }
+
+    public static ValueSlice Read(
+        FieldDefinition d, ReadOnlySpan<byte> src, ref int pos, Span<byte> decode, ref int decodePos, in Site site, int baseOffset)
+    {
+        var logical = d.MaxLength;
+        if (!d.IsFixed)
+        {
+            var p = d.PrefixByteLength;
+            if (src.Length - pos < p)
+            {
+                throw site.Error(baseOffset + pos, $"a {p}-byte length prefix", Remaining(src, pos));
+            }
+
+            var bad = LengthPrefix.Read(d.PrefixEncoding, d.PrefixDigits, src.Slice(pos, p), out logical);
+            if (bad >= 0)
+            {
+                throw site.Error(baseOffset + pos + bad, $"a {d.PrefixEncoding} length prefix", $"0x{src[pos + bad]:X2}");
+            }
+
+            if (logical > d.MaxLength)
+            {
+                throw site.Error(baseOffset + pos, $"a length of at most {d.MaxLength}", $"{logical}");
+            }
+
+            pos += p;
+        }
+
+        if (d.Content == ContentClass.SignedAmount && logical < 2)
+        {
+            throw site.Error(baseOffset + pos, "a 'C' or 'D' sign and at least one digit", $"length {logical}");
+        }
+
+        var wire = ValueWireLength(d, logical);
+        if (src.Length - pos < wire)
+        {
+            throw site.Error(baseOffset + pos, $"{wire} bytes of value", Remaining(src, pos));
+        }
+
+        var w = src.Slice(pos, wire);
+        var valueOffset = baseOffset + pos;
+        ValueSlice slice;
+        ReadOnlySpan<byte> value;
+        switch (d.Encoding)
+        {
+            case FieldEncoding.Bcd:
+                var digits = decode.Slice(decodePos, logical);
+                ReadBcd(d, w, digits, valueOffset, site);
+                slice = new ValueSlice(decodePos, logical, true);
+                value = digits;
+                decodePos += logical;
+                break;
+            case FieldEncoding.Hex:
+                var raw = decode.Slice(decodePos, logical);
+                var badHex = Hex.Decode(w, raw);
+                if (badHex >= 0)
+                {
+                    throw site.Error(valueOffset + badHex, "upper-case hex digits", site.Byte(w[badHex], badHex));
+                }
+
+                slice = new ValueSlice(decodePos, logical, true);
+                value = raw;
+                decodePos += logical;
+                break;
+            case FieldEncoding.Ebcdic:
+                var text = decode.Slice(decodePos, logical);
+                for (var i = 0; i < w.Length; i++)
+                {
+                    text[i] = Ebcdic.Decode(w[i]);
+                    if (text[i] == 0)
+                    {
+                        throw site.Error(valueOffset + i, "printable EBCDIC (code page 037)", site.Byte(w[i], i));
+                    }
+                }
+
+                slice = new ValueSlice(decodePos, logical, true);
+                value = text;
+                decodePos += logical;
+                break;
+            default:
+                slice = new ValueSlice(pos, wire, false);
+                value = w;
+                break;
+        }
+
+        var invalid = CharacterClasses.IndexOfInvalid(d, value);
+        if (invalid >= 0)
+        {
+            throw site.Error(valueOffset + (d.Encoding == FieldEncoding.Ascii ? invalid : 0),
+                CharacterClasses.Describe(d.Content), site.Byte(value[invalid], invalid));
+        }
+
+        if (d.Format == FieldFormat.Tlv)
+        {
+            Tlv.Validate(value, site, valueOffset);
+        }
+        else if (d.Format == FieldFormat.Subfields)
+        {
+            SubfieldCodec.Validate(d, value, site, valueOffset);
+        }
+
+        pos += wire;
+        return slice;
+    }
+
+    private static string Units(FieldDefinition d) => d.Content switch
+    {
+        ContentClass.Binary => "bytes",
+        ContentClass.Numeric => "digits",
+        _ => "characters",
+    };
+
+    private static string Remaining(ReadOnlySpan<byte> src, int pos) =>
+        src.Length - pos <= 0 ? "end of data" : $"only {src.Length - pos} bytes left";
+
+    private static void CopyPadded(FieldDefinition d, ReadOnlySpan<byte> value, Span<byte> dest, int pad)
+    {
+        if (pad == 0)
+        {
+            value.CopyTo(dest);
+        }
+        else if (d.Pad == PadSide.Left)
+        {
+            dest[..pad].Fill(d.PadChar);
+            value.CopyTo(dest[pad..]);
+        }
+        else
+        {
+            value.CopyTo(dest);
+            dest[value.Length..].Fill(d.PadChar);
+        }
+    }
+
+    // Digits and track characters map to nibbles as (c - 0x30): '0'-'9' → 0-9, '=' → D; 'D' is accepted for '='.
+    private static int NibbleOf(byte c) => c == (byte)'D' ? 0xD : c - 0x30;
+
+    private static int WriteBcd(FieldDefinition d, ReadOnlySpan<byte> value, int logical, Span<byte> dest)
+    {
+        var o = 0;
+        if (d.Content == ContentClass.SignedAmount)
+        {
+            dest[0] = value[0];
+            value = value[1..];
+            logical--;
+            o = 1;
+        }
+
+        var padDigits = logical - value.Length;
+        var lead = (logical & 1) == 1 && d.Pad == PadSide.Left ? 1 : 0;
+        var bytes = (logical + 1) / 2;
+        for (var b = 0; b < bytes; b++)
+        {
+            var hi = Nibble(d, value, logical, padDigits, 2 * b - lead);
+            var lo = Nibble(d, value, logical, padDigits, 2 * b + 1 - lead);
+            dest[o + b] = (byte)(hi << 4 | lo);
+        }
+
+        return o + bytes;
+    }
+
+    // Nibble k of the padded digit string; positions outside it are the odd-length pad nibble.
+    private static int Nibble(FieldDefinition d, ReadOnlySpan<byte> value, int logical, int padDigits, int k)
+    {
+        if ((uint)k >= (uint)logical)
+        {
+            return d.PadNibble;
+        }
+
+        var c = d.Pad == PadSide.Left
+            ? (k < padDigits ? d.PadChar : value[k - padDigits])
+            : (k < value.Length ? value[k] : d.PadChar);
+        return NibbleOf(c);
+    }
+
+    private static void ReadBcd(FieldDefinition d, ReadOnlySpan<byte> w, Span<byte> dest, int offset, in Site site)
+    {
+        var o = 0;
+        var logical = dest.Length;
+        if (d.Content == ContentClass.SignedAmount)
+        {
+            dest[0] = w[0];
+            dest = dest[1..];
+            o = 1;
+            logical--;
+        }
+
+        var lead = (logical & 1) == 1 && d.Pad == PadSide.Left ? 1 : 0;
+        var numeric = d.Content != ContentClass.Track2;
+        var bytes = (logical + 1) / 2;
+        for (var b = 0; b < bytes; b++)
+        {
+            var v = w[o + b];
+            for (var h = 0; h < 2; h++)
+            {
+                var nib = h == 0 ? v >> 4 : v & 0xF;
+                var k = 2 * b + h - lead;
+                if ((uint)k >= (uint)logical)
+                {
+                    if (nib != d.PadNibble)
+                    {
+                        throw site.Error(offset + o + b, $"pad nibble {d.PadNibble:X}", site.Sensitive ? "another nibble" : $"nibble {nib:X}");
+                    }
+                }
+                else if (numeric && nib > 9)
+                {
+                    throw site.Error(offset + o + b, "BCD digits 0-9", site.Sensitive ? "a non-decimal nibble" : $"nibble {nib:X}");
+                }
+                else
+                {
+                    dest[k] = (byte)(0x30 + nib);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,232 @@
+using System.Buffers.Binary;
+using System.Numerics;
+
+namespace OrleansControl.Codec;
+
+// Whole-message pack/unpack: MTI, bitmaps, then each present field in ascending order.
+// Field 1 (secondary bitmap) and field 65 (tertiary bitmap, when defined so) sit at their natural positions.
+public sealed partial class MessageSpec
+{
+    private int GetPackedLength(IsoMessage message, out BitmapWords words)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        words = ComputeBitmaps(message);
+        var total = MtiLength + BitmapLength;
+        for (var w = 0; w < 3; w++)
+        {
+            var bits = words[w];
+            while (bits != 0)
+            {
+                var lz = BitOperations.LeadingZeroCount(bits);
+                bits &= ~(1UL << (63 - lz));
+                var n = 64 * w + lz + 1;
+                if (n == 1 || (n == 65 && HasTertiaryBitmap))
+                {
+                    total += BitmapLength;
+                    continue;
+                }
+
+                var def = _fields[n] ?? throw new Iso8583Exception($"a definition in spec {Name}", "a value", n);
+                total += FieldCodec.PackedLength(def, message.ValueOf(n).Length);
+            }
+        }
+
+        return total;
+    }
+
+    private BitmapWords ComputeBitmaps(IsoMessage message)
+    {
+        var p2 = message.PresenceWord(2);
+        var tertiary = p2 != 0 || message.KeepTertiaryBitmap;
+        if (tertiary && !HasTertiaryBitmap)
+        {
+            var first = 129 + BitOperations.LeadingZeroCount(p2);
+            throw new Iso8583Exception($"fields up to 128 (spec {Name} has no tertiary bitmap)", "a value", first);
+        }
+
+        var p1 = message.PresenceWord(1) | (tertiary ? IsoMessage.Bit(65) : 0);
+        var secondary = p1 != 0 || message.KeepSecondaryBitmap;
+        var p0 = message.PresenceWord(0) | (secondary ? IsoMessage.Bit(1) : 0);
+        var words = default(BitmapWords);
+        words[0] = p0;
+        words[1] = p1;
+        words[2] = p2;
+        return words;
+    }
+
+    private void PackCore(IsoMessage message, Span<byte> dest, BitmapWords words)
+    {
+        var pos = WriteMti(message.Mti, dest);
+        pos += WriteBitmap(words[0], dest[pos..]);
+        for (var w = 0; w < 3; w++)
+        {
+            var bits = words[w];
+            while (bits != 0)
+            {
+                var lz = BitOperations.LeadingZeroCount(bits);
+                bits &= ~(1UL << (63 - lz));
+                var n = 64 * w + lz + 1;
+                if (n == 1)
+                {
+                    pos += WriteBitmap(words[1], dest[pos..]);
+                }
+                else if (n == 65 && HasTertiaryBitmap)
+                {
+                    pos += WriteBitmap(words[2], dest[pos..]);
+                }
+                else
+                {
+                    var def = _fields[n]!;
+                    pos += FieldCodec.Write(def, message.ValueOf(n), dest[pos..], pos, Site.Of(def));
+                }
+            }
+        }
+    }
+
+    private IsoMessage UnpackCore(byte[] buffer, int length)
+    {
+        var src = buffer.AsSpan(0, length);
+        var decode = buffer.AsSpan(length);
+        var pos = 0;
+        var decodePos = 0;
+        var mti = ReadMti(src, ref pos);
+        var words = default(BitmapWords);
+        words[0] = ReadBitmap(src, ref pos, null);
+        var capacity = IsoMessage.PopCount(words[0]);
+        IsoMessage? message = null;
+        for (var w = 0; w < 3; w++)
+        {
+            var bits = words[w];
+            while (bits != 0)
+            {
+                var lz = BitOperations.LeadingZeroCount(bits);
+                bits &= ~(1UL << (63 - lz));
+                var n = 64 * w + lz + 1;
+                var def = _fields[n] ?? throw new Iso8583Exception($"a field definition for bit {n} in spec {Name}", "the bit set", n, pos);
+                if (def.Content == ContentClass.Bitmap)
+                {
+                    var next = ReadBitmap(src, ref pos, n);
+                    words[n == 1 ? 1 : 2] = next;
+                    capacity += IsoMessage.PopCount(next) - 1;
+                    continue;
+                }
+
+                message ??= IsoMessage.ForUnpack(this, mti, capacity);
+                var slice = FieldCodec.Read(def, src, ref pos, decode, ref decodePos, Site.Of(def), 0);
+                message.Add(n, buffer.AsMemory(slice.Decoded ? length + slice.Start : slice.Start, slice.Length));
+            }
+        }
+
+        if (pos != length)
+        {
+            throw new Iso8583Exception("end of message", $"{length - pos} trailing bytes", null, pos);
+        }
+
+        message ??= IsoMessage.ForUnpack(this, mti, 0);
+        message.KeepSecondaryBitmap = (words[0] & IsoMessage.Bit(1)) != 0 && words[1] == 0;
+        message.KeepTertiaryBitmap = HasTertiaryBitmap && (words[1] & IsoMessage.Bit(65)) != 0 && words[2] == 0;
+        return message;
+    }
+
+    private int WriteMti(Mti mti, Span<byte> dest)
+    {
+        Span<byte> digits = stackalloc byte[4];
+        mti.WriteDigits(digits);
+        switch (MtiEncoding)
+        {
+            case FieldEncoding.Bcd:
+                dest[0] = (byte)((digits[0] - '0') << 4 | (digits[1] - '0'));
+                dest[1] = (byte)((digits[2] - '0') << 4 | (digits[3] - '0'));
+                return 2;
+            case FieldEncoding.Ebcdic:
+                for (var i = 0; i < 4; i++)
+                {
+                    dest[i] = Ebcdic.Encode(digits[i]);
+                }
+
+                return 4;
+            default:
+                digits.CopyTo(dest);
+                return 4;
+        }
+    }
+
+    private Mti ReadMti(ReadOnlySpan<byte> src, ref int pos)
+    {
+        if (src.Length < MtiLength)
+        {
+            throw new Iso8583Exception($"a {MtiLength}-byte MTI", $"{src.Length} bytes", null, 0, "MTI");
+        }
+
+        var value = 0;
+        for (var i = 0; i < 4; i++)
+        {
+            var d = MtiEncoding switch
+            {
+                FieldEncoding.Bcd => i % 2 == 0 ? src[i / 2] >> 4 : src[i / 2] & 0xF,
+                FieldEncoding.Ebcdic => src[i] - 0xF0,
+                _ => src[i] - '0',
+            };
+            if ((uint)d > 9)
+            {
+                var at = MtiEncoding == FieldEncoding.Bcd ? i / 2 : i;
+                throw new Iso8583Exception($"{MtiEncoding} MTI digits", $"0x{src[at]:X2}", null, at, "MTI");
+            }
+
+            value = value * 10 + d;
+        }
+
+        pos = MtiLength;
+        return new Mti(value);
+    }
+
+    private int WriteBitmap(ulong word, Span<byte> dest)
+    {
+        if (BitmapEncoding == BitmapEncoding.Binary)
+        {
+            BinaryPrimitives.WriteUInt64BigEndian(dest, word);
+            return 8;
+        }
+
+        Span<byte> raw = stackalloc byte[8];
+        BinaryPrimitives.WriteUInt64BigEndian(raw, word);
+        Hex.Encode(raw, dest);
+        return 16;
+    }
+
+    private ulong ReadBitmap(ReadOnlySpan<byte> src, ref int pos, int? field)
+    {
+        var context = field switch { null => "primary bitmap", 1 => "secondary bitmap", _ => "tertiary bitmap" };
+        var len = BitmapLength;
+        if (src.Length - pos < len)
+        {
+            throw new Iso8583Exception($"a {len}-byte {context}", $"{Math.Max(0, src.Length - pos)} bytes left", field, pos, context);
+        }
+
+        ulong word;
+        if (BitmapEncoding == BitmapEncoding.Binary)
+        {
+            word = BinaryPrimitives.ReadUInt64BigEndian(src[pos..]);
+        }
+        else
+        {
+            Span<byte> raw = stackalloc byte[8];
+            var bad = Hex.Decode(src.Slice(pos, 16), raw);
+            if (bad >= 0)
+            {
+                throw new Iso8583Exception("upper-case hex digits", $"0x{src[pos + bad]:X2}", field, pos + bad, context);
+            }
+
+            word = BinaryPrimitives.ReadUInt64BigEndian(raw);
+        }
+
+        pos += len;
+        return word;
+    }
+
+    [System.Runtime.CompilerServices.InlineArray(3)]
+    private struct BitmapWords
+    {
+        private ulong _element;
+    }
+}
