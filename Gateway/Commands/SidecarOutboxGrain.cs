@@ -14,7 +14,7 @@ public sealed class SidecarOutboxState
 
 /// <inheritdoc cref="ISidecarOutboxGrain"/>
 internal sealed partial class SidecarOutboxGrain(
-    [PersistentState("sidecarOutbox")] IPersistentState<SidecarOutboxState> state,
+    [PersistentState("sidecarOutbox", Hosting.GatewayStorage.Name)] IPersistentState<SidecarOutboxState> state,
     ILogger<SidecarOutboxGrain> logger) : Grain, ISidecarOutboxGrain
 {
     private const int MaxRecentIds = 1024;

@@ -32,11 +32,18 @@ public static class GatewayHostingExtensions
         var services = builder.Services;
         var optionsBuilder = services.AddOptions<GatewayOptions>()
             .Bind(builder.Configuration.GetSection(GatewayOptions.SectionName));
+        // One region setting for the whole process: the silo's Controller:Region unless Gateway:Region says otherwise.
+        var siloRegion = builder.Configuration["Controller:Region"];
+        if (builder.Configuration[$"{GatewayOptions.SectionName}:Region"] is null && !string.IsNullOrEmpty(siloRegion))
+        {
+            optionsBuilder.Configure(o => o.Region = siloRegion);
+        }
         if (configure is not null) optionsBuilder.Configure(configure);
         optionsBuilder.ValidateOnStart();
         services.AddSingleton<IValidateOptions<GatewayOptions>, GatewayOptionsValidator>();
         // Read once here for Kestrel and authentication; the validator still runs at start.
         var options = builder.Configuration.GetSection(GatewayOptions.SectionName).Get<GatewayOptions>() ?? new GatewayOptions();
+        if (builder.Configuration[$"{GatewayOptions.SectionName}:Region"] is null && !string.IsNullOrEmpty(siloRegion)) options.Region = siloRegion;
         configure?.Invoke(options);
 
         services.AddSingleton<GatewayAuthorizer>();

@@ -8,7 +8,7 @@ public sealed class PeerReplicaState
 }
 
 /// <inheritdoc cref="IPeerReplicaGrain"/>
-internal sealed class PeerReplicaGrain([PersistentState("peerReplica")] IPersistentState<PeerReplicaState> state)
+internal sealed class PeerReplicaGrain([PersistentState("peerReplica", Hosting.GatewayStorage.Name)] IPersistentState<PeerReplicaState> state)
     : Grain, IPeerReplicaGrain
 {
     public async Task<ReplicaApplyResult> Apply(long version, byte[] entry)

@@ -1,0 +1,85 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
+using OrleansControl.Gateway.Hosting;
+using OrleansControl.Gateway.Security;
+using OrleansControl.Silo.Extensions;
+
+namespace OrleansControl.Gateway.Tests.Infrastructure;
+
+/// <summary>
+/// A full in-process controller: one silo (localhost clustering, memory storage) co-hosting the gateway on real
+/// Kestrel loopback ports, composed exactly as Silo/Program.cs does.
+/// </summary>
+public sealed class GatewayHost : IAsyncDisposable
+{
+    public const string OperatorToken = "operator-token-for-tests";
+    public const string Sidecar1Token = "sidecar-1-token-for-tests";
+    public const string Sidecar2Token = "sidecar-2-token-for-tests";
+
+    private readonly WebApplication _app;
+
+    private GatewayHost(WebApplication app, int grpcPort, int restPort, bool tls)
+    {
+        _app = app;
+        var scheme = tls ? "https" : "http";
+        GrpcAddress = new Uri($"{scheme}://localhost:{grpcPort}");
+        RestAddress = new Uri($"{scheme}://localhost:{restPort}");
+    }
+
+    public Uri GrpcAddress { get; }
+
+    public Uri RestAddress { get; }
+
+    public IServiceProvider Services => _app.Services;
+
+    public static async Task<GatewayHost> StartAsync(string region = "local", Action<GatewayOptions>? configure = null,
+        IDictionary<string, string?>? settings = null)
+    {
+        var grpcPort = FreePort.Next();
+        var restPort = FreePort.Next();
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Development" });
+        var config = new Dictionary<string, string?>
+        {
+            ["Controller:Region"] = region,
+            ["Controller:SiloPort"] = FreePort.Next().ToString(),
+            ["Controller:GatewayPort"] = FreePort.Next().ToString(),
+            ["Controller:ClusterId"] = $"gw-test-{Guid.NewGuid():N}",
+            ["Gateway:GrpcPort"] = grpcPort.ToString(),
+            ["Gateway:RestPort"] = restPort.ToString(),
+            ["Gateway:Auth:AllowAnonymous"] = "false",
+            ["Gateway:Auth:Tokens:0:Subject"] = "alice",
+            ["Gateway:Auth:Tokens:0:Role"] = GatewayRoles.Operator,
+            ["Gateway:Auth:Tokens:0:Sha256"] = BearerTokenHandler.Hash(OperatorToken),
+            ["Gateway:Auth:Tokens:1:Subject"] = "sidecar-1",
+            ["Gateway:Auth:Tokens:1:Role"] = GatewayRoles.Sidecar,
+            ["Gateway:Auth:Tokens:1:Sha256"] = BearerTokenHandler.Hash(Sidecar1Token),
+            ["Gateway:Auth:Tokens:2:Subject"] = "sidecar-2",
+            ["Gateway:Auth:Tokens:2:Role"] = GatewayRoles.Sidecar,
+            ["Gateway:Auth:Tokens:2:Sha256"] = BearerTokenHandler.Hash(Sidecar2Token),
+        };
+        foreach (var (k, v) in settings ?? new Dictionary<string, string?>()) config[k] = v;
+        builder.Configuration.AddInMemoryCollection(config);
+        builder.Logging.ClearProviders();
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+
+        var tls = false;
+        builder.AddControllerSilo();
+        builder.AddControllerGateway(o =>
+        {
+            configure?.Invoke(o);
+            tls = o.Tls.ServerCertificate is not null;
+        });
+        var app = builder.Build();
+        app.MapControllerSilo();
+        app.MapControllerGateway();
+        await app.StartAsync();
+        return new GatewayHost(app, grpcPort, restPort, tls);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}

@@ -1,0 +1,56 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+
+namespace OrleansControl.Gateway.Tests.Infrastructure;
+
+/// <summary>A throw-away CA and certificates made in memory for each test run; no key is ever written to disk.</summary>
+public sealed class TestCertificates : IDisposable
+{
+    public TestCertificates(string caName = "OrleansControl Test CA")
+    {
+        Ca = CreateCa(caName);
+    }
+
+    public X509Certificate2 Ca { get; }
+
+    public X509Certificate2 IssueServer(string dnsName = "localhost") =>
+        Issue($"CN={dnsName}", server: true, dnsName);
+
+    /// <summary>A client certificate: CN is the identity, OU the gateway role.</summary>
+    public X509Certificate2 IssueClient(string subject, string role) => Issue($"CN={subject}, OU={role}", server: false, null);
+
+    private X509Certificate2 Issue(string distinguishedName, bool server, string? dnsName)
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest(distinguishedName, key, HashAlgorithmName.SHA256);
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
+        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, true));
+        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension(
+            [new Oid(server ? "1.3.6.1.5.5.7.3.1" : "1.3.6.1.5.5.7.3.2")], false));
+        if (dnsName is not null)
+        {
+            var san = new SubjectAlternativeNameBuilder();
+            san.AddDnsName(dnsName);
+            san.AddIpAddress(System.Net.IPAddress.Loopback);
+            request.CertificateExtensions.Add(san.Build());
+        }
+        var serial = RandomNumberGenerator.GetBytes(12);
+        using var cert = request.Create(Ca, DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1), serial);
+        using var withKey = cert.CopyWithPrivateKey(key);
+        // Round-trip through PKCS#12 so SslStream on Linux can use the ephemeral key.
+        return X509CertificateLoader.LoadPkcs12(withKey.Export(X509ContentType.Pkcs12), null);
+    }
+
+    private static X509Certificate2 CreateCa(string name)
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest($"CN={name}", key, HashAlgorithmName.SHA256);
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
+        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
+        request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, false));
+        using var ca = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(2));
+        return X509CertificateLoader.LoadPkcs12(ca.Export(X509ContentType.Pkcs12), null);
+    }
+
+    public void Dispose() => Ca.Dispose();
+}
