@@ -6,7 +6,7 @@ namespace OrleansControl.Sidecar.Matching;
 /// <summary>
 /// Which fields, besides the MTI pair, identify a request and its response. Configurable per MTI pair
 /// (a dialect may match 0420s on field 37, or 0800s on STAN alone); the default is STAN (11) + terminal id (41).
-/// A field absent from the message counts as empty, so a key never fails to compute.
+/// A field absent from the message counts as empty, so a key never fails to compute; padding is ignored.
 /// </summary>
 public sealed class MatchKeyPolicy
 {
@@ -38,10 +38,17 @@ public sealed class MatchKeyPolicy
         var fields = _byPair.TryGetValue(pair, out var f) ? f : _default;
         var value = fields.Length switch
         {
-            1 => IsoWire.Get(message, fields[0]) ?? "",
-            2 => string.Concat(IsoWire.Get(message, fields[0]), "\u001f", IsoWire.Get(message, fields[1])),
-            _ => string.Join('\u001f', fields.Select(n => IsoWire.Get(message, n))),
+            1 => Value(message, fields[0]),
+            2 => string.Concat(Value(message, fields[0]), "\u001f", Value(message, fields[1])),
+            _ => string.Join('\u001f', fields.Select(n => Value(message, n))),
         };
         return new MatchKey(pair, value);
     }
+
+    /// <summary>
+    /// The field as it identifies the message: padding trimmed, so "T1" set by the sender matches the
+    /// "T1      " a peer echoes back in a fixed ans 8 field, and "123" matches "000123" in an n 6 field.
+    /// </summary>
+    private static string Value(IsoMessage message, int field) =>
+        IsoWire.Get(message, field)?.Trim(' ').TrimStart('0') ?? "";
 }
