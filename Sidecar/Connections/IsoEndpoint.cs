@@ -6,11 +6,11 @@ namespace OrleansControl.Sidecar.Connections;
 /// <summary>host:port, as the controller and configuration spell a server address.</summary>
 public readonly record struct IsoEndpoint(string Host, int Port)
 {
-    public static bool TryParse(string? text, [NotNullWhen(true)] out IsoEndpoint? endpoint)
+    public static bool TryParse(string? text, [NotNullWhen(true)] out IsoEndpoint? endpoint, bool allowPortZero = false)
     {
         endpoint = null;
         var colon = text?.LastIndexOf(':') ?? -1;
-        if (text is null || colon <= 0 || !int.TryParse(text.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port is < 1 or > 65535)
+        if (text is null || colon <= 0 || !int.TryParse(text.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port > 65535 || (port == 0 && !allowPortZero))
         {
             return false;
         }

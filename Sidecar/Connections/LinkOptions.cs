@@ -30,6 +30,21 @@ public abstract class LinkOptions
     /// <summary>TLS on the socket; off unless set.</summary>
     public TlsOptions? Tls { get; set; }
 
+    private bool FramingIsValid(out string error)
+    {
+        try
+        {
+            Codec.LengthPrefixFraming.Parse(Framing, MaxFrameLength);
+            error = "";
+            return true;
+        }
+        catch (ArgumentException ex)
+        {
+            error = $"Framing: {ex.Message}";
+            return false;
+        }
+    }
+
     public virtual IEnumerable<string> Validate()
     {
         if (string.IsNullOrWhiteSpace(Spec))
@@ -40,6 +55,10 @@ public abstract class LinkOptions
         if (MaxFrameLength is < 64 or > 1 << 20)
         {
             yield return "MaxFrameLength must be 64..1048576";
+        }
+        else if (!FramingIsValid(out var framingError))
+        {
+            yield return framingError;
         }
 
         if (RequestTimeout < TimeSpan.FromMilliseconds(10) || RequestTimeout > TimeSpan.FromMinutes(10))

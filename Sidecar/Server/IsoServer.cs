@@ -63,14 +63,14 @@ public sealed class IsoServer : IAsyncDisposable
 
     public void Start()
     {
-        var listen = IsoEndpoint.Parse(_options.Listen.EndsWith(":0", StringComparison.Ordinal) ? _options.Listen[..^2] + ":1" : _options.Listen);
+        IsoEndpoint.TryParse(_options.Listen, out var parsed, allowPortZero: true);
+        var listen = parsed!.Value;
         var address = listen.Host is "*" or "0.0.0.0" or "" ? IPAddress.Any
             : IPAddress.TryParse(listen.Host, out var ip) ? ip
             : Dns.GetHostAddresses(listen.Host).First();
-        var port = _options.Listen.EndsWith(":0", StringComparison.Ordinal) ? 0 : listen.Port;
         var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
-        socket.Bind(new IPEndPoint(address, port));
+        socket.Bind(new IPEndPoint(address, listen.Port));
         socket.Listen(512);
         _listener = socket;
         _acceptLoop = Task.Run(() => AcceptLoopAsync(socket, _stop.Token));

@@ -23,7 +23,7 @@ public sealed class IsoServerOptions : LinkOptions
             yield return error;
         }
 
-        if (!IsoEndpoint.TryParse(Listen.Replace(":0", ":1", StringComparison.Ordinal), out _) && !Listen.EndsWith(":0", StringComparison.Ordinal))
+        if (!IsoEndpoint.TryParse(Listen, out _, allowPortZero: true))
         {
             yield return "Listen must be host:port";
         }
