@@ -200,7 +200,7 @@ public sealed partial class MessageSpec
         var len = BitmapLength;
         if (src.Length - pos < len)
         {
-            throw new Iso8583Exception($"a {len}-byte {context}", $"{Math.Max(0, src.Length - pos)} bytes left", field, pos, context);
+            throw new Iso8583Exception($"{len} bytes of {context}", $"{Math.Max(0, src.Length - pos)} bytes left", field, pos, context);
         }
 
         ulong word;
