@@ -45,7 +45,7 @@ public sealed partial class ConnectionGrain
         if (ConnectionTransitions.IsMonitored(S.Status))
             await TransitionAsync(ConnectionStatus.Failed, request.Reason);
         if (!move)
-            return Result(FailoverOutcome.NoTarget, null, trigger);
+            return Result(FailoverOutcome.NoTarget, null, trigger); // AutoFailover off: left Failed for an operator
         return await MoveAsync(request, trigger);
     }
 
@@ -58,6 +58,7 @@ public sealed partial class ConnectionGrain
         if (target is null)
         {
             var none = new FailoverRecord(request.IdempotencyKey, request.Reason, from, null, FailoverOutcome.NoTarget, failedAt, null, null);
+            _retryFailover = request;
             return Result(FailoverOutcome.NoTarget, none, trigger);
         }
 
@@ -79,6 +80,7 @@ public sealed partial class ConnectionGrain
         S.Failovers.Add(record);
         Trim(S.Failovers);
         await TransitionAsync(ConnectionStatus.Active, $"failover complete: {request.Reason}");
+        _retryFailover = null;
         metrics.FailoverDuration(Now - failedAt);
         return Result(FailoverOutcome.Moved, record, trigger);
     }

@@ -17,6 +17,9 @@ public sealed partial class ConnectionGrain
     private DateTimeOffset _lastPersist;
     private bool _heartbeatDirty;
 
+    /// <summary>A failover that found no target; retried on each tick while this activation lives.</summary>
+    private FailoverRequest? _retryFailover;
+
     public ValueTask<HeartbeatAck> RecordHeartbeat(Heartbeat heartbeat)
     {
         EnsureRegistered();
@@ -100,9 +103,11 @@ public sealed partial class ConnectionGrain
             if (missed >= 1)
                 await ApplyMissedAsync(missed);
         }
-        else if (S.Status == ConnectionStatus.Failed && _options.AutoFailover)
+        else if (S.Status == ConnectionStatus.Failed && _retryFailover is { } pending)
         {
-            await MoveAsync(new FailoverRequest("retry: no target earlier", $"retry:{S.ServerId}:{S.Version}", S.ServerId), "retry");
+            var result = await MoveAsync(pending, "retry");
+            if (result.Outcome != FailoverOutcome.NoTarget)
+                _retryFailover = null;
         }
         else if (S.Status == ConnectionStatus.Migrating)
         {

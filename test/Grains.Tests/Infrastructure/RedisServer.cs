@@ -1,0 +1,146 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace OrleansControl.Grains.Tests.Infrastructure;
+
+/// <summary>
+/// A real redis-server child process on a free loopback port with its own temp --dir and the append-only file on,
+/// so it can be restarted on the same data. Binary: $ORLEANSCONTROL_REDIS_SERVER, else redis-server on PATH.
+/// </summary>
+public sealed class RedisServer : IAsyncDisposable
+{
+    private Process? _process;
+
+    private RedisServer(int port, string dir)
+    {
+        Port = port;
+        Dir = dir;
+    }
+
+    public int Port { get; }
+
+    public string Dir { get; }
+
+    public string ConnectionString => $"127.0.0.1:{Port},abortConnect=false,connectRetry=5";
+
+    public static string ServerBinary =>
+        Environment.GetEnvironmentVariable("ORLEANSCONTROL_REDIS_SERVER") is { Length: > 0 } path ? path : "redis-server";
+
+    /// <summary>redis-cli next to the server binary, else on PATH.</summary>
+    public static string CliBinary
+    {
+        get
+        {
+            var dir = Path.GetDirectoryName(ServerBinary);
+            var sibling = string.IsNullOrEmpty(dir) ? null : Path.Combine(dir, "redis-cli");
+            return sibling is not null && File.Exists(sibling) ? sibling : "redis-cli";
+        }
+    }
+
+    public static async Task<RedisServer> StartAsync()
+    {
+        var dir = Directory.CreateTempSubdirectory("oc-redis-").FullName;
+        var server = new RedisServer(FreePort(), dir);
+        await server.StartProcessAsync();
+        return server;
+    }
+
+    /// <summary>SHUTDOWN (flushes the AOF), then start again on the same port and --dir.</summary>
+    public async Task RestartAsync()
+    {
+        await StopAsync();
+        await StartProcessAsync();
+    }
+
+    public async Task StopAsync()
+    {
+        if (_process is null || _process.HasExited)
+            return;
+        try
+        {
+            await SendAsync("SHUTDOWN");
+        }
+        catch (IOException) { } // the server closes the socket as it exits
+        catch (SocketException) { }
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        try
+        {
+            await _process.WaitForExitAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            _process.Kill();
+        }
+        _process.Dispose();
+        _process = null;
+    }
+
+    /// <summary>Runs redis-cli against this server and returns its stdout.</summary>
+    public async Task<string> CliAsync(params string[] args)
+    {
+        var psi = new ProcessStartInfo(CliBinary) { RedirectStandardOutput = true, RedirectStandardError = true };
+        psi.ArgumentList.Add("-p");
+        psi.ArgumentList.Add(Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        using var cli = Process.Start(psi)!;
+        var output = await cli.StandardOutput.ReadToEndAsync();
+        await cli.WaitForExitAsync();
+        return output;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
+        try { Directory.Delete(Dir, recursive: true); } catch (IOException) { }
+    }
+
+    private async Task StartProcessAsync()
+    {
+        var psi = new ProcessStartInfo(ServerBinary) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { "--bind", "127.0.0.1", "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                     "--dir", Dir, "--appendonly", "yes", "--appendfsync", "always", "--save", "", "--daemonize", "no" })
+            psi.ArgumentList.Add(a);
+        _process = Process.Start(psi) ?? throw new InvalidOperationException($"could not start {ServerBinary}");
+        _process.OutputDataReceived += (_, _) => { };
+        _process.ErrorDataReceived += (_, _) => { };
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (true)
+        {
+            try
+            {
+                if ((await SendAsync("PING")).StartsWith("+PONG", StringComparison.Ordinal))
+                    return;
+            }
+            catch (SocketException) when (DateTime.UtcNow < deadline) { }
+            catch (IOException) when (DateTime.UtcNow < deadline) { }
+            if (_process.HasExited)
+                throw new InvalidOperationException($"redis-server exited with {_process.ExitCode}");
+            await Task.Delay(50);
+        }
+    }
+
+    private async Task<string> SendAsync(string command)
+    {
+        using var client = new TcpClient();
+        await client.ConnectAsync(IPAddress.Loopback, Port);
+        var stream = client.GetStream();
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(command + "\r\n"));
+        var buffer = new byte[256];
+        var n = await stream.ReadAsync(buffer);
+        return Encoding.ASCII.GetString(buffer, 0, n);
+    }
+
+    private static int FreePort()
+    {
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return port;
+    }
+}

@@ -1,0 +1,104 @@
+using OrleansControl.GrainInterfaces;
+using OrleansControl.GrainInterfaces.Errors;
+using OrleansControl.GrainInterfaces.Models;
+using OrleansControl.Grains.Tests.Infrastructure;
+
+namespace OrleansControl.Grains.Tests.Pools;
+
+[Collection(SingleSiloCollection.Name)]
+public sealed class ServerPoolGrainTests(SingleSiloFixture fixture)
+{
+    private IGrainFactory Grains => fixture.Client;
+
+    [Fact]
+    public async Task Registration_honours_the_preferred_server()
+    {
+        await Scenario.TwoZonePoolAsync(Grains, out var poolId);
+        var connection = await Scenario.RegisterAsync(Grains, poolId, preferred: "s-a2");
+        var state = await connection.GetState();
+        Assert.Equal(ConnectionStatus.Requested, state.Status);
+        Assert.Equal("s-a2", state.ServerId);
+        Assert.Equal("s-a2.scheme.test:8583", state.ServerAddress);
+        Assert.Equal("s-b1", state.FailoverTarget); // suggested standby is in the other zone
+    }
+
+    [Fact]
+    public async Task Registrations_without_preference_spread_across_zones()
+    {
+        await Scenario.TwoZonePoolAsync(Grains, out var poolId);
+        var servers = new List<string?>();
+        for (var i = 0; i < 4; i++)
+            servers.Add((await (await Scenario.RegisterAsync(Grains, poolId)).GetState()).ServerId);
+        // zone a has 20 slots, zone b 10: utilisation keeps zone b in use from the first two.
+        Assert.Contains("s-b1", servers.Take(2));
+        Assert.Contains(servers, s => s!.StartsWith("s-a", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Concurrent_registrations_never_exceed_capacity()
+    {
+        var poolId = Scenario.NewId("pool");
+        var pool = await Scenario.PoolAsync(Grains, poolId, ("s-a1", "a", 4), ("s-b1", "b", 3));
+        var attempts = Enumerable.Range(0, 30).Select(async _ =>
+        {
+            try
+            {
+                await Scenario.RegisterAsync(Grains, poolId, preferred: "s-a1");
+                return true;
+            }
+            catch (PoolCapacityExceededException)
+            {
+                return false;
+            }
+        });
+        var results = await Task.WhenAll(attempts);
+
+        Assert.Equal(7, results.Count(ok => ok));
+        var snapshot = await pool.GetSnapshot();
+        Assert.All(snapshot.Servers, s => Assert.Equal(s.Capacity, s.Load));
+        Assert.Equal(7, snapshot.TotalLoad);
+    }
+
+    [Fact]
+    public async Task Assign_is_idempotent_and_release_frees_the_slot()
+    {
+        var poolId = Scenario.NewId("pool");
+        var pool = await Scenario.PoolAsync(Grains, poolId, ("s-a1", "a", 1));
+        var first = await pool.Assign(new AssignmentRequest("c1", "bank"));
+        var again = await pool.Assign(new AssignmentRequest("c1", "bank"));
+        Assert.Equal(first.ServerId, again.ServerId);
+        await Assert.ThrowsAsync<PoolCapacityExceededException>(() => pool.Assign(new AssignmentRequest("c2", "bank")));
+
+        await pool.Release("c1");
+        await pool.Release("c1");
+        Assert.Equal("s-a1", (await pool.Assign(new AssignmentRequest("c2", "bank"))).ServerId);
+        Assert.Equal(1, (await pool.GetSnapshot()).TotalLoad);
+    }
+
+    [Fact]
+    public async Task Unhealthy_servers_get_no_connections_and_unknown_servers_are_typed_errors()
+    {
+        var poolId = Scenario.NewId("pool");
+        var pool = await Scenario.PoolAsync(Grains, poolId, ("s-a1", "a", 5), ("s-b1", "b", 5));
+        await pool.SetServerHealth("s-a1", ServerHealth.Unhealthy);
+        for (var i = 0; i < 3; i++)
+            Assert.Equal("s-b1", (await pool.Assign(new AssignmentRequest($"c{i}", "bank", "s-a1"))).ServerId);
+
+        var error = await Assert.ThrowsAsync<ServerNotFoundException>(() => pool.SetServerHealth("nope", ServerHealth.Healthy));
+        Assert.Equal("nope", error.ServerId);
+        await Assert.ThrowsAsync<InvalidRequestException>(() => pool.AddOrUpdateServer(new ServerDefinition("x", "x:1", "a", -1)));
+    }
+
+    [Fact]
+    public async Task Pool_state_survives_deactivation()
+    {
+        var poolId = Scenario.NewId("pool");
+        var pool = await Scenario.PoolAsync(Grains, poolId, ("s-a1", "a", 5), ("s-b1", "b", 5));
+        await pool.Assign(new AssignmentRequest("c1", "bank", "s-b1"));
+        await fixture.Cluster.DeactivateAsync(pool);
+
+        var snapshot = await Grains.GetGrain<IServerPoolGrain>(poolId).GetSnapshot();
+        Assert.Equal(2, snapshot.Servers.Length);
+        Assert.Equal(1, snapshot.Servers.Single(s => s.ServerId == "s-b1").Load);
+    }
+}
