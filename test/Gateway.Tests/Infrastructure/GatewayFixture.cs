@@ -23,8 +23,10 @@ public sealed class GatewayFixture : IAsyncLifetime
     public static Metadata Bearer(string token) => new() { { "authorization", $"Bearer {token}" } };
 
     public static readonly Metadata Operator = Bearer(GatewayHost.OperatorToken);
-    public static readonly Metadata Sidecar1 = Bearer(GatewayHost.Sidecar1Token);
-    public static readonly Metadata Sidecar2 = Bearer(GatewayHost.Sidecar2Token);
+    public static readonly Metadata Sidecar1 = Sidecar(1);
+    public static readonly Metadata Sidecar2 = Sidecar(2);
+
+    public static Metadata Sidecar(int n) => Bearer(GatewayHost.SidecarToken(n));
 
     internal ControllerService.ControllerServiceClient Controller => new(Channel);
 

@@ -14,8 +14,7 @@ namespace OrleansControl.Gateway.Tests.Infrastructure;
 public sealed class GatewayHost : IAsyncDisposable
 {
     public const string OperatorToken = "operator-token-for-tests";
-    public const string Sidecar1Token = "sidecar-1-token-for-tests";
-    public const string Sidecar2Token = "sidecar-2-token-for-tests";
+    public static string SidecarToken(int n) => $"sidecar-{n}-token-for-tests";
 
     private readonly WebApplication _app;
 
@@ -51,13 +50,14 @@ public sealed class GatewayHost : IAsyncDisposable
             ["Gateway:Auth:Tokens:0:Subject"] = "alice",
             ["Gateway:Auth:Tokens:0:Role"] = GatewayRoles.Operator,
             ["Gateway:Auth:Tokens:0:Sha256"] = BearerTokenHandler.Hash(OperatorToken),
-            ["Gateway:Auth:Tokens:1:Subject"] = "sidecar-1",
-            ["Gateway:Auth:Tokens:1:Role"] = GatewayRoles.Sidecar,
-            ["Gateway:Auth:Tokens:1:Sha256"] = BearerTokenHandler.Hash(Sidecar1Token),
-            ["Gateway:Auth:Tokens:2:Subject"] = "sidecar-2",
-            ["Gateway:Auth:Tokens:2:Role"] = GatewayRoles.Sidecar,
-            ["Gateway:Auth:Tokens:2:Sha256"] = BearerTokenHandler.Hash(Sidecar2Token),
         };
+        // sidecar-1 .. sidecar-9, token "sidecar-N-token-for-tests" (one identity per stream test keeps outboxes apart).
+        for (var i = 1; i <= 9; i++)
+        {
+            config[$"Gateway:Auth:Tokens:{i}:Subject"] = $"sidecar-{i}";
+            config[$"Gateway:Auth:Tokens:{i}:Role"] = GatewayRoles.Sidecar;
+            config[$"Gateway:Auth:Tokens:{i}:Sha256"] = BearerTokenHandler.Hash(SidecarToken(i));
+        }
         foreach (var (k, v) in settings ?? new Dictionary<string, string?>()) config[k] = v;
         builder.Configuration.AddInMemoryCollection(config);
         builder.Logging.ClearProviders();

@@ -1,0 +1,91 @@
+using System.Threading.Channels;
+using Grpc.Core;
+using OrleansControl.Contract.V1;
+
+namespace OrleansControl.Gateway.Tests.Infrastructure;
+
+/// <summary>A test-side sidecar stream: reads in the background so a test can wait with a timeout without cancelling the call.</summary>
+internal sealed class SidecarStream : IAsyncDisposable
+{
+    private readonly AsyncDuplexStreamingCall<SidecarMessage, ControllerMessage> _call;
+    private readonly Channel<ControllerMessage> _received = Channel.CreateUnbounded<ControllerMessage>();
+    private readonly Task _pump;
+
+    private SidecarStream(AsyncDuplexStreamingCall<SidecarMessage, ControllerMessage> call)
+    {
+        _call = call;
+        _pump = Task.Run(async () =>
+        {
+            try
+            {
+                await foreach (var m in call.ResponseStream.ReadAllAsync()) await _received.Writer.WriteAsync(m);
+                _received.Writer.TryComplete();
+            }
+            catch (Exception e)
+            {
+                _received.Writer.TryComplete(e);
+            }
+        });
+    }
+
+    public static async Task<(SidecarStream Stream, Attached Attached)> AttachAsync(
+        SidecarService.SidecarServiceClient client, Metadata credentials, string sidecarId, ulong lastAcked = 0)
+    {
+        var stream = new SidecarStream(client.Attach(credentials));
+        await stream.SendAsync(new SidecarMessage { Register = new SidecarRegister { SidecarId = sidecarId, Region = "local", LastAckedSequence = lastAcked } });
+        var first = await stream.NextAsync();
+        Assert.Equal(ControllerMessage.BodyOneofCase.Attached, first!.BodyCase);
+        return (stream, first.Attached);
+    }
+
+    public Task SendAsync(SidecarMessage message) => _call.RequestStream.WriteAsync(message);
+
+    public Task HeartbeatAsync(string connectionId, double rttMs = 12) => SendAsync(new SidecarMessage
+    {
+        Heartbeat = new Heartbeat { ConnectionId = connectionId, EchoRttMs = rttMs, SentAt = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTime(DateTime.UtcNow) },
+    });
+
+    public Task AckAsync(Command command) => SendAsync(new SidecarMessage
+    {
+        CommandAck = new CommandAck { CommandId = command.CommandId, Sequence = command.Sequence, Success = true },
+    });
+
+    /// <summary>The next message, or null if none arrives within <paramref name="timeout"/>. Throws the call's RpcException if it ended.</summary>
+    public async Task<ControllerMessage?> NextAsync(TimeSpan? timeout = null)
+    {
+        using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(10));
+        try
+        {
+            return await _received.Reader.ReadAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            return null;
+        }
+        catch (ChannelClosedException e) when (e.InnerException is not null)
+        {
+            throw e.InnerException;
+        }
+    }
+
+    public async Task<Command> NextCommandAsync(TimeSpan? timeout = null)
+    {
+        var m = await NextAsync(timeout) ?? throw new TimeoutException("no command arrived");
+        Assert.Equal(ControllerMessage.BodyOneofCase.Command, m.BodyCase);
+        return m.Command;
+    }
+
+    /// <summary>Drops the stream as a crashed sidecar would (no graceful completion).</summary>
+    public async ValueTask DisposeAsync()
+    {
+        _call.Dispose();
+        try
+        {
+            await _pump;
+        }
+        catch (Exception)
+        {
+            // The pump records the ending; nothing to do.
+        }
+    }
+}
