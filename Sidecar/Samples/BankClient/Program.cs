@@ -1,1 +1,64 @@
-Console.WriteLine("not yet implemented");
+using System.Diagnostics;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
+using OrleansControl.Codec;
+using OrleansControl.Samples.BankClient;
+using OrleansControl.Sidecar.Client;
+
+// A bank-side ISO 8583 application: sends 0200s at a steady rate and counts outcomes.
+// Configuration (args --Key value or env BANK__KEY): Server (127.0.0.1:8583, e.g. the sidecar's relay or a
+// scheme server), Rate per second (10), Duration in seconds (0 = until stopped), TerminalId, InstitutionId.
+var config = new ConfigurationBuilder().AddEnvironmentVariables("BANK__").AddCommandLine(args).Build();
+var rate = Math.Max(1, int.TryParse(config["Rate"], out var r) ? r : 10);
+var duration = TimeSpan.FromSeconds(int.TryParse(config["Duration"], out var d) ? d : 0);
+var options = new IsoClientOptions
+{
+    Name = "bank-client",
+    Server = config["Server"] ?? "127.0.0.1:8583",
+    InstitutionId = config["InstitutionId"] ?? "12345",
+};
+
+using var loggers = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true));
+await using var link = new IsoClient(options, logger: loggers.CreateLogger<IsoClient>());
+link.Start();
+var spec = MessageSpec.BuiltIn(options.Spec);
+var traffic = new AuthorizationTraffic(link, config["TerminalId"] ?? "TERM0001");
+
+using var stop = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) => { e.Cancel = true; stop.Cancel(); };
+if (duration > TimeSpan.Zero)
+{
+    stop.CancelAfter(duration);
+}
+
+var clock = Stopwatch.StartNew();
+var pending = new List<Task>();
+long sent = 0;
+var nextReport = TimeSpan.FromSeconds(1);
+try
+{
+    while (!stop.IsCancellationRequested)
+    {
+        // Pace by elapsed time so a slow tick does not lower the rate.
+        var due = (long)(clock.Elapsed.TotalSeconds * rate);
+        for (; sent < due; sent++)
+        {
+            pending.Add(traffic.SendOneAsync(spec, 100 + (sent % 9_900)));
+        }
+
+        pending.RemoveAll(t => t.IsCompleted);
+        if (clock.Elapsed >= nextReport)
+        {
+            Console.WriteLine($"t={clock.Elapsed.TotalSeconds:F0}s state={link.State} sent={sent} {traffic.Outcomes}");
+            nextReport += TimeSpan.FromSeconds(1);
+        }
+
+        await Task.Delay(5, stop.Token);
+    }
+}
+catch (OperationCanceledException)
+{
+}
+
+await Task.WhenAll(pending);
+Console.WriteLine($"done: sent={sent} {traffic.Outcomes}");

@@ -1,1 +1,37 @@
-Console.WriteLine("not yet implemented");
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
+using OrleansControl.Samples.SchemeServer;
+using OrleansControl.Sidecar.Server;
+
+// A scheme-side ISO 8583 server that approves 0200s. Configuration (args --Key value or env SCHEME__KEY):
+//   Listen (0.0.0.0:5000), ServerId (scheme-1), MaxSessions (1000), Spec, Framing.
+var config = new ConfigurationBuilder().AddEnvironmentVariables("SCHEME__").AddCommandLine(args).Build();
+var options = new IsoServerOptions
+{
+    Name = config["ServerId"] ?? "scheme-1",
+    Listen = config["Listen"] ?? "0.0.0.0:5000",
+    MaxSessions = int.TryParse(config["MaxSessions"], out var max) ? max : 1000,
+};
+options.Spec = config["Spec"] ?? options.Spec;
+options.Framing = config["Framing"] ?? options.Framing;
+
+using var loggers = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true));
+var responder = new AuthorizationResponder(options.Name);
+await using var server = new IsoServer(options, responder, loggers.CreateLogger<IsoServer>());
+server.Start();
+Console.WriteLine($"scheme server {options.Name} listening on {server.Endpoint}");
+
+using var stop = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) => { e.Cancel = true; stop.Cancel(); };
+AppDomain.CurrentDomain.ProcessExit += (_, _) => stop.Cancel();
+try
+{
+    while (!stop.IsCancellationRequested)
+    {
+        await Task.Delay(TimeSpan.FromSeconds(5), stop.Token);
+        Console.WriteLine($"sessions={server.Sessions.Count} answered={responder.Answered}");
+    }
+}
+catch (OperationCanceledException)
+{
+}

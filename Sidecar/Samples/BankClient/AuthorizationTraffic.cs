@@ -1,0 +1,87 @@
+using OrleansControl.Codec;
+using OrleansControl.Sidecar;
+using OrleansControl.Sidecar.Client;
+
+namespace OrleansControl.Samples.BankClient;
+
+/// <summary>Outcome counts of the 0200s sent (one request ends in exactly one of them).</summary>
+public sealed class Outcomes
+{
+    private long _approved, _declined, _timeouts, _lost, _refused;
+
+    public long Approved => Interlocked.Read(ref _approved);
+
+    public long Declined => Interlocked.Read(ref _declined);
+
+    public long Timeouts => Interlocked.Read(ref _timeouts);
+
+    public long Lost => Interlocked.Read(ref _lost);
+
+    /// <summary>Not sent: draining, stopped, over the in-flight cap, duplicate.</summary>
+    public long Refused => Interlocked.Read(ref _refused);
+
+    public long Total => Approved + Declined + Timeouts + Lost + Refused;
+
+    public void Record(IsoMessage response)
+    {
+        if (response.GetString(39) == "00")
+        {
+            Interlocked.Increment(ref _approved);
+        }
+        else
+        {
+            Interlocked.Increment(ref _declined);
+        }
+    }
+
+    public void Record(SidecarException error)
+    {
+        switch (error.Error)
+        {
+            case SidecarError.Timeout:
+                Interlocked.Increment(ref _timeouts);
+                break;
+            case SidecarError.ConnectionLost:
+                Interlocked.Increment(ref _lost);
+                break;
+            default:
+                Interlocked.Increment(ref _refused);
+                break;
+        }
+    }
+
+    public override string ToString() =>
+        $"approved={Approved} declined={Declined} timeouts={Timeouts} lost={Lost} refused={Refused}";
+}
+
+/// <summary>Builds the bank's 0200 financial requests: a test PAN, an amount, a fresh STAN per request.</summary>
+public sealed class AuthorizationTraffic(IsoClient link, string terminalId)
+{
+    public Outcomes Outcomes { get; } = new();
+
+    public IsoMessage Next(MessageSpec spec, long amount)
+    {
+        var now = DateTime.UtcNow;
+        return spec.CreateMessage(200)
+            .Set(2, "4761739001010119")
+            .Set(3, "000000")
+            .Set(4, amount)
+            .Set(7, now.ToString("MMddHHmmss", System.Globalization.CultureInfo.InvariantCulture))
+            .Set(11, link.NextStan())
+            .Set(41, terminalId)
+            .Set(49, "978");
+    }
+
+    /// <summary>Sends one 0200 and records how it ended; never throws for a link outcome.</summary>
+    public async Task SendOneAsync(MessageSpec spec, long amount, CancellationToken ct = default)
+    {
+        try
+        {
+            Outcomes.Record(await link.SendAsync(Next(spec, amount), ct: ct).ConfigureAwait(false));
+        }
+        catch (SidecarException ex)
+        {
+            Outcomes.Record(ex);
+        }
+    }
+}
