@@ -1,0 +1,121 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using OrleansControl.Contract.V1;
+using OrleansControl.Sidecar.Agent;
+using OrleansControl.Sidecar.Client;
+using OrleansControl.Sidecar.Health;
+using OrleansControl.Sidecar.Tests.Support;
+
+namespace OrleansControl.Sidecar.Tests;
+
+public sealed class AgentTests
+{
+    private static SidecarAgentOptions AgentOptions(string controller) => new()
+    {
+        Controller = controller,
+        SidecarId = "sidecar-1",
+        ClientId = "bank-a",
+        ServerPool = "scheme",
+        HeartbeatInterval = TimeSpan.FromMilliseconds(200),
+        RetryInitialDelay = TimeSpan.FromMilliseconds(100),
+        RetryMaxDelay = TimeSpan.FromMilliseconds(300),
+    };
+
+    [Fact]
+    public async Task Registers_follows_the_assignment_and_streams_heartbeats_and_state()
+    {
+        await using var scheme = new Scheme("A");
+        await using var controller = await FakeController.StartAsync(assign: scheme.Address);
+        await using var link = new IsoClient(Links.Options(server: ""));
+        using var agent = new SidecarAgent(link, Options.Create(AgentOptions(controller.Address)), NullLogger<SidecarAgent>.Instance);
+
+        await agent.StartAsync(CancellationToken.None);
+        await Eventually.TrueAsync(() => link.State == ConnectionState.SignedOn, TimeSpan.FromSeconds(10), "signed on to the assigned server");
+        await Eventually.TrueAsync(() => controller.Shared.Heartbeats.Count() >= 3, TimeSpan.FromSeconds(10), "three heartbeats");
+        await Eventually.TrueAsync(() => controller.Shared.States.Any(s => s.State == LinkState.SignedOn), TimeSpan.FromSeconds(5), "signed-on reported");
+
+        var registration = Assert.Single(controller.Shared.Registrations);
+        Assert.Equal("bank-a", registration.ClientId);
+        Assert.Equal("sidecar-1.bank-a", registration.ConnectionId);
+        Assert.Equal("sidecar-1", controller.Shared.Received.First().Register.SidecarId);
+        Assert.All(controller.Shared.Heartbeats, h => Assert.Equal("sidecar-1.bank-a", h.ConnectionId));
+        Assert.Equal(scheme.Address, link.Server);
+        Assert.True(agent.Status().ControllerAttached);
+        await agent.StopAsync(CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task Commands_are_executed_once_and_acknowledged()
+    {
+        await using var a = new Scheme("A");
+        await using var b = new Scheme("B");
+        await using var controller = await FakeController.StartAsync(assign: a.Address);
+        await using var link = new IsoClient(Links.Options(server: ""));
+        using var agent = new SidecarAgent(link, Options.Create(AgentOptions(controller.Address)), NullLogger<SidecarAgent>.Instance);
+        await agent.StartAsync(CancellationToken.None);
+        await Eventually.TrueAsync(() => link.State == ConnectionState.SignedOn && link.Server == a.Address, TimeSpan.FromSeconds(10), "on A");
+        var commands = controller.Shared.Commands.Writer;
+
+        var move = new Command { CommandId = "c1", Sequence = 1, Kind = CommandKind.ReconnectElsewhere, ConnectionId = "sidecar-1.bank-a", TargetServerAddress = b.Address };
+        await commands.WriteAsync(move);
+        await Eventually.TrueAsync(() => controller.Shared.Acks.Any(x => x.CommandId == "c1"), TimeSpan.FromSeconds(10), "c1 acknowledged");
+        Assert.True(controller.Shared.Acks.Single(x => x.CommandId == "c1").Success);
+        Assert.Equal(b.Address, link.Server);
+        Assert.Equal("B", (await link.SendAsync(Scheme.Authorization("000001"))).GetString(44));
+
+        // A resend of the same sequence (as after a stream reconnect) is acknowledged, not redone.
+        await commands.WriteAsync(move);
+        await Eventually.TrueAsync(() => controller.Shared.Acks.Count(x => x.CommandId == "c1") == 2, TimeSpan.FromSeconds(5), "c1 acknowledged twice");
+        Assert.Equal("already executed", controller.Shared.Acks.Last(x => x.CommandId == "c1").Detail);
+        Assert.Single(b.Events, e => e.Event == "opened");
+
+        await commands.WriteAsync(new Command { CommandId = "c2", Sequence = 2, Kind = CommandKind.StopSending, ConnectionId = "sidecar-1.bank-a" });
+        await Eventually.TrueAsync(() => controller.Shared.Acks.Any(x => x.CommandId == "c2"), TimeSpan.FromSeconds(5), "c2 acknowledged");
+        Assert.Equal(SidecarError.SendingStopped, Assert.Throws<SidecarException>(() => { _ = link.SendAsync(Scheme.Authorization("000002")); }).Error);
+
+        await commands.WriteAsync(new Command { CommandId = "c3", Sequence = 3, Kind = CommandKind.Drain, ConnectionId = "other-connection" });
+        await commands.WriteAsync(new Command { CommandId = "c4", Sequence = 4, Kind = CommandKind.SignOff, ConnectionId = "sidecar-1.bank-a" });
+        await Eventually.TrueAsync(() => controller.Shared.Acks.Any(x => x.CommandId == "c4"), TimeSpan.FromSeconds(10), "c4 acknowledged");
+        Assert.False(controller.Shared.Acks.Single(x => x.CommandId == "c3").Success);
+        Assert.True(controller.Shared.Acks.Single(x => x.CommandId == "c4").Success);
+        Assert.Equal(ConnectionState.Closed, link.State);
+        Assert.Contains(b.Events, e => e.Event == "signed-off");
+        Assert.Equal(4ul, agent.Status().LastAckedSequence);
+        await agent.StopAsync(CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task Iso_traffic_continues_while_the_controller_is_unreachable_and_the_agent_keeps_retrying()
+    {
+        await using var scheme = new Scheme("A");
+        var port = FreePort();
+        await using var link = new IsoClient(Links.Options(scheme.Address));
+        using var agent = new SidecarAgent(link, Options.Create(AgentOptions($"http://127.0.0.1:{port}")), NullLogger<SidecarAgent>.Instance);
+
+        await agent.StartAsync(CancellationToken.None);
+        await Eventually.TrueAsync(() => link.State == ConnectionState.SignedOn, TimeSpan.FromSeconds(10), "signed on without a controller");
+        for (var i = 1; i <= 20; i++)
+        {
+            Assert.Equal("00", (await link.SendAsync(Scheme.Authorization(i.ToString("D6")))).GetString(39));
+        }
+
+        Assert.False(agent.Status().ControllerAttached);
+        Assert.NotNull(agent.Status().ControllerError);
+
+        // The controller comes up: the agent attaches on its own.
+        await using var controller = await FakeController.StartAsync(port);
+        await Eventually.TrueAsync(() => agent.Status().ControllerAttached, TimeSpan.FromSeconds(10), "attached once the controller is up");
+        await Eventually.TrueAsync(() => controller.Shared.Heartbeats.Any(), TimeSpan.FromSeconds(5), "heartbeat");
+        Assert.Equal(ConnectionState.SignedOn, link.State);
+        await agent.StopAsync(CancellationToken.None);
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}

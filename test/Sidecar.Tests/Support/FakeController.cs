@@ -1,0 +1,134 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Threading.Channels;
+using Grpc.Core;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using OrleansControl.Contract.V1;
+
+namespace OrleansControl.Sidecar.Tests.Support;
+
+/// <summary>
+/// A stand-in for the gateway's SidecarService and ControllerService on a real Kestrel port (h2c):
+/// records what the sidecar sends and pushes the commands a test gives it.
+/// </summary>
+internal sealed class FakeController : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private FakeController(WebApplication app, State state)
+    {
+        _app = app;
+        Shared = state;
+    }
+
+    public State Shared { get; }
+
+    public string Address => _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+
+    public static async Task<FakeController> StartAsync(int port = 0, string? assign = null)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, port, l => l.Protocols = HttpProtocols.Http2));
+        builder.Services.AddGrpc();
+        var state = new State { Assign = assign };
+        builder.Services.AddSingleton(state);
+        var app = builder.Build();
+        app.MapGrpcService<SidecarEndpoint>();
+        app.MapGrpcService<ControllerEndpoint>();
+        await app.StartAsync();
+        return new FakeController(app, state);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Shared.Commands.Writer.TryComplete();
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+        await _app.StopAsync(stop.Token);
+        await _app.DisposeAsync();
+    }
+
+    internal sealed class State
+    {
+        public string? Assign { get; set; }
+
+        public ConcurrentQueue<SidecarMessage> Received { get; } = new();
+
+        public ConcurrentQueue<RegisterConnectionRequest> Registrations { get; } = new();
+
+        public Channel<Command> Commands { get; } = Channel.CreateUnbounded<Command>();
+
+        public int Attaches;
+
+        public IEnumerable<Heartbeat> Heartbeats => Received.Where(m => m.BodyCase == SidecarMessage.BodyOneofCase.Heartbeat).Select(m => m.Heartbeat);
+
+        public IEnumerable<CommandAck> Acks => Received.Where(m => m.BodyCase == SidecarMessage.BodyOneofCase.CommandAck).Select(m => m.CommandAck);
+
+        public IEnumerable<StateReport> States => Received.Where(m => m.BodyCase == SidecarMessage.BodyOneofCase.StateReport).Select(m => m.StateReport);
+    }
+
+    private sealed class SidecarEndpoint(State state) : SidecarService.SidecarServiceBase
+    {
+        public override async Task Attach(IAsyncStreamReader<SidecarMessage> requestStream, IServerStreamWriter<ControllerMessage> responseStream, ServerCallContext context)
+        {
+            if (!await requestStream.MoveNext(context.CancellationToken) || requestStream.Current.BodyCase != SidecarMessage.BodyOneofCase.Register)
+            {
+                throw new RpcException(new Status(StatusCode.InvalidArgument, "first message must be register"));
+            }
+
+            state.Received.Enqueue(requestStream.Current);
+            Interlocked.Increment(ref state.Attaches);
+            await responseStream.WriteAsync(new ControllerMessage
+            {
+                Attached = new Attached { SidecarId = requestStream.Current.Register.SidecarId, HeartbeatIntervalMs = 200 },
+            });
+
+            var reading = Task.Run(async () =>
+            {
+                while (await requestStream.MoveNext(context.CancellationToken))
+                {
+                    state.Received.Enqueue(requestStream.Current);
+                }
+            });
+
+            try
+            {
+                await foreach (var command in state.Commands.Reader.ReadAllAsync(context.CancellationToken))
+                {
+                    await responseStream.WriteAsync(new ControllerMessage { Command = command });
+                }
+            }
+            catch (OperationCanceledException)
+            {
+            }
+
+            await Task.WhenAny(reading);
+        }
+    }
+
+    private sealed class ControllerEndpoint(State state) : ControllerService.ControllerServiceBase
+    {
+        public override Task<RegisterConnectionResponse> RegisterConnection(RegisterConnectionRequest request, ServerCallContext context)
+        {
+            state.Registrations.Enqueue(request);
+            return Task.FromResult(new RegisterConnectionResponse
+            {
+                Connection = new Connection
+                {
+                    ConnectionId = request.ConnectionId,
+                    ClientId = request.ClientId,
+                    ServerPool = request.ServerPool,
+                    ServerAddress = state.Assign ?? "",
+                    Status = ConnectionStatus.Requested,
+                    Version = 1,
+                },
+            });
+        }
+    }
+}
