@@ -1,0 +1,84 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using OrleansControl.Sidecar.Client;
+using OrleansControl.Sidecar.Health;
+using OrleansControl.Sidecar.Hosting;
+using OrleansControl.Sidecar.Tests.Support;
+
+namespace OrleansControl.Sidecar.Tests;
+
+public sealed class ControlEndpointTests
+{
+    private static async Task<WebApplication> StartHostAsync(Dictionary<string, string?> settings)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.Configuration.AddInMemoryCollection(settings);
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Services.AddSidecar(builder.Configuration);
+        var app = builder.Build();
+        app.MapSidecarControl();
+        await app.StartAsync();
+        return app;
+    }
+
+    private static HttpClient ClientFor(WebApplication app) => new()
+    {
+        BaseAddress = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First()),
+    };
+
+    [Fact]
+    public async Task Status_failover_and_drain_over_http()
+    {
+        await using var a = new Scheme("A");
+        await using var b = new Scheme("B");
+        await using var app = await StartHostAsync(new()
+        {
+            ["Sidecar:Link:Server"] = a.Address,
+            ["Sidecar:Agent:SidecarId"] = "sc-1",
+        });
+        using var http = ClientFor(app);
+        var link = app.Services.GetRequiredService<IsoClient>();
+        await Eventually.TrueAsync(() => link.State == ConnectionState.SignedOn, TimeSpan.FromSeconds(10), "signed on");
+
+        using var status = JsonDocument.Parse(await http.GetStringAsync("/control/status"));
+        Assert.Equal("SignedOn", status.RootElement.GetProperty("link").GetProperty("state").GetString());
+        Assert.Equal(100, status.RootElement.GetProperty("link").GetProperty("score").GetInt32());
+        Assert.False(status.RootElement.GetProperty("controllerAttached").GetBoolean());
+
+        var failover = await http.PostAsJsonAsync("/control/failover", new { server = b.Address });
+        Assert.Equal(HttpStatusCode.OK, failover.StatusCode);
+        Assert.Equal(b.Address, link.Server);
+        Assert.Equal("B", (await link.SendAsync(Scheme.Authorization("000001"))).GetString(44));
+
+        var noController = await http.PostAsJsonAsync("/control/failover", new { reason = "test" });
+        Assert.Equal(HttpStatusCode.BadRequest, noController.StatusCode);
+
+        var drain = await http.PostAsJsonAsync("/control/drain", new { deadlineMs = 1000 });
+        Assert.Equal(HttpStatusCode.OK, drain.StatusCode);
+        Assert.Equal(ConnectionState.Closed, link.State);
+
+        var resume = await http.PostAsJsonAsync("/control/connect", new { });
+        Assert.Equal(HttpStatusCode.OK, resume.StatusCode);
+        Assert.Equal(ConnectionState.SignedOn, link.State);
+    }
+
+    [Fact]
+    public async Task Invalid_link_options_fail_the_host_at_start()
+    {
+        var error = await Assert.ThrowsAsync<Microsoft.Extensions.Options.OptionsValidationException>(() => StartHostAsync(new()
+        {
+            ["Sidecar:Link:EchoInterval"] = "00:00:00.100",
+        }));
+
+        Assert.Contains("EchoInterval", error.Message, StringComparison.Ordinal);
+    }
+}
