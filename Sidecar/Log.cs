@@ -11,6 +11,12 @@ internal static partial class Log
     [LoggerMessage(2, LogLevel.Warning, "Session {SessionId}: unreadable message skipped: {Error}")]
     public static partial void UnreadableMessage(ILogger logger, long sessionId, string error);
 
+    [LoggerMessage(13, LogLevel.Warning, "Session {SessionId}: MTI {Mti:D4} could not be packed and was not sent: {Error}")]
+    public static partial void UnsendableMessage(ILogger logger, long sessionId, int mti, string error);
+
+    [LoggerMessage(14, LogLevel.Debug, "Session {SessionId}: sign-off got no answer: {Error}")]
+    public static partial void SignOffUnanswered(ILogger logger, long sessionId, SidecarError error);
+
     [LoggerMessage(3, LogLevel.Information, "Connection {Name}: {Previous} -> {Current} ({Endpoint}): {Reason}")]
     public static partial void StateChanged(ILogger logger, string name, Health.ConnectionState previous, Health.ConnectionState current, string? endpoint, string reason);
 

@@ -23,6 +23,9 @@ public enum SidecarError
 
     /// <summary>Sending to this peer was stopped by command.</summary>
     SendingStopped,
+
+    /// <summary>The message could not be packed with the link's spec (e.g. letters in an n field); nothing was sent.</summary>
+    InvalidMessage,
 }
 
 /// <summary>The one exception type of the sidecar: a request or link operation that ended without a response.</summary>

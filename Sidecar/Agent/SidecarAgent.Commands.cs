@@ -24,7 +24,7 @@ public sealed partial class SidecarAgent
             {
                 (success, detail) = await CarryOutAsync(command, ct).ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is SidecarException or ArgumentException or TimeoutException or OperationCanceledException && !ct.IsCancellationRequested)
+            catch (Exception ex) when (!ct.IsCancellationRequested)
             {
                 (success, detail) = (false, ex.Message);
             }

@@ -97,8 +97,9 @@ public sealed partial class SidecarAgent : BackgroundService
             {
                 break;
             }
-            catch (Exception ex) when (ex is RpcException or HttpRequestException or IOException or OperationCanceledException)
+            catch (Exception ex)
             {
+                // Whatever broke the control path, the data path is untouched; retry.
                 _lastError = ex is RpcException rpc ? $"{rpc.StatusCode}: {rpc.Status.Detail}" : ex.Message;
             }
 

@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Logging;
 using OrleansControl.Codec;
 using OrleansControl.Sidecar.Connections;
 using OrleansControl.Sidecar.Health;
@@ -55,7 +54,7 @@ public sealed partial class IsoClient
     {
         var endpoint = IsoEndpoint.Parse(target);
         var (stream, socket) = await IsoTransport.ConnectAsync(endpoint, _options.Tls, _options.ConnectTimeout, ct).ConfigureAwait(false);
-        var session = new IsoSession(stream, socket, socket.RemoteEndPoint, _wire, OnMessage, _logger);
+        var session = new IsoSession(stream, socket, socket.RemoteEndPoint, _wire, OnMessage, _logger, OnUnsendable);
         _ = session.Closed.ContinueWith(t => OnSessionClosed(session, t.Result), CancellationToken.None,
             TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         session.Start();
@@ -145,6 +144,16 @@ public sealed partial class IsoClient
             }
 
             _wake.Set();
+        }
+    }
+
+    private void OnUnsendable(IsoMessage message, Codec.Iso8583Exception error)
+    {
+        var failure = new SidecarException(SidecarError.InvalidMessage, $"MTI {IsoWire.MtiOf(message):D4} could not be packed: {error.Message}", error);
+        var key = _keys.KeyOf(message);
+        if (!_requests.TryFail(key, message, failure))
+        {
+            _network.TryFail(key, message, failure);
         }
     }
 
@@ -340,7 +349,7 @@ public sealed partial class IsoClient
             }
             catch (SidecarException ex)
             {
-                _logger.LogDebug("sign-off on session {SessionId} got no answer: {Error}", session.Id, ex.Error);
+                Log.SignOffUnanswered(_logger, session.Id, ex.Error);
             }
         }
 

@@ -23,6 +23,7 @@ internal sealed class IsoSession : IAsyncDisposable
     private readonly PipeWriter _writer;
     private readonly IsoWire _wire;
     private readonly Func<IsoSession, IsoMessage, ValueTask> _onMessage;
+    private readonly Action<IsoMessage, Iso8583Exception>? _onUnsendable;
     private readonly ILogger _logger;
     private readonly Channel<IsoMessage> _outbound = Channel.CreateUnbounded<IsoMessage>(
         new UnboundedChannelOptions { SingleReader = true, AllowSynchronousContinuations = false });
@@ -33,8 +34,9 @@ internal sealed class IsoSession : IAsyncDisposable
     private long _lastReceived = Stopwatch.GetTimestamp();
 
     public IsoSession(Stream stream, IDisposable? socketOwner, EndPoint? remote, IsoWire wire,
-        Func<IsoSession, IsoMessage, ValueTask> onMessage, ILogger logger)
+        Func<IsoSession, IsoMessage, ValueTask> onMessage, ILogger logger, Action<IsoMessage, Iso8583Exception>? onUnsendable = null)
     {
+        _onUnsendable = onUnsendable;
         Id = Interlocked.Increment(ref s_nextId);
         _stream = stream;
         _socketOwner = socketOwner;
@@ -138,7 +140,17 @@ internal sealed class IsoSession : IAsyncDisposable
             {
                 while (reader.TryRead(out var message))
                 {
-                    _wire.WriteFrame(_writer, message);
+                    try
+                    {
+                        _wire.WriteFrame(_writer, message);
+                    }
+                    catch (Iso8583Exception ex)
+                    {
+                        // Packing fails before anything is advanced, so the stream stays whole: refuse this
+                        // message alone rather than the link and everything in flight on it.
+                        Log.UnsendableMessage(_logger, Id, IsoWire.MtiOf(message), ex.Message);
+                        _onUnsendable?.Invoke(message, ex);
+                    }
                 }
 
                 var flush = await _writer.FlushAsync(_stop.Token).ConfigureAwait(false);
@@ -154,11 +166,6 @@ internal sealed class IsoSession : IAsyncDisposable
         catch (Exception ex) when (ex is IOException or System.Net.Sockets.SocketException or ObjectDisposedException or InvalidOperationException)
         {
             End($"connection lost on write: {(ex.InnerException ?? ex).Message}");
-        }
-        catch (Iso8583Exception ex)
-        {
-            // A message the spec cannot pack is a bug in the sender; the stream may hold half a frame now.
-            End($"could not pack an outbound message: {ex.Message}");
         }
     }
 

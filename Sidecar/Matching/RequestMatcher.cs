@@ -82,6 +82,10 @@ internal sealed class RequestMatcher<TMessage> : IAsyncDisposable
         return true;
     }
 
+    /// <summary>Ends the pending request for exactly this message (by key and identity), if there is one.</summary>
+    public bool TryFail(MatchKey key, TMessage request, Exception error) =>
+        _pending.TryGetValue(key, out var pending) && ReferenceEquals(pending.Request, request) && TryFail(pending, error);
+
     /// <summary>Fails every pending request written to <paramref name="sessionId"/> (the session is gone).</summary>
     public int FailSession(long sessionId, SidecarError error, string message)
     {

@@ -120,7 +120,8 @@ public sealed class IsoServer : IAsyncDisposable
         }
 
         ServerSession? entry = null;
-        var session = new IsoSession(stream, socket, socket.RemoteEndPoint, _wire, (s, m) => OnMessage(entry!, m), _logger);
+        var session = new IsoSession(stream, socket, socket.RemoteEndPoint, _wire, (s, m) => OnMessage(entry!, m), _logger,
+            (m, ex) => _outbound.TryFail(SessionKey(entry!.Session.Id, m), m, new SidecarException(SidecarError.InvalidMessage, $"MTI {IsoWire.MtiOf(m):D4} could not be packed: {ex.Message}", ex)));
         entry = new ServerSession(session);
         _sessions[session.Id] = entry;
         _ = session.Closed.ContinueWith(t => OnClosed(entry, t.Result), CancellationToken.None,

@@ -116,4 +116,21 @@ public sealed class MatchingTests
         Assert.Equal("00", (await client.SendAsync(Scheme.Authorization("000005"))).GetString(39));
         Assert.Equal(4, scheme.Received.Count - 1);
     }
+
+    [Fact]
+    public async Task A_message_the_spec_cannot_pack_fails_alone_and_the_link_stays_up()
+    {
+        await using var scheme = new Scheme { Hold = true };
+        await using var client = await Links.ConnectAsync(scheme.Address);
+        var inFlight = client.SendAsync(Scheme.Authorization("000001"));
+        await scheme.WaitHeldAsync(1);
+
+        var bad = Scheme.Authorization("000002").Set(4, "12AB"); // letters in an n 12 amount
+        var error = await Assert.ThrowsAsync<SidecarException>(() => client.SendAsync(bad));
+
+        Assert.Equal(SidecarError.InvalidMessage, error.Error);
+        Assert.Equal(Health.ConnectionState.SignedOn, client.State);
+        scheme.ReleaseAll();
+        Assert.Equal("00", (await inFlight).GetString(39));
+    }
 }
