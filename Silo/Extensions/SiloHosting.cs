@@ -2,6 +2,9 @@ using System.Net;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
+using Orleans.Persistence;
+using Orleans.Serialization;
+using Orleans.Storage;
 using OrleansControl.GrainInterfaces.Streams;
 using OrleansControl.Grains;
 using OrleansControl.Grains.Connections;
@@ -27,17 +30,12 @@ public static class SiloHosting
         builder.Services.AddSingleton<IValidateOptions<ControllerSiloOptions>>(validator);
         builder.Services.AddSingleton<IValidateOptions<ConnectionHealthOptions>>(validator);
         builder.Services.AddOptions<ControllerSiloOptions>().Bind(section).ValidateOnStart();
-        builder.Services.AddOptions<ConnectionHealthOptions>().Bind(healthSection).ValidateOnStart();
-
-        builder.Services.AddControllerGrains();
-        if (options.Storage == StorageKind.Redis)
-            builder.Services.AddRedisConnectionProjection(options.Redis!);
+        builder.Services.AddOptions<ConnectionHealthOptions>().ValidateOnStart(); // values: AddControllerProviders
 
         builder.UseOrleans(silo =>
         {
-            silo.ConfigureClustering(options);
-            silo.ConfigureStorage(options, health);
-            silo.AddMemoryStreams(ControllerStreams.ProviderName);
+            silo.UseControllerClustering(options);
+            silo.AddControllerProviders(options, health);
             configureSilo?.Invoke(silo);
         });
 
@@ -56,12 +54,27 @@ public static class SiloHosting
         return app;
     }
 
-    private static void ConfigureClustering(this ISiloBuilder silo, ControllerSiloOptions o)
+    /// <summary>
+    /// Everything but clustering: the grains' services and options, grain storage, reminders, streams and the
+    /// projection. Public so test clusters (which bring their own membership) compose exactly what production runs.
+    /// </summary>
+    public static ISiloBuilder AddControllerProviders(this ISiloBuilder silo, ControllerSiloOptions options, ConnectionHealthOptions health)
+    {
+        silo.Services.AddControllerGrains();
+        silo.Services.Configure<ConnectionHealthOptions>(h => Copy(health, h));
+        if (options.Storage == StorageKind.Redis)
+            silo.Services.AddRedisConnectionProjection(options.Redis!);
+        silo.ConfigureStorage(options, health);
+        silo.AddMemoryStreams(ControllerStreams.ProviderName);
+        return silo;
+    }
+
+    /// <summary>Localhost (single machine) or Redis membership, with cluster id, service id and endpoints.</summary>
+    public static ISiloBuilder UseControllerClustering(this ISiloBuilder silo, ControllerSiloOptions o)
     {
         if (o.Clustering == ClusteringKind.Localhost)
         {
-            silo.UseLocalhostClustering(o.SiloPort, o.GatewayPort, serviceId: o.ServiceId, clusterId: o.ClusterId);
-            return;
+            return silo.UseLocalhostClustering(o.SiloPort, o.GatewayPort, serviceId: o.ServiceId, clusterId: o.ClusterId);
         }
         silo.UseRedisClustering(r => r.ConfigurationOptions = ConfigurationOptions.Parse(o.Redis!));
         silo.Configure<ClusterOptions>(c =>
@@ -73,14 +86,23 @@ public static class SiloHosting
             silo.ConfigureEndpoints(IPAddress.Parse(o.AdvertisedAddress), o.SiloPort, o.GatewayPort, listenOnAnyHostAddress: true);
         else
             silo.ConfigureEndpoints(o.SiloPort, o.GatewayPort, listenOnAnyHostAddress: true);
+        return silo;
     }
 
     private static void ConfigureStorage(this ISiloBuilder silo, ControllerSiloOptions o, ConnectionHealthOptions health)
     {
         if (o.Storage == StorageKind.Redis)
         {
-            silo.AddRedisGrainStorage(ControllerStorage.Name, r => r.ConfigurationOptions = ConfigurationOptions.Parse(o.Redis!));
-            silo.AddRedisGrainStorage(ControllerStorage.PubSub, r => r.ConfigurationOptions = ConfigurationOptions.Parse(o.Redis!));
+            // Orleans' binary serializer: version-tolerant through [Id]s, exact round trips (JSON truncates
+            // DateTimeOffset), and cheaper on the heartbeat-persist path. Non-.NET readers use the projection instead.
+            foreach (var name in new[] { ControllerStorage.Name, ControllerStorage.PubSub })
+            {
+                silo.AddRedisGrainStorage(name, (OptionsBuilder<RedisStorageOptions> storage) => storage.Configure<Serializer>((r, serializer) =>
+                {
+                    r.ConfigurationOptions = ConfigurationOptions.Parse(o.Redis!);
+                    r.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer);
+                }));
+            }
             silo.UseRedisReminderService(r => r.ConfigurationOptions = ConfigurationOptions.Parse(o.Redis!));
         }
         else
@@ -93,6 +115,18 @@ public static class SiloHosting
         silo.Configure<ReminderOptions>(r => r.MinimumReminderPeriod = health.BackstopPeriod < r.MinimumReminderPeriod
             ? health.BackstopPeriod
             : r.MinimumReminderPeriod);
+    }
+
+    private static void Copy(ConnectionHealthOptions from, ConnectionHealthOptions to)
+    {
+        to.HeartbeatInterval = from.HeartbeatInterval;
+        to.MissedHeartbeatsBeforeFailed = from.MissedHeartbeatsBeforeFailed;
+        to.HeartbeatPersistInterval = from.HeartbeatPersistInterval;
+        to.BackstopPeriod = from.BackstopPeriod;
+        to.DegradedBelow = from.DegradedBelow;
+        to.RecoveredAtOrAbove = from.RecoveredAtOrAbove;
+        to.HistoryLength = from.HistoryLength;
+        to.AutoFailover = from.AutoFailover;
     }
 
     /// <summary>Binds and validates at build time: the providers chosen here depend on these values.</summary>

@@ -116,17 +116,18 @@ public sealed class FailoverTests(SingleSiloFixture fixture)
         var commandSub = await provider.GetStream<FailoverCommand>(ControllerStreams.FailoverCommandsFor(clientId))
             .SubscribeAsync((c, _) => { commands.TrySetResult(c); return Task.CompletedTask; });
 
-        var connection = await Scenario.RegisterAsync(Grains, poolId, preferred: "s-a1", clientId: clientId);
+        var connection = Grains.GetGrain<IConnectionGrain>(Scenario.NewId("conn"));
         var statusSub = await provider.GetStream<ConnectionStatusChanged>(ControllerStreams.StatusOf(connection.GetPrimaryKeyString()))
             .SubscribeAsync((e, _) => { statuses.Enqueue(e); return Task.CompletedTask; });
+        await connection.Register(new ConnectionRegistration(clientId, poolId, "s-a1"));
         await connection.RecordHeartbeat(Scenario.GoodHeartbeat());
         await connection.RequestFailover(new FailoverRequest("drill", "drill-streams"));
 
         var command = await commands.Task.WaitAsync(TimeSpan.FromSeconds(10));
         Assert.Equal((connection.GetPrimaryKeyString(), "s-a1", "s-b1", "s-b1.scheme.test:8583", "drill-streams"),
             (command.ConnectionId, command.FromServerId, command.ToServerId, command.ToServerAddress, command.IdempotencyKey));
-        var seen = await TestSettings.EventuallyAsync(() => Task.FromResult(statuses.Select(s => s.To).ToList()), s => s.Count >= 4, TimeSpan.FromSeconds(10));
-        Assert.Equal([ConnectionStatus.Active, ConnectionStatus.Failed, ConnectionStatus.Migrating, ConnectionStatus.Active], seen);
+        var seen = await TestSettings.EventuallyAsync(() => Task.FromResult(statuses.Select(s => s.To).ToList()), s => s.Count >= 5, TimeSpan.FromSeconds(10));
+        Assert.Equal([ConnectionStatus.Requested, ConnectionStatus.Active, ConnectionStatus.Failed, ConnectionStatus.Migrating, ConnectionStatus.Active], seen);
 
         await commandSub.UnsubscribeAsync();
         await statusSub.UnsubscribeAsync();
