@@ -31,6 +31,12 @@ public sealed class IsoServer : IAsyncDisposable
     private Task? _acceptLoop;
 
     public IsoServer(IsoServerOptions options, IInboundHandler handler, ILogger<IsoServer>? logger = null)
+        : this(options, handler, null, logger)
+    {
+    }
+
+    /// <summary>With TLS on, the certificate may be handed over instead of read from <see cref="TlsOptions.CertificatePath"/>.</summary>
+    public IsoServer(IsoServerOptions options, IInboundHandler handler, X509Certificate2? certificate, ILogger<IsoServer>? logger = null)
     {
         var errors = options.Validate().ToList();
         if (errors.Count > 0)
@@ -44,15 +50,14 @@ public sealed class IsoServer : IAsyncDisposable
         _logger = (ILogger?)logger ?? NullLogger.Instance;
         _keys = new MatchKeyPolicy(options.MatchFields, options.DefaultMatchFields);
         _outbound = new RequestMatcher<IsoMessage>(options.MaxInFlight, TimeSpan.FromMilliseconds(20));
-        if (options.Tls is { Enabled: true, CertificatePath: { } path })
+        _certificate = certificate;
+        if (options.Tls is { Enabled: true } tls && certificate is null)
         {
-            _certificate = X509CertificateLoader.LoadPkcs12FromFile(path, options.Tls.CertificatePassword);
+            _certificate = tls.CertificatePath is { } path
+                ? X509CertificateLoader.LoadPkcs12FromFile(path, tls.CertificatePassword)
+                : throw new ArgumentException("TLS is enabled but no server certificate was given (Tls.CertificatePath)", nameof(options));
         }
     }
-
-    /// <summary>Tests and embedders may hand over a certificate instead of a file.</summary>
-    public IsoServer(IsoServerOptions options, IInboundHandler handler, X509Certificate2 certificate, ILogger<IsoServer>? logger = null)
-        : this(options, handler, logger) => _certificate = certificate;
 
     /// <summary>The bound address (with the real port when configured with port 0).</summary>
     public IPEndPoint? Endpoint => _listener?.LocalEndPoint as IPEndPoint;

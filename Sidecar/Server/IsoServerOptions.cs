@@ -32,10 +32,5 @@ public sealed class IsoServerOptions : LinkOptions
         {
             yield return "MaxSessions must be 1..100000";
         }
-
-        if (Tls is { Enabled: true, CertificatePath: null })
-        {
-            yield return "Tls.CertificatePath is required for a TLS server";
-        }
     }
 }
