@@ -1,5 +1,7 @@
 using k8s;
 using k8s.Models;
+using Microsoft.Extensions.Configuration;
+using OrleansControl.Silo.Extensions;
 
 namespace OrleansControl.Deploy.Tests;
 
@@ -77,6 +79,27 @@ public sealed class ManifestTests
         Assert.Equal(role, literals["Controller__Role"]);
         Assert.StartsWith(role, literals["Controller__Region"]);
         Assert.Equal(literals["Controller__Region"], literals["Gateway__Region"]);
+    }
+
+    [Theory]
+    [InlineData("bank")]
+    [InlineData("scheme")]
+    public void Each_overlay_configuration_passes_the_silo_start_up_validation(string role)
+    {
+        var literals = ConfigMapLiterals(Path.Combine(DeployDir, "overlays", role, "kustomization.yaml"));
+        var env = ControllerDeployment().Spec.Template.Spec.Containers.Single(c => c.Name == "controller").Env
+            .Where(e => e.Value is not null).ToDictionary(e => e.Name, e => e.Value);
+        var settings = literals.Concat(env).ToDictionary(kv => kv.Key.Replace("__", ":", StringComparison.Ordinal), kv => (string?)kv.Value);
+        settings["Controller:AdvertisedAddress"] = "10.0.12.34"; // the pod IP, filled in by the downward API
+
+        var options = new ControllerSiloOptions();
+        new ConfigurationBuilder().AddInMemoryCollection(settings).Build().GetSection(ControllerSiloOptions.Section).Bind(options);
+        var result = new ControllerSiloOptionsValidator().Validate(null, options);
+
+        Assert.True(result.Succeeded, result.FailureMessage);
+        Assert.Equal(role, options.Role.ToString(), ignoreCase: true);
+        Assert.Equal(ClusteringKind.Redis, options.Clustering);
+        Assert.Equal(StorageKind.Redis, options.Storage);
     }
 
     private static V1Deployment ControllerDeployment() =>
