@@ -5,25 +5,56 @@ namespace OrleansControl.Codec;
 /// <summary>Positional subfields: each subfield is a small field (own class, length kind, encoding) inside the parent value.</summary>
 internal static class SubfieldCodec
 {
+    private const int StackLimit = 512;
+
     public static IReadOnlyList<ReadOnlyMemory<byte>> Read(FieldDefinition parent, ReadOnlyMemory<byte> value)
     {
-        var decode = new byte[2 * value.Length];
+        // A private copy (subfields may decode in place) followed by room for BCD digits.
+        var work = new byte[3 * value.Length];
+        value.Span.CopyTo(work);
         var result = new List<ReadOnlyMemory<byte>>(parent.Subfields.Count);
-        Walk(parent, value.Span, decode, 0, Site.Of(parent), (slice, i) =>
-            result.Add(slice.Decoded ? decode.AsMemory(slice.Start, slice.Length) : value.Slice(slice.Start, slice.Length)));
+        var src = work.AsSpan(0, value.Length);
+        var decode = work.AsSpan(value.Length);
+        var pos = 0;
+        var decodePos = 0;
+        var site = Site.Of(parent);
+        for (var i = 0; i < parent.Subfields.Count && pos < src.Length; i++)
+        {
+            var sub = parent.Subfields[i];
+            var slice = FieldCodec.Read(sub, src, ref pos, decode, ref decodePos, SiteOf(site, i, sub), 0);
+            result.Add(work.AsMemory(slice.Decoded ? value.Length + slice.Start : slice.Start, slice.Length));
+        }
+
+        CheckConsumed(parent, src.Length, pos, 0);
         return result;
     }
 
     public static void Validate(FieldDefinition parent, ReadOnlySpan<byte> value, in Site site, int offset)
     {
-        var rented = ArrayPool<byte>.Shared.Rent(2 * value.Length);
+        var size = 3 * value.Length;
+        byte[]? rented = null;
+        var work = size <= StackLimit ? stackalloc byte[size] : (rented = ArrayPool<byte>.Shared.Rent(size));
         try
         {
-            Walk(parent, value, rented, offset, site, null);
+            value.CopyTo(work);
+            var src = work[..value.Length];
+            var decode = work[value.Length..];
+            var pos = 0;
+            var decodePos = 0;
+            for (var i = 0; i < parent.Subfields.Count && pos < src.Length; i++)
+            {
+                var sub = parent.Subfields[i];
+                FieldCodec.Read(sub, src, ref pos, decode, ref decodePos, SiteOf(site, i, sub), offset);
+            }
+
+            CheckConsumed(parent, src.Length, pos, offset);
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(rented);
+            if (rented is not null)
+            {
+                ArrayPool<byte>.Shared.Return(rented);
+            }
         }
     }
 
@@ -43,33 +74,24 @@ internal static class SubfieldCodec
 
         var result = new byte[total];
         var pos = 0;
+        var site = Site.Of(parent);
         for (var i = 0; i < bytes.Length; i++)
         {
             var sub = parent.Subfields[i];
-            pos += FieldCodec.Write(sub, bytes[i], result.AsSpan(pos), pos, SiteOf(parent, sub));
+            pos += FieldCodec.Write(sub, bytes[i], result.AsSpan(pos), pos, SiteOf(site, i, sub));
         }
 
         return result;
     }
 
-    private static void Walk(FieldDefinition parent, ReadOnlySpan<byte> value, Span<byte> decode, int offset, in Site parentSite, Action<ValueSlice, int>? onSubfield)
+    private static void CheckConsumed(FieldDefinition parent, int length, int pos, int offset)
     {
-        var pos = 0;
-        var decodePos = 0;
-        for (var i = 0; i < parent.Subfields.Count && pos < value.Length; i++)
+        if (pos < length)
         {
-            var sub = parent.Subfields[i];
-            var site = new Site(parentSite.Field, i + 1, parentSite.Sensitive || sub.Sensitivity != Sensitivity.None);
-            var slice = FieldCodec.Read(sub, value, ref pos, decode, ref decodePos, site, offset);
-            onSubfield?.Invoke(slice, i);
-        }
-
-        if (pos < value.Length)
-        {
-            throw new Iso8583Exception("end of field after the last subfield", $"{value.Length - pos} more bytes", parent.Number, offset + pos);
+            throw new Iso8583Exception("end of field after the last subfield", $"{length - pos} more bytes", parent.Number, offset + pos);
         }
     }
 
-    private static Site SiteOf(FieldDefinition parent, FieldDefinition sub) =>
-        new(parent.Number, sub.Number, parent.Sensitivity != Sensitivity.None || sub.Sensitivity != Sensitivity.None);
+    private static Site SiteOf(in Site parent, int index, FieldDefinition sub) =>
+        new(parent.Field, index + 1, parent.Sensitive || sub.Sensitivity != Sensitivity.None);
 }

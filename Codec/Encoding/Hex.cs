@@ -1,18 +1,15 @@
+using System.Buffers;
+
 namespace OrleansControl.Codec;
 
 /// <summary>Strict upper-case hex: decoding rejects lower case so that unpack → pack is byte-identical.</summary>
 internal static class Hex
 {
-    private static ReadOnlySpan<byte> Digits => "0123456789ABCDEF"u8;
+    private static readonly SearchValues<byte> UpperHex = SearchValues.Create("0123456789ABCDEF"u8);
 
-    public static void Encode(ReadOnlySpan<byte> src, Span<byte> dest)
-    {
-        for (var i = 0; i < src.Length; i++)
-        {
-            dest[2 * i] = Digits[src[i] >> 4];
-            dest[2 * i + 1] = Digits[src[i] & 0xF];
-        }
-    }
+    /// <summary>Writes 2 × src.Length upper-case hex characters (vectorised).</summary>
+    public static void Encode(ReadOnlySpan<byte> src, Span<byte> dest) =>
+        Convert.TryToHexString(src, dest[..(2 * src.Length)], out _);
 
     /// <summary>Value of an upper-case hex digit, or -1.</summary>
     public static int Nibble(byte c) => c switch
@@ -22,24 +19,31 @@ internal static class Hex
         _ => -1,
     };
 
-    /// <summary>Decodes pairs of hex digits; returns the index of the first bad character, or -1.</summary>
+    /// <summary>
+    /// Decodes 2 × dest.Length hex characters; returns the index of the first bad character, or -1.
+    /// <paramref name="dest"/> may start at the same address as <paramref name="src"/> (in-place decoding).
+    /// </summary>
     public static int Decode(ReadOnlySpan<byte> src, Span<byte> dest)
     {
+        src = src[..(2 * dest.Length)];
+        var bad = src.IndexOfAnyExcept(UpperHex);
+        if (bad >= 0)
+        {
+            return bad;
+        }
+
+        if (dest.Length <= 256)
+        {
+            // Decode into a temporary, then copy: safe when dest overlaps src.
+            Span<byte> temp = stackalloc byte[dest.Length];
+            Convert.FromHexString(src, temp, out _, out _);
+            temp.CopyTo(dest);
+            return -1;
+        }
+
         for (var i = 0; i < dest.Length; i++)
         {
-            var hi = Nibble(src[2 * i]);
-            if (hi < 0)
-            {
-                return 2 * i;
-            }
-
-            var lo = Nibble(src[2 * i + 1]);
-            if (lo < 0)
-            {
-                return 2 * i + 1;
-            }
-
-            dest[i] = (byte)(hi << 4 | lo);
+            dest[i] = (byte)(Nibble(src[2 * i]) << 4 | Nibble(src[2 * i + 1]));
         }
 
         return -1;

@@ -15,7 +15,7 @@ public sealed class IsoMessage
 
     private SlotIndex _index;      // field number → slot + 1 (0 = absent)
     private Presence _presence;    // bit (63 - (n-1) % 64) of word (n-1) / 64, like the wire bitmaps
-    private ReadOnlyMemory<byte>[] _values;
+    private FieldValue[] _values;
     private int _count;
 
     public IsoMessage(MessageSpec spec, Mti mti = default)
@@ -23,14 +23,14 @@ public sealed class IsoMessage
         ArgumentNullException.ThrowIfNull(spec);
         Spec = spec;
         Mti = mti;
-        _values = new ReadOnlyMemory<byte>[16];
+        _values = new FieldValue[16];
     }
 
     private IsoMessage(MessageSpec spec, Mti mti, int capacity)
     {
         Spec = spec;
         Mti = mti;
-        _values = capacity == 0 ? [] : new ReadOnlyMemory<byte>[capacity];
+        _values = capacity == 0 ? [] : new FieldValue[capacity];
     }
 
     /// <summary>The spec this message was unpacked with or created for; it decides how <see cref="Describe"/> masks.</summary>
@@ -68,7 +68,7 @@ public sealed class IsoMessage
     {
         if ((uint)field <= MaxField && _index[field] is var slot and not 0)
         {
-            value = _values[slot - 1];
+            value = _values[slot - 1].Memory;
             return true;
         }
 
@@ -148,14 +148,17 @@ public sealed class IsoMessage
     public IsoMessage SetOwned(int field, ReadOnlyMemory<byte> value)
     {
         CheckSettable(field);
+        var stored = System.Runtime.InteropServices.MemoryMarshal.TryGetArray(value, out var segment)
+            ? new FieldValue(segment.Array!, segment.Offset, segment.Count)
+            : new FieldValue(value.ToArray(), 0, value.Length);
         var slot = _index[field];
         if (slot != 0)
         {
-            _values[slot - 1] = value;
+            _values[slot - 1] = stored;
             return this;
         }
 
-        Add(field, value);
+        Add(field, stored);
         return this;
     }
 
@@ -218,7 +221,7 @@ public sealed class IsoMessage
     internal ReadOnlySpan<byte> ValueOf(int field) => _values[_index[field] - 1].Span;
 
     /// <summary>Appends a field during unpack (fields arrive in ascending order, each once).</summary>
-    internal void Add(int field, ReadOnlyMemory<byte> value)
+    internal void Add(int field, FieldValue value)
     {
         if (_count == _values.Length)
         {
@@ -245,6 +248,14 @@ public sealed class IsoMessage
         {
             throw new ArgumentOutOfRangeException(nameof(field), field, "field 65 is the tertiary bitmap in this spec");
         }
+    }
+
+    /// <summary>A slice of a byte array: like ReadOnlyMemory, but getting its span needs no type checks.</summary>
+    internal readonly record struct FieldValue(byte[] Array, int Start, int Length)
+    {
+        public ReadOnlySpan<byte> Span => new(Array, Start, Length);
+
+        public ReadOnlyMemory<byte> Memory => new(Array, Start, Length);
     }
 
     [InlineArray(MaxField + 1)]

@@ -11,6 +11,9 @@ public sealed partial class MessageSpec
 {
     private static readonly ConcurrentDictionary<string, MessageSpec> BuiltIns = new(StringComparer.OrdinalIgnoreCase);
     private readonly FieldDefinition?[] _fields;
+    private readonly int[] _bcdMax;
+    private readonly long _tertiaryBcdMax;
+    private readonly bool _hasBcd;
 
     internal MessageSpec(string name, string description, FieldEncoding mtiEncoding, BitmapEncoding bitmapEncoding, FieldDefinition?[] fields)
     {
@@ -21,9 +24,18 @@ public sealed partial class MessageSpec
         _fields = fields;
         Fields = [.. fields.Where(f => f is not null).Select(f => f!)];
         HasTertiaryBitmap = fields[65]?.Content == ContentClass.Bitmap;
-        // Fields whose logical value differs from their wire bytes are decoded into an area after the input copy;
-        // decoding at most doubles the size (BCD), so three times the input bounds the whole unpack buffer.
-        ArenaFactor = Fields.Any(f => f.Encoding is FieldEncoding.Bcd or FieldEncoding.Hex or FieldEncoding.Ebcdic) ? 3 : 1;
+        // BCD digits are decoded into an area after the input copy (hex and EBCDIC decode in place). Its size is
+        // bounded by the max lengths of the BCD fields the bitmaps announce, precomputed here per field.
+        _bcdMax = new int[fields.Length];
+        foreach (var f in Fields.Where(f => f.Encoding == FieldEncoding.Bcd))
+        {
+            _bcdMax[f.Number] = f.MaxLength;
+            _hasBcd = true;
+            if (f.Number > 128)
+            {
+                _tertiaryBcdMax += f.MaxLength;
+            }
+        }
     }
 
     public string Name { get; }
@@ -45,8 +57,6 @@ public sealed partial class MessageSpec
         .Where(n => n.StartsWith("Specs.", StringComparison.Ordinal) && n.EndsWith(".json", StringComparison.Ordinal))
         .Select(n => n["Specs.".Length..^".json".Length])
         .Order(StringComparer.Ordinal)];
-
-    internal int ArenaFactor { get; }
 
     private int MtiLength => MtiEncoding == FieldEncoding.Bcd ? 2 : 4;
 
@@ -111,7 +121,7 @@ public sealed partial class MessageSpec
     public IsoMessage Unpack(ReadOnlySpan<byte> data)
     {
         CheckSize(data.Length);
-        var buffer = new byte[data.Length * ArenaFactor];
+        var buffer = new byte[data.Length + (_hasBcd ? DecodeBound(data) : 0)];
         data.CopyTo(buffer);
         return UnpackCore(buffer, data.Length);
     }
@@ -119,9 +129,17 @@ public sealed partial class MessageSpec
     /// <summary>Unpacks exactly one message from a (possibly multi-segment) sequence, e.g. a frame from a PipeReader.</summary>
     public IsoMessage Unpack(in ReadOnlySequence<byte> data)
     {
+        if (data.IsSingleSegment)
+        {
+            return Unpack(data.FirstSpan);
+        }
+
         CheckSize(data.Length);
         var length = (int)data.Length;
-        var buffer = new byte[length * ArenaFactor];
+        Span<byte> head = stackalloc byte[36]; // MTI and two bitmaps at most
+        head = head[..Math.Min(36, length)];
+        data.Slice(0, head.Length).CopyTo(head);
+        var buffer = new byte[length + (_hasBcd ? DecodeBound(head, length) : 0)];
         data.CopyTo(buffer);
         return UnpackCore(buffer, length);
     }

@@ -76,8 +76,12 @@ internal static class FieldCodec
         }
     }
 
+    /// <summary>
+    /// Reads one field at <paramref name="pos"/>. Hex and EBCDIC values are decoded in place (they never grow),
+    /// so <paramref name="src"/> must be the codec's own copy; BCD digits go to the <paramref name="decode"/> area.
+    /// </summary>
     public static ValueSlice Read(
-        FieldDefinition d, ReadOnlySpan<byte> src, ref int pos, Span<byte> decode, ref int decodePos, in Site site, int baseOffset)
+        FieldDefinition d, Span<byte> src, ref int pos, Span<byte> decode, ref int decodePos, in Site site, int baseOffset)
     {
         var logical = d.MaxLength;
         if (!d.IsFixed)
@@ -127,31 +131,30 @@ internal static class FieldCodec
                 decodePos += logical;
                 break;
             case FieldEncoding.Hex:
-                var raw = decode.Slice(decodePos, logical);
+                var raw = src.Slice(pos, logical);
                 var badHex = Hex.Decode(w, raw);
                 if (badHex >= 0)
                 {
                     throw site.Error(valueOffset + badHex, "upper-case hex digits", site.Byte(w[badHex], badHex));
                 }
 
-                slice = new ValueSlice(decodePos, logical, true);
+                slice = new ValueSlice(pos, logical, false);
                 value = raw;
-                decodePos += logical;
                 break;
             case FieldEncoding.Ebcdic:
-                var text = decode.Slice(decodePos, logical);
-                for (var i = 0; i < w.Length; i++)
+                var text = src.Slice(pos, logical);
+                for (var i = 0; i < text.Length; i++)
                 {
-                    text[i] = Ebcdic.Decode(w[i]);
+                    var e = text[i];
+                    text[i] = Ebcdic.Decode(e);
                     if (text[i] == 0)
                     {
-                        throw site.Error(valueOffset + i, "printable EBCDIC (code page 037)", site.Byte(w[i], i));
+                        throw site.Error(valueOffset + i, "printable EBCDIC (code page 037)", site.Byte(e, i));
                     }
                 }
 
-                slice = new ValueSlice(decodePos, logical, true);
+                slice = new ValueSlice(pos, logical, false);
                 value = text;
-                decodePos += logical;
                 break;
             default:
                 slice = new ValueSlice(pos, wire, false);
@@ -221,71 +224,84 @@ internal static class FieldCodec
             o = 1;
         }
 
-        var padDigits = logical - value.Length;
-        var lead = (logical & 1) == 1 && d.Pad == PadSide.Left ? 1 : 0;
-        var bytes = (logical + 1) / 2;
-        for (var b = 0; b < bytes; b++)
+        Span<byte> padded = logical == value.Length ? default : logical <= 256 ? stackalloc byte[logical] : new byte[logical];
+        if (!padded.IsEmpty)
         {
-            var hi = Nibble(d, value, logical, padDigits, 2 * b - lead);
-            var lo = Nibble(d, value, logical, padDigits, 2 * b + 1 - lead);
-            dest[o + b] = (byte)(hi << 4 | lo);
+            CopyPadded(d, value, padded, logical - value.Length);
         }
 
-        return o + bytes;
-    }
+        ReadOnlySpan<byte> digits = padded.IsEmpty ? value : padded;
 
-    // Nibble k of the padded digit string; positions outside it are the odd-length pad nibble.
-    private static int Nibble(FieldDefinition d, ReadOnlySpan<byte> value, int logical, int padDigits, int k)
-    {
-        if ((uint)k >= (uint)logical)
+        var k = 0;
+        var b = o;
+        if ((logical & 1) == 1 && d.Pad == PadSide.Left)
         {
-            return d.PadNibble;
+            dest[b++] = (byte)(d.PadNibble << 4 | NibbleOf(digits[k++]));
         }
 
-        var c = d.Pad == PadSide.Left
-            ? (k < padDigits ? d.PadChar : value[k - padDigits])
-            : (k < value.Length ? value[k] : d.PadChar);
-        return NibbleOf(c);
+        for (; k + 1 < logical; k += 2)
+        {
+            dest[b++] = (byte)(NibbleOf(digits[k]) << 4 | NibbleOf(digits[k + 1]));
+        }
+
+        if (k < logical)
+        {
+            dest[b++] = (byte)(NibbleOf(digits[k]) << 4 | d.PadNibble);
+        }
+
+        return b;
     }
 
     private static void ReadBcd(FieldDefinition d, ReadOnlySpan<byte> w, Span<byte> dest, int offset, in Site site)
     {
-        var o = 0;
+        var b = 0;
         var logical = dest.Length;
         if (d.Content == ContentClass.SignedAmount)
         {
             dest[0] = w[0];
             dest = dest[1..];
-            o = 1;
+            b = 1;
             logical--;
         }
 
-        var lead = (logical & 1) == 1 && d.Pad == PadSide.Left ? 1 : 0;
         var numeric = d.Content != ContentClass.Track2;
-        var bytes = (logical + 1) / 2;
-        for (var b = 0; b < bytes; b++)
+        var k = 0;
+        if ((logical & 1) == 1 && d.Pad == PadSide.Left)
         {
-            var v = w[o + b];
-            for (var h = 0; h < 2; h++)
-            {
-                var nib = h == 0 ? v >> 4 : v & 0xF;
-                var k = 2 * b + h - lead;
-                if ((uint)k >= (uint)logical)
-                {
-                    if (nib != d.PadNibble)
-                    {
-                        throw site.Error(offset + o + b, $"pad nibble {d.PadNibble:X}", site.Sensitive ? "another nibble" : $"nibble {nib:X}");
-                    }
-                }
-                else if (numeric && nib > 9)
-                {
-                    throw site.Error(offset + o + b, "BCD digits 0-9", site.Sensitive ? "a non-decimal nibble" : $"nibble {nib:X}");
-                }
-                else
-                {
-                    dest[k] = (byte)(0x30 + nib);
-                }
-            }
+            CheckPad(d, w[b] >> 4, offset + b, site);
+            dest[k++] = Digit(w[b] & 0xF, numeric, offset + b, site);
+            b++;
+        }
+
+        for (; k + 1 < logical; k += 2, b++)
+        {
+            var v = w[b];
+            dest[k] = Digit(v >> 4, numeric, offset + b, site);
+            dest[k + 1] = Digit(v & 0xF, numeric, offset + b, site);
+        }
+
+        if (k < logical)
+        {
+            dest[k] = Digit(w[b] >> 4, numeric, offset + b, site);
+            CheckPad(d, w[b] & 0xF, offset + b, site);
+        }
+    }
+
+    private static byte Digit(int nibble, bool numeric, int offset, in Site site)
+    {
+        if (numeric && nibble > 9)
+        {
+            throw site.Error(offset, "BCD digits 0-9", site.Sensitive ? "a non-decimal nibble" : $"nibble {nibble:X}");
+        }
+
+        return (byte)(0x30 + nibble);
+    }
+
+    private static void CheckPad(FieldDefinition d, int nibble, int offset, in Site site)
+    {
+        if (nibble != d.PadNibble)
+        {
+            throw site.Error(offset, $"pad nibble {d.PadNibble:X}", site.Sensitive ? "another nibble" : $"nibble {nibble:X}");
         }
     }
 }

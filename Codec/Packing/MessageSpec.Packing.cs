@@ -83,6 +83,33 @@ public sealed partial class MessageSpec
         }
     }
 
+    /// <summary>
+    /// Room needed for BCD digits: the sum of max lengths of the BCD fields the primary and secondary bitmaps
+    /// announce (all tertiary ones if field 65 is there), never more than twice the input. Reads only the head;
+    /// a malformed head throws the same error unpacking would.
+    /// </summary>
+    private int DecodeBound(ReadOnlySpan<byte> head, int length = -1)
+    {
+        length = length < 0 ? head.Length : length;
+        var pos = 0;
+        ReadMti(head, ref pos);
+        var w0 = ReadBitmap(head, ref pos, null);
+        var w1 = (w0 & IsoMessage.Bit(1)) != 0 && _fields[1] is not null ? ReadBitmap(head, ref pos, 1) : 0;
+        long bound = (w1 & IsoMessage.Bit(65)) != 0 && HasTertiaryBitmap ? _tertiaryBcdMax : 0;
+        for (var w = 0; w < 2; w++)
+        {
+            var bits = w == 0 ? w0 : w1;
+            while (bits != 0)
+            {
+                var lz = BitOperations.LeadingZeroCount(bits);
+                bits &= ~(1UL << (63 - lz));
+                bound += _bcdMax[64 * w + lz + 1];
+            }
+        }
+
+        return (int)Math.Min(bound, 2L * length);
+    }
+
     private IsoMessage UnpackCore(byte[] buffer, int length)
     {
         var src = buffer.AsSpan(0, length);
@@ -113,7 +140,7 @@ public sealed partial class MessageSpec
 
                 message ??= IsoMessage.ForUnpack(this, mti, capacity);
                 var slice = FieldCodec.Read(def, src, ref pos, decode, ref decodePos, Site.Of(def), 0);
-                message.Add(n, buffer.AsMemory(slice.Decoded ? length + slice.Start : slice.Start, slice.Length));
+                message.Add(n, new IsoMessage.FieldValue(buffer, slice.Decoded ? length + slice.Start : slice.Start, slice.Length));
             }
         }
 
