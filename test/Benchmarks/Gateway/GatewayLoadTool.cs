@@ -1,0 +1,168 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
+using Grpc.Net.Client;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using OrleansControl.Contract.V1;
+using OrleansControl.Gateway.Hosting;
+using OrleansControl.GrainInterfaces;
+using OrleansControl.GrainInterfaces.Models;
+using OrleansControl.Silo.Extensions;
+
+namespace OrleansControl.Benchmarks.Gateway;
+
+/// <summary>
+/// N sidecar streams heartbeating into a gateway co-hosted with one silo (in memory), over real loopback h2c.
+/// Reports heartbeats/s applied by the connection grains and p50/p99 from send to grain update.
+/// </summary>
+public sealed class GatewayLoadTool : ILoadTool
+{
+    public string Name => "gateway-load";
+
+    public string Description => "N sidecar streams heartbeating through the gateway into one silo (--streams 2000 --seconds 20 --rate 0)";
+
+    public async Task<int> RunAsync(string[] args)
+    {
+        var streams = IntArg(args, "--streams", 2000);
+        var seconds = IntArg(args, "--seconds", 20);
+        var rate = IntArg(args, "--rate", 0); // total heartbeats/s; 0 = as fast as each stream can
+        const int streamsPerChannel = 100;
+        var minThreads = IntArg(args, "--min-threads", 0);
+        if (minThreads > 0) ThreadPool.SetMinThreads(minThreads, minThreads);
+
+        var probe = new HeartbeatLatencyFilter(capacity: 20_000_000);
+        var grpcPort = FreePort();
+        var builder = WebApplication.CreateBuilder();
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Controller:SiloPort"] = FreePort().ToString(),
+            ["Controller:GatewayPort"] = FreePort().ToString(),
+            ["Controller:ClusterId"] = $"gateway-load-{Guid.NewGuid():N}",
+            // Keep the timeout detector out of the way of a 20 s run.
+            ["Controller:Health:HeartbeatInterval"] = "00:00:30",
+            ["Gateway:GrpcPort"] = grpcPort.ToString(),
+            ["Gateway:RestPort"] = FreePort().ToString(),
+        });
+        builder.Logging.ClearProviders();
+        builder.AddControllerSilo(silo => silo.AddIncomingGrainCallFilter(probe));
+        builder.AddControllerGateway();
+        await using var app = builder.Build();
+        app.MapControllerSilo();
+        app.MapControllerGateway();
+        await app.StartAsync();
+
+        var grains = app.Services.GetRequiredService<IClusterClient>();
+        var pool = grains.GetGrain<IServerPoolGrain>("load-pool");
+        await pool.AddOrUpdateServer(new ServerDefinition("srv-a", "10.0.0.1:5000", "zone-a", streams));
+        await pool.AddOrUpdateServer(new ServerDefinition("srv-b", "10.0.0.2:5000", "zone-b", streams));
+        var ids = Enumerable.Range(0, streams).Select(i => $"load-{i:D5}").ToArray();
+        await Parallel.ForEachAsync(ids, new ParallelOptions { MaxDegreeOfParallelism = 64 }, async (id, _) =>
+            await grains.GetGrain<IConnectionGrain>(id).Register(new ConnectionRegistration($"client-{id}", "load-pool", null,
+                System.Collections.Immutable.ImmutableDictionary<string, string>.Empty.Add("oc.sidecar_id", $"sidecar-{id}"))));
+
+        var channels = Enumerable.Range(0, (streams + streamsPerChannel - 1) / streamsPerChannel)
+            .Select(_ => GrpcChannel.ForAddress($"http://127.0.0.1:{grpcPort}", new GrpcChannelOptions
+            {
+                HttpHandler = new SocketsHttpHandler { EnableMultipleHttp2Connections = true },
+            })).ToArray();
+
+        using var stop = new CancellationTokenSource();
+        var sent = 0L;
+        var calls = new List<AsyncDuplexStreamingCall<SidecarMessage, ControllerMessage>>();
+        for (var i = 0; i < streams; i++)
+        {
+            var call = new SidecarService.SidecarServiceClient(channels[i / streamsPerChannel]).Attach();
+            await call.RequestStream.WriteAsync(new SidecarMessage { Register = new SidecarRegister { SidecarId = $"sidecar-{ids[i]}" } });
+            calls.Add(call);
+        }
+        // Drain the down streams (Attached, possible rejections) so flow control never stalls them.
+        var drains = calls.Select(c => Task.Run(async () =>
+        {
+            try
+            {
+                await foreach (var m in c.ResponseStream.ReadAllAsync())
+                {
+                    if (m.BodyCase == ControllerMessage.BodyOneofCase.Rejected) Console.Error.WriteLine($"rejected: {m.Rejected.Message}");
+                }
+            }
+            catch (RpcException)
+            {
+            }
+        })).ToArray();
+
+        var interval = rate > 0 ? TimeSpan.FromSeconds((double)streams / rate) : TimeSpan.Zero;
+        var senders = calls.Select((c, i) => Task.Run(async () =>
+        {
+            var heartbeat = new SidecarMessage { Heartbeat = new OrleansControl.Contract.V1.Heartbeat { ConnectionId = ids[i], EchoRttMs = 8 } };
+            using var timer = interval > TimeSpan.Zero ? new PeriodicTimer(interval) : null;
+            try
+            {
+                while (!stop.IsCancellationRequested)
+                {
+                    heartbeat.Heartbeat.SentAt = Timestamp.FromDateTime(DateTime.UtcNow);
+                    await c.RequestStream.WriteAsync(heartbeat);
+                    Interlocked.Increment(ref sent);
+                    if (timer is not null && !await timer.WaitForNextTickAsync(stop.Token)) break;
+                }
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        })).ToArray();
+
+        // Warm-up: first heartbeats pay the ownership check; then measure.
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
+        probe.Recording = true;
+        var clock = Stopwatch.StartNew();
+        await Task.Delay(TimeSpan.FromSeconds(seconds));
+        probe.Recording = false;
+        var elapsed = clock.Elapsed.TotalSeconds;
+        var cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalSeconds;
+        await stop.CancelAsync();
+        await Task.WhenAll(senders);
+
+        var applied = probe.Count;
+        var (p50, p99, max) = probe.Percentiles();
+        Console.WriteLine($"gateway-load: {streams} streams, {seconds} s, target rate {(rate == 0 ? "max" : rate.ToString())}/s, " +
+                          $"{Environment.ProcessorCount} cores, server GC {System.Runtime.GCSettings.IsServerGC}");
+        Console.WriteLine($"  heartbeats applied by grains: {applied:N0} ({applied / elapsed:N0}/s)");
+        Console.WriteLine($"  send -> grain update: p50 {p50:F2} ms, p99 {p99:F2} ms, max {max:F2} ms");
+        Console.WriteLine($"  process CPU: {cpu / elapsed:F2} cores busy (client and server share the machine)");
+
+        foreach (var c in calls)
+        {
+            try
+            {
+                await c.RequestStream.CompleteAsync();
+            }
+            catch (Exception)
+            {
+                // Already torn down.
+            }
+        }
+        await Task.WhenAny(Task.WhenAll(drains), Task.Delay(5000));
+        foreach (var c in calls) c.Dispose();
+        foreach (var ch in channels) ch.Dispose();
+        await app.StopAsync();
+        return 0;
+    }
+
+    private static int IntArg(string[] args, string name, int fallback)
+    {
+        var i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length && int.TryParse(args[i + 1], out var v) ? v : fallback;
+    }
+
+    private static int FreePort()
+    {
+        using var l = new TcpListener(IPAddress.Loopback, 0);
+        l.Start();
+        return ((IPEndPoint)l.LocalEndpoint).Port;
+    }
+}
