@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using OrleansControl.Gateway.Errors;
 using OrleansControl.Gateway.Regions;
@@ -48,6 +49,11 @@ public static class GatewayHostingExtensions
 
         services.AddSingleton<GatewayAuthorizer>();
         services.AddSingleton<RegistrySync>();
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<PeerLink>();
+        services.AddSingleton<PeerAssignments>();
+        services.AddSingleton<RegionSyncService>();
+        services.AddHostedService(sp => sp.GetRequiredService<RegionSyncService>());
         services.AddGrpc(o =>
         {
             o.EnableDetailedErrors = false;

@@ -91,6 +91,12 @@ public sealed class PeerRegionOptions
 
     public string? Region { get; set; }
 
+    /// <summary>
+    /// True on the bank side: the peer (scheme side) owns the server pools, so a registration gets its server from
+    /// the peer's AssignServer and mirrors that server into the local pool.
+    /// </summary>
+    public bool OwnsServerPools { get; set; }
+
     /// <summary>Client certificate (PFX) presented to the peer.</summary>
     public string? ClientCertificatePath { get; set; }
 

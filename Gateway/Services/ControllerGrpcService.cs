@@ -22,7 +22,8 @@ internal sealed class ControllerGrpcService(
     IClusterClient cluster,
     GatewayAuthorizer auth,
     IOptions<GatewayOptions> options,
-    RegistrySync sync) : ControllerService.ControllerServiceBase
+    RegistrySync sync,
+    PeerAssignments peers) : ControllerService.ControllerServiceBase
 {
     private const int DefaultPageSize = 100;
     private const int MaxPageSize = 1000;
@@ -50,10 +51,15 @@ internal sealed class ControllerGrpcService(
             sidecarId = caller.Subject;
         }
 
+        // Bank side: the scheme region's pool chooses; its choice becomes the local preference.
+        var peerChoice = peers.Enabled
+            ? await peers.AssignAsync(pool, connectionId, clientId, preferred, context.CancellationToken)
+            : null;
         var grain = ConnectionGrain(connectionId);
-        var registration = new ConnectionRegistration(clientId, pool, preferred,
+        var registration = new ConnectionRegistration(clientId, pool, peerChoice ?? preferred,
             ProtoMapping.WithGatewayKeys(request.Metadata, sidecarId, Region));
         var snapshot = await grain.Register(registration);
+        if (peers.Enabled && peerChoice is null) peers.QueueForPeer(pool, connectionId, clientId, snapshot.ServerId);
         var owner = ProtoMapping.SidecarOf(snapshot);
         if (actsAsSidecar && owner != caller.Subject)
         {
@@ -165,6 +171,8 @@ internal sealed class ControllerGrpcService(
         var caller = auth.Authenticate(context);
         auth.RequireRole(caller, context, "only the peer controller may call SyncState", GatewayRoles.Peer);
         var source = Id(request.SourceRegion, "source_region");
+        if (!caller.IsDevelopmentAnonymous && source != caller.Subject)
+            auth.Deny(caller, context, $"peer '{caller.Subject}' may only sync its own region's entries");
         if (request.Entries.Count > MaxSyncEntries) throw GatewayErrors.InvalidArgument("entries", $"must have at most {MaxSyncEntries} items");
         for (var i = 0; i < request.Entries.Count; i++)
         {
@@ -180,7 +188,18 @@ internal sealed class ControllerGrpcService(
     {
         var caller = auth.Authenticate(context);
         var id = Id(request.ConnectionId, "connection_id");
-        var snapshot = await ConnectionGrain(id).GetState();
+        ConnectionSnapshot snapshot;
+        try
+        {
+            snapshot = await ConnectionGrain(id).GetState();
+        }
+        catch (GrainInterfaces.Errors.ConnectionNotFoundException)
+        {
+            // Owned by the other region: answer from this region's replica (operators and the peer only).
+            if (await cluster.GetGrain<IPeerReplicaGrain>(id).Get() is not { } replica) throw;
+            auth.RequireRole(caller, context, "connections of the other region are visible to operators and the peer", GatewayRoles.Operator, GatewayRoles.Peer);
+            return Connection.Parser.ParseFrom(replica.Entry);
+        }
         auth.RequireOwnerOrOperator(caller, context, ProtoMapping.SidecarOf(snapshot), id);
         return snapshot.ToProto(Region);
     }

@@ -33,9 +33,9 @@ public sealed class GatewayHost : IAsyncDisposable
     public IServiceProvider Services => _app.Services;
 
     public static async Task<GatewayHost> StartAsync(string region = "local", Action<GatewayOptions>? configure = null,
-        IDictionary<string, string?>? settings = null)
+        IDictionary<string, string?>? settings = null, int? grpcPort = null)
     {
-        var grpcPort = FreePort.Next();
+        var grpc = grpcPort ?? FreePort.Next();
         var restPort = FreePort.Next();
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Development" });
         var config = new Dictionary<string, string?>
@@ -44,7 +44,7 @@ public sealed class GatewayHost : IAsyncDisposable
             ["Controller:SiloPort"] = FreePort.Next().ToString(),
             ["Controller:GatewayPort"] = FreePort.Next().ToString(),
             ["Controller:ClusterId"] = $"gw-test-{Guid.NewGuid():N}",
-            ["Gateway:GrpcPort"] = grpcPort.ToString(),
+            ["Gateway:GrpcPort"] = grpc.ToString(),
             ["Gateway:RestPort"] = restPort.ToString(),
             ["Gateway:Auth:AllowAnonymous"] = "false",
             ["Gateway:Auth:Tokens:0:Subject"] = "alice",
@@ -74,7 +74,7 @@ public sealed class GatewayHost : IAsyncDisposable
         app.MapControllerSilo();
         app.MapControllerGateway();
         await app.StartAsync();
-        return new GatewayHost(app, grpcPort, restPort, tls);
+        return new GatewayHost(app, grpc, restPort, tls);
     }
 
     public async ValueTask DisposeAsync()

@@ -1,0 +1,46 @@
+using Grpc.Core;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using OrleansControl.Contract.V1;
+using OrleansControl.Gateway.Hosting;
+using OrleansControl.GrainInterfaces;
+using OrleansControl.GrainInterfaces.Models;
+
+namespace OrleansControl.Gateway.Regions;
+
+/// <summary>
+/// Bank side: the scheme region owns the server pools. A registration asks the peer's AssignServer for a server and
+/// mirrors that server into the local pool, so the local registration lands on it. While the peer is unreachable the
+/// local mirror decides (the bank keeps serving its sidecars) and the assignment is queued for the peer.
+/// </summary>
+internal sealed partial class PeerAssignments(PeerLink link, IClusterClient cluster, IOptions<GatewayOptions> options, ILogger<PeerAssignments> logger)
+{
+    public bool Enabled => link.Configured && options.Value.Peer.OwnsServerPools;
+
+    /// <summary>The server to prefer locally: the peer's choice, or the caller's preference when the peer is down.</summary>
+    public async Task<string?> AssignAsync(string pool, string connectionId, string clientId, string? preferred, CancellationToken cancellationToken)
+    {
+        var request = new AssignServerRequest { ServerPool = pool, ConnectionId = connectionId, ClientId = clientId, PreferredServer = preferred ?? "" };
+        try
+        {
+            var response = await link.CallAsync("AssignServer",
+                o => link.Pools!.AssignServerAsync(request, o).ResponseAsync, idempotent: true, cancellationToken);
+            var s = response.Server;
+            await cluster.GetGrain<IServerPoolGrain>(pool).AddOrUpdateServer(
+                new ServerDefinition(s.ServerId, s.Address, s.Zone, Math.Max(1, s.Capacity), s.Healthy ? ServerHealth.Healthy : ServerHealth.Degraded));
+            return s.ServerId;
+        }
+        catch (PeerUnavailableException e)
+        {
+            LogPeerDown(connectionId, e.Message);
+            return null;
+        }
+    }
+
+    /// <summary>After a local-only registration: tell the peer which server the connection took, once the link is back.</summary>
+    public void QueueForPeer(string pool, string connectionId, string clientId, string? serverId) =>
+        link.QueueAssignment(new AssignServerRequest { ServerPool = pool, ConnectionId = connectionId, ClientId = clientId, PreferredServer = serverId ?? "" });
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Peer region unreachable; connection {ConnectionId} assigned from the local mirror ({Why})")]
+    private partial void LogPeerDown(string connectionId, string why);
+}

@@ -1,0 +1,169 @@
+using Grpc.Core;
+using OrleansControl.Contract.V1;
+using OrleansControl.Gateway.Tests.Infrastructure;
+using static OrleansControl.Gateway.Tests.Infrastructure.GatewayFixture;
+
+namespace OrleansControl.Gateway.Tests;
+
+/// <summary>
+/// Two regions in one test: a bank cluster and a scheme cluster (own silos, own cluster ids), each with its gateway,
+/// linked by mutual TLS through forwarders the test can cut.
+/// </summary>
+public sealed class TwoRegionTests : IAsyncLifetime
+{
+    private readonly TestCertificates _certs = new();
+    private GatewayHost _bank = null!;
+    private GatewayHost _scheme = null!;
+    private CuttableLink _toScheme = null!;
+    private CuttableLink _toBank = null!;
+    private ControllerService.ControllerServiceClient _bankApi = null!;
+    private ControllerService.ControllerServiceClient _schemeApi = null!;
+    private ServerPoolService.ServerPoolServiceClient _schemePools = null!;
+
+    public async Task InitializeAsync()
+    {
+        var bankPort = FreePort.Next();
+        var schemePort = FreePort.Next();
+        _toScheme = new CuttableLink(schemePort);
+        _toBank = new CuttableLink(bankPort);
+        var bankCert = _certs.IssueClient("bank-eu", "peer");
+        var schemeCert = _certs.IssueClient("scheme-eu", "peer");
+        var bankServer = _certs.IssueServer();
+        var schemeServer = _certs.IssueServer();
+
+        void Common(Hosting.GatewayOptions o, System.Security.Cryptography.X509Certificates.X509Certificate2 server)
+        {
+            o.Tls.ServerCertificate = server;
+            o.Tls.ClientCa = [_certs.Ca];
+            o.Peer.TrustedCa = [_certs.Ca];
+            o.Peer.SyncInterval = TimeSpan.FromMilliseconds(300);
+            o.Peer.CallDeadline = TimeSpan.FromSeconds(2);
+            o.Peer.MaxRetries = 1;
+            o.Peer.BreakerFailureThreshold = 2;
+            o.Peer.BreakerOpenDuration = TimeSpan.FromMilliseconds(500);
+        }
+
+        _scheme = await GatewayHost.StartAsync("scheme-eu", o =>
+        {
+            Common(o, schemeServer);
+            o.Peer.Address = $"https://localhost:{_toBank.Port}";
+            o.Peer.Region = "bank-eu";
+            o.Peer.ClientCertificate = schemeCert;
+        }, grpcPort: schemePort);
+        _bank = await GatewayHost.StartAsync("bank-eu", o =>
+        {
+            Common(o, bankServer);
+            o.Peer.Address = $"https://localhost:{_toScheme.Port}";
+            o.Peer.Region = "scheme-eu";
+            o.Peer.ClientCertificate = bankCert;
+            o.Peer.OwnsServerPools = true;
+        }, grpcPort: bankPort);
+
+        _bankApi = new(TlsClients.Channel(_bank.GrpcAddress, _certs.Ca, null));
+        _schemeApi = new(TlsClients.Channel(_scheme.GrpcAddress, _certs.Ca, null));
+        _schemePools = new(TlsClients.Channel(_scheme.GrpcAddress, _certs.Ca, null));
+        foreach (var (id, zone) in new[] { ("visa-1", "zone-a"), ("visa-2", "zone-b") })
+        {
+            await _schemePools.AddServerAsync(new AddServerRequest
+            {
+                ServerPool = "visa",
+                Server = new ServerInstance { ServerId = id, Address = $"{id}.scheme.example:5000", Zone = zone, Capacity = 10 },
+            }, Operator);
+        }
+    }
+
+    private async Task<Connection> Get(ControllerService.ControllerServiceClient api, string id) =>
+        await api.GetConnectionAsync(new GetConnectionRequest { ConnectionId = id }, Operator);
+
+    private async Task<int> SchemeLoad() =>
+        (await _schemePools.ListServersAsync(new ListServersRequest { ServerPool = "visa" }, Operator)).Servers.Sum(s => s.Load);
+
+    private static Task<bool> Agree(Func<Task<Connection>> a, Func<Task<Connection>> b) => Task.Run(async () =>
+    {
+        try
+        {
+            var (x, y) = (await a(), await b());
+            return x.Version == y.Version && x.Status == y.Status && x.ServerId == y.ServerId;
+        }
+        catch (RpcException e) when (e.StatusCode == StatusCode.NotFound)
+        {
+            return false;
+        }
+    });
+
+    [Fact]
+    public async Task Bank_registration_is_assigned_by_the_scheme_and_registries_converge_after_a_partition()
+    {
+        // Register on the bank side: the scheme side's pool makes the assignment.
+        var registered = (await _bankApi.RegisterConnectionAsync(
+            new RegisterConnectionRequest { ClientId = "acquirer-1", ServerPool = "visa", PreferredServer = "visa-2" }, Operator)).Connection;
+        Assert.Equal("visa-2", registered.ServerId);
+        Assert.Equal("bank-eu", registered.Region);
+        Assert.Equal(1, await SchemeLoad());
+
+        // A scheme-owned connection (registered in the scheme region itself).
+        var schemeOwned = (await _schemeApi.RegisterConnectionAsync(
+            new RegisterConnectionRequest { ClientId = "issuer-host", ServerPool = "visa" }, Operator)).Connection;
+
+        // Both registries agree (anti-entropy pushes each side's own entries to the other).
+        await Eventually.Until(() => Agree(() => Get(_bankApi, registered.ConnectionId), () => Get(_schemeApi, registered.ConnectionId)), ok => ok);
+        await Eventually.Until(() => Agree(() => Get(_schemeApi, schemeOwned.ConnectionId), () => Get(_bankApi, schemeOwned.ConnectionId)), ok => ok);
+
+        // Cut the link both ways; change state on both sides.
+        _toScheme.Cut();
+        _toBank.Cut();
+        var closedOnBank = (await _bankApi.UpdateConnectionStateAsync(new UpdateConnectionStateRequest
+        {
+            ConnectionId = registered.ConnectionId, State = ConnectionStatus.Closed, ExpectedVersion = registered.Version,
+        }, Operator)).Connection;
+        var closedOnScheme = (await _schemeApi.UpdateConnectionStateAsync(new UpdateConnectionStateRequest
+        {
+            ConnectionId = schemeOwned.ConnectionId, State = ConnectionStatus.Closed, ExpectedVersion = schemeOwned.Version,
+        }, Operator)).Connection;
+        // While the link is down the bank keeps registering its own connections (from its mirror of the pool).
+        var duringCut = (await _bankApi.RegisterConnectionAsync(
+            new RegisterConnectionRequest { ClientId = "acquirer-2", ServerPool = "visa" }, Operator)).Connection;
+        Assert.False(string.IsNullOrEmpty(duringCut.ServerId));
+
+        await Task.Delay(1500);
+        Assert.Equal(registered.Version, (await Get(_schemeApi, registered.ConnectionId)).Version);   // stale: no link
+        Assert.Equal(schemeOwned.Version, (await Get(_bankApi, schemeOwned.ConnectionId)).Version);
+
+        // Restore: SyncState converges both registries to the same versions, and the queued assignment reaches the scheme.
+        _toScheme.Restore();
+        _toBank.Restore();
+        await Eventually.Until(() => Agree(() => Get(_bankApi, registered.ConnectionId), () => Get(_schemeApi, registered.ConnectionId)), ok => ok,
+            TimeSpan.FromSeconds(20));
+        await Eventually.Until(() => Agree(() => Get(_schemeApi, schemeOwned.ConnectionId), () => Get(_bankApi, schemeOwned.ConnectionId)), ok => ok,
+            TimeSpan.FromSeconds(20));
+        Assert.Equal(closedOnBank.Version, (await Get(_schemeApi, registered.ConnectionId)).Version);
+        Assert.Equal(closedOnScheme.Version, (await Get(_bankApi, schemeOwned.ConnectionId)).Version);
+        await Eventually.Until(() => Agree(() => Get(_bankApi, duringCut.ConnectionId), () => Get(_schemeApi, duringCut.ConnectionId)), ok => ok,
+            TimeSpan.FromSeconds(20));
+        // visa-2 slot released by the close? The pool keeps the scheme's own bookkeeping: the queued assignment added one.
+        var servers = await _schemePools.ListServersAsync(new ListServersRequest { ServerPool = "visa" }, Operator);
+        Assert.Contains(servers.Servers, s => s.ServerId == duringCut.ServerId && s.Load >= 1);
+    }
+
+    [Fact]
+    public async Task SyncState_from_the_peer_for_another_region_is_PERMISSION_DENIED()
+    {
+        var peerAsBank = new ControllerService.ControllerServiceClient(
+            TlsClients.Channel(_scheme.GrpcAddress, _certs.Ca, _certs.IssueClient("bank-eu", "peer")));
+        var e = await Assert.ThrowsAsync<RpcException>(() => peerAsBank.SyncStateAsync(new SyncStateRequest
+        {
+            SourceRegion = "scheme-eu",
+            Entries = { new Connection { ConnectionId = "x", Version = 1, Status = ConnectionStatus.Active, Region = "scheme-eu" } },
+        }).ResponseAsync);
+        Assert.Equal(StatusCode.PermissionDenied, e.StatusCode);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _toScheme.DisposeAsync();
+        await _toBank.DisposeAsync();
+        await _bank.DisposeAsync();
+        await _scheme.DisposeAsync();
+        _certs.Dispose();
+    }
+}
