@@ -13,6 +13,7 @@ internal static class IsoTransport
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
         deadline.CancelAfter(timeout);
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.KeepAlive, true);
         try
         {
             try
@@ -55,6 +56,7 @@ internal static class IsoTransport
     public static async Task<Stream> AcceptAsync(Socket socket, TlsOptions? tls, X509Certificate2? certificate, CancellationToken ct)
     {
         socket.NoDelay = true;
+        socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.KeepAlive, true);
         Stream stream = new NetworkStream(socket, ownsSocket: false);
         if (tls is { Enabled: true } && certificate is not null)
         {

@@ -79,6 +79,28 @@ public sealed class IsoServer : IAsyncDisposable
         socket.Listen(512);
         _listener = socket;
         _acceptLoop = Task.Run(() => AcceptLoopAsync(socket, _stop.Token));
+        if (_options.IdleTimeout > TimeSpan.Zero)
+        {
+            _ = CloseIdleSessionsAsync(_options.IdleTimeout, _stop.Token);
+        }
+    }
+
+    private async Task CloseIdleSessionsAsync(TimeSpan idleTimeout, CancellationToken ct)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(Math.Clamp(idleTimeout.TotalMilliseconds / 4, 50, 10_000)));
+        try
+        {
+            while (await timer.WaitForNextTickAsync(ct).ConfigureAwait(false))
+            {
+                foreach (var entry in _sessions.Values.Where(s => s.Session.IdleFor > idleTimeout))
+                {
+                    entry.Session.Abort($"silent for more than {idleTimeout.TotalSeconds:F0} s");
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
     }
 
     private async Task AcceptLoopAsync(Socket listener, CancellationToken ct)

@@ -13,6 +13,12 @@ public sealed class IsoServerOptions : LinkOptions
     /// <summary>Sessions beyond this are closed as soon as they are accepted.</summary>
     public int MaxSessions { get; set; } = 1000;
 
+    /// <summary>
+    /// Close a session that has sent nothing (not even an echo) for this long; a client that vanished
+    /// without a FIN would otherwise hold a capacity slot for ever. Zero disables it.
+    /// </summary>
+    public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromMinutes(5);
+
     /// <summary>Answer application requests only on signed-on sessions (others get no answer).</summary>
     public bool RequireSignOn { get; set; }
 
@@ -26,6 +32,11 @@ public sealed class IsoServerOptions : LinkOptions
         if (!IsoEndpoint.TryParse(Listen, out _, allowPortZero: true))
         {
             yield return "Listen must be host:port";
+        }
+
+        if (IdleTimeout < TimeSpan.Zero)
+        {
+            yield return "IdleTimeout must not be negative";
         }
 
         if (MaxSessions is < 1 or > 100_000)

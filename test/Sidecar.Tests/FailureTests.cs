@@ -181,6 +181,20 @@ public sealed class FailureTests
         Assert.True(scheme.Server.Sessions.Single(s => s.ClientId == "111").SendingStopped);
     }
 
+    [Fact]
+    public async Task Server_closes_a_session_that_stays_silent_past_its_idle_timeout()
+    {
+        await using var scheme = new Scheme(configure: o => o.IdleTimeout = TimeSpan.FromMilliseconds(600));
+        // Echoes only every minute: the client says nothing after signing on.
+        await using var client = await Links.ConnectAsync(scheme.Address);
+        var states = new StateLog(client);
+
+        await Eventually.TrueAsync(() => scheme.Events.Any(e => e.Event == "closed"), TimeSpan.FromSeconds(10), "closed by the server");
+
+        Assert.Contains("silent", scheme.Events.Single(e => e.Event == "closed").Detail, StringComparison.Ordinal);
+        await Eventually.TrueAsync(() => states.Saw(ConnectionState.Down), TimeSpan.FromSeconds(5), "client saw it");
+    }
+
     /// <summary>Answers the sign-on, then never reads or answers again while keeping the socket open.</summary>
     private sealed class BlackHoleServer : IDisposable
     {
