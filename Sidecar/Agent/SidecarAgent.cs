@@ -68,16 +68,7 @@ public sealed partial class SidecarAgent : BackgroundService
             return; // stand-alone: the link runs on its configuration alone
         }
 
-        _channel = GrpcChannel.ForAddress(_options.Controller, new GrpcChannelOptions
-        {
-            HttpHandler = new SocketsHttpHandler
-            {
-                ConnectTimeout = TimeSpan.FromSeconds(5),
-                KeepAlivePingDelay = TimeSpan.FromSeconds(20),
-                KeepAlivePingTimeout = TimeSpan.FromSeconds(10),
-                EnableMultipleHttp2Connections = true,
-            },
-        });
+        _channel = GrpcChannel.ForAddress(_options.Controller, new GrpcChannelOptions { HttpHandler = CreateHandler(_options) });
         var backoff = new ReconnectBackoff(_options.RetryInitialDelay, _options.RetryMaxDelay);
         var registered = false;
         while (!stoppingToken.IsCancellationRequested)
@@ -114,6 +105,29 @@ public sealed partial class SidecarAgent : BackgroundService
                 break;
             }
         }
+    }
+
+    private static SocketsHttpHandler CreateHandler(SidecarAgentOptions options)
+    {
+        var handler = new SocketsHttpHandler
+        {
+            ConnectTimeout = TimeSpan.FromSeconds(5),
+            KeepAlivePingDelay = TimeSpan.FromSeconds(20),
+            KeepAlivePingTimeout = TimeSpan.FromSeconds(10),
+            EnableMultipleHttp2Connections = true,
+        };
+        if (options.ClientCertificatePath is { Length: > 0 } path)
+        {
+            handler.SslOptions.ClientCertificates =
+                [System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadPkcs12FromFile(path, options.ClientCertificatePassword)];
+        }
+
+        if (options.AllowUntrustedController)
+        {
+            handler.SslOptions.RemoteCertificateValidationCallback = (_, _, _, _) => true;
+        }
+
+        return handler;
     }
 
     private Metadata Headers()

@@ -11,6 +11,14 @@ public sealed class SidecarAgentOptions
     /// <summary>Bearer token sent to the gateway, if it requires one.</summary>
     public string? BearerToken { get; set; }
 
+    /// <summary>PKCS#12 client certificate for an https controller that authenticates sidecars by certificate.</summary>
+    public string? ClientCertificatePath { get; set; }
+
+    public string? ClientCertificatePassword { get; set; }
+
+    /// <summary>Accept a controller certificate that does not chain to a trusted root (tests, dev only).</summary>
+    public bool AllowUntrustedController { get; set; }
+
     public string SidecarId { get; set; } = Environment.MachineName;
 
     public string Region { get; set; } = "bank";
