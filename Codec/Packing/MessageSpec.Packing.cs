@@ -22,6 +22,11 @@ public sealed partial class MessageSpec
                 var n = 64 * w + lz + 1;
                 if (n == 1 || (n == 65 && HasTertiaryBitmap))
                 {
+                    if (n == 65 && message.Has(65))
+                    {
+                        throw new Iso8583Exception($"no value (field 65 is the tertiary bitmap in spec {Name})", "a value", 65);
+                    }
+
                     total += BitmapLength;
                     continue;
                 }

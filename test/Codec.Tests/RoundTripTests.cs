@@ -150,4 +150,27 @@ public sealed class RoundTripTests
         Assert.Equal("1814", Mti.Parse("1804").ToResponse().ToString());
         Assert.False(Mti.TryParse("02A0", out _));
     }
+
+    [Fact]
+    public void A_message_can_be_packed_with_another_dialect()
+    {
+        var ascii = MessageSpec.BuiltIn("iso8583-1987-ascii");
+        var binary = MessageSpec.BuiltIn("iso8583-1987-binary");
+        var fromAscii = ascii.Unpack(ascii.Pack(Samples.Authorization(ascii)));
+
+        var translated = binary.Unpack(binary.Pack(fromAscii));
+
+        Assert.Equal(fromAscii.FieldNumbers, translated.FieldNumbers);
+        Assert.Equal(Samples.Track2, translated.GetString(35));
+        Assert.Equal(Samples.IccData, translated.GetBytes(55).ToArray());
+    }
+
+    [Fact]
+    public void Pack_rejects_a_value_for_field_65_when_the_spec_uses_it_as_tertiary_bitmap()
+    {
+        var v87 = MessageSpec.BuiltIn("iso8583-1987-ascii");
+        var v93 = MessageSpec.BuiltIn("iso8583-1993-ascii");
+        var m = v87.CreateMessage(800).Set(65, new byte[] { 1 });
+        Assert.Equal(65, Assert.Throws<Iso8583Exception>(() => v93.Pack(m)).Field);
+    }
 }
