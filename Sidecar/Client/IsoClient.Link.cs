@@ -33,6 +33,13 @@ public sealed partial class IsoClient
                 {
                     var fresh = await OpenAsync(target, ct).ConfigureAwait(false);
                     _backoff.Reset();
+                    if (Volatile.Read(ref _paused))
+                    {
+                        // A drain arrived while this attempt was under way: do not start using it.
+                        await SignOffAndCloseAsync(fresh).ConfigureAwait(false);
+                        continue;
+                    }
+
                     Install(fresh);
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
@@ -131,18 +138,11 @@ public sealed partial class IsoClient
             }
         }
 
-        if (wasCurrent && !_lifetime.IsCancellationRequested)
+        // While draining, DrainAsync reports Closed itself once it is done.
+        if (wasCurrent && !_lifetime.IsCancellationRequested && !Volatile.Read(ref _paused))
         {
-            if (Volatile.Read(ref _paused))
-            {
-                SetState(ConnectionState.Closed, reason);
-            }
-            else
-            {
-                _health.Reconnected();
-                SetState(ConnectionState.Down, reason);
-            }
-
+            _health.Reconnected();
+            SetState(ConnectionState.Down, reason);
             _wake.Set();
         }
     }
