@@ -42,7 +42,13 @@ internal static class CharacterClasses
             return i < 0 ? -1 : i + 1;
         }
 
-        return def.Content is ContentClass.Binary or ContentClass.Bitmap ? -1 : value.IndexOfAnyExcept(def.Allowed);
+        return def.Content switch
+        {
+            ContentClass.Binary or ContentClass.Bitmap => -1,
+            ContentClass.Numeric => value.IndexOfAnyExceptInRange((byte)'0', (byte)'9'),
+            ContentClass.AlphaNumericSpecial => value.IndexOfAnyExceptInRange((byte)0x20, (byte)0x7E),
+            _ => value.IndexOfAnyExcept(def.Allowed),
+        };
     }
 
     public static string Describe(ContentClass content) => content switch

@@ -13,8 +13,9 @@ public sealed class IsoMessage
 {
     public const int MaxField = 192;
 
-    private SlotIndex _index;      // field number → slot + 1 (0 = absent)
-    private Presence _presence;    // bit (63 - (n-1) % 64) of word (n-1) / 64, like the wire bitmaps
+    // Values are kept in ascending field order; a field's slot is the number of present fields below it,
+    // counted from the presence words (bit 63 - (n-1) % 64 of word (n-1) / 64, as on the wire).
+    private Presence _presence;
     private FieldValue[] _values;
     private int _count;
 
@@ -52,23 +53,26 @@ public sealed class IsoMessage
     {
         get
         {
-            for (var n = 2; n <= MaxField; n++)
+            for (var w = 0; w < 3; w++)
             {
-                if (_index[n] != 0)
+                var bits = _presence[w];
+                while (bits != 0)
                 {
-                    yield return n;
+                    var lz = BitOperations.LeadingZeroCount(bits);
+                    bits &= ~(1UL << (63 - lz));
+                    yield return 64 * w + lz + 1;
                 }
             }
         }
     }
 
-    public bool Has(int field) => (uint)field <= MaxField && _index[field] != 0;
+    public bool Has(int field) => field is >= 1 and <= MaxField && (_presence[(field - 1) >> 6] & Bit(field)) != 0;
 
     public bool TryGet(int field, out ReadOnlyMemory<byte> value)
     {
-        if ((uint)field <= MaxField && _index[field] is var slot and not 0)
+        if (Has(field))
         {
-            value = _values[slot - 1].Memory;
+            value = _values[SlotOf(field)].Memory;
             return true;
         }
 
@@ -151,44 +155,36 @@ public sealed class IsoMessage
         var stored = System.Runtime.InteropServices.MemoryMarshal.TryGetArray(value, out var segment)
             ? new FieldValue(segment.Array!, segment.Offset, segment.Count)
             : new FieldValue(value.ToArray(), 0, value.Length);
-        var slot = _index[field];
-        if (slot != 0)
+        var slot = SlotOf(field);
+        if (Has(field))
         {
-            _values[slot - 1] = stored;
+            _values[slot] = stored;
             return this;
         }
 
-        Add(field, stored);
+        if (_count == _values.Length)
+        {
+            Array.Resize(ref _values, Math.Max(4, _count * 2));
+        }
+
+        Array.Copy(_values, slot, _values, slot + 1, _count - slot);
+        _values[slot] = stored;
+        _count++;
+        _presence[(field - 1) >> 6] |= Bit(field);
         return this;
     }
 
     public bool Remove(int field)
     {
-        if ((uint)field > MaxField || _index[field] is not (var slot and not 0))
+        if (!Has(field))
         {
             return false;
         }
 
-        // Move the last slot into the hole so slots stay dense.
-        var last = _count - 1;
-        if (slot - 1 != last)
-        {
-            for (var n = 2; n <= MaxField; n++)
-            {
-                if (_index[n] == last + 1)
-                {
-                    _index[n] = slot;
-                    break;
-                }
-            }
-
-            _values[slot - 1] = _values[last];
-        }
-
-        _values[last] = default;
-        _index[field] = 0;
+        var slot = SlotOf(field);
+        Array.Copy(_values, slot + 1, _values, slot, _count - slot - 1);
+        _values[--_count] = default;
         _presence[(field - 1) >> 6] &= ~Bit(field);
-        _count--;
         return true;
     }
 
@@ -197,7 +193,6 @@ public sealed class IsoMessage
     {
         var copy = new IsoMessage(Spec, Mti, Math.Max(_count, 4))
         {
-            _index = _index,
             _presence = _presence,
             _count = _count,
             KeepSecondaryBitmap = KeepSecondaryBitmap,
@@ -217,8 +212,8 @@ public sealed class IsoMessage
     /// <summary>Presence bits of fields 1–64, 65–128 or 129–192 (most significant bit = lowest field).</summary>
     internal ulong PresenceWord(int word) => _presence[word];
 
-    /// <summary>Value of a field known to be present.</summary>
-    internal ReadOnlySpan<byte> ValueOf(int field) => _values[_index[field] - 1].Span;
+    /// <summary>Value in slot <paramref name="slot"/>: the slot-th present field in ascending order.</summary>
+    internal ReadOnlySpan<byte> ValueAt(int slot) => _values[slot].Span;
 
     /// <summary>Appends a field during unpack (fields arrive in ascending order, each once).</summary>
     internal void Add(int field, FieldValue value)
@@ -229,13 +224,26 @@ public sealed class IsoMessage
         }
 
         _values[_count++] = value;
-        _index[field] = (byte)_count;
         _presence[(field - 1) >> 6] |= Bit(field);
     }
 
     internal static ulong Bit(int field) => 1UL << (63 - ((field - 1) & 63));
 
     internal static int PopCount(ulong word) => BitOperations.PopCount(word);
+
+    // Present fields below `field`: whole words before its word, plus the higher-order bits of its own word.
+    private int SlotOf(int field)
+    {
+        var word = (field - 1) >> 6;
+        var shift = 64 - ((field - 1) & 63);
+        var below = shift == 64 ? 0 : BitOperations.PopCount(_presence[word] >> shift);
+        for (var w = 0; w < word; w++)
+        {
+            below += BitOperations.PopCount(_presence[w]);
+        }
+
+        return below;
+    }
 
     private void CheckSettable(int field)
     {
@@ -256,12 +264,6 @@ public sealed class IsoMessage
         public ReadOnlySpan<byte> Span => new(Array, Start, Length);
 
         public ReadOnlyMemory<byte> Memory => new(Array, Start, Length);
-    }
-
-    [InlineArray(MaxField + 1)]
-    private struct SlotIndex
-    {
-        private byte _element;
     }
 
     [InlineArray(3)]

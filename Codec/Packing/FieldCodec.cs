@@ -23,15 +23,14 @@ internal static class FieldCodec
     public static int Write(FieldDefinition d, ReadOnlySpan<byte> value, Span<byte> dest, int offset, in Site site)
     {
         var len = value.Length;
-        var units = Units(d);
         if (d.IsFixed && (len > d.MaxLength || (len < d.MaxLength && !d.CanPad)))
         {
-            throw site.Error(offset, d.CanPad ? $"at most {d.MaxLength} {units}" : $"exactly {d.MaxLength} {units}", $"{len}");
+            throw site.Error(offset, d.CanPad ? $"at most {d.MaxLength} {Units(d)}" : $"exactly {d.MaxLength} {Units(d)}", $"{len}");
         }
 
         if (!d.IsFixed && len > d.MaxLength)
         {
-            throw site.Error(offset, $"at most {d.MaxLength} {units}", $"{len}");
+            throw site.Error(offset, $"at most {d.MaxLength} {Units(d)}", $"{len}");
         }
 
         if (d.Content == ContentClass.SignedAmount && len < 2)

@@ -12,6 +12,7 @@ public sealed partial class MessageSpec
         ArgumentNullException.ThrowIfNull(message);
         words = ComputeBitmaps(message);
         var total = MtiLength + BitmapLength;
+        var slot = 0;
         for (var w = 0; w < 3; w++)
         {
             var bits = words[w];
@@ -32,7 +33,7 @@ public sealed partial class MessageSpec
                 }
 
                 var def = _fields[n] ?? throw new Iso8583Exception($"a definition in spec {Name}", "a value", n);
-                total += FieldCodec.PackedLength(def, message.ValueOf(n).Length);
+                total += FieldCodec.PackedLength(def, message.ValueAt(slot++).Length);
             }
         }
 
@@ -63,6 +64,7 @@ public sealed partial class MessageSpec
     {
         var pos = WriteMti(message.Mti, dest);
         pos += WriteBitmap(words[0], dest[pos..]);
+        var slot = 0;
         for (var w = 0; w < 3; w++)
         {
             var bits = words[w];
@@ -82,7 +84,7 @@ public sealed partial class MessageSpec
                 else
                 {
                     var def = _fields[n]!;
-                    pos += FieldCodec.Write(def, message.ValueOf(n), dest[pos..], pos, Site.Of(def));
+                    pos += FieldCodec.Write(def, message.ValueAt(slot++), dest[pos..], pos, Site.Of(def));
                 }
             }
         }

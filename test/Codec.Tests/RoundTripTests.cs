@@ -173,4 +173,22 @@ public sealed class RoundTripTests
         var m = v87.CreateMessage(800).Set(65, new byte[] { 1 });
         Assert.Equal(65, Assert.Throws<Iso8583Exception>(() => v93.Pack(m)).Field);
     }
+
+    [Fact]
+    public void Fields_set_in_any_order_pack_in_ascending_order()
+    {
+        var spec = MessageSpec.BuiltIn("iso8583-1993-ascii");
+        var ascending = Samples.Authorization(spec).Set(130, "X").Set(100, "123");
+        var shuffled = spec.CreateMessage(ascending.Mti);
+        foreach (var n in ascending.FieldNumbers.OrderBy(n => (n * 37) % 11).ThenByDescending(n => n))
+        {
+            shuffled.SetOwned(n, ascending.GetBytes(n));
+        }
+
+        shuffled.Set(3, "999999").Set(3, "000000").Set(160, "Y");
+        Assert.True(shuffled.Remove(160));
+
+        Assert.Equal(ascending.FieldNumbers, shuffled.FieldNumbers);
+        Assert.Equal(spec.Pack(ascending), spec.Pack(shuffled));
+    }
 }
