@@ -34,7 +34,8 @@ internal sealed partial class SidecarSession(
     private readonly ISidecarOutboxGrain _outbox = cluster.GetGrain<ISidecarOutboxGrain>(sidecarId);
     private readonly Channel<ControllerMessage> _down = Channel.CreateUnbounded<ControllerMessage>(new() { SingleReader = true });
     private readonly SemaphoreSlim _doorbell = new(0, int.MaxValue);
-    private readonly HashSet<string> _owned = new(StringComparer.Ordinal);
+    // Connections this stream has proven it owns, with their grain references (the heartbeat hot path reuses them).
+    private readonly Dictionary<string, IConnectionGrain> _owned = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stop = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
     private ISidecarCommandObserver? _reference;
     private long _epoch;
@@ -123,8 +124,7 @@ internal sealed partial class SidecarSession(
             Reject(hb.ConnectionId, StatusCode.InvalidArgument, $"heartbeat.errors/timeouts: must be at most {RequestValidation.MaxCountPerReport}");
             return;
         }
-        var grain = cluster.GetGrain<IConnectionGrain>(hb.ConnectionId);
-        if (!await EnsureOwned(grain, hb.ConnectionId)) return;
+        if (!_owned.TryGetValue(hb.ConnectionId, out var grain) && (grain = await EnsureOwned(hb.ConnectionId)) is null) return;
         try
         {
             await grain.RecordHeartbeat(new GrainInterfaces.Models.Heartbeat(hb.EchoRttMs, (int)hb.Errors, (int)hb.Timeouts,
@@ -153,8 +153,7 @@ internal sealed partial class SidecarSession(
             Reject(report.ConnectionId, StatusCode.InvalidArgument, $"state_report.detail: must be at most {RequestValidation.MaxReasonLength} characters");
             return;
         }
-        var grain = cluster.GetGrain<IConnectionGrain>(report.ConnectionId);
-        if (!await EnsureOwned(grain, report.ConnectionId)) return;
+        if (!_owned.TryGetValue(report.ConnectionId, out var grain) && (grain = await EnsureOwned(report.ConnectionId)) is null) return;
         try
         {
             if (report.State == LinkState.Failed)
@@ -182,9 +181,9 @@ internal sealed partial class SidecarSession(
     }
 
     /// <summary>First use of a connection on this stream: it must exist and belong to this sidecar.</summary>
-    private async ValueTask<bool> EnsureOwned(IConnectionGrain grain, string connectionId)
+    private async ValueTask<IConnectionGrain?> EnsureOwned(string connectionId)
     {
-        if (_owned.Contains(connectionId)) return true;
+        var grain = cluster.GetGrain<IConnectionGrain>(connectionId);
         ConnectionSnapshot state;
         try
         {
@@ -193,12 +192,12 @@ internal sealed partial class SidecarSession(
         catch (ConnectionNotFoundException e)
         {
             RejectMapped(connectionId, e);
-            return false;
+            return null;
         }
         // Throws PERMISSION_DENIED, which ends the stream: a sidecar speaking for another's connection is not a glitch.
         auth.RequireOwnerOrOperator(caller, context, ProtoMapping.SidecarOf(state), connectionId);
-        _owned.Add(connectionId);
-        return true;
+        _owned[connectionId] = grain;
+        return grain;
     }
 
     private async Task CommandLoopAsync(CancellationToken ct)
