@@ -1,0 +1,202 @@
+using System.Collections.Immutable;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
+using Grpc.Net.Client;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using OrleansControl.Contract.V1;
+using OrleansControl.Gateway.Hosting;
+using OrleansControl.GrainInterfaces;
+using OrleansControl.GrainInterfaces.Models;
+using OrleansControl.Silo.Extensions;
+using ConnectionStatus = OrleansControl.GrainInterfaces.Models.ConnectionStatus;
+
+namespace OrleansControl.Benchmarks.Failover;
+
+/// <summary>
+/// Times a failover end to end through a gateway co-hosted with one silo, over real loopback gRPC:
+/// (1) reported: a sidecar reports its link FAILED → the RECONNECT_ELSEWHERE command reaches that sidecar's stream;
+/// (2) silent: a sidecar stops heartbeating → the controller detects the timeout and the command arrives.
+/// Prints min/p50/p99/max for each.
+/// </summary>
+public sealed class FailoverTimingTool : ILoadTool
+{
+    private const string Pool = "failover-pool";
+
+    public string Name => "failover";
+
+    public string Description => "time reported and silent (heartbeat timeout) failovers end to end (--trials 200 --silent 20 --interval-ms 1000)";
+
+    public async Task<int> RunAsync(string[] args)
+    {
+        var trials = IntArg(args, "--trials", 200);
+        var silentTrials = IntArg(args, "--silent", 20);
+        var intervalMs = IntArg(args, "--interval-ms", 1000);
+        const int missed = 3;
+
+        var grpcPort = FreePort();
+        var builder = WebApplication.CreateBuilder();
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Controller:SiloPort"] = FreePort().ToString(),
+            ["Controller:GatewayPort"] = FreePort().ToString(),
+            ["Controller:ClusterId"] = $"failover-{Guid.NewGuid():N}",
+            ["Controller:Health:HeartbeatInterval"] = TimeSpan.FromMilliseconds(intervalMs).ToString(),
+            ["Controller:Health:MissedHeartbeatsBeforeFailed"] = missed.ToString(),
+            ["Gateway:GrpcPort"] = grpcPort.ToString(),
+            ["Gateway:RestPort"] = FreePort().ToString(),
+        });
+        builder.Logging.ClearProviders();
+        builder.AddControllerSilo();
+        builder.AddControllerGateway();
+        await using var app = builder.Build();
+        app.MapControllerSilo();
+        app.MapControllerGateway();
+        await app.StartAsync();
+
+        var grains = app.Services.GetRequiredService<IClusterClient>();
+        var pool = grains.GetGrain<IServerPoolGrain>(Pool);
+        var capacity = 2 * (trials + silentTrials) + 10;
+        await pool.AddOrUpdateServer(new ServerDefinition("srv-a", "10.0.0.1:5000", "zone-a", capacity));
+        await pool.AddOrUpdateServer(new ServerDefinition("srv-b", "10.0.0.2:5000", "zone-b", capacity));
+        using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{grpcPort}");
+        var client = new SidecarService.SidecarServiceClient(channel);
+
+        Console.WriteLine($"failover: {Environment.ProcessorCount} cores, heartbeat interval {intervalMs} ms, failed after {missed} missed");
+
+        // (1) Reported failures, one at a time so each measures an idle controller's reaction.
+        var reported = new List<double>();
+        for (var i = 0; i < trials; i++)
+        {
+            await using var sidecar = await AttachedSidecar.Start(grains, client, $"rep-{i:D4}");
+            await sidecar.Heartbeat();
+            await sidecar.WaitForStatus(grains, ConnectionStatus.Active);
+            var clock = Stopwatch.StartNew();
+            await sidecar.Send(new SidecarMessage { StateReport = new StateReport { ConnectionId = sidecar.ConnectionId, State = LinkState.Failed, Detail = "benchmark" } });
+            var command = await sidecar.NextCommand(TimeSpan.FromSeconds(10));
+            reported.Add(clock.Elapsed.TotalMilliseconds);
+            Check(command, sidecar.ConnectionId);
+        }
+        Print("reported failure -> command on the sidecar stream", reported);
+
+        // (2) Silent failures: heartbeats stop; all trials run at once (detection is per grain).
+        var silent = await Task.WhenAll(Enumerable.Range(0, silentTrials).Select(async i =>
+        {
+            await using var sidecar = await AttachedSidecar.Start(grains, client, $"sil-{i:D4}");
+            for (var beat = 0; beat < 2; beat++)
+            {
+                await sidecar.Heartbeat();
+                await Task.Delay(intervalMs);
+            }
+            await sidecar.Heartbeat();
+            var clock = Stopwatch.StartNew();
+            var command = await sidecar.NextCommand(TimeSpan.FromMilliseconds(intervalMs * (missed + 10)));
+            Check(command, sidecar.ConnectionId);
+            return clock.Elapsed.TotalMilliseconds;
+        }));
+        Print($"last heartbeat -> command (timeout = {missed} x {intervalMs} ms)", silent.ToList());
+
+        await app.StopAsync();
+        return 0;
+    }
+
+    private static void Check(Command command, string connectionId)
+    {
+        if (command.Kind != CommandKind.ReconnectElsewhere || command.ConnectionId != connectionId || command.TargetServerId.Length == 0)
+            throw new InvalidOperationException($"unexpected command {command}");
+    }
+
+    private static void Print(string what, List<double> ms)
+    {
+        ms.Sort();
+        double P(double q) => ms[Math.Min(ms.Count - 1, (int)Math.Ceiling(q * ms.Count) - 1)];
+        Console.WriteLine($"  {what}: n={ms.Count} min {ms[0]:F1} ms, p50 {P(0.50):F1} ms, p99 {P(0.99):F1} ms, max {ms[^1]:F1} ms");
+    }
+
+    private static int IntArg(string[] args, string name, int fallback)
+    {
+        var i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length && int.TryParse(args[i + 1], out var v) ? v : fallback;
+    }
+
+    private static int FreePort()
+    {
+        using var l = new TcpListener(IPAddress.Loopback, 0);
+        l.Start();
+        return ((IPEndPoint)l.LocalEndpoint).Port;
+    }
+
+    /// <summary>A registered connection with its sidecar's Attach stream open.</summary>
+    private sealed class AttachedSidecar : IAsyncDisposable
+    {
+        private readonly AsyncDuplexStreamingCall<SidecarMessage, ControllerMessage> call;
+
+        private AttachedSidecar(string connectionId, AsyncDuplexStreamingCall<SidecarMessage, ControllerMessage> call)
+        {
+            ConnectionId = connectionId;
+            this.call = call;
+        }
+
+        public string ConnectionId { get; }
+
+        public static async Task<AttachedSidecar> Start(IClusterClient grains, SidecarService.SidecarServiceClient client, string connectionId)
+        {
+            var sidecarId = $"sidecar-{connectionId}";
+            await grains.GetGrain<IConnectionGrain>(connectionId).Register(new ConnectionRegistration(
+                $"client-{connectionId}", Pool, "srv-a", ImmutableDictionary<string, string>.Empty.Add("oc.sidecar_id", sidecarId)));
+            var call = client.Attach();
+            await call.RequestStream.WriteAsync(new SidecarMessage { Register = new SidecarRegister { SidecarId = sidecarId } });
+            if (!await call.ResponseStream.MoveNext(CancellationToken.None) || call.ResponseStream.Current.BodyCase != ControllerMessage.BodyOneofCase.Attached)
+                throw new InvalidOperationException($"attach refused: {call.ResponseStream.Current}");
+            return new AttachedSidecar(connectionId, call);
+        }
+
+        public Task Heartbeat() => Send(new SidecarMessage
+        {
+            Heartbeat = new OrleansControl.Contract.V1.Heartbeat { ConnectionId = ConnectionId, EchoRttMs = 5, SentAt = Timestamp.FromDateTime(DateTime.UtcNow) },
+        });
+
+        public Task Send(SidecarMessage message) => call.RequestStream.WriteAsync(message);
+
+        public async Task WaitForStatus(IClusterClient grains, ConnectionStatus status)
+        {
+            var grain = grains.GetGrain<IConnectionGrain>(ConnectionId);
+            for (var i = 0; i < 500 && (await grain.GetState()).Status != status; i++) await Task.Delay(2);
+        }
+
+        public async Task<Command> NextCommand(TimeSpan timeout)
+        {
+            using var cts = new CancellationTokenSource(timeout);
+            while (await call.ResponseStream.MoveNext(cts.Token))
+            {
+                var message = call.ResponseStream.Current;
+                if (message.BodyCase == ControllerMessage.BodyOneofCase.Command)
+                {
+                    await Send(new SidecarMessage { CommandAck = new CommandAck { CommandId = message.Command.CommandId, Sequence = message.Command.Sequence, Success = true } });
+                    return message.Command;
+                }
+                if (message.BodyCase == ControllerMessage.BodyOneofCase.Rejected)
+                    throw new InvalidOperationException($"rejected: {message.Rejected.Message}");
+            }
+            throw new InvalidOperationException("stream ended before a command arrived");
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            try
+            {
+                await call.RequestStream.CompleteAsync();
+            }
+            catch (Exception)
+            {
+                // The stream may already be gone; nothing to release then.
+            }
+            call.Dispose();
+        }
+    }
+}
