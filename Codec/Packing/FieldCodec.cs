@@ -56,7 +56,7 @@ internal static class FieldCodec
         switch (d.Encoding)
         {
             case FieldEncoding.Bcd:
-                return p + WriteBcd(d, value, logical, body);
+                return p + Bcd.Write(d, value, logical, body);
             case FieldEncoding.Hex:
                 Hex.Encode(value, body);
                 return p + 2 * len;
@@ -124,7 +124,7 @@ internal static class FieldCodec
         {
             case FieldEncoding.Bcd:
                 var digits = decode.Slice(decodePos, logical);
-                ReadBcd(d, w, digits, valueOffset, site);
+                Bcd.Read(d, w, digits, valueOffset, site);
                 slice = new ValueSlice(decodePos, logical, true);
                 value = digits;
                 decodePos += logical;
@@ -191,7 +191,7 @@ internal static class FieldCodec
     private static string Remaining(ReadOnlySpan<byte> src, int pos) =>
         src.Length - pos <= 0 ? "end of data" : $"only {src.Length - pos} bytes left";
 
-    private static void CopyPadded(FieldDefinition d, ReadOnlySpan<byte> value, Span<byte> dest, int pad)
+    internal static void CopyPadded(FieldDefinition d, ReadOnlySpan<byte> value, Span<byte> dest, int pad)
     {
         if (pad == 0)
         {
@@ -206,101 +206,6 @@ internal static class FieldCodec
         {
             value.CopyTo(dest);
             dest[value.Length..].Fill(d.PadChar);
-        }
-    }
-
-    // Digits and track characters map to nibbles as (c - 0x30): '0'-'9' → 0-9, '=' → D; 'D' is accepted for '='.
-    private static int NibbleOf(byte c) => c == (byte)'D' ? 0xD : c - 0x30;
-
-    private static int WriteBcd(FieldDefinition d, ReadOnlySpan<byte> value, int logical, Span<byte> dest)
-    {
-        var o = 0;
-        if (d.Content == ContentClass.SignedAmount)
-        {
-            dest[0] = value[0];
-            value = value[1..];
-            logical--;
-            o = 1;
-        }
-
-        Span<byte> padded = logical == value.Length ? default : logical <= 256 ? stackalloc byte[logical] : new byte[logical];
-        if (!padded.IsEmpty)
-        {
-            CopyPadded(d, value, padded, logical - value.Length);
-        }
-
-        ReadOnlySpan<byte> digits = padded.IsEmpty ? value : padded;
-
-        var k = 0;
-        var b = o;
-        if ((logical & 1) == 1 && d.Pad == PadSide.Left)
-        {
-            dest[b++] = (byte)(d.PadNibble << 4 | NibbleOf(digits[k++]));
-        }
-
-        for (; k + 1 < logical; k += 2)
-        {
-            dest[b++] = (byte)(NibbleOf(digits[k]) << 4 | NibbleOf(digits[k + 1]));
-        }
-
-        if (k < logical)
-        {
-            dest[b++] = (byte)(NibbleOf(digits[k]) << 4 | d.PadNibble);
-        }
-
-        return b;
-    }
-
-    private static void ReadBcd(FieldDefinition d, ReadOnlySpan<byte> w, Span<byte> dest, int offset, in Site site)
-    {
-        var b = 0;
-        var logical = dest.Length;
-        if (d.Content == ContentClass.SignedAmount)
-        {
-            dest[0] = w[0];
-            dest = dest[1..];
-            b = 1;
-            logical--;
-        }
-
-        var numeric = d.Content != ContentClass.Track2;
-        var k = 0;
-        if ((logical & 1) == 1 && d.Pad == PadSide.Left)
-        {
-            CheckPad(d, w[b] >> 4, offset + b, site);
-            dest[k++] = Digit(w[b] & 0xF, numeric, offset + b, site);
-            b++;
-        }
-
-        for (; k + 1 < logical; k += 2, b++)
-        {
-            var v = w[b];
-            dest[k] = Digit(v >> 4, numeric, offset + b, site);
-            dest[k + 1] = Digit(v & 0xF, numeric, offset + b, site);
-        }
-
-        if (k < logical)
-        {
-            dest[k] = Digit(w[b] >> 4, numeric, offset + b, site);
-            CheckPad(d, w[b] & 0xF, offset + b, site);
-        }
-    }
-
-    private static byte Digit(int nibble, bool numeric, int offset, in Site site)
-    {
-        if (numeric && nibble > 9)
-        {
-            throw site.Error(offset, "BCD digits 0-9", site.Sensitive ? "a non-decimal nibble" : $"nibble {nibble:X}");
-        }
-
-        return (byte)(0x30 + nibble);
-    }
-
-    private static void CheckPad(FieldDefinition d, int nibble, int offset, in Site site)
-    {
-        if (nibble != d.PadNibble)
-        {
-            throw site.Error(offset, $"pad nibble {d.PadNibble:X}", site.Sensitive ? "another nibble" : $"nibble {nibble:X}");
         }
     }
 }

@@ -25,7 +25,7 @@ public sealed class FuzzTool : ILoadTool
 
         // One job per (spec, thread); each job has its own seed so any failure replays alone.
         var jobs = specs.SelectMany(s => Enumerable.Range(0, threads).Select(t => (Spec: s, Seed: seed + t))).ToArray();
-        var perJob = count / jobs.Length;
+        var perJob = (count + jobs.Length - 1) / jobs.Length; // round up: at least --count inputs in total
         var results = new (long Unpacked, long Rejected)[jobs.Length];
         Console.WriteLine($"fuzz: {perJob * jobs.Length:N0} inputs over {specs.Length} spec(s), {threads} thread(s), base seed {seed}");
         var clock = Stopwatch.StartNew();
