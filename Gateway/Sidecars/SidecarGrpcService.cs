@@ -9,11 +9,12 @@ using OrleansControl.Gateway.Services;
 namespace OrleansControl.Gateway.Sidecars;
 
 /// <summary>SidecarService.Attach: authenticates the stream, checks the register message, then runs a <see cref="SidecarSession"/>.</summary>
-internal sealed class SidecarGrpcService(
+internal sealed partial class SidecarGrpcService(
     IClusterClient cluster,
     GatewayAuthorizer auth,
     IOptions<GatewayOptions> options,
-    ILogger<SidecarSession> sessionLogger) : SidecarService.SidecarServiceBase
+    ILogger<SidecarSession> sessionLogger,
+    ILogger<SidecarGrpcService> logger) : SidecarService.SidecarServiceBase
 {
     public override async Task Attach(IAsyncStreamReader<SidecarMessage> requestStream, IServerStreamWriter<ControllerMessage> responseStream, ServerCallContext context)
     {
@@ -31,6 +32,17 @@ internal sealed class SidecarGrpcService(
             throw Errors.GatewayErrors.InvalidArgument("register.last_acked_sequence", "is out of range");
 
         await using var session = new SidecarSession(sidecarId, cluster, auth, caller, context, responseStream, options.Value, sessionLogger);
-        await session.RunAsync((long)register.LastAckedSequence, requestStream);
+        try
+        {
+            await session.RunAsync((long)register.LastAckedSequence, requestStream);
+        }
+        catch (Exception e) when (context.CancellationToken.IsCancellationRequested && e is IOException or OperationCanceledException)
+        {
+            // The sidecar went away (crash, network): an ordinary end of a stream, not a gateway error.
+            LogDisconnected(logger, sidecarId);
+        }
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Sidecar {SidecarId} disconnected")]
+    private static partial void LogDisconnected(ILogger logger, string sidecarId);
 }
