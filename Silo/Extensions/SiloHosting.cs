@@ -41,13 +41,18 @@ public static class SiloHosting
 
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
         builder.Services.AddHealthChecks().AddCheck<SiloReadinessCheck>("silo", tags: ["ready"]);
-        builder.AddControllerTelemetry();
+        builder.AddControllerTelemetry(options);
         return builder;
     }
 
     /// <summary>/healthz (process alive), /readyz (silo active), /metrics (Prometheus).</summary>
     public static WebApplication MapControllerSilo(this WebApplication app)
     {
+        var options = app.Services.GetRequiredService<IOptions<ControllerSiloOptions>>().Value;
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("OrleansControl.Silo");
+        app.Lifetime.ApplicationStarted.Register(() => SiloLog.Started(
+            logger, options.Region, options.Role, options.Clustering, options.Storage, options.Streams, options.ClusterId));
+        app.Lifetime.ApplicationStopping.Register(() => SiloLog.Stopping(logger));
         app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false });
         app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") });
         app.MapPrometheusScrapingEndpoint("/metrics");
