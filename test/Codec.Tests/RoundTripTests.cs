@@ -191,4 +191,18 @@ public sealed class RoundTripTests
         Assert.Equal(ascending.FieldNumbers, shuffled.FieldNumbers);
         Assert.Equal(spec.Pack(ascending), spec.Pack(shuffled));
     }
+
+    [Theory]
+    [MemberData(nameof(Samples.BuiltInSpecs), MemberType = typeof(Samples))]
+    public void Unpack_of_a_multi_segment_sequence_matches_the_contiguous_bytes(string specName)
+    {
+        var spec = MessageSpec.BuiltIn(specName);
+        var bytes = spec.Pack(Samples.Authorization(spec));
+
+        var fromSegments = spec.Unpack(Segments.OneBytePerSegment(bytes));
+
+        Assert.Equal(bytes, spec.Pack(fromSegments));
+        var truncated = Segments.OneBytePerSegment(bytes[..^1]);
+        Assert.Throws<Iso8583Exception>(() => spec.Unpack(truncated));
+    }
 }
