@@ -17,6 +17,9 @@ internal static partial class Log
     [LoggerMessage(14, LogLevel.Debug, "Session {SessionId}: sign-off got no answer: {Error}")]
     public static partial void SignOffUnanswered(ILogger logger, long sessionId, SidecarError error);
 
+    [LoggerMessage(15, LogLevel.Warning, "Agent: controller rejected a report for {ConnectionId}: {Code}: {Message}")]
+    public static partial void ReportRejected(ILogger logger, string connectionId, string code, string message);
+
     [LoggerMessage(3, LogLevel.Information, "Connection {Name}: {Previous} -> {Current} ({Endpoint}): {Reason}")]
     public static partial void StateChanged(ILogger logger, string name, Health.ConnectionState previous, Health.ConnectionState current, string? endpoint, string reason);
 

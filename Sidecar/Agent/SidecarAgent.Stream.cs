@@ -56,6 +56,17 @@ public sealed partial class SidecarAgent
                         var ack = await ExecuteAsync(message.Command, stream.Token).ConfigureAwait(false);
                         outbox.Writer.TryWrite(new SidecarMessage { CommandAck = ack });
                         break;
+                    case ControllerMessage.BodyOneofCase.Rejected:
+                        var rejected = message.Rejected;
+                        _lastError = $"controller rejected a report: {rejected.Code}: {rejected.Message}";
+                        Log.ReportRejected(_logger, rejected.ConnectionId, rejected.Code, rejected.Message);
+                        if (rejected.Code == "NOT_FOUND" && rejected.ConnectionId == _options.EffectiveConnectionId)
+                        {
+                            // The controller lost our registration (e.g. its store was reset): register again.
+                            _ = ReRegisterAsync(stream.Token);
+                        }
+
+                        break;
                 }
             }
         }
@@ -122,8 +133,39 @@ public sealed partial class SidecarAgent
         };
     }
 
-    private void OnLinkStateChanged(ConnectionStateChanged change) =>
+    /// <summary>
+    /// Every change goes up as a state report, except that a link which keeps failing to reconnect reports
+    /// FAILED once per episode (the controller acts on FAILED; repeating it per attempt would be noise).
+    /// </summary>
+    private void OnLinkStateChanged(ConnectionStateChanged change)
+    {
+        if (change.Current is ConnectionState.SignedOn or ConnectionState.Closed)
+        {
+            Volatile.Write(ref _failureReported, false);
+        }
+        else if (change.Current is ConnectionState.Down && Interlocked.Exchange(ref _failureReported, true))
+        {
+            return;
+        }
+        else if (change.Current is ConnectionState.Connecting && Volatile.Read(ref _failureReported))
+        {
+            return;
+        }
+
         _outbox?.Writer.TryWrite(StateReport(change.Current, change.Reason));
+    }
+
+    private async Task ReRegisterAsync(CancellationToken ct)
+    {
+        try
+        {
+            await RegisterAsync(ct).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            _lastError = $"re-registration failed: {ex.Message}";
+        }
+    }
 
     private SidecarMessage StateReport(ConnectionState state, string detail)
     {

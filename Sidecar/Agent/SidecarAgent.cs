@@ -34,6 +34,7 @@ public sealed partial class SidecarAgent : BackgroundService
     private DateTimeOffset? _lastHeartbeatAt;
     private TimeSpan _heartbeatInterval;
     private LinkHealthSnapshot? _previous;
+    private bool _failureReported;
 
     public SidecarAgent(IsoClient link, IOptions<SidecarAgentOptions> options, ILogger<SidecarAgent> logger)
     {

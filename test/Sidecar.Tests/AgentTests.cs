@@ -112,6 +112,29 @@ public sealed class AgentTests
         await agent.StopAsync(CancellationToken.None);
     }
 
+    [Fact]
+    public async Task A_lost_link_is_reported_failed_once_per_episode_and_signed_on_again_when_back()
+    {
+        var scheme = new Scheme("A");
+        var port = scheme.Port;
+        await using var controller = await FakeController.StartAsync(assign: scheme.Address);
+        await using var link = new IsoClient(Links.Options(server: ""));
+        var states = new StateLog(link);
+        using var agent = new SidecarAgent(link, Options.Create(AgentOptions(controller.Address)), NullLogger<SidecarAgent>.Instance);
+        await agent.StartAsync(CancellationToken.None);
+        await Eventually.TrueAsync(() => controller.Shared.States.Any(r => r.State == LinkState.SignedOn), TimeSpan.FromSeconds(10), "signed-on reported");
+
+        await scheme.DisposeAsync();
+        await Eventually.TrueAsync(() => states.Changes.Count(c => c.Current == ConnectionState.Down) >= 3, TimeSpan.FromSeconds(10), "three failed attempts");
+        await Task.Delay(300); // let the reports of those attempts reach the controller
+
+        Assert.Single(controller.Shared.States, r => r.State == LinkState.Failed);
+
+        await using var back = new Scheme("A2", port: port);
+        await Eventually.TrueAsync(() => controller.Shared.States.Count(r => r.State == LinkState.SignedOn) >= 2, TimeSpan.FromSeconds(10), "signed on again");
+        await agent.StopAsync(CancellationToken.None);
+    }
+
     private static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
