@@ -30,6 +30,7 @@ internal sealed partial class SidecarSession(
     ILogger<SidecarSession> logger) : ISidecarCommandObserver, IAsyncDisposable
 {
     private static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(2);
+    private const int MaxBatch = 1000;
 
     private readonly ISidecarOutboxGrain _outbox = cluster.GetGrain<ISidecarOutboxGrain>(sidecarId);
     private readonly Channel<ControllerMessage> _down = Channel.CreateUnbounded<ControllerMessage>(new() { SingleReader = true });
@@ -89,7 +90,10 @@ internal sealed partial class SidecarSession(
             switch (message.BodyCase)
             {
                 case SidecarMessage.BodyOneofCase.Heartbeat:
-                    await OnHeartbeat(message.Heartbeat);
+                    if (await Prepare(message.Heartbeat, "heartbeat") is { } grain) await Record(grain, message.Heartbeat);
+                    break;
+                case SidecarMessage.BodyOneofCase.HeartbeatBatch:
+                    await OnHeartbeatBatch(message.HeartbeatBatch);
                     break;
                 case SidecarMessage.BodyOneofCase.StateReport:
                     await OnStateReport(message.StateReport);
@@ -107,24 +111,47 @@ internal sealed partial class SidecarSession(
         }
     }
 
-    private async ValueTask OnHeartbeat(Contract.V1.Heartbeat hb)
+    private async ValueTask OnHeartbeatBatch(HeartbeatBatch batch)
+    {
+        if (batch.Heartbeats.Count > MaxBatch)
+        {
+            Reject("", StatusCode.InvalidArgument, $"heartbeat_batch.heartbeats: at most {MaxBatch} per message");
+            return;
+        }
+        // Ownership checks (first sight of a connection) run one by one; the grain calls then run together.
+        var calls = new Task[batch.Heartbeats.Count];
+        for (var i = 0; i < calls.Length; i++)
+        {
+            var hb = batch.Heartbeats[i];
+            var grain = await Prepare(hb, $"heartbeat_batch.heartbeats[{i}]");
+            calls[i] = grain is null ? Task.CompletedTask : Record(grain, hb);
+        }
+        await Task.WhenAll(calls);
+    }
+
+    /// <summary>Validates one heartbeat and returns its connection's grain, or null after rejecting it.</summary>
+    private async ValueTask<IConnectionGrain?> Prepare(Contract.V1.Heartbeat hb, string field)
     {
         if (!RequestValidation.IsWellFormedId(hb.ConnectionId))
         {
-            Reject(hb.ConnectionId, StatusCode.InvalidArgument, "heartbeat.connection_id: must be a well-formed id");
-            return;
+            Reject(hb.ConnectionId, StatusCode.InvalidArgument, $"{field}.connection_id: must be a well-formed id");
+            return null;
         }
         if (!double.IsFinite(hb.EchoRttMs) || hb.EchoRttMs < 0 || hb.EchoRttMs > RequestValidation.MaxEchoRttMs)
         {
-            Reject(hb.ConnectionId, StatusCode.InvalidArgument, $"heartbeat.echo_rtt_ms: must be between 0 and {RequestValidation.MaxEchoRttMs} ms");
-            return;
+            Reject(hb.ConnectionId, StatusCode.InvalidArgument, $"{field}.echo_rtt_ms: must be between 0 and {RequestValidation.MaxEchoRttMs} ms");
+            return null;
         }
         if (hb.Errors > RequestValidation.MaxCountPerReport || hb.Timeouts > RequestValidation.MaxCountPerReport)
         {
-            Reject(hb.ConnectionId, StatusCode.InvalidArgument, $"heartbeat.errors/timeouts: must be at most {RequestValidation.MaxCountPerReport}");
-            return;
+            Reject(hb.ConnectionId, StatusCode.InvalidArgument, $"{field}.errors/timeouts: must be at most {RequestValidation.MaxCountPerReport}");
+            return null;
         }
-        if (!_owned.TryGetValue(hb.ConnectionId, out var grain) && (grain = await EnsureOwned(hb.ConnectionId)) is null) return;
+        return _owned.TryGetValue(hb.ConnectionId, out var grain) ? grain : await EnsureOwned(hb.ConnectionId);
+    }
+
+    private async Task Record(IConnectionGrain grain, Contract.V1.Heartbeat hb)
+    {
         try
         {
             await grain.RecordHeartbeat(new GrainInterfaces.Models.Heartbeat(hb.EchoRttMs, (int)hb.Errors, (int)hb.Timeouts,

@@ -121,6 +121,32 @@ public sealed class SidecarStreamTests(GatewayFixture f)
     }
 
     [Fact]
+    public async Task A_heartbeat_batch_reaches_every_connection_and_rejects_only_the_bad_entry()
+    {
+        var pool = await f.CreatePoolAsync();
+        var a = await RegisterOwnAsync(5, pool);
+        var b = await RegisterOwnAsync(5, pool);
+        var (stream, _) = await SidecarStream.AttachAsync(f.Sidecars, Sidecar(5), "sidecar-5");
+        await using var _ = stream;
+
+        var batch = new HeartbeatBatch();
+        batch.Heartbeats.Add(new Heartbeat { ConnectionId = a.ConnectionId, EchoRttMs = 5 });
+        batch.Heartbeats.Add(new Heartbeat { ConnectionId = "not-registered-anywhere", EchoRttMs = 5 });
+        batch.Heartbeats.Add(new Heartbeat { ConnectionId = b.ConnectionId, EchoRttMs = 5 });
+        await stream.SendAsync(new SidecarMessage { HeartbeatBatch = batch });
+
+        var rejected = await stream.NextAsync();
+        Assert.Equal("NOT_FOUND", rejected!.Rejected.Code);
+        Assert.Equal("not-registered-anywhere", rejected.Rejected.ConnectionId);
+        foreach (var id in new[] { a.ConnectionId, b.ConnectionId })
+        {
+            await Eventually.Until(
+                () => f.Controller.GetConnectionAsync(new GetConnectionRequest { ConnectionId = id }, Operator).ResponseAsync,
+                x => x.Status == ConnectionStatus.Active && x.LastHeartbeat is not null);
+        }
+    }
+
+    [Fact]
     public async Task A_heartbeat_for_an_unknown_connection_is_rejected_and_the_stream_stays_open()
     {
         var (stream, _) = await SidecarStream.AttachAsync(f.Sidecars, Sidecar(6), "sidecar-6");

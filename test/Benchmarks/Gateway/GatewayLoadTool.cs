@@ -24,13 +24,15 @@ public sealed class GatewayLoadTool : ILoadTool
 {
     public string Name => "gateway-load";
 
-    public string Description => "N sidecar streams heartbeating through the gateway into one silo (--streams 2000 --seconds 20 --rate 0)";
+    public string Description =>
+        "N sidecar streams heartbeating through the gateway into one silo (--streams 2000 --per-stream 1 --seconds 20 --rate 0)";
 
     public async Task<int> RunAsync(string[] args)
     {
         var streams = IntArg(args, "--streams", 2000);
         var seconds = IntArg(args, "--seconds", 20);
         var rate = IntArg(args, "--rate", 0); // total heartbeats/s; 0 = as fast as each stream can
+        var perStream = IntArg(args, "--per-stream", 1); // connections per sidecar; > 1 sends them as one HeartbeatBatch
         const int streamsPerChannel = 100;
         var minThreads = IntArg(args, "--min-threads", 0);
         if (minThreads > 0) ThreadPool.SetMinThreads(minThreads, minThreads);
@@ -58,12 +60,14 @@ public sealed class GatewayLoadTool : ILoadTool
 
         var grains = app.Services.GetRequiredService<IClusterClient>();
         var pool = grains.GetGrain<IServerPoolGrain>("load-pool");
-        await pool.AddOrUpdateServer(new ServerDefinition("srv-a", "10.0.0.1:5000", "zone-a", streams));
-        await pool.AddOrUpdateServer(new ServerDefinition("srv-b", "10.0.0.2:5000", "zone-b", streams));
+        await pool.AddOrUpdateServer(new ServerDefinition("srv-a", "10.0.0.1:5000", "zone-a", streams * perStream));
+        await pool.AddOrUpdateServer(new ServerDefinition("srv-b", "10.0.0.2:5000", "zone-b", streams * perStream));
         var ids = Enumerable.Range(0, streams).Select(i => $"load-{i:D5}").ToArray();
-        await Parallel.ForEachAsync(ids, new ParallelOptions { MaxDegreeOfParallelism = 64 }, async (id, _) =>
-            await grains.GetGrain<IConnectionGrain>(id).Register(new ConnectionRegistration($"client-{id}", "load-pool", null,
-                System.Collections.Immutable.ImmutableDictionary<string, string>.Empty.Add("oc.sidecar_id", $"sidecar-{id}"))));
+        string Connection(int stream, int k) => $"{ids[stream]}-{k}";
+        await Parallel.ForEachAsync(Enumerable.Range(0, streams * perStream), new ParallelOptions { MaxDegreeOfParallelism = 64 }, async (n, _) =>
+            await grains.GetGrain<IConnectionGrain>(Connection(n / perStream, n % perStream)).Register(new ConnectionRegistration(
+                $"client-{n}", "load-pool", null,
+                System.Collections.Immutable.ImmutableDictionary<string, string>.Empty.Add("oc.sidecar_id", $"sidecar-{ids[n / perStream]}"))));
 
         var channels = Enumerable.Range(0, (streams + streamsPerChannel - 1) / streamsPerChannel)
             .Select(_ => GrpcChannel.ForAddress($"http://127.0.0.1:{grpcPort}", new GrpcChannelOptions
@@ -95,18 +99,21 @@ public sealed class GatewayLoadTool : ILoadTool
             }
         })).ToArray();
 
-        var interval = rate > 0 ? TimeSpan.FromSeconds((double)streams / rate) : TimeSpan.Zero;
+        var interval = rate > 0 ? TimeSpan.FromSeconds((double)streams * perStream / rate) : TimeSpan.Zero;
         var senders = calls.Select((c, i) => Task.Run(async () =>
         {
-            var heartbeat = new SidecarMessage { Heartbeat = new OrleansControl.Contract.V1.Heartbeat { ConnectionId = ids[i], EchoRttMs = 8 } };
+            var beats = Enumerable.Range(0, perStream)
+                .Select(k => new OrleansControl.Contract.V1.Heartbeat { ConnectionId = Connection(i, k), EchoRttMs = 8 }).ToArray();
+            var message = perStream == 1 ? new SidecarMessage { Heartbeat = beats[0] } : new SidecarMessage { HeartbeatBatch = new HeartbeatBatch { Heartbeats = { beats } } };
             using var timer = interval > TimeSpan.Zero ? new PeriodicTimer(interval) : null;
             try
             {
                 while (!stop.IsCancellationRequested)
                 {
-                    heartbeat.Heartbeat.SentAt = Timestamp.FromDateTime(DateTime.UtcNow);
-                    await c.RequestStream.WriteAsync(heartbeat);
-                    Interlocked.Increment(ref sent);
+                    var now = Timestamp.FromDateTime(DateTime.UtcNow);
+                    foreach (var b in beats) b.SentAt = now;
+                    await c.RequestStream.WriteAsync(message);
+                    Interlocked.Add(ref sent, perStream);
                     if (timer is not null && !await timer.WaitForNextTickAsync(stop.Token)) break;
                 }
             }
@@ -129,7 +136,7 @@ public sealed class GatewayLoadTool : ILoadTool
 
         var applied = probe.Count;
         var (p50, p99, max) = probe.Percentiles();
-        Console.WriteLine($"gateway-load: {streams} streams, {seconds} s, target rate {(rate == 0 ? "max" : rate.ToString())}/s, " +
+        Console.WriteLine($"gateway-load: {streams} streams x {perStream} connections, {seconds} s, target rate {(rate == 0 ? "max" : rate.ToString())}/s, " +
                           $"{Environment.ProcessorCount} cores, server GC {System.Runtime.GCSettings.IsServerGC}");
         Console.WriteLine($"  heartbeats applied by grains: {applied:N0} ({applied / elapsed:N0}/s)");
         Console.WriteLine($"  send -> grain update: p50 {p50:F2} ms, p99 {p99:F2} ms, max {max:F2} ms");
