@@ -41,6 +41,8 @@ public sealed class FieldDefinition
         PrefixDigits = (int)length;
         PrefixByteLength = LengthPrefix.ByteLength(prefixEncoding, PrefixDigits);
         Allowed = CharacterClasses.For(content);
+        IsFixedPlain = length == LengthKind.Fixed && encoding is FieldEncoding.Ascii or FieldEncoding.Binary
+            && format == FieldFormat.Plain && content != ContentClass.SignedAmount;
         PadNibble = (byte)(padChar is >= (byte)'0' and <= (byte)'9' ? padChar - '0'
             : padChar is >= (byte)'A' and <= (byte)'F' ? padChar - 'A' + 10 : 0);
     }
@@ -87,6 +89,9 @@ public sealed class FieldDefinition
     internal SearchValues<byte> Allowed { get; }
 
     internal byte PadNibble { get; }
+
+    /// <summary>Fixed length, ASCII or raw on the wire, no inner structure: the unpack fast path.</summary>
+    internal bool IsFixedPlain { get; }
 
     /// <summary>A short fixed-length value may be padded up to <see cref="MaxLength"/>.</summary>
     internal bool CanPad => Content is not (ContentClass.Binary or ContentClass.SignedAmount or ContentClass.Bitmap);

@@ -82,6 +82,27 @@ internal static class FieldCodec
     public static ValueSlice Read(
         FieldDefinition d, Span<byte> src, ref int pos, Span<byte> decode, ref int decodePos, in Site site, int baseOffset)
     {
+        if (d.IsFixedPlain)
+        {
+            // Most fields: fixed length, ASCII or binary on the wire, no inner structure.
+            var n = d.MaxLength;
+            if (src.Length - pos < n)
+            {
+                throw site.Error(baseOffset + pos, $"{n} bytes of value", Remaining(src, pos));
+            }
+
+            var v = src.Slice(pos, n);
+            var inv = CharacterClasses.IndexOfInvalid(d, v);
+            if (inv >= 0)
+            {
+                throw site.Error(baseOffset + pos + inv, CharacterClasses.Describe(d.Content), site.Byte(v[inv], inv));
+            }
+
+            var fixedSlice = new ValueSlice(pos, n, false);
+            pos += n;
+            return fixedSlice;
+        }
+
         var logical = d.MaxLength;
         if (!d.IsFixed)
         {
