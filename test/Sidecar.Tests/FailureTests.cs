@@ -149,6 +149,23 @@ public sealed class FailureTests
     }
 
     [Fact]
+    public async Task After_an_outage_and_a_drain_a_connect_command_brings_the_link_back()
+    {
+        await using var scheme = new Scheme();
+        await using var client = await Links.ConnectAsync(scheme.Address);
+        var states = new StateLog(client);
+        scheme.Server.CloseSessions(reset: true);
+        await Eventually.TrueAsync(() => states.Saw(ConnectionState.Down) && client.State == ConnectionState.SignedOn, TimeSpan.FromSeconds(10), "reconnected");
+        await client.DrainAsync(TimeSpan.FromSeconds(1));
+
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        await client.ConnectToAsync(scheme.Address, deadline.Token);
+
+        Assert.Equal(ConnectionState.SignedOn, client.State);
+        Assert.Equal("00", (await client.SendAsync(Scheme.Authorization("000001"))).GetString(39));
+    }
+
+    [Fact]
     public async Task Server_refuses_sessions_over_its_capacity()
     {
         await using var scheme = new Scheme(configure: o => o.MaxSessions = 1);
