@@ -72,6 +72,31 @@ public sealed class ControlEndpointTests
     }
 
     [Fact]
+    public async Task Relay_carries_the_local_apps_requests_over_the_link_and_answers_91_when_it_cannot()
+    {
+        await using var scheme = new Scheme("A");
+        await using var app = await StartHostAsync(new()
+        {
+            ["Sidecar:Link:Server"] = scheme.Address,
+            ["Sidecar:Relay:Enabled"] = "true",
+            ["Sidecar:Relay:Listen"] = "127.0.0.1:0",
+        });
+        var link = app.Services.GetRequiredService<IsoClient>();
+        await Eventually.TrueAsync(() => link.State == ConnectionState.SignedOn, TimeSpan.FromSeconds(10), "link signed on");
+        var relay = app.Services.GetRequiredService<OrleansControl.Sidecar.Relay.SidecarRelay>();
+        await using var local = await Links.ConnectAsync($"127.0.0.1:{relay.Endpoint!.Port}");
+
+        var relayed = await local.SendAsync(Scheme.Authorization("000001"));
+        Assert.Equal("00", relayed.GetString(39));
+        Assert.Equal("A", relayed.GetString(44));
+
+        link.StopSending();
+        var refused = await local.SendAsync(Scheme.Authorization("000002"));
+        Assert.Equal("91", refused.GetString(39));
+        Assert.Equal("000002", refused.GetString(11));
+    }
+
+    [Fact]
     public async Task Invalid_link_options_fail_the_host_at_start()
     {
         var error = await Assert.ThrowsAsync<Microsoft.Extensions.Options.OptionsValidationException>(() => StartHostAsync(new()
