@@ -72,9 +72,14 @@ internal static class Bcd
 
         for (; k + 1 < logical; k += 2, b++)
         {
-            var v = w[b];
-            dest[k] = Digit(v >> 4, numeric, offset + b, site);
-            dest[k + 1] = Digit(v & 0xF, numeric, offset + b, site);
+            int hi = w[b] >> 4, lo = w[b] & 0xF;
+            if (numeric && (hi > 9 || lo > 9))
+            {
+                Digit(hi > 9 ? hi : lo, numeric, offset + b, site); // throws
+            }
+
+            dest[k] = (byte)(0x30 + hi);
+            dest[k + 1] = (byte)(0x30 + lo);
         }
 
         if (k < logical)
