@@ -45,7 +45,11 @@ public sealed class MultiSiloFixture : IAsyncLifetime
         {
             var redis = silo.Configuration[RedisKey]!;
             silo.UseRedisClustering(redis);
-            silo.AddControllerProviders(new ControllerSiloOptions { Storage = StorageKind.Redis, Redis = redis }, TestSettings.Health());
+            // 1 s heartbeats, failed after 6 missed: live sidecars whose calls were stuck on the killed silo (up to the
+            // client's 3 s response timeout) must not be mistaken for dead ones.
+            var health = TestSettings.Health();
+            health.MissedHeartbeatsBeforeFailed = 6;
+            silo.AddControllerProviders(new ControllerSiloOptions { Storage = StorageKind.Redis, Redis = redis }, health);
             silo.Configure<ClusterMembershipOptions>(m =>
             {
                 m.ProbeTimeout = TimeSpan.FromSeconds(1);
@@ -63,7 +67,7 @@ public sealed class MultiSiloFixture : IAsyncLifetime
         public void Configure(IConfiguration configuration, IClientBuilder client)
         {
             client.UseRedisClustering(configuration[RedisKey]!);
-            client.Configure<ClientMessagingOptions>(m => m.ResponseTimeout = TimeSpan.FromSeconds(5));
+            client.Configure<ClientMessagingOptions>(m => m.ResponseTimeout = TimeSpan.FromSeconds(3));
             client.Configure<GatewayOptions>(g => g.GatewayListRefreshPeriod = TimeSpan.FromSeconds(1));
         }
     }

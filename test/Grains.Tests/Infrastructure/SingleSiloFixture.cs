@@ -1,12 +1,23 @@
 using Orleans.TestingHost;
 using OrleansControl.GrainInterfaces.Streams;
+using OrleansControl.Grains.Connections;
 using OrleansControl.Silo.Extensions;
 
 namespace OrleansControl.Grains.Tests.Infrastructure;
 
-/// <summary>One silo on Redis grain storage, Redis reminders and the Redis projection (test membership).</summary>
-public sealed class SingleSiloFixture : IAsyncLifetime
+/// <summary>
+/// One silo on Redis grain storage, Redis reminders and the Redis projection (test membership). Slow heartbeat
+/// settings (30 s timeout) so behaviour tests are never disturbed by a timeout on a loaded machine; timing tests use
+/// <see cref="FastHeartbeatFixture"/>.
+/// </summary>
+public class SingleSiloFixture : IAsyncLifetime
 {
+    private readonly ConnectionHealthOptions _health;
+
+    public SingleSiloFixture() : this(TestSettings.SlowHealth()) { }
+
+    protected SingleSiloFixture(ConnectionHealthOptions health) => _health = health;
+
     public RedisServer Redis { get; private set; } = null!;
 
     public InProcessTestCluster Cluster { get; private set; } = null!;
@@ -18,7 +29,7 @@ public sealed class SingleSiloFixture : IAsyncLifetime
         Redis = await RedisServer.StartAsync();
         var options = TestSettings.RedisSilo(Redis);
         var builder = new InProcessTestClusterBuilder(1);
-        builder.ConfigureSilo((_, silo) => silo.AddControllerProviders(options, TestSettings.Health()));
+        builder.ConfigureSilo((_, silo) => silo.AddControllerProviders(options, _health));
         builder.ConfigureClient(client => client.AddMemoryStreams(ControllerStreams.ProviderName));
         Cluster = builder.Build();
         await Cluster.DeployAsync();
@@ -35,4 +46,16 @@ public sealed class SingleSiloFixture : IAsyncLifetime
 public sealed class SingleSiloCollection : ICollectionFixture<SingleSiloFixture>
 {
     public const string Name = "single silo on Redis";
+}
+
+/// <summary>1 s heartbeats, failed after 3 missed: for the tests that are about timing.</summary>
+public sealed class FastHeartbeatFixture : SingleSiloFixture
+{
+    public FastHeartbeatFixture() : base(TestSettings.Health()) { }
+}
+
+[CollectionDefinition(Name)]
+public sealed class FastHeartbeatCollection : ICollectionFixture<FastHeartbeatFixture>
+{
+    public const string Name = "single silo on Redis, 1 s heartbeats";
 }

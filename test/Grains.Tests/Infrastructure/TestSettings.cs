@@ -14,6 +14,15 @@ public static class TestSettings
         BackstopPeriod = TimeSpan.FromSeconds(2),
     };
 
+    /// <summary>For tests about behaviour, not timing: nothing times out within a test.</summary>
+    public static ConnectionHealthOptions SlowHealth() => new()
+    {
+        HeartbeatInterval = TimeSpan.FromSeconds(10),
+        MissedHeartbeatsBeforeFailed = 3,
+        HeartbeatPersistInterval = TimeSpan.FromSeconds(1),
+        BackstopPeriod = TimeSpan.FromSeconds(10),
+    };
+
     public static ControllerSiloOptions RedisSilo(RedisServer redis) => new()
     {
         Storage = StorageKind.Redis,
