@@ -129,7 +129,7 @@ internal static class MessageDescriber
         {
             var sub = def.Subfields[i];
             sb.AppendLine();
-            sb.Append("    ").Append($"{n}.{i + 1}".PadRight(6)).Append(sub.Name.PadRight(42)).Append(' ');
+            sb.Append("    ").Append($"{n}.{i + 1}".PadRight(6)).Append(sub.Name.PadRight(41)).Append(' ');
             AppendValue(sb, sub, parts[i].Span);
         }
     }

@@ -82,6 +82,23 @@ public sealed class CliTests
         Assert.Contains("usage", stderr, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [MemberData(nameof(Samples.BuiltInSpecs), MemberType = typeof(Samples))]
+    public void Sample_files_for_the_cli_unpack_with_their_spec(string specName)
+    {
+        var dir = AppContext.BaseDirectory;
+        while (!File.Exists(Path.Combine(dir, "OrleansControl.sln")))
+        {
+            dir = Path.GetDirectoryName(dir) ?? throw new InvalidOperationException("repository root not found");
+        }
+
+        var hex = File.ReadAllText(Path.Combine(dir, "Codec", "Cli", "samples", $"authorization-{specName}.hex"));
+        var bytes = Convert.FromHexString(string.Concat(hex.Where(c => !char.IsWhiteSpace(c))));
+        var spec = MessageSpec.BuiltIn(specName);
+
+        Assert.Equal(bytes, spec.Pack(spec.Unpack(bytes)));
+    }
+
     private static async Task<(int Code, string Stdout, string Stderr)> RunAsync(string? stdin, params string[] args)
     {
         var psi = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
