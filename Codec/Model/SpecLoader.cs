@@ -165,7 +165,9 @@ internal static class SpecLoader
         }
 
         var def = new FieldDefinition(number, name, content, length, max, prefix, encoding, pad, (byte)padText[0],
-            sensitivity, format, subfields, Tags(f.SensitiveTags, field), Tags(f.PanTags, field));
+            sensitivity, format, subfields,
+            Tags(f.SensitiveTags ?? (format == FieldFormat.Tlv ? DefaultSensitiveTags : null), field),
+            Tags(f.PanTags ?? (format == FieldFormat.Tlv ? DefaultPanTags : null), field));
         if (length == LengthKind.Fixed && def.CanPad && CharacterClasses.IndexOfInvalid(def, [def.PadChar]) >= 0)
         {
             throw Bad(field, $"padChar allowed in class {f.Class}", $"\"{padText}\"", ctx);
@@ -175,6 +177,11 @@ internal static class SpecLoader
     }
 
     private static readonly IReadOnlySet<uint> Empty = new HashSet<uint>();
+
+    // EMV tags hidden or PAN-masked in TLV fields unless a spec lists its own: track 1/2 equivalents (56, 57, 9F6B),
+    // discretionary data (9F1F, 9F20), cardholder name (5F20), PIN data (99); application PAN (5A).
+    private static readonly List<string> DefaultSensitiveTags = ["56", "57", "5F20", "9F1F", "9F20", "9F6B", "99"];
+    private static readonly List<string> DefaultPanTags = ["5A"];
 
     private static HashSet<uint> Tags(List<string>? tags, int field)
     {

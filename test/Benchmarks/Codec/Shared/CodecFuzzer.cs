@@ -29,9 +29,14 @@ internal sealed class CodecFuzzer
     private readonly byte[] _buffer = new byte[4096];
 
     public CodecFuzzer(MessageSpec spec, int seed)
+        : this(spec, CodecSamples.FuzzSeeds(spec), seed)
+    {
+    }
+
+    public CodecFuzzer(MessageSpec spec, IReadOnlyList<byte[]> seeds, int seed)
     {
         _spec = spec;
-        _seeds = CodecSamples.FuzzSeeds(spec);
+        _seeds = seeds;
         Seed = seed;
         _random = new Random(seed);
     }
