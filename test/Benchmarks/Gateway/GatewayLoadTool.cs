@@ -59,14 +59,21 @@ public sealed class GatewayLoadTool : ILoadTool
         await app.StartAsync();
 
         var grains = app.Services.GetRequiredService<IClusterClient>();
-        var pool = grains.GetGrain<IServerPoolGrain>("load-pool");
-        await pool.AddOrUpdateServer(new ServerDefinition("srv-a", "10.0.0.1:5000", "zone-a", streams * perStream));
-        await pool.AddOrUpdateServer(new ServerDefinition("srv-b", "10.0.0.2:5000", "zone-b", streams * perStream));
+        // Pools of at most 500 connections: registration is not what this tool measures, and one pool grain
+        // serialises its assignments.
+        const int perPool = 500;
+        var total = streams * perStream;
+        for (var p = 0; p * perPool < total; p++)
+        {
+            var pool = grains.GetGrain<IServerPoolGrain>($"load-pool-{p}");
+            await pool.AddOrUpdateServer(new ServerDefinition("srv-a", "10.0.0.1:5000", "zone-a", perPool));
+            await pool.AddOrUpdateServer(new ServerDefinition("srv-b", "10.0.0.2:5000", "zone-b", perPool));
+        }
         var ids = Enumerable.Range(0, streams).Select(i => $"load-{i:D5}").ToArray();
         string Connection(int stream, int k) => $"{ids[stream]}-{k}";
-        await Parallel.ForEachAsync(Enumerable.Range(0, streams * perStream), new ParallelOptions { MaxDegreeOfParallelism = 64 }, async (n, _) =>
+        await Parallel.ForEachAsync(Enumerable.Range(0, total), new ParallelOptions { MaxDegreeOfParallelism = 64 }, async (n, _) =>
             await grains.GetGrain<IConnectionGrain>(Connection(n / perStream, n % perStream)).Register(new ConnectionRegistration(
-                $"client-{n}", "load-pool", null,
+                $"client-{n}", $"load-pool-{n / perPool}", null,
                 System.Collections.Immutable.ImmutableDictionary<string, string>.Empty.Add("oc.sidecar_id", $"sidecar-{ids[n / perStream]}"))));
 
         var channels = Enumerable.Range(0, (streams + streamsPerChannel - 1) / streamsPerChannel)
