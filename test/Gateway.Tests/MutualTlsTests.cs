@@ -55,6 +55,56 @@ public sealed class MutualTlsTests(MutualTlsFixture fixture) : IClassFixture<Mut
         Assert.Equal(1, response.Applied);
     }
 
+    [Theory]
+    [InlineData("version", "entries[0].version")]
+    [InlineData("status", "entries[0].status")]
+    [InlineData("id", "entries[0].connection_id")]
+    [InlineData("source", "source_region")]
+    [InlineData("count", "entries")]
+    public async Task SyncState_validates_every_entry(string broken, string field)
+    {
+        var peer = Controller(_certs.IssueClient("scheme-eu", "peer"));
+        var request = Sync("valid-id");
+        switch (broken)
+        {
+            case "version": request.Entries[0].Version = 0; break;
+            case "status": request.Entries[0].Status = ConnectionStatus.Unspecified; break;
+            case "id": request.Entries[0].ConnectionId = "bad id"; break;
+            case "source": request.SourceRegion = ""; break;
+            case "count":
+                for (var i = 0; i < 1000; i++) request.Entries.Add(request.Entries[0]);
+                break;
+        }
+        var e = await Assert.ThrowsAsync<RpcException>(() => peer.SyncStateAsync(request).ResponseAsync);
+        Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
+        Assert.StartsWith(field + ":", e.Status.Detail);
+    }
+
+    [Fact]
+    public async Task The_peer_may_request_a_cross_region_failover()
+    {
+        var pools = new ServerPoolService.ServerPoolServiceClient(TlsClients.Channel(_host.GrpcAddress, _certs.Ca, null));
+        var pool = $"xr-{Guid.NewGuid():N}"[..12];
+        foreach (var (id, zone) in new[] { ("a", "z1"), ("b", "z2") })
+        {
+            await pools.AddServerAsync(new AddServerRequest
+            {
+                ServerPool = pool, Server = new ServerInstance { ServerId = id, Address = $"{id}.example:1", Zone = zone, Capacity = 2 },
+            }, GatewayFixture.Operator);
+        }
+        var op = Controller(null);
+        var c = (await op.RegisterConnectionAsync(new RegisterConnectionRequest { ClientId = "c", ServerPool = pool, PreferredServer = "a" },
+            GatewayFixture.Operator)).Connection;
+
+        var peer = Controller(_certs.IssueClient("scheme-eu", "peer"));
+        var moved = await peer.RequestFailoverAsync(new RequestFailoverRequest
+        {
+            ConnectionId = c.ConnectionId, Reason = "scheme server a failed", IdempotencyKey = "scheme-1", OriginRegion = "scheme-eu",
+        });
+
+        Assert.Equal("b", moved.Connection.ServerId);
+    }
+
     [Fact]
     public async Task A_peer_certificate_from_an_untrusted_CA_is_UNAUTHENTICATED()
     {
