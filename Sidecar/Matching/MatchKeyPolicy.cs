@@ -38,9 +38,9 @@ public sealed class MatchKeyPolicy
         var fields = _byPair.TryGetValue(pair, out var f) ? f : _default;
         var value = fields.Length switch
         {
-            1 => Value(message, fields[0]),
-            2 => string.Concat(Value(message, fields[0]), "\u001f", Value(message, fields[1])),
-            _ => string.Join('\u001f', fields.Select(n => Value(message, n))),
+            1 => Latin1(Trimmed(message, fields[0]).Span),
+            2 => Join(Trimmed(message, fields[0]), Trimmed(message, fields[1])),
+            _ => string.Join('\u001f', fields.Select(n => Latin1(Trimmed(message, n).Span))),
         };
         return new MatchKey(pair, value);
     }
@@ -48,7 +48,39 @@ public sealed class MatchKeyPolicy
     /// <summary>
     /// The field as it identifies the message: padding trimmed, so "T1" set by the sender matches the
     /// "T1      " a peer echoes back in a fixed ans 8 field, and "123" matches "000123" in an n 6 field.
+    /// Works on the field's bytes so a key costs one string, not one per field.
     /// </summary>
-    private static string Value(IsoMessage message, int field) =>
-        IsoWire.Get(message, field)?.Trim(' ').TrimStart('0') ?? "";
+    private static ReadOnlyMemory<byte> Trimmed(IsoMessage message, int field)
+    {
+        if (!message.TryGet(field, out var value))
+        {
+            return default;
+        }
+
+        var span = value.Span;
+        var start = 0;
+        var end = span.Length;
+        while (start < end && span[start] is (byte)' ' or (byte)'0')
+        {
+            start++;
+        }
+
+        while (end > start && span[end - 1] == (byte)' ')
+        {
+            end--;
+        }
+
+        return value[start..end];
+    }
+
+    private static string Latin1(ReadOnlySpan<byte> bytes) => System.Text.Encoding.Latin1.GetString(bytes);
+
+    private static string Join(ReadOnlyMemory<byte> a, ReadOnlyMemory<byte> b) =>
+        string.Create(a.Length + 1 + b.Length, (a, b), static (chars, parts) =>
+        {
+            var (first, second) = parts;
+            System.Text.Encoding.Latin1.GetChars(first.Span, chars);
+            chars[first.Length] = '\u001f';
+            System.Text.Encoding.Latin1.GetChars(second.Span, chars[(first.Length + 1)..]);
+        });
 }
