@@ -17,7 +17,9 @@ public sealed class StandaloneGatewayTests : IAsyncLifetime
 {
     private WebApplication _silo = null!;
     private WebApplication _gateway = null!;
+    private WebApplication _secondGateway = null!;
     private int _grpcPort;
+    private int _secondGrpcPort;
 
     public async Task InitializeAsync()
     {
@@ -39,12 +41,19 @@ public sealed class StandaloneGatewayTests : IAsyncLifetime
         await _silo.StartAsync();
 
         _grpcPort = FreePort.Next();
+        _secondGrpcPort = FreePort.Next();
+        _gateway = await StartGateway(clusterId, siloGatewayPort, _grpcPort);
+        _secondGateway = await StartGateway(clusterId, siloGatewayPort, _secondGrpcPort);
+    }
+
+    private static async Task<WebApplication> StartGateway(string clusterId, int siloGatewayPort, int grpcPort)
+    {
         var gateway = WebApplication.CreateBuilder();
         gateway.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["Gateway:Cluster:ClusterId"] = clusterId,
             ["Gateway:Cluster:SiloGatewayPort"] = siloGatewayPort.ToString(),
-            ["Gateway:GrpcPort"] = _grpcPort.ToString(),
+            ["Gateway:GrpcPort"] = grpcPort.ToString(),
             ["Gateway:RestPort"] = FreePort.Next().ToString(),
             ["Gateway:Auth:AllowAnonymous"] = "false",
             ["Gateway:Auth:Tokens:0:Subject"] = "alice",
@@ -53,13 +62,17 @@ public sealed class StandaloneGatewayTests : IAsyncLifetime
             ["Gateway:Auth:Tokens:1:Subject"] = "sidecar-1",
             ["Gateway:Auth:Tokens:1:Role"] = GatewayRoles.Sidecar,
             ["Gateway:Auth:Tokens:1:Sha256"] = BearerTokenHandler.Hash(GatewayHost.SidecarToken(1)),
+            ["Gateway:Auth:Tokens:2:Subject"] = "sidecar-2",
+            ["Gateway:Auth:Tokens:2:Role"] = GatewayRoles.Sidecar,
+            ["Gateway:Auth:Tokens:2:Sha256"] = BearerTokenHandler.Hash(GatewayHost.SidecarToken(2)),
         });
         gateway.Logging.ClearProviders();
         gateway.AddControllerClusterClient();
         gateway.AddControllerGateway();
-        _gateway = gateway.Build();
-        _gateway.MapControllerGateway();
-        await _gateway.StartAsync();
+        var app = gateway.Build();
+        app.MapControllerGateway();
+        await app.StartAsync();
+        return app;
     }
 
     [Fact]
@@ -91,8 +104,42 @@ public sealed class StandaloneGatewayTests : IAsyncLifetime
         Assert.Equal("s1", command.TargetServerId);
     }
 
+    [Fact]
+    public async Task A_stream_resumed_on_another_gateway_gets_the_pending_commands_exactly_once()
+    {
+        using var first = GrpcChannel.ForAddress($"http://localhost:{_grpcPort}");
+        using var second = GrpcChannel.ForAddress($"http://localhost:{_secondGrpcPort}");
+        var pools = new ServerPoolService.ServerPoolServiceClient(first);
+        var controller = new ControllerService.ControllerServiceClient(first);
+        foreach (var (id, zone) in new[] { ("t0", "a"), ("t1", "b") })
+        {
+            await pools.AddServerAsync(new AddServerRequest
+            {
+                ServerPool = "q", Server = new ServerInstance { ServerId = id, Address = $"{id}.example:5000", Zone = zone, Capacity = 5 },
+            }, Operator);
+        }
+        var c = (await controller.RegisterConnectionAsync(
+            new RegisterConnectionRequest { ClientId = "bank-2", ServerPool = "q", PreferredServer = "t0" }, Sidecar(2))).Connection;
+
+        var (onFirst, _) = await SidecarStream.AttachAsync(new SidecarService.SidecarServiceClient(first), Sidecar(2), "sidecar-2");
+        await controller.RequestFailoverAsync(new RequestFailoverRequest { ConnectionId = c.ConnectionId, Reason = "drill", IdempotencyKey = "x" }, Operator);
+        var sent = await onFirst.NextCommandAsync();
+        await onFirst.DisposeAsync(); // the gateway (or the network to it) is lost before the ack
+
+        var (onSecond, attached) = await SidecarStream.AttachAsync(new SidecarService.SidecarServiceClient(second), Sidecar(2), "sidecar-2");
+        await using var _ = onSecond;
+        Assert.Equal(1, attached.PendingCommands);
+        var resent = await onSecond.NextCommandAsync();
+        Assert.Equal(sent.CommandId, resent.CommandId);
+        Assert.Equal(sent.Sequence, resent.Sequence);
+        await onSecond.AckAsync(resent);
+        Assert.Null(await onSecond.NextAsync(TimeSpan.FromMilliseconds(1500)));
+    }
+
     public async Task DisposeAsync()
     {
+        await _secondGateway.StopAsync();
+        await _secondGateway.DisposeAsync();
         await _gateway.StopAsync();
         await _gateway.DisposeAsync();
         await _silo.StopAsync();
