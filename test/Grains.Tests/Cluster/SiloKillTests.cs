@@ -1,10 +1,10 @@
 using System.Diagnostics;
 using Orleans.Runtime;
-using StackExchange.Redis;
-using Xunit.Abstractions;
 using OrleansControl.GrainInterfaces;
 using OrleansControl.GrainInterfaces.Models;
 using OrleansControl.Grains.Tests.Infrastructure;
+using StackExchange.Redis;
+using Xunit.Abstractions;
 
 namespace OrleansControl.Grains.Tests.Cluster;
 

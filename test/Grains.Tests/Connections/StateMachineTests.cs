@@ -18,7 +18,7 @@ public sealed class StateMachineTests
     public void Exactly_the_documented_transitions_are_legal()
     {
         foreach (var from in Enum.GetValues<ConnectionStatus>())
-        foreach (var to in Enum.GetValues<ConnectionStatus>())
-            Assert.True(Legal.Contains((from, to)) == ConnectionTransitions.IsLegal(from, to), $"{from} -> {to}");
+            foreach (var to in Enum.GetValues<ConnectionStatus>())
+                Assert.True(Legal.Contains((from, to)) == ConnectionTransitions.IsLegal(from, to), $"{from} -> {to}");
     }
 }

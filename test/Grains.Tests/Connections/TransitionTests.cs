@@ -14,8 +14,8 @@ public sealed class TransitionTests(SingleSiloFixture fixture)
     {
         var data = new TheoryData<ConnectionStatus, ConnectionStatus>();
         foreach (var from in new[] { ConnectionStatus.Requested, ConnectionStatus.Active, ConnectionStatus.Degraded, ConnectionStatus.Failed, ConnectionStatus.Closed })
-        foreach (var to in Enum.GetValues<ConnectionStatus>())
-            data.Add(from, to);
+            foreach (var to in Enum.GetValues<ConnectionStatus>())
+                data.Add(from, to);
         return data;
     }
 
