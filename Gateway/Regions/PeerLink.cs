@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
 using Grpc.Core;
@@ -15,7 +14,7 @@ internal sealed class PeerUnavailableException(string message, Exception? inner 
 
 /// <summary>
 /// The client side of the link to the other region's gateway: mutual TLS, a deadline on every call, retries with
-/// exponential backoff for idempotent calls, a circuit breaker, and a queue of what must still be told to the peer.
+/// exponential backoff for idempotent calls, and a circuit breaker.
 /// </summary>
 internal sealed partial class PeerLink : IDisposable
 {
@@ -23,7 +22,6 @@ internal sealed partial class PeerLink : IDisposable
     private readonly ILogger<PeerLink> _logger;
     private readonly GrpcChannel? _channel;
     private readonly CircuitBreaker _breaker;
-    private readonly ConcurrentQueue<AssignServerRequest> _pendingAssignments = new();
 
     public PeerLink(IOptions<GatewayOptions> options, ILogger<PeerLink> logger, TimeProvider time)
     {
@@ -64,8 +62,6 @@ internal sealed partial class PeerLink : IDisposable
 
     public ServerPoolService.ServerPoolServiceClient? Pools { get; }
 
-    public int PendingCount => _pendingAssignments.Count;
-
     /// <summary>Runs <paramref name="call"/> with a deadline; idempotent calls are retried on transient failures.</summary>
     public async Task<T> CallAsync<T>(string name, Func<CallOptions, Task<T>> call, bool idempotent, CancellationToken cancellationToken)
     {
@@ -98,35 +94,6 @@ internal sealed partial class PeerLink : IDisposable
         }
     }
 
-    /// <summary>Remembers an assignment the peer must still make (its pool did not see it while the link was down).</summary>
-    public void QueueAssignment(AssignServerRequest request)
-    {
-        _pendingAssignments.Enqueue(request);
-        LogQueued(request.ConnectionId, _pendingAssignments.Count);
-    }
-
-    /// <summary>Sends queued assignments (idempotent per connection id) in order; stops at the first transient failure.</summary>
-    public async Task FlushAsync(CancellationToken cancellationToken)
-    {
-        while (_pendingAssignments.TryPeek(out var request))
-        {
-            try
-            {
-                await CallAsync("AssignServer", o => Pools!.AssignServerAsync(request, o).ResponseAsync, idempotent: true, cancellationToken);
-            }
-            catch (PeerUnavailableException)
-            {
-                return;
-            }
-            catch (RpcException e)
-            {
-                // A definite refusal (e.g. the pool is full now): nothing a retry would change; the registry sync still carries the entry.
-                LogFlushRefused(request.ConnectionId, e.StatusCode);
-            }
-            _pendingAssignments.TryDequeue(out _);
-        }
-    }
-
     private static bool IsTransient(StatusCode code) => code is StatusCode.Unavailable or StatusCode.DeadlineExceeded;
 
     private static bool TrustedBy(X509Certificate2Collection trusted, X509Certificate? presented, SslPolicyErrors errors)
@@ -144,10 +111,4 @@ internal sealed partial class PeerLink : IDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Peer call {Call} failed (attempt {Attempt}): {Code}")]
     private partial void LogCallFailed(string call, int attempt, StatusCode code);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Peer down: assignment of connection {ConnectionId} queued ({Pending} pending)")]
-    private partial void LogQueued(string connectionId, int pending);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Peer refused queued assignment of {ConnectionId}: {Code}")]
-    private partial void LogFlushRefused(string connectionId, StatusCode code);
 }

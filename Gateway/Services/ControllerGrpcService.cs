@@ -59,7 +59,7 @@ internal sealed class ControllerGrpcService(
         var registration = new ConnectionRegistration(clientId, pool, peerChoice ?? preferred,
             ProtoMapping.WithGatewayKeys(request.Metadata, sidecarId, Region));
         var snapshot = await grain.Register(registration);
-        if (peers.Enabled && peerChoice is null) peers.QueueForPeer(pool, connectionId, clientId, snapshot.ServerId);
+        if (peers.Enabled && peerChoice is null) await peers.QueueForPeerAsync(pool, connectionId, clientId, snapshot.ServerId);
         var owner = ProtoMapping.SidecarOf(snapshot);
         if (actsAsSidecar && owner != caller.Subject)
         {
