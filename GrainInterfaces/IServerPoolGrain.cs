@@ -16,11 +16,14 @@ public interface IServerPoolGrain : IGrainWithStringKey
     [Alias("AddOrUpdateServer")]
     Task<ServerInstance> AddOrUpdateServer(ServerDefinition server);
 
-    /// <summary>Sets a server's health; Degraded/Unhealthy servers get no new connections.</summary>
+    /// <summary>
+    /// Sets a server's health; Degraded/Unhealthy servers get no new connections. Marking a server Unhealthy (or
+    /// removing it) asks each of its connections to fail over (reason "server … unhealthy"/"removed").
+    /// </summary>
     [Alias("SetServerHealth")]
     Task<ServerInstance> SetServerHealth(string serverId, ServerHealth health);
 
-    /// <summary>Removes a server. Its connections keep their (now dangling) assignment until they fail over.</summary>
+    /// <summary>Removes a server and asks its connections to fail over.</summary>
     [Alias("RemoveServer")]
     Task RemoveServer(string serverId);
 

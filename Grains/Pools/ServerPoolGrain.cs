@@ -47,6 +47,8 @@ public sealed class ServerPoolGrain(
         state.State.Servers[serverId] = previous with { Health = health };
         await PersistOrRevert(() => Restore(serverId, previous));
         Log.ServerUpdated(logger, PoolId, serverId, health, previous.Zone, previous.Capacity);
+        if (health == ServerHealth.Unhealthy && previous.Health != ServerHealth.Unhealthy)
+            Evacuate(serverId, $"server {serverId} unhealthy");
         return ToInstance(state.State.Servers[serverId]);
     }
 
@@ -56,6 +58,24 @@ public sealed class ServerPoolGrain(
         state.State.Servers.Remove(serverId);
         await PersistOrRevert(() => Restore(serverId, previous));
         Log.ServerRemoved(logger, PoolId, serverId);
+        Evacuate(serverId, $"server {serverId} removed");
+    }
+
+    /// <summary>
+    /// Asks every connection on the server to fail over (conditional on that server, so connections that already
+    /// moved ignore it). Not awaited: each connection calls back into this pool for its target, which would
+    /// deadlock a non-reentrant grain waiting on it; failures are logged.
+    /// </summary>
+    private void Evacuate(string serverId, string reason)
+    {
+        var key = $"evacuate:{serverId}:{DateTimeOffset.UtcNow.UtcTicks}";
+        foreach (var connectionId in state.State.Assignments.Where(a => a.Value == serverId).Select(a => a.Key).ToList())
+        {
+            var request = new FailoverRequest(reason, key, FailedServerId: serverId);
+            _ = GrainFactory.GetGrain<IConnectionGrain>(connectionId).RequestFailover(request).ContinueWith(
+                t => Log.EvacuationFailed(logger, t.Exception!.GetBaseException(), PoolId, connectionId),
+                CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Current);
+        }
     }
 
     public async Task<ServerAssignment> Assign(AssignmentRequest request)

@@ -29,4 +29,7 @@ internal static partial class Log
 
     [LoggerMessage(1102, LogLevel.Information, "Pool {PoolId}: server {ServerId} removed")]
     public static partial void ServerRemoved(ILogger logger, string poolId, string serverId);
+
+    [LoggerMessage(1103, LogLevel.Warning, "Pool {PoolId}: evacuating connection {ConnectionId} failed")]
+    public static partial void EvacuationFailed(ILogger logger, Exception exception, string poolId, string connectionId);
 }

@@ -101,4 +101,28 @@ public sealed class ServerPoolGrainTests(SingleSiloFixture fixture)
         Assert.Equal(2, snapshot.Servers.Length);
         Assert.Equal(1, snapshot.Servers.Single(s => s.ServerId == "s-b1").Load);
     }
+
+    [Fact]
+    public async Task Marking_a_server_unhealthy_fails_its_connections_over()
+    {
+        await Scenario.TwoZonePoolAsync(Grains, out var poolId);
+        var onA1 = new List<IConnectionGrain>();
+        for (var i = 0; i < 3; i++)
+            onA1.Add(await Scenario.ActiveAsync(Grains, poolId, preferred: "s-a1"));
+        var elsewhere = await Scenario.ActiveAsync(Grains, poolId, preferred: "s-a2");
+
+        await Grains.GetGrain<IServerPoolGrain>(poolId).SetServerHealth("s-a1", ServerHealth.Unhealthy);
+
+        foreach (var connection in onA1)
+        {
+            var state = await TestSettings.EventuallyAsync(connection.GetState, s => s.RecentFailovers.Length > 0, TimeSpan.FromSeconds(10));
+            var failover = Assert.Single(state.RecentFailovers);
+            Assert.Equal(("server s-a1 unhealthy", "s-a1"), (failover.Reason, failover.FromServerId));
+            Assert.Equal(ConnectionStatus.Active, state.Status);
+            Assert.NotEqual("s-a1", state.ServerId);
+        }
+        Assert.Equal("s-a2", (await elsewhere.GetState()).ServerId);
+        var pool = await Grains.GetGrain<IServerPoolGrain>(poolId).GetSnapshot();
+        Assert.Equal(0, pool.Servers.Single(s => s.ServerId == "s-a1").Load);
+    }
 }
