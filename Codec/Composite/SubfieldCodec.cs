@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.InteropServices;
 
 namespace OrleansControl.Codec;
 
@@ -31,6 +32,22 @@ internal static class SubfieldCodec
 
     public static void Validate(FieldDefinition parent, ReadOnlySpan<byte> value, in Site site, int offset)
     {
+        if (parent.SubfieldsReadInPlace)
+        {
+            // ASCII/binary subfields are only read, never decoded, so no private copy is needed.
+            var pos = 0;
+            var none = 0;
+            var src = MemoryMarshal.CreateSpan(ref MemoryMarshal.GetReference(value), value.Length);
+            for (var i = 0; i < parent.Subfields.Count && pos < src.Length; i++)
+            {
+                var sub = parent.Subfields[i];
+                FieldCodec.Read(sub, src, ref pos, default, ref none, SiteOf(site, i, sub), offset);
+            }
+
+            CheckConsumed(parent, src.Length, pos, offset);
+            return;
+        }
+
         var size = 3 * value.Length;
         byte[]? rented = null;
         var work = size <= StackLimit ? stackalloc byte[size] : (rented = ArrayPool<byte>.Shared.Rent(size));

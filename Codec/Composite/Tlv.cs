@@ -69,7 +69,8 @@ public static class Tlv
                 continue;
             }
 
-            if (ReadOne(data, ref pos, out _, out _, out _) is { } e)
+            var start = pos;
+            if (!TrySkipOne(data, ref pos) && ReadOne(data, ref start, out _, out _, out _) is { } e)
             {
                 throw new Iso8583Exception(e.Expected, e.Found, site.Field, offset + e.Offset, "BER-TLV");
             }
@@ -122,6 +123,56 @@ public static class Tlv
         }
 
         return n;
+    }
+
+    // The unpack-time check: same rules as ReadOne, without building error details (ReadOne explains a failure).
+    private static bool TrySkipOne(ReadOnlySpan<byte> data, ref int pos)
+    {
+        var p = pos;
+        if ((data[p++] & 0x1F) == 0x1F)
+        {
+            for (var n = 1; ; n++)
+            {
+                if (p >= data.Length || n >= 4)
+                {
+                    return false;
+                }
+
+                if ((data[p++] & 0x80) == 0)
+                {
+                    break;
+                }
+            }
+        }
+
+        if (p >= data.Length)
+        {
+            return false;
+        }
+
+        int length = data[p++];
+        if (length >= 0x80)
+        {
+            var count = length & 0x7F;
+            if (count is 0 or > 3 || data.Length - p < count)
+            {
+                return false;
+            }
+
+            length = 0;
+            for (var i = 0; i < count; i++)
+            {
+                length = length << 8 | data[p++];
+            }
+        }
+
+        if (data.Length - p < length)
+        {
+            return false;
+        }
+
+        pos = p + length;
+        return true;
     }
 
     private static (string Expected, string Found, int Offset)? ReadOne(

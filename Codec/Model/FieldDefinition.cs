@@ -43,6 +43,7 @@ public sealed class FieldDefinition
         Allowed = CharacterClasses.For(content);
         IsFixedPlain = length == LengthKind.Fixed && encoding is FieldEncoding.Ascii or FieldEncoding.Binary
             && format == FieldFormat.Plain && content != ContentClass.SignedAmount;
+        SubfieldsReadInPlace = subfields.All(f => f.Encoding is FieldEncoding.Ascii or FieldEncoding.Binary);
         PadNibble = (byte)(padChar is >= (byte)'0' and <= (byte)'9' ? padChar - '0'
             : padChar is >= (byte)'A' and <= (byte)'F' ? padChar - 'A' + 10 : 0);
     }
@@ -89,6 +90,9 @@ public sealed class FieldDefinition
     internal SearchValues<byte> Allowed { get; }
 
     internal byte PadNibble { get; }
+
+    /// <summary>All subfields are ASCII or raw: validating them needs neither a copy nor a decode area.</summary>
+    internal bool SubfieldsReadInPlace { get; }
 
     /// <summary>Fixed length, ASCII or raw on the wire, no inner structure: the unpack fast path.</summary>
     internal bool IsFixedPlain { get; }

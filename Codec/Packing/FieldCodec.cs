@@ -23,6 +23,19 @@ internal static class FieldCodec
     public static int Write(FieldDefinition d, ReadOnlySpan<byte> value, Span<byte> dest, int offset, in Site site)
     {
         var len = value.Length;
+        if (d.IsFixedPlain && len == d.MaxLength)
+        {
+            // Most fields: exact fixed length, copied as is.
+            var invalid = CharacterClasses.IndexOfInvalid(d, value);
+            if (invalid >= 0)
+            {
+                throw site.Error(offset, CharacterClasses.Describe(d.Content), site.Byte(value[invalid], invalid));
+            }
+
+            value.CopyTo(dest);
+            return len;
+        }
+
         if (d.IsFixed && (len > d.MaxLength || (len < d.MaxLength && !d.CanPad)))
         {
             throw site.Error(offset, d.CanPad ? $"at most {d.MaxLength} {Units(d)}" : $"exactly {d.MaxLength} {Units(d)}", $"{len}");
@@ -182,7 +195,8 @@ internal static class FieldCodec
                 break;
         }
 
-        var invalid = CharacterClasses.IndexOfInvalid(d, value);
+        // BCD decoding already guarantees digits (n) or track characters (z); only an x+n sign is left to check.
+        var invalid = d.Encoding == FieldEncoding.Bcd && d.Content != ContentClass.SignedAmount ? -1 : CharacterClasses.IndexOfInvalid(d, value);
         if (invalid >= 0)
         {
             throw site.Error(valueOffset + (d.Encoding == FieldEncoding.Ascii ? invalid : 0),
