@@ -97,6 +97,34 @@ public sealed class RestTests(GatewayFixture f) : IDisposable
         Assert.Equal(2, servers.GetProperty("servers").GetArrayLength());
     }
 
+    [Fact]
+    public async Task WatchConnections_streams_changes_over_REST()
+    {
+        var pool = await CreatePool();
+        var (_, body) = await Send(Request(HttpMethod.Post, "/api/v1/connections", new { clientId = "watch", serverPool = pool }));
+        var connection = body.GetProperty("connection");
+        var id = connection.GetProperty("connectionId").GetString();
+        var version = connection.GetProperty("version").GetInt64();
+
+        using var watch = await _http.SendAsync(Request(HttpMethod.Get, $"/api/v1/watch/connections?connection_id={id}"),
+            HttpCompletionOption.ResponseHeadersRead);
+        Assert.Equal(HttpStatusCode.OK, watch.StatusCode);
+        using var reader = new StreamReader(await watch.Content.ReadAsStreamAsync());
+
+        await Send(Request(HttpMethod.Put, $"/api/v1/connections/{id}/state", new { state = "CONNECTION_STATUS_CLOSED", expectedVersion = version }));
+
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        var seen = "";
+        while (!seen.Contains("CONNECTION_STATUS_CLOSED"))
+        {
+            var buffer = new char[4096];
+            var n = await reader.ReadAsync(buffer, cts.Token);
+            Assert.True(n > 0, "the watch stream ended early");
+            seen += new string(buffer, 0, n);
+        }
+        Assert.Contains(id!, seen);
+    }
+
     [Theory]
     [InlineData("/api/v1/connections/unknown-connection", null, HttpStatusCode.NotFound)]
     [InlineData("/api/v1/connections/bad%20id", null, HttpStatusCode.BadRequest)]
