@@ -52,7 +52,17 @@ static int Run(CommandLine cmd)
             return 0;
         }
 
-        var framing = LengthPrefixFraming.Parse(cmd.Framing, maxFrameLength: 65_000);
+        LengthPrefixFraming framing;
+        try
+        {
+            var kind = LengthPrefixFraming.Parse(cmd.Framing, maxFrameLength: 1);
+            framing = new LengthPrefixFraming(kind.Header, Math.Min(1 << 20, LengthPrefixFraming.Capacity(kind.Header, kind.HeaderCountsItself)), kind.HeaderCountsItself);
+        }
+        catch (ArgumentException e)
+        {
+            throw new UsageException(e.Message);
+        }
+
         var buffer = new ReadOnlySequence<byte>(input);
         var frames = 0;
         while (framing.TryReadFrame(ref buffer, out var frame))

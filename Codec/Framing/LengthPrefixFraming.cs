@@ -21,12 +21,7 @@ public sealed class LengthPrefixFraming
             FrameHeader.Ascii4 or FrameHeader.Binary4 => 4,
             _ => throw new ArgumentOutOfRangeException(nameof(header)),
         };
-        var limit = header switch
-        {
-            FrameHeader.Binary2 => 65_535L,
-            FrameHeader.Ascii4 or FrameHeader.Bcd2 => 9_999L,
-            _ => int.MaxValue,
-        } - (headerCountsItself ? HeaderLength : 0);
+        var limit = Capacity(header, headerCountsItself);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxFrameLength, 1);
         if (maxFrameLength > limit)
         {
@@ -39,6 +34,15 @@ public sealed class LengthPrefixFraming
     }
 
     public FrameHeader Header { get; }
+
+    /// <summary>Largest payload a header kind can announce.</summary>
+    public static int Capacity(FrameHeader header, bool headerCountsItself) => header switch
+    {
+        FrameHeader.Binary2 => 65_535,
+        FrameHeader.Ascii4 or FrameHeader.Bcd2 => 9_999,
+        FrameHeader.Binary4 => int.MaxValue,
+        _ => throw new ArgumentOutOfRangeException(nameof(header)),
+    } - (headerCountsItself ? (header is FrameHeader.Binary2 or FrameHeader.Bcd2 ? 2 : 4) : 0);
 
     public int HeaderLength { get; }
 

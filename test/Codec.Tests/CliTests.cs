@@ -72,6 +72,23 @@ public sealed class CliTests
     }
 
     [Theory]
+    [InlineData("ascii4")]
+    [InlineData("bcd2-inclusive")]
+    [InlineData("binary4")]
+    public async Task Every_framing_kind_is_accepted(string kind)
+    {
+        var spec = MessageSpec.BuiltIn("iso8583-1987-ascii");
+        var writer = new System.Buffers.ArrayBufferWriter<byte>();
+        LengthPrefixFraming.Parse(kind).WriteMessage(writer, spec, Samples.Echo(spec));
+
+        var (code, stdout, _) = await RunAsync(Convert.ToHexString(writer.WrittenSpan), "describe", "--spec", "iso8583-1987-ascii", "--hex", "--framing", kind);
+
+        Assert.Equal(0, code);
+        Assert.Contains("frame 1: MTI 0800", stdout, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("describe", "--spec", "iso8583-1987-ascii", "--framing", "smoke-signals")]
     [InlineData("describe", "--spec", "no-such-spec")]
     [InlineData("describe")]
     [InlineData("frobnicate")]
