@@ -2,7 +2,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using OrleansControl.Grains.Projection;
 using OrleansControl.Grains.Telemetry;
-using StackExchange.Redis;
 
 namespace OrleansControl.Grains.Hosting;
 
@@ -23,9 +22,8 @@ public static class GrainsServiceCollectionExtensions
     /// <summary>Projects connections to Redis hashes <c>connections:{id}</c> on the given server.</summary>
     public static IServiceCollection AddRedisConnectionProjection(this IServiceCollection services, string connectionString)
     {
-        services.AddSingleton<IConnectionMultiplexer>(_ => ConnectionMultiplexer.Connect(connectionString));
         services.RemoveAll<IConnectionProjection>();
-        services.AddSingleton<IConnectionProjection, RedisConnectionProjection>();
+        services.AddSingleton<IConnectionProjection>(_ => new RedisConnectionProjection(connectionString));
         return services;
     }
 }

@@ -3,15 +3,27 @@ using StackExchange.Redis;
 
 namespace OrleansControl.Grains.Projection;
 
-/// <summary>Writes <c>connections:{connection_id}</c> hashes with StackExchange.Redis (schema in docs/redis-registry.md).</summary>
-public sealed class RedisConnectionProjection(IConnectionMultiplexer redis) : IConnectionProjection
+/// <summary>
+/// Writes <c>connections:{connection_id}</c> hashes with StackExchange.Redis (schema in docs/redis-registry.md).
+/// Owns its multiplexer (connected on first use) so it never collides with another component's Redis client.
+/// </summary>
+public sealed class RedisConnectionProjection(string connectionString) : IConnectionProjection, IAsyncDisposable
 {
     public const string KeyPrefix = "connections:";
 
+    // AbortOnConnectFail off: a Redis that is down at start-up is retried in the background rather than failing
+    // (and caching the failure of) the first write.
+    private readonly Lazy<Task<ConnectionMultiplexer>> _redis = new(() =>
+    {
+        var options = ConfigurationOptions.Parse(connectionString);
+        options.AbortOnConnectFail = false;
+        return ConnectionMultiplexer.ConnectAsync(options);
+    });
+
     public async ValueTask WriteAsync(ConnectionProjectionRecord record, CancellationToken cancellationToken = default)
     {
-        var db = redis.GetDatabase();
-        await db.HashSetAsync(KeyPrefix + record.ConnectionId, ToFields(record)).ConfigureAwait(false);
+        var redis = await _redis.Value.ConfigureAwait(false);
+        await redis.GetDatabase().HashSetAsync(KeyPrefix + record.ConnectionId, ToFields(record)).ConfigureAwait(false);
     }
 
     public static HashEntry[] ToFields(ConnectionProjectionRecord r) =>
@@ -25,4 +37,10 @@ public sealed class RedisConnectionProjection(IConnectionMultiplexer redis) : IC
         new("version", r.Version),
         new("server_pool", r.ServerPool),
     ];
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_redis.IsValueCreated && _redis.Value.IsCompletedSuccessfully)
+            await (await _redis.Value.ConfigureAwait(false)).DisposeAsync().ConfigureAwait(false);
+    }
 }
