@@ -59,7 +59,7 @@ public static class GatewayHostingExtensions
             o.EnableDetailedErrors = false;
             o.Interceptors.Add<ErrorMappingInterceptor>();
         }).AddJsonTranscoding();
-        services.AddGrpcHealthChecks().AddCheck("orleans", () => Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult.Healthy());
+        services.AddGrpcHealthChecks().AddCheck<ClusterHealthCheck>("cluster");
         services.AddGrpcReflection();
 
         services.AddAuthentication(GatewayAuthentication.PolicyScheme)
