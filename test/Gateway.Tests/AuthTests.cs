@@ -78,7 +78,9 @@ public sealed class AuthTests(GatewayFixture f)
         var c = await f.RegisterAsync(pool, sidecarId: "sidecar-1");
         var e = await Assert.ThrowsAsync<RpcException>(() => f.Controller.UpdateConnectionStateAsync(new UpdateConnectionStateRequest
         {
-            ConnectionId = c.ConnectionId, State = ConnectionStatus.Closed, ExpectedVersion = c.Version,
+            ConnectionId = c.ConnectionId,
+            State = ConnectionStatus.Closed,
+            ExpectedVersion = c.Version,
         }, Sidecar1).ResponseAsync);
         Assert.Equal(StatusCode.PermissionDenied, e.StatusCode);
     }
@@ -90,7 +92,10 @@ public sealed class AuthTests(GatewayFixture f)
         var c = await f.RegisterAsync(pool);
         var e = await Assert.ThrowsAsync<RpcException>(() => f.Controller.RequestFailoverAsync(new RequestFailoverRequest
         {
-            ConnectionId = c.ConnectionId, Reason = "r", IdempotencyKey = "k", OriginRegion = "scheme-eu",
+            ConnectionId = c.ConnectionId,
+            Reason = "r",
+            IdempotencyKey = "k",
+            OriginRegion = "scheme-eu",
         }, Operator).ResponseAsync);
         Assert.Equal(StatusCode.PermissionDenied, e.StatusCode);
     }

@@ -84,7 +84,9 @@ public sealed class ControllerServiceTests(GatewayFixture f)
         await f.Controller.RegisterConnectionAsync(new RegisterConnectionRequest { ClientId = client, ServerPool = pool }, Operator);
         await f.Controller.UpdateConnectionStateAsync(new UpdateConnectionStateRequest
         {
-            ConnectionId = a.Connection.ConnectionId, State = ConnectionStatus.Closed, ExpectedVersion = a.Connection.Version,
+            ConnectionId = a.Connection.ConnectionId,
+            State = ConnectionStatus.Closed,
+            ExpectedVersion = a.Connection.Version,
         }, Operator);
 
         var closed = await Eventually.Until(
@@ -101,7 +103,9 @@ public sealed class ControllerServiceTests(GatewayFixture f)
 
         var healthy = await f.Controller.ReportHealthAsync(new ReportHealthRequest
         {
-            ConnectionId = c.ConnectionId, Status = LinkHealth.Healthy, Metrics = new HealthMetrics { EchoRttMs = 15 },
+            ConnectionId = c.ConnectionId,
+            Status = LinkHealth.Healthy,
+            Metrics = new HealthMetrics { EchoRttMs = 15 },
         }, Sidecar1);
         Assert.Equal(ConnectionStatus.Active, healthy.Status);
         Assert.InRange(healthy.HealthScore, 1, 100);
@@ -139,7 +143,10 @@ public sealed class ControllerServiceTests(GatewayFixture f)
 
         var closed = await f.Controller.UpdateConnectionStateAsync(new UpdateConnectionStateRequest
         {
-            ConnectionId = c.ConnectionId, State = ConnectionStatus.Closed, ExpectedVersion = c.Version, Reason = "decommissioned",
+            ConnectionId = c.ConnectionId,
+            State = ConnectionStatus.Closed,
+            ExpectedVersion = c.Version,
+            Reason = "decommissioned",
         }, Operator);
 
         Assert.Equal(ConnectionStatus.Closed, closed.Connection.Status);
@@ -153,7 +160,9 @@ public sealed class ControllerServiceTests(GatewayFixture f)
         var c = await f.RegisterAsync(pool);
         var e = await Assert.ThrowsAsync<RpcException>(() => f.Controller.UpdateConnectionStateAsync(new UpdateConnectionStateRequest
         {
-            ConnectionId = c.ConnectionId, State = ConnectionStatus.Closed, ExpectedVersion = c.Version + 5,
+            ConnectionId = c.ConnectionId,
+            State = ConnectionStatus.Closed,
+            ExpectedVersion = c.Version + 5,
         }, Operator).ResponseAsync);
         Assert.Equal(StatusCode.FailedPrecondition, e.StatusCode);
         Assert.Contains("version", e.Status.Detail);
@@ -166,7 +175,9 @@ public sealed class ControllerServiceTests(GatewayFixture f)
         var c = await f.RegisterAsync(pool);
         var e = await Assert.ThrowsAsync<RpcException>(() => f.Controller.UpdateConnectionStateAsync(new UpdateConnectionStateRequest
         {
-            ConnectionId = c.ConnectionId, State = ConnectionStatus.Migrating, ExpectedVersion = c.Version,
+            ConnectionId = c.ConnectionId,
+            State = ConnectionStatus.Migrating,
+            ExpectedVersion = c.Version,
         }, Operator).ResponseAsync);
         Assert.Equal(StatusCode.FailedPrecondition, e.StatusCode);
         Assert.DoesNotContain("   at ", e.Status.Detail);
@@ -182,7 +193,9 @@ public sealed class ControllerServiceTests(GatewayFixture f)
 
         await f.Controller.UpdateConnectionStateAsync(new UpdateConnectionStateRequest
         {
-            ConnectionId = c.ConnectionId, State = ConnectionStatus.Closed, ExpectedVersion = c.Version,
+            ConnectionId = c.ConnectionId,
+            State = ConnectionStatus.Closed,
+            ExpectedVersion = c.Version,
         }, Operator);
 
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));

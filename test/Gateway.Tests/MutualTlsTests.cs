@@ -89,7 +89,8 @@ public sealed class MutualTlsTests(MutualTlsFixture fixture) : IClassFixture<Mut
         {
             await pools.AddServerAsync(new AddServerRequest
             {
-                ServerPool = pool, Server = new ServerInstance { ServerId = id, Address = $"{id}.example:1", Zone = zone, Capacity = 2 },
+                ServerPool = pool,
+                Server = new ServerInstance { ServerId = id, Address = $"{id}.example:1", Zone = zone, Capacity = 2 },
             }, GatewayFixture.Operator);
         }
         var op = Controller(null);
@@ -99,7 +100,10 @@ public sealed class MutualTlsTests(MutualTlsFixture fixture) : IClassFixture<Mut
         var peer = Controller(_certs.IssueClient("scheme-eu", "peer"));
         var moved = await peer.RequestFailoverAsync(new RequestFailoverRequest
         {
-            ConnectionId = c.ConnectionId, Reason = "scheme server a failed", IdempotencyKey = "scheme-1", OriginRegion = "scheme-eu",
+            ConnectionId = c.ConnectionId,
+            Reason = "scheme server a failed",
+            IdempotencyKey = "scheme-1",
+            OriginRegion = "scheme-eu",
         });
 
         Assert.Equal("b", moved.Connection.ServerId);
@@ -144,7 +148,9 @@ public sealed class MutualTlsTests(MutualTlsFixture fixture) : IClassFixture<Mut
         var peer = Controller(_certs.IssueClient("scheme-eu", "peer"));
         var e = await Assert.ThrowsAsync<RpcException>(() => peer.UpdateConnectionStateAsync(new UpdateConnectionStateRequest
         {
-            ConnectionId = "c1", State = ConnectionStatus.Closed, ExpectedVersion = 1,
+            ConnectionId = "c1",
+            State = ConnectionStatus.Closed,
+            ExpectedVersion = 1,
         }).ResponseAsync);
         Assert.Equal(StatusCode.PermissionDenied, e.StatusCode);
     }

@@ -51,7 +51,8 @@ public sealed class ServerPoolServiceTests(GatewayFixture f)
     {
         var e = await Assert.ThrowsAsync<RpcException>(() => f.Pools.AddServerAsync(new AddServerRequest
         {
-            ServerPool = "p", Server = new ServerInstance { ServerId = "s", Address = "h:1", Zone = "z", Capacity = 1 },
+            ServerPool = "p",
+            Server = new ServerInstance { ServerId = "s", Address = "h:1", Zone = "z", Capacity = 1 },
         }, Sidecar1).ResponseAsync);
         Assert.Equal(StatusCode.PermissionDenied, e.StatusCode);
     }

@@ -74,7 +74,9 @@ public sealed class SidecarStreamTests(GatewayFixture f)
         var now = await f.Controller.GetConnectionAsync(new GetConnectionRequest { ConnectionId = c.ConnectionId }, Operator);
         await f.Controller.UpdateConnectionStateAsync(new UpdateConnectionStateRequest
         {
-            ConnectionId = c.ConnectionId, State = ConnectionStatus.Closed, ExpectedVersion = now.Version,
+            ConnectionId = c.ConnectionId,
+            State = ConnectionStatus.Closed,
+            ExpectedVersion = now.Version,
         }, Operator);
 
         var (second, attached) = await SidecarStream.AttachAsync(f.Sidecars, Sidecar(8), "sidecar-8");

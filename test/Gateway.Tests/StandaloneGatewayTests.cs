@@ -85,7 +85,8 @@ public sealed class StandaloneGatewayTests : IAsyncLifetime
         {
             await pools.AddServerAsync(new AddServerRequest
             {
-                ServerPool = "p", Server = new ServerInstance { ServerId = id, Address = $"{id}.example:5000", Zone = zone, Capacity = 5 },
+                ServerPool = "p",
+                Server = new ServerInstance { ServerId = id, Address = $"{id}.example:5000", Zone = zone, Capacity = 5 },
             }, Operator);
         }
         var c = (await controller.RegisterConnectionAsync(
@@ -115,7 +116,8 @@ public sealed class StandaloneGatewayTests : IAsyncLifetime
         {
             await pools.AddServerAsync(new AddServerRequest
             {
-                ServerPool = "q", Server = new ServerInstance { ServerId = id, Address = $"{id}.example:5000", Zone = zone, Capacity = 5 },
+                ServerPool = "q",
+                Server = new ServerInstance { ServerId = id, Address = $"{id}.example:5000", Zone = zone, Capacity = 5 },
             }, Operator);
         }
         var c = (await controller.RegisterConnectionAsync(

@@ -114,11 +114,15 @@ public sealed class TwoRegionTests : IAsyncLifetime
         _toBank.Cut();
         var closedOnBank = (await _bankApi.UpdateConnectionStateAsync(new UpdateConnectionStateRequest
         {
-            ConnectionId = registered.ConnectionId, State = ConnectionStatus.Closed, ExpectedVersion = registered.Version,
+            ConnectionId = registered.ConnectionId,
+            State = ConnectionStatus.Closed,
+            ExpectedVersion = registered.Version,
         }, Operator)).Connection;
         var closedOnScheme = (await _schemeApi.UpdateConnectionStateAsync(new UpdateConnectionStateRequest
         {
-            ConnectionId = schemeOwned.ConnectionId, State = ConnectionStatus.Closed, ExpectedVersion = schemeOwned.Version,
+            ConnectionId = schemeOwned.ConnectionId,
+            State = ConnectionStatus.Closed,
+            ExpectedVersion = schemeOwned.Version,
         }, Operator)).Connection;
         // While the link is down the bank keeps registering its own connections (from its mirror of the pool).
         var duringCut = (await _bankApi.RegisterConnectionAsync(
