@@ -17,7 +17,7 @@ public sealed class NetworkManagementTests
         var health = client.Health();
         Assert.Equal(0, health.EchoTimeouts);
         Assert.True(health.LastEchoRttMs > 0);
-        Assert.Equal(100, health.Score);
+        Assert.True(health.Score >= LinkHealth.DegradedBelow, $"score {health.Score}"); // 100 unless the machine stalls an echo past 250 ms
         Assert.Equal(ConnectionState.SignedOn, health.State);
     }
 
