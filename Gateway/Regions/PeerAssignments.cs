@@ -25,15 +25,38 @@ internal sealed partial class PeerAssignments(PeerLink link, IClusterClient clus
         {
             var response = await link.CallAsync("AssignServer",
                 o => link.Pools!.AssignServerAsync(request, o).ResponseAsync, idempotent: true, cancellationToken);
-            var s = response.Server;
-            await cluster.GetGrain<IServerPoolGrain>(pool).AddOrUpdateServer(
-                new ServerDefinition(s.ServerId, s.Address, s.Zone, Math.Max(1, s.Capacity), s.Healthy ? ServerHealth.Healthy : ServerHealth.Degraded));
-            return s.ServerId;
+            await MirrorPoolAsync(pool, response.Server, cancellationToken);
+            return response.Server.ServerId;
         }
         catch (PeerUnavailableException e)
         {
             LogPeerDown(connectionId, e.Message);
             return null;
+        }
+    }
+
+    /// <summary>
+    /// Copies the peer's servers (address, zone, capacity, health) into the local pool, so local registrations and
+    /// failovers choose among the scheme's real servers even while the link is down.
+    /// </summary>
+    private async Task MirrorPoolAsync(string pool, Contract.V1.ServerInstance assigned, CancellationToken cancellationToken)
+    {
+        var local = cluster.GetGrain<IServerPoolGrain>(pool);
+        IEnumerable<Contract.V1.ServerInstance> servers = [assigned];
+        try
+        {
+            var listed = await link.CallAsync("ListServers",
+                o => link.Pools!.ListServersAsync(new ListServersRequest { ServerPool = pool }, o).ResponseAsync, idempotent: true, cancellationToken);
+            servers = listed.Servers;
+        }
+        catch (PeerUnavailableException)
+        {
+            // The assignment itself is what matters; the rest of the mirror is refreshed on the next registration.
+        }
+        foreach (var s in servers)
+        {
+            await local.AddOrUpdateServer(new ServerDefinition(s.ServerId, s.Address, s.Zone, Math.Max(1, s.Capacity),
+                s.Healthy ? GrainInterfaces.Models.ServerHealth.Healthy : GrainInterfaces.Models.ServerHealth.Unhealthy));
         }
     }
 

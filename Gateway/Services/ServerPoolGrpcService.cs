@@ -1,16 +1,24 @@
 using Grpc.Core;
+using Microsoft.Extensions.Logging;
 using OrleansControl.Contract.V1;
 using OrleansControl.Gateway.Errors;
+using OrleansControl.Gateway.Regions;
 using OrleansControl.Gateway.Security;
 using OrleansControl.GrainInterfaces;
+using OrleansControl.GrainInterfaces.Errors;
 using OrleansControl.GrainInterfaces.Models;
+using ConnectionStatus = OrleansControl.GrainInterfaces.Models.ConnectionStatus;
 using static OrleansControl.Gateway.Services.RequestValidation;
 using ServerInstance = OrleansControl.Contract.V1.ServerInstance;
 
 namespace OrleansControl.Gateway.Services;
 
 /// <summary>Server pool administration (operators) and assignment (operators and the peer controller).</summary>
-internal sealed class ServerPoolGrpcService(IClusterClient cluster, GatewayAuthorizer auth) : ServerPoolService.ServerPoolServiceBase
+internal sealed partial class ServerPoolGrpcService(
+    IClusterClient cluster,
+    GatewayAuthorizer auth,
+    PeerLink peer,
+    ILogger<ServerPoolGrpcService> logger) : ServerPoolService.ServerPoolServiceBase
 {
     public const int MaxCapacity = 100_000;
 
@@ -67,6 +75,81 @@ internal sealed class ServerPoolGrpcService(IClusterClient cluster, GatewayAutho
             Server = server?.ToProto() ?? new ServerInstance { ServerId = assignment.ServerId, Address = assignment.Address, Zone = assignment.Zone, Healthy = true },
         };
     }
+
+    public override async Task<SetServerHealthResponse> SetServerHealth(SetServerHealthRequest request, ServerCallContext context)
+    {
+        var caller = auth.Authenticate(context);
+        auth.RequireRole(caller, context, "SetServerHealth needs an operator or the peer controller", GatewayRoles.Operator, GatewayRoles.Peer);
+        var pool = Id(request.ServerPool, "server_pool");
+        var serverId = Id(request.ServerId, "server_id");
+        var health = DefinedEnum(request.Health, "health", allowUnspecified: false);
+        var reason = Text(request.Reason, "reason", required: false);
+        if (reason.Length == 0) reason = $"server {serverId} marked {health} by {caller.Subject}";
+
+        var response = new SetServerHealthResponse();
+        try
+        {
+            response.Server = (await Pool(pool).SetServerHealth(serverId, health switch
+            {
+                Contract.V1.ServerHealth.Healthy => GrainInterfaces.Models.ServerHealth.Healthy,
+                Contract.V1.ServerHealth.Degraded => GrainInterfaces.Models.ServerHealth.Degraded,
+                _ => GrainInterfaces.Models.ServerHealth.Unhealthy,
+            })).ToProto();
+        }
+        catch (ServerNotFoundException) when (caller.IsPeer)
+        {
+            // Relayed by the peer for a server this region never mirrored: no connection of ours is on it.
+            response.Server = new ServerInstance { ServerId = serverId };
+            return response;
+        }
+
+        if (health == Contract.V1.ServerHealth.Unhealthy)
+        {
+            response.FailoversRequested = await FailOverConnectionsOn(pool, serverId, reason);
+        }
+        // The scheme side tells the bank side (not back again when the change came from the peer).
+        if (peer.Configured && !caller.IsPeer)
+        {
+            try
+            {
+                await peer.CallAsync("SetServerHealth", o => peer.Pools!.SetServerHealthAsync(request, o).ResponseAsync, idempotent: true, context.CancellationToken);
+            }
+            catch (PeerUnavailableException e)
+            {
+                LogRelayFailed(serverId, e.Message);
+            }
+        }
+        return response;
+    }
+
+    /// <summary>Conditional failovers (only if still on that server) of this region's connections on <paramref name="serverId"/>.</summary>
+    private async Task<int> FailOverConnectionsOn(string pool, string serverId, string reason)
+    {
+        var index = cluster.GetGrain<IConnectionIndexGrain>(IConnectionIndexGrain.DefaultKey);
+        var requested = 0;
+        string? token = null;
+        do
+        {
+            var page = await index.List(new ConnectionQuery(ServerPool: pool, ServerId: serverId, PageSize: 500, PageToken: token));
+            token = page.NextPageToken;
+            var moves = page.Items
+                .Where(c => c.Status is ConnectionStatus.Requested or ConnectionStatus.Active or ConnectionStatus.Degraded)
+                .Select(c => cluster.GetGrain<IConnectionGrain>(c.ConnectionId).RequestFailover(
+                    new FailoverRequest(reason, $"server-unhealthy:{pool}:{serverId}:{c.Version}", FailedServerId: serverId)))
+                .ToList();
+            await Task.WhenAll(moves);
+            requested += moves.Count;
+        }
+        while (!string.IsNullOrEmpty(token));
+        LogServerFailedOver(pool, serverId, requested);
+        return requested;
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Server {ServerId} health not relayed to the peer region: {Why}")]
+    private partial void LogRelayFailed(string serverId, string why);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Pool {Pool}: server {ServerId} unhealthy, {Count} connections asked to fail over")]
+    private partial void LogServerFailedOver(string pool, string serverId, int count);
 
     /// <summary>host:port with a port in 1..65535.</summary>
     internal static string Address(string? value, string field)

@@ -47,6 +47,47 @@ public sealed class ServerPoolServiceTests(GatewayFixture f)
     }
 
     [Fact]
+    public async Task Marking_a_server_unhealthy_fails_its_connections_over()
+    {
+        var pool = await f.CreatePoolAsync();
+        var c = await f.RegisterAsync(pool, preferred: "srv-0");
+        await Eventually.Until(
+            () => f.Controller.ListConnectionsAsync(new ListConnectionsRequest { ServerPool = pool, ServerId = "srv-0" }, Operator).ResponseAsync,
+            p => p.Connections.Any(x => x.ConnectionId == c.ConnectionId));
+
+        var response = await f.Pools.SetServerHealthAsync(new SetServerHealthRequest
+        {
+            ServerPool = pool, ServerId = "srv-0", Health = ServerHealth.Unhealthy, Reason = "scheme host down",
+        }, Operator);
+
+        Assert.Equal(1, response.FailoversRequested);
+        Assert.False(response.Server.Healthy);
+        var moved = await f.Controller.GetConnectionAsync(new GetConnectionRequest { ConnectionId = c.ConnectionId }, Operator);
+        Assert.Equal("srv-1", moved.ServerId);
+
+        // Idempotent: saying it again moves nothing more.
+        var again = await f.Pools.SetServerHealthAsync(new SetServerHealthRequest { ServerPool = pool, ServerId = "srv-0", Health = ServerHealth.Unhealthy }, Operator);
+        Assert.Equal(0, again.FailoversRequested);
+    }
+
+    [Fact]
+    public async Task SetServerHealth_validates_and_authorizes()
+    {
+        var invalid = await Assert.ThrowsAsync<RpcException>(() => f.Pools.SetServerHealthAsync(
+            new SetServerHealthRequest { ServerPool = "p", ServerId = "s" }, Operator).ResponseAsync);
+        Assert.Equal(StatusCode.InvalidArgument, invalid.StatusCode);
+        Assert.StartsWith("health:", invalid.Status.Detail);
+
+        var denied = await Assert.ThrowsAsync<RpcException>(() => f.Pools.SetServerHealthAsync(
+            new SetServerHealthRequest { ServerPool = "p", ServerId = "s", Health = ServerHealth.Unhealthy }, Sidecar1).ResponseAsync);
+        Assert.Equal(StatusCode.PermissionDenied, denied.StatusCode);
+
+        var unknown = await Assert.ThrowsAsync<RpcException>(() => f.Pools.SetServerHealthAsync(
+            new SetServerHealthRequest { ServerPool = "p-unknown", ServerId = "nope", Health = ServerHealth.Healthy }, Operator).ResponseAsync);
+        Assert.Equal(StatusCode.NotFound, unknown.StatusCode);
+    }
+
+    [Fact]
     public async Task Pool_administration_by_a_sidecar_is_PERMISSION_DENIED()
     {
         var e = await Assert.ThrowsAsync<RpcException>(() => f.Pools.AddServerAsync(new AddServerRequest

@@ -150,6 +150,26 @@ public sealed class TwoRegionTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_scheme_server_marked_unhealthy_fails_over_the_bank_connections_on_it()
+    {
+        var c = (await _bankApi.RegisterConnectionAsync(
+            new RegisterConnectionRequest { ClientId = "acquirer-3", ServerPool = "visa", PreferredServer = "visa-2" }, Operator)).Connection;
+        Assert.Equal("visa-2", c.ServerId);
+        await Eventually.Until(
+            () => _bankApi.ListConnectionsAsync(new ListConnectionsRequest { ServerPool = "visa", ServerId = "visa-2" }, Operator).ResponseAsync,
+            p => p.Connections.Any(x => x.ConnectionId == c.ConnectionId));
+
+        // The scheme region's operator (or detector) declares the server down; the scheme gateway relays it to the bank.
+        await _schemePools.SetServerHealthAsync(new SetServerHealthRequest
+        {
+            ServerPool = "visa", ServerId = "visa-2", Health = ServerHealth.Unhealthy, Reason = "host unreachable",
+        }, Operator);
+
+        var moved = await Eventually.Until(() => Get(_bankApi, c.ConnectionId), x => x.ServerId == "visa-1");
+        Assert.Equal(ConnectionStatus.Active, moved.Status);
+    }
+
+    [Fact]
     public async Task SyncState_from_the_peer_for_another_region_is_PERMISSION_DENIED()
     {
         var peerAsBank = new ControllerService.ControllerServiceClient(
