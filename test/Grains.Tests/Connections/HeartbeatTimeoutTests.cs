@@ -64,4 +64,39 @@ public sealed class HeartbeatTimeoutTests(FastHeartbeatFixture fixture)
         var state = await TestSettings.EventuallyAsync(connection.GetState, s => s.Status == ConnectionStatus.Active, TimeSpan.FromSeconds(10));
         Assert.Equal((ConnectionStatus.Active, "s-b1"), (state.Status, state.ServerId));
     }
+
+    [Fact]
+    public async Task Heartbeats_are_written_to_redis_at_most_once_per_persist_interval()
+    {
+        await Scenario.TwoZonePoolAsync(Grains, out var poolId);
+        var connection = await Scenario.ActiveAsync(Grains, poolId);
+        var key = $"connections:{connection.GetPrimaryKeyString()}";
+        var firstBeat = await fixture.Redis.CliAsync("HGET", key, "last_heartbeat");
+        var before = await WritesAsync();
+        var clock = Stopwatch.StartNew();
+
+        for (var i = 0; i < 300; i++)
+            await connection.RecordHeartbeat(Scenario.GoodHeartbeat());
+        var elapsed = clock.Elapsed;
+        var writes = await WritesAsync() - before;
+
+        // Persist interval 1 s (0.9 s with the timer's slack): one state write and one projection write per interval,
+        // plus the window already open — far from one write per heartbeat.
+        var allowed = 2 * ((int)Math.Ceiling(elapsed.TotalSeconds / 0.9) + 1);
+        Assert.True(writes <= allowed, $"{writes} Redis writes for 300 heartbeats in {elapsed.TotalMilliseconds:F0} ms (allowed {allowed})");
+
+        // ...and the latest heartbeat does reach Redis within a persist interval or two.
+        var lastBeat = await TestSettings.EventuallyAsync(() => fixture.Redis.CliAsync("HGET", key, "last_heartbeat"),
+            v => v != firstBeat, TimeSpan.FromSeconds(5));
+        Assert.NotEqual(firstBeat, lastBeat);
+    }
+
+    /// <summary>HSET/HMSET calls so far (Orleans' storage script writes with HMSET; the projection with HSET/HMSET).</summary>
+    private async Task<long> WritesAsync()
+    {
+        var stats = await fixture.Redis.CliAsync("INFO", "commandstats");
+        return stats.Split('\n')
+            .Where(l => l.StartsWith("cmdstat_hset:", StringComparison.Ordinal) || l.StartsWith("cmdstat_hmset:", StringComparison.Ordinal))
+            .Sum(l => long.Parse(l.Split(',')[0].Split('=')[1], System.Globalization.CultureInfo.InvariantCulture));
+    }
 }
