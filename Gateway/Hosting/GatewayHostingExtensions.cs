@@ -51,6 +51,7 @@ public static class GatewayHostingExtensions
         services.AddSingleton<RegistrySync>();
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<PeerLink>();
+        services.AddSingleton<PeerOutbox>();
         services.AddSingleton<PeerAssignments>();
         services.AddSingleton<RegionSyncService>();
         services.AddHostedService(sp => sp.GetRequiredService<RegionSyncService>());

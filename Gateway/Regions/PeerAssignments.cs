@@ -1,4 +1,3 @@
-using Grpc.Core;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using OrleansControl.Contract.V1;
@@ -13,7 +12,12 @@ namespace OrleansControl.Gateway.Regions;
 /// mirrors that server into the local pool, so the local registration lands on it. While the peer is unreachable the
 /// local mirror decides (the bank keeps serving its sidecars) and the assignment is queued for the peer.
 /// </summary>
-internal sealed partial class PeerAssignments(PeerLink link, IClusterClient cluster, IOptions<GatewayOptions> options, ILogger<PeerAssignments> logger)
+internal sealed partial class PeerAssignments(
+    PeerLink link,
+    PeerOutbox outbox,
+    IClusterClient cluster,
+    IOptions<GatewayOptions> options,
+    ILogger<PeerAssignments> logger)
 {
     public bool Enabled => link.Configured && options.Value.Peer.OwnsServerPools;
 
@@ -61,47 +65,8 @@ internal sealed partial class PeerAssignments(PeerLink link, IClusterClient clus
     }
 
     /// <summary>After a local-only registration: tell the peer which server the connection took, once the link is back.</summary>
-    public async Task QueueForPeerAsync(string pool, string connectionId, string clientId, string? serverId)
-    {
-        await Outbox.Enqueue(new PeerAssignmentNotice(pool, connectionId, clientId, serverId));
-        LogQueued(connectionId);
-    }
-
-    /// <summary>Sends queued assignments (idempotent per connection id) in order; stops at the first transient failure.</summary>
-    public async Task FlushAsync(CancellationToken cancellationToken)
-    {
-        while (true)
-        {
-            var batch = await Outbox.Peek(100);
-            if (batch.Length == 0) return;
-            foreach (var n in batch)
-            {
-                var request = new AssignServerRequest { ServerPool = n.Pool, ConnectionId = n.ConnectionId, ClientId = n.ClientId, PreferredServer = n.ServerId ?? "" };
-                try
-                {
-                    await link.CallAsync("AssignServer", o => link.Pools!.AssignServerAsync(request, o).ResponseAsync, idempotent: true, cancellationToken);
-                }
-                catch (PeerUnavailableException)
-                {
-                    return;
-                }
-                catch (RpcException e)
-                {
-                    // A definite refusal (e.g. the pool is full now): a retry would not change it; the registry sync still carries the entry.
-                    LogFlushRefused(n.ConnectionId, e.StatusCode);
-                }
-                await Outbox.Remove(n.ConnectionId);
-            }
-        }
-    }
-
-    private IPeerOutboxGrain Outbox => cluster.GetGrain<IPeerOutboxGrain>(link.PeerRegion ?? "peer");
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Assignment of connection {ConnectionId} queued for the peer region")]
-    private partial void LogQueued(string connectionId);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Peer refused queued assignment of {ConnectionId}: {Code}")]
-    private partial void LogFlushRefused(string connectionId, StatusCode code);
+    public Task QueueForPeerAsync(string pool, string connectionId, string clientId, string? serverId) =>
+        outbox.QueueAsync(new AssignServerRequest { ServerPool = pool, ConnectionId = connectionId, ClientId = clientId, PreferredServer = serverId ?? "" });
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Peer region unreachable; connection {ConnectionId} assigned from the local mirror ({Why})")]
     private partial void LogPeerDown(string connectionId, string why);

@@ -12,12 +12,12 @@ namespace OrleansControl.Gateway.Regions;
 /// <summary>
 /// Anti-entropy towards the peer region: every <see cref="PeerRegionOptions.SyncInterval"/> this region pushes the
 /// entries it owns (id, status, server, version) with SyncState; the peer keeps, per connection, the higher version.
-/// Both regions run it, so after a partition heals one round each way converges both registries. Assignments queued
-/// for the peer while the link was down are flushed first.
+/// Both regions run it, so after a partition heals one round each way converges both registries. Calls queued for
+/// the peer while the link was down (<see cref="PeerOutbox"/>) are replayed first.
 /// </summary>
 internal sealed partial class RegionSyncService(
     PeerLink link,
-    PeerAssignments assignments,
+    PeerOutbox outbox,
     IClusterClient cluster,
     IOptions<GatewayOptions> options,
     ILogger<RegionSyncService> logger) : BackgroundService
@@ -48,7 +48,7 @@ internal sealed partial class RegionSyncService(
     public async Task SyncOnceAsync(CancellationToken cancellationToken)
     {
         if (link.IsOpen) throw new PeerUnavailableException("circuit open");
-        if (assignments.Enabled) await assignments.FlushAsync(cancellationToken);
+        await outbox.FlushAsync(cancellationToken);
 
         var region = options.Value.Region;
         var index = cluster.GetGrain<IConnectionIndexGrain>(IConnectionIndexGrain.DefaultKey);

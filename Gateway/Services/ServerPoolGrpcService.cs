@@ -18,6 +18,7 @@ internal sealed partial class ServerPoolGrpcService(
     IClusterClient cluster,
     GatewayAuthorizer auth,
     PeerLink peer,
+    PeerOutbox peerOutbox,
     ILogger<ServerPoolGrpcService> logger) : ServerPoolService.ServerPoolServiceBase
 {
     public const int MaxCapacity = 100_000;
@@ -117,6 +118,7 @@ internal sealed partial class ServerPoolGrpcService(
             catch (PeerUnavailableException e)
             {
                 LogRelayFailed(serverId, e.Message);
+                await peerOutbox.QueueAsync(request);
             }
         }
         return response;
@@ -145,7 +147,7 @@ internal sealed partial class ServerPoolGrpcService(
         return requested;
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Server {ServerId} health not relayed to the peer region: {Why}")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Server {ServerId} health not relayed to the peer region yet (queued): {Why}")]
     private partial void LogRelayFailed(string serverId, string why);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Pool {Pool}: server {ServerId} unhealthy, {Count} connections asked to fail over")]

@@ -167,6 +167,20 @@ public sealed class TwoRegionTests : IAsyncLifetime
 
         var moved = await Eventually.Until(() => Get(_bankApi, c.ConnectionId), x => x.ServerId == "visa-1");
         Assert.Equal(ConnectionStatus.Active, moved.Status);
+
+        // A verdict given while the link is down is queued and relayed once it is back.
+        _toBank.Cut();
+        await _schemePools.SetServerHealthAsync(new SetServerHealthRequest
+        {
+            ServerPool = "visa", ServerId = "visa-2", Health = ServerHealth.Healthy, Reason = "host back",
+        }, Operator);
+        var bankPools = new ServerPoolService.ServerPoolServiceClient(TlsClients.Channel(_bank.GrpcAddress, _certs.Ca, null));
+        var mirror = await bankPools.ListServersAsync(new ListServersRequest { ServerPool = "visa" }, Operator);
+        Assert.False(mirror.Servers.Single(s => s.ServerId == "visa-2").Healthy);
+        _toBank.Restore();
+        await Eventually.Until(
+            () => bankPools.ListServersAsync(new ListServersRequest { ServerPool = "visa" }, Operator).ResponseAsync,
+            l => l.Servers.Single(s => s.ServerId == "visa-2").Healthy, TimeSpan.FromSeconds(20));
     }
 
     [Fact]
