@@ -57,7 +57,10 @@ public sealed class ServerPoolServiceTests(GatewayFixture f)
 
         var response = await f.Pools.SetServerHealthAsync(new SetServerHealthRequest
         {
-            ServerPool = pool, ServerId = "srv-0", Health = ServerHealth.Unhealthy, Reason = "scheme host down",
+            ServerPool = pool,
+            ServerId = "srv-0",
+            Health = ServerHealth.Unhealthy,
+            Reason = "scheme host down",
         }, Operator);
 
         Assert.Equal(1, response.FailoversRequested);

@@ -162,7 +162,10 @@ public sealed class TwoRegionTests : IAsyncLifetime
         // The scheme region's operator (or detector) declares the server down; the scheme gateway relays it to the bank.
         await _schemePools.SetServerHealthAsync(new SetServerHealthRequest
         {
-            ServerPool = "visa", ServerId = "visa-2", Health = ServerHealth.Unhealthy, Reason = "host unreachable",
+            ServerPool = "visa",
+            ServerId = "visa-2",
+            Health = ServerHealth.Unhealthy,
+            Reason = "host unreachable",
         }, Operator);
 
         var moved = await Eventually.Until(() => Get(_bankApi, c.ConnectionId), x => x.ServerId == "visa-1");
@@ -172,7 +175,10 @@ public sealed class TwoRegionTests : IAsyncLifetime
         _toBank.Cut();
         await _schemePools.SetServerHealthAsync(new SetServerHealthRequest
         {
-            ServerPool = "visa", ServerId = "visa-2", Health = ServerHealth.Healthy, Reason = "host back",
+            ServerPool = "visa",
+            ServerId = "visa-2",
+            Health = ServerHealth.Healthy,
+            Reason = "host back",
         }, Operator);
         var bankPools = new ServerPoolService.ServerPoolServiceClient(TlsClients.Channel(_bank.GrpcAddress, _certs.Ca, null));
         var mirror = await bankPools.ListServersAsync(new ListServersRequest { ServerPool = "visa" }, Operator);
