@@ -7,7 +7,6 @@ using OrleansControl.Gateway.Security;
 using OrleansControl.GrainInterfaces;
 using OrleansControl.GrainInterfaces.Errors;
 using OrleansControl.GrainInterfaces.Models;
-using ConnectionStatus = OrleansControl.GrainInterfaces.Models.ConnectionStatus;
 using static OrleansControl.Gateway.Services.RequestValidation;
 using ServerInstance = OrleansControl.Contract.V1.ServerInstance;
 
@@ -88,26 +87,27 @@ internal sealed partial class ServerPoolGrpcService(
         if (reason.Length == 0) reason = $"server {serverId} marked {health} by {caller.Subject}";
 
         var response = new SetServerHealthResponse();
-        try
-        {
-            response.Server = (await Pool(pool).SetServerHealth(serverId, health switch
-            {
-                Contract.V1.ServerHealth.Healthy => GrainInterfaces.Models.ServerHealth.Healthy,
-                Contract.V1.ServerHealth.Degraded => GrainInterfaces.Models.ServerHealth.Degraded,
-                _ => GrainInterfaces.Models.ServerHealth.Unhealthy,
-            })).ToProto();
-        }
-        catch (ServerNotFoundException) when (caller.IsPeer)
+        var before = (await Pool(pool).GetSnapshot()).Servers.FirstOrDefault(x => x.ServerId == serverId);
+        if (before is null)
         {
             // Relayed by the peer for a server this region never mirrored: no connection of ours is on it.
-            response.Server = new ServerInstance { ServerId = serverId };
-            return response;
+            if (caller.IsPeer) return response;
+            throw new ServerNotFoundException(pool, serverId);
+        }
+        var target = health switch
+        {
+            Contract.V1.ServerHealth.Healthy => GrainInterfaces.Models.ServerHealth.Healthy,
+            Contract.V1.ServerHealth.Degraded => GrainInterfaces.Models.ServerHealth.Degraded,
+            _ => GrainInterfaces.Models.ServerHealth.Unhealthy,
+        };
+        // The pool grain evacuates a server that turns unhealthy (each connection fails over, conditionally on still
+        // being there); the answer says how many connections that concerned.
+        response.Server = (await Pool(pool).SetServerHealth(serverId, target)).ToProto();
+        if (target == GrainInterfaces.Models.ServerHealth.Unhealthy && before.Health != GrainInterfaces.Models.ServerHealth.Unhealthy)
+        {
+            response.FailoversRequested = before.Load;
         }
 
-        if (health == Contract.V1.ServerHealth.Unhealthy)
-        {
-            response.FailoversRequested = await FailOverConnectionsOn(pool, serverId, reason);
-        }
         // The scheme side tells the bank side (not back again when the change came from the peer).
         if (peer.Configured && !caller.IsPeer)
         {
@@ -124,34 +124,8 @@ internal sealed partial class ServerPoolGrpcService(
         return response;
     }
 
-    /// <summary>Conditional failovers (only if still on that server) of this region's connections on <paramref name="serverId"/>.</summary>
-    private async Task<int> FailOverConnectionsOn(string pool, string serverId, string reason)
-    {
-        var index = cluster.GetGrain<IConnectionIndexGrain>(IConnectionIndexGrain.DefaultKey);
-        var requested = 0;
-        string? token = null;
-        do
-        {
-            var page = await index.List(new ConnectionQuery(ServerPool: pool, ServerId: serverId, PageSize: 500, PageToken: token));
-            token = page.NextPageToken;
-            var moves = page.Items
-                .Where(c => c.Status is ConnectionStatus.Requested or ConnectionStatus.Active or ConnectionStatus.Degraded)
-                .Select(c => cluster.GetGrain<IConnectionGrain>(c.ConnectionId).RequestFailover(
-                    new FailoverRequest(reason, $"server-unhealthy:{pool}:{serverId}:{c.Version}", FailedServerId: serverId)))
-                .ToList();
-            await Task.WhenAll(moves);
-            requested += moves.Count;
-        }
-        while (!string.IsNullOrEmpty(token));
-        LogServerFailedOver(pool, serverId, requested);
-        return requested;
-    }
-
     [LoggerMessage(Level = LogLevel.Warning, Message = "Server {ServerId} health not relayed to the peer region yet (queued): {Why}")]
     private partial void LogRelayFailed(string serverId, string why);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Pool {Pool}: server {ServerId} unhealthy, {Count} connections asked to fail over")]
-    private partial void LogServerFailedOver(string pool, string serverId, int count);
 
     /// <summary>host:port with a port in 1..65535.</summary>
     internal static string Address(string? value, string field)
