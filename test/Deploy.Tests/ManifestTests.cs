@@ -52,6 +52,10 @@ public sealed class ManifestTests
         Assert.Equal("/healthz", container.LivenessProbe.HttpGet.Path);
         Assert.Contains(container.ReadinessProbe.HttpGet.Port.Value, ports.Keys);
         Assert.Contains(container.LivenessProbe.HttpGet.Port.Value, ports.Keys);
+        // The gateway serves REST (and so the health endpoints) over TLS whenever a certificate is configured.
+        Assert.Contains(container.Env, e => e.Name == "Gateway__Tls__CertificatePath");
+        Assert.Equal("HTTPS", container.ReadinessProbe.HttpGet.Scheme);
+        Assert.Equal("HTTPS", container.LivenessProbe.HttpGet.Scheme);
     }
 
     [Fact]
@@ -79,6 +83,8 @@ public sealed class ManifestTests
         Assert.Equal(role, literals["Controller__Role"]);
         Assert.StartsWith(role, literals["Controller__Region"]);
         Assert.Equal(literals["Controller__Region"], literals["Gateway__Region"]);
+        // Only the bank side asks its peer (the scheme) for server assignments.
+        Assert.Equal(role == "bank" ? "true" : null, literals.GetValueOrDefault("Gateway__Peer__OwnsServerPools"));
     }
 
     [Theory]
