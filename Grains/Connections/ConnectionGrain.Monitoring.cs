@@ -102,6 +102,7 @@ public sealed partial class ConnectionGrain
             }
             if (missed >= 1)
                 await ApplyMissedAsync(missed);
+            AlignTimerToDeadline(since + _options.HeartbeatInterval * _options.MissedHeartbeatsBeforeFailed - now);
         }
         else if (S.Status == ConnectionStatus.Failed && _retryFailover is { } pending)
         {
@@ -114,6 +115,16 @@ public sealed partial class ConnectionGrain
             await MoveAsync(new FailoverRequest("resume interrupted failover", $"resume:{S.Version}", null), "resume");
         }
         await PersistHeartbeatIfDueAsync(now);
+    }
+
+    /// <summary>
+    /// The timer ticks once per heartbeat interval, at a phase unrelated to the heartbeats, so a timeout would be seen
+    /// up to one interval late. When the deadline falls before the next tick, the next tick is moved onto it.
+    /// </summary>
+    private void AlignTimerToDeadline(TimeSpan untilDeadline)
+    {
+        if (_timer is not null && untilDeadline > TimeSpan.Zero && untilDeadline < _options.HeartbeatInterval)
+            _timer.Change(untilDeadline + TimeSpan.FromMilliseconds(5), _options.HeartbeatInterval);
     }
 
     private async Task ApplyMissedAsync(int missed)
