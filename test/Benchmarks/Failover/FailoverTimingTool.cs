@@ -1,20 +1,15 @@
 using System.Collections.Immutable;
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Grpc.Net.Client;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using OrleansControl.Contract.V1;
-using OrleansControl.Gateway.Hosting;
 using OrleansControl.GrainInterfaces;
 using OrleansControl.GrainInterfaces.Models;
-using OrleansControl.Silo.Extensions;
 using ConnectionStatus = OrleansControl.GrainInterfaces.Models.ConnectionStatus;
+
+using OrleansControl.Benchmarks.Shared;
 
 namespace OrleansControl.Benchmarks.Failover;
 
@@ -34,30 +29,17 @@ public sealed class FailoverTimingTool : ILoadTool
 
     public async Task<int> RunAsync(string[] args)
     {
-        var trials = IntArg(args, "--trials", 200);
-        var silentTrials = IntArg(args, "--silent", 20);
-        var intervalMs = IntArg(args, "--interval-ms", 1000);
+        var trials = ToolArgs.Int(args, "--trials", 200);
+        var silentTrials = ToolArgs.Int(args, "--silent", 20);
+        var intervalMs = ToolArgs.Int(args, "--interval-ms", 1000);
         const int missed = 3;
 
-        var grpcPort = FreePort();
-        var builder = WebApplication.CreateBuilder();
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        var (app, grpcPort) = await InProcessController.StartAsync(new Dictionary<string, string?>
         {
-            ["Controller:SiloPort"] = FreePort().ToString(),
-            ["Controller:GatewayPort"] = FreePort().ToString(),
-            ["Controller:ClusterId"] = $"failover-{Guid.NewGuid():N}",
             ["Controller:Health:HeartbeatInterval"] = TimeSpan.FromMilliseconds(intervalMs).ToString(),
             ["Controller:Health:MissedHeartbeatsBeforeFailed"] = missed.ToString(),
-            ["Gateway:GrpcPort"] = grpcPort.ToString(),
-            ["Gateway:RestPort"] = FreePort().ToString(),
         });
-        builder.Logging.ClearProviders();
-        builder.AddControllerSilo();
-        builder.AddControllerGateway();
-        await using var app = builder.Build();
-        app.MapControllerSilo();
-        app.MapControllerGateway();
-        await app.StartAsync();
+        await using var appLifetime = app;
 
         var grains = app.Services.GetRequiredService<IClusterClient>();
         var pool = grains.GetGrain<IServerPoolGrain>(Pool);
@@ -118,18 +100,7 @@ public sealed class FailoverTimingTool : ILoadTool
         Console.WriteLine($"  {what}: n={ms.Count} min {ms[0]:F1} ms, p50 {P(0.50):F1} ms, p99 {P(0.99):F1} ms, max {ms[^1]:F1} ms");
     }
 
-    private static int IntArg(string[] args, string name, int fallback)
-    {
-        var i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length && int.TryParse(args[i + 1], out var v) ? v : fallback;
-    }
 
-    private static int FreePort()
-    {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
-    }
 
     /// <summary>A registered connection with its sidecar's Attach stream open.</summary>
     private sealed class AttachedSidecar : IAsyncDisposable

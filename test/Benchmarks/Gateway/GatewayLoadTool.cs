@@ -1,18 +1,13 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Grpc.Net.Client;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using OrleansControl.Contract.V1;
-using OrleansControl.Gateway.Hosting;
 using OrleansControl.GrainInterfaces;
 using OrleansControl.GrainInterfaces.Models;
-using OrleansControl.Silo.Extensions;
+
+using OrleansControl.Benchmarks.Shared;
 
 namespace OrleansControl.Benchmarks.Gateway;
 
@@ -29,34 +24,19 @@ public sealed class GatewayLoadTool : ILoadTool
 
     public async Task<int> RunAsync(string[] args)
     {
-        var streams = IntArg(args, "--streams", 2000);
-        var seconds = IntArg(args, "--seconds", 20);
-        var rate = IntArg(args, "--rate", 0); // total heartbeats/s; 0 = as fast as each stream can
-        var perStream = IntArg(args, "--per-stream", 1); // connections per sidecar; > 1 sends them as one HeartbeatBatch
+        var streams = ToolArgs.Int(args, "--streams", 2000);
+        var seconds = ToolArgs.Int(args, "--seconds", 20);
+        var rate = ToolArgs.Int(args, "--rate", 0); // total heartbeats/s; 0 = as fast as each stream can
+        var perStream = ToolArgs.Int(args, "--per-stream", 1); // connections per sidecar; > 1 sends them as one HeartbeatBatch
         const int streamsPerChannel = 100;
-        var minThreads = IntArg(args, "--min-threads", 0);
+        var minThreads = ToolArgs.Int(args, "--min-threads", 0);
         if (minThreads > 0) ThreadPool.SetMinThreads(minThreads, minThreads);
 
         var probe = new HeartbeatLatencyFilter(capacity: 20_000_000);
-        var grpcPort = FreePort();
-        var builder = WebApplication.CreateBuilder();
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["Controller:SiloPort"] = FreePort().ToString(),
-            ["Controller:GatewayPort"] = FreePort().ToString(),
-            ["Controller:ClusterId"] = $"gateway-load-{Guid.NewGuid():N}",
-            // Keep the timeout detector out of the way of a 20 s run.
-            ["Controller:Health:HeartbeatInterval"] = "00:00:30",
-            ["Gateway:GrpcPort"] = grpcPort.ToString(),
-            ["Gateway:RestPort"] = FreePort().ToString(),
-        });
-        builder.Logging.ClearProviders();
-        builder.AddControllerSilo(silo => silo.AddIncomingGrainCallFilter(probe));
-        builder.AddControllerGateway();
-        await using var app = builder.Build();
-        app.MapControllerSilo();
-        app.MapControllerGateway();
-        await app.StartAsync();
+        var (app, grpcPort) = await InProcessController.StartAsync(
+            new Dictionary<string, string?> { ["Controller:Health:HeartbeatInterval"] = "00:00:30" }, // timeouts out of the way
+            silo => silo.AddIncomingGrainCallFilter(probe));
+        await using var appLifetime = app;
 
         var grains = app.Services.GetRequiredService<IClusterClient>();
         // Pools of at most 500 connections: registration is not what this tool measures, and one pool grain
@@ -167,16 +147,5 @@ public sealed class GatewayLoadTool : ILoadTool
         return 0;
     }
 
-    private static int IntArg(string[] args, string name, int fallback)
-    {
-        var i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length && int.TryParse(args[i + 1], out var v) ? v : fallback;
-    }
 
-    private static int FreePort()
-    {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
-    }
 }
