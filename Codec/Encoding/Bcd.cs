@@ -1,3 +1,6 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
 namespace OrleansControl.Codec;
 
 /// <summary>
@@ -5,10 +8,19 @@ namespace OrleansControl.Codec;
 /// (left = right-justified). Track characters 0x30-0x3F map to nibbles 0-F, so '=' is D.
 /// An x+n amount keeps its sign as one ASCII byte before the digits.
 /// </summary>
+/// <remarks>
+/// Both directions go a whole byte (two digits) per step through 256-entry tables instead of nibble by nibble:
+/// BCD is most of a binary-dialect message, so this loop is the codec's hot path.
+/// </remarks>
 internal static class Bcd
 {
-    // Digits and track characters map to nibbles as (c - 0x30): '0'-'9' → 0-9, '=' → D; 'D' is accepted for '='.
-    private static int NibbleOf(byte c) => c == (byte)'D' ? 0xD : c - 0x30;
+    // For each packed byte, its two characters in native order (so one 16-bit store writes "hi lo" in memory).
+    // DecimalPairs has 0 for bytes with a nibble above 9 (not valid in an n field); TrackPairs takes any nibble.
+    private static readonly ushort[] DecimalPairs = BuildPairs(decimalOnly: true);
+    private static readonly ushort[] TrackPairs = BuildPairs(decimalOnly: false);
+
+    // Character → nibble: (c - 0x30) for '0'-'9' and the track characters up to '?'; 'D' is accepted for '='.
+    private static readonly byte[] Nibbles = BuildNibbles();
 
     public static int Write(FieldDefinition d, ReadOnlySpan<byte> value, int logical, Span<byte> dest)
     {
@@ -21,29 +33,38 @@ internal static class Bcd
             o = 1;
         }
 
-        Span<byte> padded = logical == value.Length ? default : logical <= 256 ? stackalloc byte[logical] : new byte[logical];
-        if (!padded.IsEmpty)
-        {
-            FieldCodec.CopyPadded(d, value, padded, logical - value.Length);
-        }
+        return o + (logical == value.Length ? WriteDigits(d, value, dest[o..]) : WritePadded(d, value, logical, dest[o..]));
+    }
 
-        ReadOnlySpan<byte> digits = padded.IsEmpty ? value : padded;
+    // A short value is padded to its fixed length first. Kept apart so the common path has no stackalloc.
+    private static int WritePadded(FieldDefinition d, ReadOnlySpan<byte> value, int logical, Span<byte> dest)
+    {
+        Span<byte> padded = logical <= 256 ? stackalloc byte[logical] : new byte[logical];
+        FieldCodec.CopyPadded(d, value, padded, logical - value.Length);
+        return WriteDigits(d, padded, dest);
+    }
 
+    private static int WriteDigits(FieldDefinition d, ReadOnlySpan<byte> digits, Span<byte> dest)
+    {
+        var logical = digits.Length;
+        var nibbles = Nibbles;
         var k = 0;
-        var b = o;
+        var b = 0;
         if ((logical & 1) == 1 && d.Pad == PadSide.Left)
         {
-            dest[b++] = (byte)(d.PadNibble << 4 | NibbleOf(digits[k++]));
+            dest[b++] = (byte)(d.PadNibble << 4 | nibbles[digits[k++]]);
         }
 
-        for (; k + 1 < logical; k += 2)
+        var pairs = dest.Slice(b, (logical - k) / 2);
+        for (var i = 0; i < pairs.Length; i++, k += 2)
         {
-            dest[b++] = (byte)(NibbleOf(digits[k]) << 4 | NibbleOf(digits[k + 1]));
+            pairs[i] = (byte)(nibbles[digits[k]] << 4 | nibbles[digits[k + 1]]);
         }
 
+        b += pairs.Length;
         if (k < logical)
         {
-            dest[b++] = (byte)(NibbleOf(digits[k]) << 4 | d.PadNibble);
+            dest[b++] = (byte)(nibbles[digits[k]] << 4 | d.PadNibble);
         }
 
         return b;
@@ -70,18 +91,24 @@ internal static class Bcd
             b++;
         }
 
-        for (; k + 1 < logical; k += 2, b++)
+        var table = numeric ? DecimalPairs : TrackPairs;
+        var packed = w.Slice(b, (logical - k) / 2);
+        ref var target = ref MemoryMarshal.GetReference(dest[k..(k + 2 * packed.Length)]);
+        for (var i = 0; i < packed.Length; i++)
         {
-            int hi = w[b] >> 4, lo = w[b] & 0xF;
-            if (numeric && (hi > 9 || lo > 9))
+            var pair = table[packed[i]];
+            if (pair == 0)
             {
-                Digit(hi > 9 ? hi : lo, numeric, offset + b, site); // throws
+                int hi = packed[i] >> 4, lo = packed[i] & 0xF;
+                Digit(hi > 9 ? hi : lo, numeric, offset + b + i, site); // throws
             }
 
-            dest[k] = (byte)(0x30 + hi);
-            dest[k + 1] = (byte)(0x30 + lo);
+            // In range: the slice above holds exactly 2 * packed.Length bytes.
+            Unsafe.WriteUnaligned(ref Unsafe.Add(ref target, 2 * i), pair);
         }
 
+        b += packed.Length;
+        k += 2 * packed.Length;
         if (k < logical)
         {
             dest[k] = Digit(w[b] >> 4, numeric, offset + b, site);
@@ -105,5 +132,33 @@ internal static class Bcd
         {
             throw site.Error(offset, $"pad nibble {d.PadNibble:X}", site.Sensitive ? "another nibble" : $"nibble {nibble:X}");
         }
+    }
+
+    private static ushort[] BuildPairs(bool decimalOnly)
+    {
+        var table = new ushort[256];
+        for (var b = 0; b < 256; b++)
+        {
+            int hi = b >> 4, lo = b & 0xF;
+            if (!decimalOnly || (hi <= 9 && lo <= 9))
+            {
+                Span<byte> chars = [(byte)(0x30 + hi), (byte)(0x30 + lo)];
+                table[b] = MemoryMarshal.Read<ushort>(chars);
+            }
+        }
+
+        return table;
+    }
+
+    private static byte[] BuildNibbles()
+    {
+        var table = new byte[256];
+        for (var c = 0x30; c <= 0x3F; c++)
+        {
+            table[c] = (byte)(c - 0x30);
+        }
+
+        table['D'] = 0xD;
+        return table;
     }
 }

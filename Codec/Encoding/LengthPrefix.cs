@@ -55,10 +55,13 @@ internal static class LengthPrefix
 
                 break;
             case FieldEncoding.Hex:
-                Span<byte> raw = stackalloc byte[3];
-                var n = (digits + 1) / 2;
-                Write(FieldEncoding.Binary, digits, length, raw);
-                Hex.Encode(raw[..n], dest);
+                // The binary prefix's bytes, each as two upper-case hex characters.
+                for (var i = 2 * ((digits + 1) / 2) - 1; i >= 0; i--)
+                {
+                    dest[i] = "0123456789ABCDEF"u8[length & 0xF];
+                    length >>= 4;
+                }
+
                 break;
         }
     }

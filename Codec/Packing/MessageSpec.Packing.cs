@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Globalization;
 using System.Numerics;
 
 namespace OrleansControl.Codec;
@@ -164,23 +165,23 @@ public sealed partial class MessageSpec
 
     private int WriteMti(Mti mti, Span<byte> dest)
     {
-        Span<byte> digits = stackalloc byte[4];
-        mti.WriteDigits(digits);
+        var v = mti.Value;
         switch (MtiEncoding)
         {
             case FieldEncoding.Bcd:
-                dest[0] = (byte)((digits[0] - '0') << 4 | (digits[1] - '0'));
-                dest[1] = (byte)((digits[2] - '0') << 4 | (digits[3] - '0'));
+                dest[0] = (byte)(v / 1000 << 4 | v / 100 % 10);
+                dest[1] = (byte)(v / 10 % 10 << 4 | v % 10);
                 return 2;
             case FieldEncoding.Ebcdic:
+                mti.WriteDigits(dest[..4]);
                 for (var i = 0; i < 4; i++)
                 {
-                    dest[i] = Ebcdic.Encode(digits[i]);
+                    dest[i] = Ebcdic.Encode(dest[i]);
                 }
 
                 return 4;
             default:
-                digits.CopyTo(dest);
+                mti.WriteDigits(dest);
                 return 4;
         }
     }
@@ -222,9 +223,7 @@ public sealed partial class MessageSpec
             return 8;
         }
 
-        Span<byte> raw = stackalloc byte[8];
-        BinaryPrimitives.WriteUInt64BigEndian(raw, word);
-        Hex.Encode(raw, dest);
+        word.TryFormat(dest[..16], out _, "X16", CultureInfo.InvariantCulture);
         return 16;
     }
 
@@ -244,18 +243,24 @@ public sealed partial class MessageSpec
         }
         else
         {
-            Span<byte> raw = stackalloc byte[8];
-            var bad = Hex.Decode(src.Slice(pos, 16), raw);
-            if (bad >= 0)
-            {
-                throw new Iso8583Exception("upper-case hex digits", $"0x{src[pos + bad]:X2}", field, pos + bad, context);
-            }
-
-            word = BinaryPrimitives.ReadUInt64BigEndian(raw);
+            word = ReadHexBitmap(src.Slice(pos, 16), field, pos, context);
         }
 
         pos += len;
         return word;
+    }
+
+    // Apart from ReadBitmap so that the binary path carries no stackalloc.
+    private static ulong ReadHexBitmap(ReadOnlySpan<byte> hex, int? field, int pos, string context)
+    {
+        Span<byte> raw = stackalloc byte[8];
+        var bad = Hex.Decode(hex, raw);
+        if (bad >= 0)
+        {
+            throw new Iso8583Exception("upper-case hex digits", $"0x{hex[bad]:X2}", field, pos + bad, context);
+        }
+
+        return BinaryPrimitives.ReadUInt64BigEndian(raw);
     }
 
     [System.Runtime.CompilerServices.InlineArray(3)]
