@@ -143,7 +143,8 @@ public sealed partial class IsoClient : IAsyncDisposable
 
     private void Write(IsoSession session, PendingRequest<IsoMessage> pending)
     {
-        if (pending.TryAssign(session.Id) && !session.TrySend(pending.Request))
+        // Alone on the link: write on this thread now. With others in flight, batch with them.
+        if (pending.TryAssign(session.Id) && !session.TrySend(pending.Request, writeNow: _requests.InFlight <= 1))
         {
             LoseRequest(pending, $"session {session.Id} closed before the request was written");
         }
