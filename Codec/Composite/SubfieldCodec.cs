@@ -23,7 +23,7 @@ internal static class SubfieldCodec
         {
             var sub = parent.Subfields[i];
             var slice = FieldCodec.Read(sub, src, ref pos, decode, ref decodePos, SiteOf(site, i, sub), 0);
-            result.Add(work.AsMemory(slice.Decoded ? value.Length + slice.Start : slice.Start, slice.Length));
+            result.Add(work.AsMemory(slice.Start, slice.Length));
         }
 
         CheckConsumed(parent, src.Length, pos, 0);

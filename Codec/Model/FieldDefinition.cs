@@ -43,6 +43,8 @@ public sealed class FieldDefinition
         Allowed = CharacterClasses.For(content);
         IsFixedPlain = length == LengthKind.Fixed && encoding is FieldEncoding.Ascii or FieldEncoding.Binary
             && format == FieldFormat.Plain && content != ContentClass.SignedAmount;
+        IsFixedBcd = length == LengthKind.Fixed && encoding == FieldEncoding.Bcd && format == FieldFormat.Plain
+            && content is ContentClass.Numeric or ContentClass.Track2;
         SubfieldsReadInPlace = subfields.All(f => f.Encoding is FieldEncoding.Ascii or FieldEncoding.Binary);
         PadNibble = (byte)(padChar is >= (byte)'0' and <= (byte)'9' ? padChar - '0'
             : padChar is >= (byte)'A' and <= (byte)'F' ? padChar - 'A' + 10 : 0);
@@ -96,6 +98,9 @@ public sealed class FieldDefinition
 
     /// <summary>Fixed length, ASCII or raw on the wire, no inner structure: the unpack fast path.</summary>
     internal bool IsFixedPlain { get; }
+
+    /// <summary>Fixed-length digits (n or z) as packed BCD, no inner structure: the other unpack fast path.</summary>
+    internal bool IsFixedBcd { get; }
 
     /// <summary>A short fixed-length value may be padded up to <see cref="MaxLength"/>.</summary>
     internal bool CanPad => Content is not (ContentClass.Binary or ContentClass.SignedAmount or ContentClass.Bitmap);

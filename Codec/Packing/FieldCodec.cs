@@ -1,7 +1,12 @@
+using System.Diagnostics.CodeAnalysis;
+
 namespace OrleansControl.Codec;
 
-/// <summary>A field value found by <see cref="FieldCodec.Read"/>: a range of the input, or of the decode area.</summary>
-internal readonly record struct ValueSlice(int Start, int Length, bool Decoded);
+/// <summary>
+/// A field value found by <see cref="FieldCodec.Read"/>: a range of the buffer that holds the input followed by the
+/// decode area, counted from the input's start. (Two ints, so it comes back in one register.)
+/// </summary>
+internal readonly record struct ValueSlice(int Start, int Length);
 
 /// <summary>
 /// Packs and unpacks one field by its definition: length prefix, content check, value encoding, padding.
@@ -90,7 +95,8 @@ internal static class FieldCodec
 
     /// <summary>
     /// Reads one field at <paramref name="pos"/>. Hex and EBCDIC values are decoded in place (they never grow),
-    /// so <paramref name="src"/> must be the codec's own copy; BCD digits go to the <paramref name="decode"/> area.
+    /// so <paramref name="src"/> must be the codec's own copy; BCD digits go to the <paramref name="decode"/> area,
+    /// which directly follows <paramref name="src"/> in the same buffer.
     /// </summary>
     public static ValueSlice Read(
         FieldDefinition d, Span<byte> src, ref int pos, Span<byte> decode, ref int decodePos, in Site site, int baseOffset)
@@ -101,19 +107,36 @@ internal static class FieldCodec
             var n = d.MaxLength;
             if (src.Length - pos < n)
             {
-                throw site.Error(baseOffset + pos, $"{n} bytes of value", Remaining(src, pos));
+                ThrowTruncated(site, baseOffset + pos, n, src.Length - pos);
             }
 
             var v = src.Slice(pos, n);
             var inv = CharacterClasses.IndexOfInvalid(d, v);
             if (inv >= 0)
             {
-                throw site.Error(baseOffset + pos + inv, CharacterClasses.Describe(d.Content), site.Byte(v[inv], inv));
+                ThrowBadByte(site, baseOffset + pos + inv, CharacterClasses.Describe(d.Content), v[inv], inv);
             }
 
-            var fixedSlice = new ValueSlice(pos, n, false);
+            var fixedSlice = new ValueSlice(pos, n);
             pos += n;
             return fixedSlice;
+        }
+
+        if (d.IsFixedBcd)
+        {
+            // Fixed BCD digits (amounts, dates, codes): most fields of a binary dialect.
+            var digits = d.MaxLength;
+            var bytes = (digits + 1) / 2;
+            if (src.Length - pos < bytes)
+            {
+                ThrowTruncated(site, baseOffset + pos, bytes, src.Length - pos);
+            }
+
+            Bcd.Read(d, src.Slice(pos, bytes), decode.Slice(decodePos, digits), baseOffset + pos, site);
+            var bcdSlice = new ValueSlice(src.Length + decodePos, digits);
+            decodePos += digits;
+            pos += bytes;
+            return bcdSlice;
         }
 
         var logical = d.MaxLength;
@@ -122,18 +145,18 @@ internal static class FieldCodec
             var p = d.PrefixByteLength;
             if (src.Length - pos < p)
             {
-                throw site.Error(baseOffset + pos, $"a {p}-byte length prefix", Remaining(src, pos));
+                ThrowPrefixTruncated(site, baseOffset + pos, p, src.Length - pos);
             }
 
             var bad = LengthPrefix.Read(d.PrefixEncoding, d.PrefixDigits, src.Slice(pos, p), out logical);
             if (bad >= 0)
             {
-                throw site.Error(baseOffset + pos + bad, $"a {d.PrefixEncoding} length prefix", $"0x{src[pos + bad]:X2}");
+                ThrowBadPrefix(site, baseOffset + pos + bad, d.PrefixEncoding, src[pos + bad]);
             }
 
             if (logical > d.MaxLength)
             {
-                throw site.Error(baseOffset + pos, $"a length of at most {d.MaxLength}", $"{logical}");
+                ThrowTooLong(site, baseOffset + pos, d.MaxLength, logical);
             }
 
             pos += p;
@@ -141,13 +164,13 @@ internal static class FieldCodec
 
         if (d.Content == ContentClass.SignedAmount && logical < 2)
         {
-            throw site.Error(baseOffset + pos, "a 'C' or 'D' sign and at least one digit", $"length {logical}");
+            ThrowNoSign(site, baseOffset + pos, logical);
         }
 
         var wire = ValueWireLength(d, logical);
         if (src.Length - pos < wire)
         {
-            throw site.Error(baseOffset + pos, $"{wire} bytes of value", Remaining(src, pos));
+            ThrowTruncated(site, baseOffset + pos, wire, src.Length - pos);
         }
 
         var w = src.Slice(pos, wire);
@@ -159,7 +182,7 @@ internal static class FieldCodec
             case FieldEncoding.Bcd:
                 var digits = decode.Slice(decodePos, logical);
                 Bcd.Read(d, w, digits, valueOffset, site);
-                slice = new ValueSlice(decodePos, logical, true);
+                slice = new ValueSlice(src.Length + decodePos, logical);
                 value = digits;
                 decodePos += logical;
                 break;
@@ -168,10 +191,10 @@ internal static class FieldCodec
                 var badHex = Hex.Decode(w, raw);
                 if (badHex >= 0)
                 {
-                    throw site.Error(valueOffset + badHex, "upper-case hex digits", site.Byte(w[badHex], badHex));
+                    ThrowBadByte(site, valueOffset + badHex, "upper-case hex digits", w[badHex], badHex);
                 }
 
-                slice = new ValueSlice(pos, logical, false);
+                slice = new ValueSlice(pos, logical);
                 value = raw;
                 break;
             case FieldEncoding.Ebcdic:
@@ -182,15 +205,15 @@ internal static class FieldCodec
                     text[i] = Ebcdic.Decode(e);
                     if (text[i] == 0)
                     {
-                        throw site.Error(valueOffset + i, "printable EBCDIC (code page 037)", site.Byte(e, i));
+                        ThrowBadByte(site, valueOffset + i, "printable EBCDIC (code page 037)", e, i);
                     }
                 }
 
-                slice = new ValueSlice(pos, logical, false);
+                slice = new ValueSlice(pos, logical);
                 value = text;
                 break;
             default:
-                slice = new ValueSlice(pos, wire, false);
+                slice = new ValueSlice(pos, wire);
                 value = w;
                 break;
         }
@@ -199,8 +222,8 @@ internal static class FieldCodec
         var invalid = d.Encoding == FieldEncoding.Bcd && d.Content != ContentClass.SignedAmount ? -1 : CharacterClasses.IndexOfInvalid(d, value);
         if (invalid >= 0)
         {
-            throw site.Error(valueOffset + (d.Encoding == FieldEncoding.Ascii ? invalid : 0),
-                CharacterClasses.Describe(d.Content), site.Byte(value[invalid], invalid));
+            ThrowBadByte(site, valueOffset + (d.Encoding == FieldEncoding.Ascii ? invalid : 0),
+                CharacterClasses.Describe(d.Content), value[invalid], invalid);
         }
 
         if (d.Format == FieldFormat.Tlv)
@@ -216,6 +239,32 @@ internal static class FieldCodec
         return slice;
     }
 
+    // Read runs for every field: its failures are raised by these helpers so that no string formatting (and no
+    // zeroed handler locals) sits in Read's own frame.
+    [DoesNotReturn]
+    private static void ThrowTruncated(in Site site, int offset, int needed, int left) =>
+        throw site.Error(offset, $"{needed} bytes of value", Remaining(left));
+
+    [DoesNotReturn]
+    private static void ThrowPrefixTruncated(in Site site, int offset, int needed, int left) =>
+        throw site.Error(offset, $"a {needed}-byte length prefix", Remaining(left));
+
+    [DoesNotReturn]
+    private static void ThrowBadByte(in Site site, int offset, string expected, byte b, int index) =>
+        throw site.Error(offset, expected, site.Byte(b, index));
+
+    [DoesNotReturn]
+    private static void ThrowBadPrefix(in Site site, int offset, FieldEncoding encoding, byte b) =>
+        throw site.Error(offset, $"a {encoding} length prefix", $"0x{b:X2}");
+
+    [DoesNotReturn]
+    private static void ThrowTooLong(in Site site, int offset, int max, int logical) =>
+        throw site.Error(offset, $"a length of at most {max}", $"{logical}");
+
+    [DoesNotReturn]
+    private static void ThrowNoSign(in Site site, int offset, int logical) =>
+        throw site.Error(offset, "a 'C' or 'D' sign and at least one digit", $"length {logical}");
+
     private static string Units(FieldDefinition d) => d.Content switch
     {
         ContentClass.Binary => "bytes",
@@ -223,8 +272,7 @@ internal static class FieldCodec
         _ => "characters",
     };
 
-    private static string Remaining(ReadOnlySpan<byte> src, int pos) =>
-        src.Length - pos <= 0 ? "end of data" : $"only {src.Length - pos} bytes left";
+    private static string Remaining(int left) => left <= 0 ? "end of data" : $"only {left} bytes left";
 
     internal static void CopyPadded(FieldDefinition d, ReadOnlySpan<byte> value, Span<byte> dest, int pad)
     {

@@ -148,7 +148,7 @@ public sealed partial class MessageSpec
 
                 message ??= IsoMessage.ForUnpack(this, mti, capacity);
                 var slice = FieldCodec.Read(def, src, ref pos, decode, ref decodePos, Site.Of(def), 0);
-                message.Add(n, new IsoMessage.FieldValue(buffer, slice.Decoded ? length + slice.Start : slice.Start, slice.Length));
+                message.Add(n, new IsoMessage.FieldValue(buffer, slice.Start, slice.Length));
             }
         }
 
