@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
@@ -120,7 +121,7 @@ internal static class Bcd
     {
         if (numeric && nibble > 9)
         {
-            throw site.Error(offset, "BCD digits 0-9", site.Sensitive ? "a non-decimal nibble" : $"nibble {nibble:X}");
+            ThrowNotDecimal(nibble, offset, site);
         }
 
         return (byte)(0x30 + nibble);
@@ -130,9 +131,18 @@ internal static class Bcd
     {
         if (nibble != d.PadNibble)
         {
-            throw site.Error(offset, $"pad nibble {d.PadNibble:X}", site.Sensitive ? "another nibble" : $"nibble {nibble:X}");
+            ThrowBadPad(d, nibble, offset, site);
         }
     }
+
+    // Failures are formatted apart so that the checks above stay small enough to inline into the per-field loop.
+    [DoesNotReturn]
+    private static void ThrowNotDecimal(int nibble, int offset, in Site site) =>
+        throw site.Error(offset, "BCD digits 0-9", site.Sensitive ? "a non-decimal nibble" : $"nibble {nibble:X}");
+
+    [DoesNotReturn]
+    private static void ThrowBadPad(FieldDefinition d, int nibble, int offset, in Site site) =>
+        throw site.Error(offset, $"pad nibble {d.PadNibble:X}", site.Sensitive ? "another nibble" : $"nibble {nibble:X}");
 
     private static ushort[] BuildPairs(bool decimalOnly)
     {

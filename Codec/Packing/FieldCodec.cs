@@ -34,7 +34,7 @@ internal static class FieldCodec
             var invalid = CharacterClasses.IndexOfInvalid(d, value);
             if (invalid >= 0)
             {
-                throw site.Error(offset, CharacterClasses.Describe(d.Content), site.Byte(value[invalid], invalid));
+                ThrowBadByte(site, offset, CharacterClasses.Describe(d.Content), value[invalid], invalid);
             }
 
             value.CopyTo(dest);
@@ -43,23 +43,23 @@ internal static class FieldCodec
 
         if (d.IsFixed && (len > d.MaxLength || (len < d.MaxLength && !d.CanPad)))
         {
-            throw site.Error(offset, d.CanPad ? $"at most {d.MaxLength} {Units(d)}" : $"exactly {d.MaxLength} {Units(d)}", $"{len}");
+            ThrowWrongLength(d, site, offset, len, d.CanPad ? "at most" : "exactly");
         }
 
         if (!d.IsFixed && len > d.MaxLength)
         {
-            throw site.Error(offset, $"at most {d.MaxLength} {Units(d)}", $"{len}");
+            ThrowWrongLength(d, site, offset, len, "at most");
         }
 
         if (d.Content == ContentClass.SignedAmount && len < 2)
         {
-            throw site.Error(offset, "a 'C' or 'D' sign and at least one digit", $"{len} characters");
+            ThrowNoSign(site, offset, len, packing: true);
         }
 
         var bad = CharacterClasses.IndexOfInvalid(d, value);
         if (bad >= 0)
         {
-            throw site.Error(offset, CharacterClasses.Describe(d.Content), site.Byte(value[bad], bad));
+            ThrowBadByte(site, offset, CharacterClasses.Describe(d.Content), value[bad], bad);
         }
 
         var logical = d.IsFixed ? d.MaxLength : len;
@@ -164,7 +164,7 @@ internal static class FieldCodec
 
         if (d.Content == ContentClass.SignedAmount && logical < 2)
         {
-            ThrowNoSign(site, baseOffset + pos, logical);
+            ThrowNoSign(site, baseOffset + pos, logical, packing: false);
         }
 
         var wire = ValueWireLength(d, logical);
@@ -239,8 +239,8 @@ internal static class FieldCodec
         return slice;
     }
 
-    // Read runs for every field: its failures are raised by these helpers so that no string formatting (and no
-    // zeroed handler locals) sits in Read's own frame.
+    // Read and Write run for every field: their failures are raised by these helpers so that no string formatting
+    // (and no zeroed handler locals) sits in their own frames.
     [DoesNotReturn]
     private static void ThrowTruncated(in Site site, int offset, int needed, int left) =>
         throw site.Error(offset, $"{needed} bytes of value", Remaining(left));
@@ -262,8 +262,12 @@ internal static class FieldCodec
         throw site.Error(offset, $"a length of at most {max}", $"{logical}");
 
     [DoesNotReturn]
-    private static void ThrowNoSign(in Site site, int offset, int logical) =>
-        throw site.Error(offset, "a 'C' or 'D' sign and at least one digit", $"length {logical}");
+    private static void ThrowNoSign(in Site site, int offset, int length, bool packing) =>
+        throw site.Error(offset, "a 'C' or 'D' sign and at least one digit", packing ? $"{length} characters" : $"length {length}");
+
+    [DoesNotReturn]
+    private static void ThrowWrongLength(FieldDefinition d, in Site site, int offset, int length, string bound) =>
+        throw site.Error(offset, $"{bound} {d.MaxLength} {Units(d)}", $"{length}");
 
     private static string Units(FieldDefinition d) => d.Content switch
     {

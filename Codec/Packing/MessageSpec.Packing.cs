@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Globalization;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 
 namespace OrleansControl.Codec;
 
@@ -137,7 +138,7 @@ public sealed partial class MessageSpec
                 var lz = BitOperations.LeadingZeroCount(bits);
                 bits &= ~(1UL << (63 - lz));
                 var n = 64 * w + lz + 1;
-                var def = _fields[n] ?? throw new Iso8583Exception($"a field definition for bit {n} in spec {Name}", "the bit set", n, pos);
+                var def = _fields[n] ?? throw UndefinedBit(n, pos);
                 if (def.Content == ContentClass.Bitmap)
                 {
                     var next = ReadBitmap(src, ref pos, n);
@@ -154,7 +155,7 @@ public sealed partial class MessageSpec
 
         if (pos != length)
         {
-            throw new Iso8583Exception("end of message", $"{length - pos} trailing bytes", null, pos);
+            throw TrailingBytes(length - pos, pos);
         }
 
         message ??= IsoMessage.ForUnpack(this, mti, 0);
@@ -162,6 +163,27 @@ public sealed partial class MessageSpec
         message.KeepTertiaryBitmap = HasTertiaryBitmap && (words[1] & IsoMessage.Bit(65)) != 0 && words[2] == 0;
         return message;
     }
+
+    // Errors are built outside the read/write paths so that their frames carry no string formatting.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private Iso8583Exception UndefinedBit(int n, int pos) =>
+        new($"a field definition for bit {n} in spec {Name}", "the bit set", n, pos);
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private Iso8583Exception MtiTruncated(int length) => new($"a {MtiLength}-byte MTI", $"{length} bytes", null, 0, "MTI");
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private Iso8583Exception BadMtiDigit(byte b, int at) => new($"{MtiEncoding} MTI digits", $"0x{b:X2}", null, at, "MTI");
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private Iso8583Exception BitmapTruncated(int? field, int left, int pos) =>
+        new($"{BitmapLength} bytes of {BitmapContext(field)}", $"{Math.Max(0, left)} bytes left", field, pos, BitmapContext(field));
+
+    private static string BitmapContext(int? field) =>
+        field switch { null => "primary bitmap", 1 => "secondary bitmap", _ => "tertiary bitmap" };
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static Iso8583Exception TrailingBytes(int count, int pos) => new("end of message", $"{count} trailing bytes", null, pos);
 
     private int WriteMti(Mti mti, Span<byte> dest)
     {
@@ -190,7 +212,7 @@ public sealed partial class MessageSpec
     {
         if (src.Length < MtiLength)
         {
-            throw new Iso8583Exception($"a {MtiLength}-byte MTI", $"{src.Length} bytes", null, 0, "MTI");
+            throw MtiTruncated(src.Length);
         }
 
         var value = 0;
@@ -205,7 +227,7 @@ public sealed partial class MessageSpec
             if ((uint)d > 9)
             {
                 var at = MtiEncoding == FieldEncoding.Bcd ? i / 2 : i;
-                throw new Iso8583Exception($"{MtiEncoding} MTI digits", $"0x{src[at]:X2}", null, at, "MTI");
+                throw BadMtiDigit(src[at], at);
             }
 
             value = value * 10 + d;
@@ -229,11 +251,10 @@ public sealed partial class MessageSpec
 
     private ulong ReadBitmap(ReadOnlySpan<byte> src, ref int pos, int? field)
     {
-        var context = field switch { null => "primary bitmap", 1 => "secondary bitmap", _ => "tertiary bitmap" };
         var len = BitmapLength;
         if (src.Length - pos < len)
         {
-            throw new Iso8583Exception($"{len} bytes of {context}", $"{Math.Max(0, src.Length - pos)} bytes left", field, pos, context);
+            throw BitmapTruncated(field, src.Length - pos, pos);
         }
 
         ulong word;
@@ -243,7 +264,7 @@ public sealed partial class MessageSpec
         }
         else
         {
-            word = ReadHexBitmap(src.Slice(pos, 16), field, pos, context);
+            word = ReadHexBitmap(src.Slice(pos, 16), field, pos);
         }
 
         pos += len;
@@ -251,13 +272,13 @@ public sealed partial class MessageSpec
     }
 
     // Apart from ReadBitmap so that the binary path carries no stackalloc.
-    private static ulong ReadHexBitmap(ReadOnlySpan<byte> hex, int? field, int pos, string context)
+    private static ulong ReadHexBitmap(ReadOnlySpan<byte> hex, int? field, int pos)
     {
         Span<byte> raw = stackalloc byte[8];
         var bad = Hex.Decode(hex, raw);
         if (bad >= 0)
         {
-            throw new Iso8583Exception("upper-case hex digits", $"0x{hex[bad]:X2}", field, pos + bad, context);
+            throw new Iso8583Exception("upper-case hex digits", $"0x{hex[bad]:X2}", field, pos + bad, BitmapContext(field));
         }
 
         return BinaryPrimitives.ReadUInt64BigEndian(raw);
