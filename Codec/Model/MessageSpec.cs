@@ -11,8 +11,11 @@ public sealed partial class MessageSpec
 {
     private static readonly ConcurrentDictionary<string, MessageSpec> BuiltIns = new(StringComparer.OrdinalIgnoreCase);
     private readonly FieldDefinition?[] _fields;
-    private readonly int[] _bcdMax;
     private readonly long _tertiaryBcdMax;
+
+    // Sum of the BCD fields' max lengths for each value of each byte of the primary and secondary bitmaps,
+    // at [byteIndex * 256 + value]: the decode area is sized with 16 lookups instead of a walk over the bits.
+    private readonly int[] _bcdMaxByBitmapByte = new int[16 * 256];
     private readonly bool _hasBcd;
 
     internal MessageSpec(string name, string description, FieldEncoding mtiEncoding, BitmapEncoding bitmapEncoding, FieldDefinition?[] fields)
@@ -26,14 +29,25 @@ public sealed partial class MessageSpec
         HasTertiaryBitmap = fields[65]?.Content == ContentClass.Bitmap;
         // BCD digits are decoded into an area after the input copy (hex and EBCDIC decode in place). Its size is
         // bounded by the max lengths of the BCD fields the bitmaps announce, precomputed here per field.
-        _bcdMax = new int[fields.Length];
         foreach (var f in Fields.Where(f => f.Encoding == FieldEncoding.Bcd))
         {
-            _bcdMax[f.Number] = f.MaxLength;
             _hasBcd = true;
             if (f.Number > 128)
             {
                 _tertiaryBcdMax += f.MaxLength;
+            }
+            else
+            {
+                // Field n is bit (n - 1): byte (n - 1) / 8, most significant bit first.
+                var byteIndex = (f.Number - 1) / 8;
+                var mask = 0x80 >> ((f.Number - 1) % 8);
+                for (var v = 0; v < 256; v++)
+                {
+                    if ((v & mask) != 0)
+                    {
+                        _bcdMaxByBitmapByte[byteIndex * 256 + v] += f.MaxLength;
+                    }
+                }
             }
         }
     }

@@ -105,15 +105,10 @@ public sealed partial class MessageSpec
         var w0 = ReadBitmap(head, ref pos, null);
         var w1 = (w0 & IsoMessage.Bit(1)) != 0 && _fields[1] is not null ? ReadBitmap(head, ref pos, 1) : 0;
         long bound = (w1 & IsoMessage.Bit(65)) != 0 && HasTertiaryBitmap ? _tertiaryBcdMax : 0;
-        for (var w = 0; w < 2; w++)
+        var table = _bcdMaxByBitmapByte;
+        for (var i = 0; i < 8; i++)
         {
-            var bits = w == 0 ? w0 : w1;
-            while (bits != 0)
-            {
-                var lz = BitOperations.LeadingZeroCount(bits);
-                bits &= ~(1UL << (63 - lz));
-                bound += _bcdMax[64 * w + lz + 1];
-            }
+            bound += table[i * 256 + (byte)(w0 >> (56 - 8 * i))] + table[(8 + i) * 256 + (byte)(w1 >> (56 - 8 * i))];
         }
 
         return (int)Math.Min(bound, 2L * length);
