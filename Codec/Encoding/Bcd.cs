@@ -21,8 +21,16 @@ internal static class Bcd
     private static readonly ushort[] TrackPairs = BuildPairs(decimalOnly: false);
 
     // Character → nibble: (c - 0x30) for '0'-'9' and the track characters up to '?'; 'D' is accepted for '='.
-    private static readonly byte[] Nibbles = BuildNibbles();
+    // The strict tables hold 0xFF for characters outside the class, so packing checks the value as it goes;
+    // Nibbles maps anything (a padded value is checked before padding, and the pad character is the spec's).
+    private static readonly byte[] Nibbles = BuildNibbles(strictClass: null);
+    private static readonly byte[] DecimalNibbles = BuildNibbles(ContentClass.Numeric);
+    private static readonly byte[] TrackNibbles = BuildNibbles(ContentClass.Track2);
 
+    /// <summary>
+    /// Packs the value; returns the bytes written, or -1 if a digit is not allowed in the field's class
+    /// (the caller then finds and reports it). An x+n sign is copied, not checked.
+    /// </summary>
     public static int Write(FieldDefinition d, ReadOnlySpan<byte> value, int logical, Span<byte> dest)
     {
         var o = 0;
@@ -34,41 +42,55 @@ internal static class Bcd
             o = 1;
         }
 
-        return o + (logical == value.Length ? WriteDigits(d, value, dest[o..]) : WritePadded(d, value, logical, dest[o..]));
+        var written = logical == value.Length
+            ? WriteDigits(d, value, dest[o..], d.Content == ContentClass.Track2 ? TrackNibbles : DecimalNibbles)
+            : WritePadded(d, value, logical, dest[o..]);
+        return written < 0 ? -1 : o + written;
     }
 
     // A short value is padded to its fixed length first. Kept apart so the common path has no stackalloc.
     private static int WritePadded(FieldDefinition d, ReadOnlySpan<byte> value, int logical, Span<byte> dest)
     {
+        if (CharacterClasses.IndexOfInvalid(d, value) >= 0)
+        {
+            return -1;
+        }
+
         Span<byte> padded = logical <= 256 ? stackalloc byte[logical] : new byte[logical];
         FieldCodec.CopyPadded(d, value, padded, logical - value.Length);
-        return WriteDigits(d, padded, dest);
+        return WriteDigits(d, padded, dest, Nibbles);
     }
 
-    private static int WriteDigits(FieldDefinition d, ReadOnlySpan<byte> digits, Span<byte> dest)
+    private static int WriteDigits(FieldDefinition d, ReadOnlySpan<byte> digits, Span<byte> dest, byte[] nibbles)
     {
         var logical = digits.Length;
-        var nibbles = Nibbles;
+        var seen = 0; // OR of all nibbles looked up: above 0xF if any character was outside the class
         var k = 0;
         var b = 0;
         if ((logical & 1) == 1 && d.Pad == PadSide.Left)
         {
-            dest[b++] = (byte)(d.PadNibble << 4 | nibbles[digits[k++]]);
+            int lo = nibbles[digits[k++]];
+            seen |= lo;
+            dest[b++] = (byte)(d.PadNibble << 4 | lo);
         }
 
         var pairs = dest.Slice(b, (logical - k) / 2);
         for (var i = 0; i < pairs.Length; i++, k += 2)
         {
-            pairs[i] = (byte)(nibbles[digits[k]] << 4 | nibbles[digits[k + 1]]);
+            int hi = nibbles[digits[k]], lo = nibbles[digits[k + 1]];
+            seen |= hi | lo;
+            pairs[i] = (byte)(hi << 4 | lo);
         }
 
         b += pairs.Length;
         if (k < logical)
         {
-            dest[b++] = (byte)(nibbles[digits[k]] << 4 | d.PadNibble);
+            int hi = nibbles[digits[k]];
+            seen |= hi;
+            dest[b++] = (byte)(hi << 4 | d.PadNibble);
         }
 
-        return b;
+        return seen > 0xF ? -1 : b;
     }
 
     public static void Read(FieldDefinition d, ReadOnlySpan<byte> w, Span<byte> dest, int offset, in Site site)
@@ -160,15 +182,20 @@ internal static class Bcd
         return table;
     }
 
-    private static byte[] BuildNibbles()
+    private static byte[] BuildNibbles(ContentClass? strictClass)
     {
         var table = new byte[256];
-        for (var c = 0x30; c <= 0x3F; c++)
+        for (var c = 0; c < 256; c++)
         {
-            table[c] = (byte)(c - 0x30);
+            var allowed = strictClass switch
+            {
+                ContentClass.Numeric => c is >= '0' and <= '9',
+                ContentClass.Track2 => c is >= 0x30 and <= 0x3F or 'D',
+                _ => true,
+            };
+            table[c] = !allowed ? (byte)0xFF : c == 'D' ? (byte)0xD : (byte)((c - 0x30) & 0xF);
         }
 
-        table['D'] = 0xD;
         return table;
     }
 }

@@ -56,10 +56,10 @@ internal static class FieldCodec
             ThrowNoSign(site, offset, len, packing: true);
         }
 
-        var bad = CharacterClasses.IndexOfInvalid(d, value);
-        if (bad >= 0)
+        // BCD digits are checked as they are packed (Bcd.Write); everything else, and an x+n sign, before writing.
+        if (d.Encoding != FieldEncoding.Bcd || d.Content == ContentClass.SignedAmount)
         {
-            ThrowBadByte(site, offset, CharacterClasses.Describe(d.Content), value[bad], bad);
+            ThrowIfInvalid(d, value, offset, site);
         }
 
         var logical = d.IsFixed ? d.MaxLength : len;
@@ -74,7 +74,13 @@ internal static class FieldCodec
         switch (d.Encoding)
         {
             case FieldEncoding.Bcd:
-                return p + Bcd.Write(d, value, logical, body);
+                var packed = Bcd.Write(d, value, logical, body);
+                if (packed < 0)
+                {
+                    ThrowIfInvalid(d, value, offset, site);
+                }
+
+                return p + packed;
             case FieldEncoding.Hex:
                 Hex.Encode(value, body);
                 return p + 2 * len;
@@ -248,6 +254,15 @@ internal static class FieldCodec
     [DoesNotReturn]
     private static void ThrowPrefixTruncated(in Site site, int offset, int needed, int left) =>
         throw site.Error(offset, $"a {needed}-byte length prefix", Remaining(left));
+
+    private static void ThrowIfInvalid(FieldDefinition d, ReadOnlySpan<byte> value, int offset, in Site site)
+    {
+        var bad = CharacterClasses.IndexOfInvalid(d, value);
+        if (bad >= 0)
+        {
+            ThrowBadByte(site, offset, CharacterClasses.Describe(d.Content), value[bad], bad);
+        }
+    }
 
     [DoesNotReturn]
     private static void ThrowBadByte(in Site site, int offset, string expected, byte b, int index) =>

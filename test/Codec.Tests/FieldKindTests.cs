@@ -91,6 +91,12 @@ public sealed class FieldKindTests
     [InlineData("""{ "class": "z", "length": "LL", "max": 9 }""", "12^34")]
     [InlineData("""{ "class": "xn", "max": 5 }""", "X1234")]
     [InlineData("""{ "class": "xn", "max": 5 }""", "C12")]
+    [InlineData("""{ "class": "n", "max": 4, "encoding": "bcd" }""", "12A4")]
+    [InlineData("""{ "class": "n", "max": 3, "encoding": "bcd" }""", "1:3")]
+    [InlineData("""{ "class": "n", "max": 6, "encoding": "bcd" }""", "1A")]
+    [InlineData("""{ "class": "n", "length": "LL", "max": 19, "prefix": "bcd", "encoding": "bcd" }""", "47617390010101 9")]
+    [InlineData("""{ "class": "z", "length": "LL", "max": 37, "prefix": "bcd", "encoding": "bcd" }""", "4761=2512^1")]
+    [InlineData("""{ "class": "xn", "max": 7, "encoding": "bcd" }""", "C12345X")]
     public void Pack_rejects_values_the_definition_does_not_allow(string fieldJson, string value)
     {
         var spec = Samples.OneField(fieldJson);
