@@ -161,7 +161,7 @@ public sealed partial class IsoClient
     private async Task<IsoMessage> NetworkRequestAsync(IsoSession session, IsoMessage request, TimeSpan timeout)
     {
         var pending = _network.Register(_keys.KeyOf(request), request, timeout);
-        if (!pending.TryAssign(session.Id) || !session.TrySend(request, writeNow: true))
+        if (!pending.TryAssign(session.Id) || !session.TrySend(request))
         {
             _network.TryFail(pending, new SidecarException(SidecarError.ConnectionLost, $"session {session.Id} is closed"));
         }

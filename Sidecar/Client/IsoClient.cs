@@ -143,8 +143,7 @@ public sealed partial class IsoClient : IAsyncDisposable
 
     private void Write(IsoSession session, PendingRequest<IsoMessage> pending)
     {
-        // Alone on the link: write on this thread now. With others in flight, batch with them.
-        if (pending.TryAssign(session.Id) && !session.TrySend(pending.Request, writeNow: _requests.InFlight <= 1))
+        if (pending.TryAssign(session.Id) && !session.TrySend(pending.Request))
         {
             LoseRequest(pending, $"session {session.Id} closed before the request was written");
         }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.IO.Pipelines;
 using System.Net;
+using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using OrleansControl.Codec;
 
@@ -8,13 +9,9 @@ namespace OrleansControl.Sidecar.Connections;
 
 /// <summary>
 /// The channel: one live socket carrying framed ISO 8583 messages (jPOS "channel"). A read loop unframes and
-/// unpacks with the codec and hands each message to <c>onMessage</c>. Sends are queued in order and one
-/// writer at a time packs everything queued and flushes once per batch, so pipelined requests share syscalls.
-/// There is no writer task to hop to: answers produced while the read loop handles one read are written by the
-/// read loop when it is done with that read (one flush for all of them), a send on an otherwise idle link is
-/// written by its sender at once, and other sends by one thread-pool item that takes whatever has piled up.
-/// It ends once, with a reason, when the peer closes or resets, on an I/O error, or when its owner closes it;
-/// it never reconnects (that is the client's job).
+/// unpacks with the codec and hands each message to <c>onMessage</c>; a write loop packs everything queued and
+/// flushes once per batch, so pipelined requests share syscalls. It ends once, with a reason, when the peer
+/// closes or resets, on an I/O error, or when its owner closes it; it never reconnects (that is the client's job).
 /// </summary>
 internal sealed class IsoSession : IAsyncDisposable
 {
@@ -28,16 +25,12 @@ internal sealed class IsoSession : IAsyncDisposable
     private readonly Func<IsoSession, IsoMessage, ValueTask> _onMessage;
     private readonly Action<IsoMessage, Iso8583Exception>? _onUnsendable;
     private readonly ILogger _logger;
-    private readonly Lock _sendLock = new();
-    private List<IsoMessage> _queue = new(16);
-    private List<IsoMessage> _batch = new(16);
-    private bool _writing;      // one thread owns _writer and is draining _queue
-    private bool _corked;       // the read loop is handling a read and drains _queue when done with it
-    private bool _sendClosed;   // no more sends accepted
-    private TaskCompletionSource? _drained;
+    private readonly Channel<IsoMessage> _outbound = Channel.CreateUnbounded<IsoMessage>(
+        new UnboundedChannelOptions { SingleReader = true, AllowSynchronousContinuations = false });
     private readonly CancellationTokenSource _stop = new();
     private readonly TaskCompletionSource<string> _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task? _readLoop;
+    private Task? _writeLoop;
     private long _lastReceived = Stopwatch.GetTimestamp();
 
     public IsoSession(Stream stream, IDisposable? socketOwner, EndPoint? remote, IsoWire wire,
@@ -71,68 +64,11 @@ internal sealed class IsoSession : IAsyncDisposable
     public void Start()
     {
         _readLoop = Task.Run(ReadLoopAsync);
+        _writeLoop = Task.Run(WriteLoopAsync);
     }
 
-    /// <summary>
-    /// Queues a message, in order; false once the session is closing. Never throws for I/O: a write error ends
-    /// the session (and with it every request written to it). Unless another thread is writing or the read
-    /// loop will flush it with the answers of its current read, the message is written either at once on this
-    /// thread (<paramref name="writeNow"/>: the lowest latency, for a link with nothing else in flight) or by a
-    /// thread-pool item, which lets the sends of a busy link pile up behind it and go out in one syscall.
-    /// </summary>
-    public bool TrySend(IsoMessage message, bool writeNow = false)
-    {
-        lock (_sendLock)
-        {
-            if (_sendClosed)
-            {
-                return false;
-            }
-
-            _queue.Add(message);
-            if (_writing || _corked)
-            {
-                return true;
-            }
-
-            _writing = true;
-        }
-
-        if (writeNow)
-        {
-            _ = DrainAsync();
-        }
-        else
-        {
-            ThreadPool.UnsafeQueueUserWorkItem(static session => _ = session.DrainAsync(), this, preferLocal: false);
-        }
-
-        return true;
-    }
-
-    private void Cork()
-    {
-        lock (_sendLock)
-        {
-            _corked = true;
-        }
-    }
-
-    private void Uncork()
-    {
-        lock (_sendLock)
-        {
-            _corked = false;
-            if (_writing || _queue.Count == 0)
-            {
-                return;
-            }
-
-            _writing = true;
-        }
-
-        _ = DrainAsync();
-    }
+    /// <summary>Queues a message for the write loop; false once the session is closing.</summary>
+    public bool TrySend(IsoMessage message) => !IsClosed && _outbound.Writer.TryWrite(message);
 
     private async Task ReadLoopAsync()
     {
@@ -143,7 +79,6 @@ internal sealed class IsoSession : IAsyncDisposable
             {
                 var result = await _reader.ReadAsync(_stop.Token).ConfigureAwait(false);
                 var buffer = result.Buffer;
-                Cork();
                 try
                 {
                     while (_wire.TryReadFrame(ref buffer, out var frame))
@@ -166,19 +101,12 @@ internal sealed class IsoSession : IAsyncDisposable
                             continue;
                         }
 
-                        var handled = _onMessage(this, message);
-                        if (!handled.IsCompletedSuccessfully)
-                        {
-                            Uncork(); // answers must not wait on a slow handler
-                            await handled.ConfigureAwait(false);
-                            Cork();
-                        }
+                        await _onMessage(this, message).ConfigureAwait(false);
                     }
                 }
                 finally
                 {
                     _reader.AdvanceTo(buffer.Start, buffer.End);
-                    Uncork();
                 }
 
                 if (result.IsCompleted || result.IsCanceled)
@@ -203,33 +131,14 @@ internal sealed class IsoSession : IAsyncDisposable
         End(reason);
     }
 
-    /// <summary>
-    /// Run by the one thread that owns the writer (<see cref="_writing"/>): packs and flushes what is queued
-    /// until the queue is empty. Runs synchronously on the sender's thread while the socket takes the bytes at
-    /// once; only a flush that has to wait continues asynchronously.
-    /// </summary>
-    private async Task DrainAsync()
+    private async Task WriteLoopAsync()
     {
+        var reader = _outbound.Reader;
         try
         {
-            while (true)
+            while (await reader.WaitToReadAsync(_stop.Token).ConfigureAwait(false))
             {
-                List<IsoMessage> batch;
-                lock (_sendLock)
-                {
-                    if (_queue.Count == 0)
-                    {
-                        _writing = false;
-                        _drained?.TrySetResult();
-                        return;
-                    }
-
-                    batch = _queue;
-                    _queue = _batch;
-                    _batch = batch;
-                }
-
-                foreach (var message in batch)
+                while (reader.TryRead(out var message))
                 {
                     try
                     {
@@ -244,9 +153,7 @@ internal sealed class IsoSession : IAsyncDisposable
                     }
                 }
 
-                batch.Clear();
-                var pending = _writer.FlushAsync(_stop.Token);
-                var flush = pending.IsCompletedSuccessfully ? pending.Result : await pending.ConfigureAwait(false);
+                var flush = await _writer.FlushAsync(_stop.Token).ConfigureAwait(false);
                 if (flush.IsCompleted)
                 {
                     break;
@@ -256,35 +163,21 @@ internal sealed class IsoSession : IAsyncDisposable
         catch (OperationCanceledException) when (_stop.IsCancellationRequested)
         {
         }
-        catch (Exception ex)
+        catch (Exception ex) when (ex is IOException or System.Net.Sockets.SocketException or ObjectDisposedException or InvalidOperationException)
         {
-            // Any failure to write ends the session, so what was written to it is failed rather than stranded.
             End($"connection lost on write: {(ex.InnerException ?? ex).Message}");
-        }
-
-        // Stopped: the session is over, nothing queued will be written.
-        lock (_sendLock)
-        {
-            _sendClosed = true;
-            _queue.Clear();
-            _writing = false;
-            _drained?.TrySetResult();
         }
     }
 
     /// <summary>Flushes what is queued (best effort, bounded by <paramref name="timeout"/>) and then closes.</summary>
     public async Task CloseAsync(TimeSpan timeout)
     {
-        Task drained;
-        lock (_sendLock)
+        _outbound.Writer.TryComplete();
+        if (_writeLoop is not null)
         {
-            _sendClosed = true;
-            drained = _writing || _queue.Count > 0
-                ? (_drained ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task
-                : Task.CompletedTask;
+            await Task.WhenAny(_writeLoop, Task.Delay(timeout)).ConfigureAwait(false);
         }
 
-        await Task.WhenAny(drained, Task.Delay(timeout)).ConfigureAwait(false);
         End("closed locally");
     }
 
@@ -312,12 +205,7 @@ internal sealed class IsoSession : IAsyncDisposable
             return;
         }
 
-        lock (_sendLock)
-        {
-            _sendClosed = true;
-            _queue.Clear();
-        }
-
+        _outbound.Writer.TryComplete();
         _stop.Cancel();
         try
         {
@@ -339,18 +227,9 @@ internal sealed class IsoSession : IAsyncDisposable
             await _readLoop.ConfigureAwait(false);
         }
 
-        Task? writing = null;
-        lock (_sendLock)
+        if (_writeLoop is not null)
         {
-            if (_writing)
-            {
-                writing = (_drained ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
-            }
-        }
-
-        if (writing is not null)
-        {
-            await writing.ConfigureAwait(false);
+            await _writeLoop.ConfigureAwait(false);
         }
 
         _stop.Dispose();
