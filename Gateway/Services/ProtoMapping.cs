@@ -51,6 +51,7 @@ internal static class ProtoMapping
         ClientId = s.ClientId,
         ServerPool = s.ServerPool,
         ServerId = s.ServerId ?? "",
+        ServerAddress = s.ServerAddress ?? "",
         Status = s.Status.ToProto(),
         HealthScore = s.HealthScore,
         FailoverTarget = s.FailoverTarget ?? "",

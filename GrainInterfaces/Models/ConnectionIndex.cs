@@ -14,7 +14,8 @@ public sealed record ConnectionSummary(
     [property: Id(6)] string? FailoverTarget,
     [property: Id(7)] long Version,
     [property: Id(8)] DateTimeOffset? LastHeartbeat,
-    [property: Id(9)] DateTimeOffset UpdatedAt);
+    [property: Id(9)] DateTimeOffset UpdatedAt,
+    [property: Id(10)] string? ServerAddress = null);
 
 /// <summary>
 /// Filters (all optional, combined with AND) and paging for <see cref="IConnectionIndexGrain.List"/>.

@@ -83,6 +83,13 @@ public sealed class SidecarMeetsControllerTests : IAsyncLifetime
         Assert.Equal("srv-a", state.ServerId);
         var first = state.LastHeartbeat!.Value;
         await UntilState(s => s.LastHeartbeat > first, "a later heartbeat");
+
+        // Operators see the same connection, with the address the sidecar was sent to, in the REST listing.
+        using var operators = new HttpClient { BaseAddress = _controller.RestAddress };
+        var page = await operators.GetFromJsonAsync<System.Text.Json.JsonElement>("/api/v1/connections?clientId=bank-a");
+        var listed = Assert.Single(page.GetProperty("connections").EnumerateArray());
+        Assert.Equal(ConnectionId, listed.GetProperty("connectionId").GetString());
+        Assert.Equal(_serverA.Address, listed.GetProperty("serverAddress").GetString());
     }
 
     [Fact]
