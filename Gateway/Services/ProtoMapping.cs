@@ -21,23 +21,12 @@ internal static class ProtoMapping
 
     public static Proto.Connection ToProto(this ConnectionSnapshot s, string localRegion)
     {
-        var c = new Proto.Connection
-        {
-            ConnectionId = s.ConnectionId,
-            ClientId = s.ClientId,
-            ServerPool = s.ServerPool,
-            ServerId = s.ServerId ?? "",
-            ServerAddress = s.ServerAddress ?? "",
-            Status = s.Status.ToProto(),
-            HealthScore = s.HealthScore,
-            FailoverTarget = s.FailoverTarget ?? "",
-            Version = s.Version,
-            LastHeartbeat = s.LastHeartbeat is { } hb ? Timestamp.FromDateTimeOffset(hb) : null,
-            UpdatedAt = s.RecentTransitions.IsDefaultOrEmpty ? Timestamp.FromDateTimeOffset(s.RegisteredAt)
-                : Timestamp.FromDateTimeOffset(s.RecentTransitions[^1].At),
-            SidecarId = s.Metadata.GetValueOrDefault(SidecarKey, ""),
-            Region = s.Metadata.GetValueOrDefault(RegionKey, localRegion),
-        };
+        // The listing row and the full snapshot share one mapping; the snapshot adds what only it knows.
+        var updatedAt = s.RecentTransitions.IsDefaultOrEmpty ? s.RegisteredAt : s.RecentTransitions[^1].At;
+        var c = new ConnectionSummary(s.ConnectionId, s.ClientId, s.ServerPool, s.ServerId, s.Status, s.HealthScore,
+            s.FailoverTarget, s.Version, s.LastHeartbeat, updatedAt, s.ServerAddress).ToProto(localRegion);
+        c.SidecarId = s.Metadata.GetValueOrDefault(SidecarKey, "");
+        c.Region = s.Metadata.GetValueOrDefault(RegionKey, localRegion);
         foreach (var (k, v) in s.Metadata)
         {
             if (!k.StartsWith(RequestValidation.ReservedMetadataPrefix, StringComparison.Ordinal)) c.Metadata[k] = v;
