@@ -137,7 +137,12 @@ public sealed class FailoverTimingTool : ILoadTool
         public async Task WaitForStatus(IClusterClient grains, ConnectionStatus status)
         {
             var grain = grains.GetGrain<IConnectionGrain>(ConnectionId);
-            for (var i = 0; i < 500 && (await grain.GetState()).Status != status; i++) await Task.Delay(2);
+            for (var i = 0; i < 500; i++)
+            {
+                if ((await grain.GetState()).Status == status) return;
+                await Task.Delay(2);
+            }
+            throw new InvalidOperationException($"{ConnectionId} did not become {status}: the trial would time the wrong thing");
         }
 
         public async Task<Command> NextCommand(TimeSpan timeout)
