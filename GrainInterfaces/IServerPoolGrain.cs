@@ -5,9 +5,10 @@ namespace OrleansControl.GrainInterfaces;
 
 /// <summary>
 /// One pool of scheme-side server instances (key: pool id). Operators/sidecars declare servers with
-/// <c>AddOrUpdateServer</c>; connection grains call <c>Assign</c>, <c>Release</c> and <c>PickFailoverTarget</c>.
-/// The grain is deliberately not reentrant: capacity checks and the persisted reservation happen in one turn, so
-/// concurrent Assign calls can never exceed a server's capacity.
+/// <c>AddOrUpdateServer</c>; connection grains call <c>Assign</c>, <c>Release</c>, <c>ReserveFailoverTarget</c> and
+/// report what they see of the servers (<c>ReportServerFailure</c>, <c>ConfirmSignedOn</c>), from which the pool
+/// ejects suspect servers (outlier detection, docs/grains.md). The grain is deliberately not reentrant: capacity checks
+/// and the persisted reservation happen in one turn, so concurrent Assign calls can never exceed a server's capacity.
 /// </summary>
 [Alias("oc.IServerPoolGrain")]
 public interface IServerPoolGrain : IGrainWithStringKey
@@ -18,7 +19,8 @@ public interface IServerPoolGrain : IGrainWithStringKey
 
     /// <summary>
     /// Sets a server's health; Degraded/Unhealthy servers get no new connections. Marking a server Unhealthy (or
-    /// removing it) asks each of its connections to fail over (reason "server … unhealthy"/"removed").
+    /// removing it) asks each of its connections to fail over (reason "server … unhealthy"/"removed"). Healthy also
+    /// ends an ejection.
     /// </summary>
     [Alias("SetServerHealth")]
     Task<ServerInstance> SetServerHealth(string serverId, ServerHealth health);
@@ -28,7 +30,7 @@ public interface IServerPoolGrain : IGrainWithStringKey
     Task RemoveServer(string serverId);
 
     /// <summary>
-    /// Reserves a slot: the preferred server if healthy with capacity, else the least-loaded healthy server, ties
+    /// Reserves a slot: the preferred server if usable with capacity, else the least-loaded usable server, ties
     /// broken towards the zone with fewest connections. Throws <see cref="Errors.PoolCapacityExceededException"/>.
     /// </summary>
     [Alias("Assign")]
@@ -39,11 +41,24 @@ public interface IServerPoolGrain : IGrainWithStringKey
     Task Release(string connectionId);
 
     /// <summary>
-    /// Moves the connection's reservation off <paramref name="currentServerId"/> to a healthy server with capacity,
-    /// preferring another zone (or <paramref name="preferredTarget"/> if given and usable). Null when none exists.
+    /// Moves the connection's reservation to a usable server with capacity that is neither the current one nor
+    /// excluded, preferring another zone (or the preferred target). Null when none exists: the pool then remembers the
+    /// connection and calls its <see cref="IConnectionGrain.TargetsChanged"/> when a server becomes usable.
     /// </summary>
-    [Alias("PickFailoverTarget")]
-    Task<ServerAssignment?> PickFailoverTarget(string connectionId, string? currentServerId, string? preferredTarget = null);
+    [Alias("ReserveFailoverTarget")]
+    Task<ServerAssignment?> ReserveFailoverTarget(FailoverTargetRequest request);
+
+    /// <summary>Evidence that a server failed a connection; enough of it within the window ejects the server.</summary>
+    [Alias("ReportServerFailure")]
+    Task ReportServerFailure(ServerFailureReport report);
+
+    /// <summary>
+    /// Evidence that the connection is signed on at <paramref name="serverAddress"/>: the server is healthy (an
+    /// ejection ends) and the connection's reservation follows it there. Returns that server, or null when the address
+    /// is not one of the pool's servers.
+    /// </summary>
+    [Alias("ConfirmSignedOn")]
+    Task<ServerAssignment?> ConfirmSignedOn(string connectionId, string serverAddress);
 
     [ReadOnly, Alias("GetSnapshot")]
     Task<ServerPoolSnapshot> GetSnapshot();

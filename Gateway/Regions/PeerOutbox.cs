@@ -2,6 +2,7 @@ using Google.Protobuf;
 using Grpc.Core;
 using Microsoft.Extensions.Logging;
 using OrleansControl.Contract.V1;
+using OrleansControl.GrainInterfaces;
 
 namespace OrleansControl.Gateway.Regions;
 

@@ -1,10 +1,10 @@
+using System.Collections.Immutable;
 using System.Threading.Channels;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Microsoft.Extensions.Options;
 using Orleans.Streams;
 using OrleansControl.Contract.V1;
-using OrleansControl.Gateway.Commands;
 using OrleansControl.Gateway.Errors;
 using OrleansControl.Gateway.Hosting;
 using OrleansControl.Gateway.Regions;
@@ -28,6 +28,8 @@ internal sealed class ControllerGrpcService(
     private const int DefaultPageSize = 100;
     private const int MaxPageSize = 1000;
     private const int MaxSyncEntries = 1000;
+    /// <summary>How long a sidecar has to carry out a command an operator's call caused (connect, sign off).</summary>
+    private static readonly TimeSpan CommandDeadline = TimeSpan.FromSeconds(30);
 
     private string Region => options.Value.Region;
 
@@ -57,10 +59,10 @@ internal sealed class ControllerGrpcService(
             : null;
         var grain = ConnectionGrain(connectionId);
         var registration = new ConnectionRegistration(clientId, pool, peerChoice ?? preferred,
-            ProtoMapping.WithGatewayKeys(request.Metadata, sidecarId, Region));
+            request.Metadata.ToImmutableDictionary(StringComparer.Ordinal), sidecarId, Region);
         var snapshot = await grain.Register(registration);
         if (peers.Enabled && peerChoice is null) await peers.QueueForPeerAsync(pool, connectionId, clientId, snapshot.ServerId);
-        var owner = ProtoMapping.SidecarOf(snapshot);
+        var owner = snapshot.SidecarId;
         if (actsAsSidecar && owner != caller.Subject)
         {
             auth.Deny(caller, context, $"connection '{connectionId}' belongs to another sidecar");
@@ -71,7 +73,7 @@ internal sealed class ControllerGrpcService(
         {
             await cluster.GetGrain<ISidecarOutboxGrain>(owner).Enqueue(new SidecarCommand(
                 $"connect:{connectionId}:{snapshot.ServerId}", SidecarCommandKind.Connect, connectionId,
-                snapshot.ServerId, snapshot.ServerAddress, DateTimeOffset.UtcNow + FailoverCommandRouterGrain.CommandDeadline,
+                snapshot.ServerId, snapshot.ServerAddress, DateTimeOffset.UtcNow + CommandDeadline,
                 "registered by an operator"));
         }
         return new RegisterConnectionResponse { Connection = snapshot.ToProto(Region) };
@@ -92,7 +94,7 @@ internal sealed class ControllerGrpcService(
 
         var grain = ConnectionGrain(id);
         var snapshot = await grain.GetState();
-        auth.RequireOwnerOrOperator(caller, context, ProtoMapping.SidecarOf(snapshot), id);
+        auth.RequireOwnerOrOperator(caller, context, snapshot.SidecarId, id);
 
         if (request.Metrics is { } metrics)
         {
@@ -136,9 +138,15 @@ internal sealed class ControllerGrpcService(
         var grain = ConnectionGrain(id);
         if (caller.IsSidecar && !caller.IsOperator && !caller.IsPeer)
         {
-            auth.RequireOwnerOrOperator(caller, context, ProtoMapping.SidecarOf(await grain.GetState()), id);
+            auth.RequireOwnerOrOperator(caller, context, (await grain.GetState()).SidecarId, id);
         }
         var result = await grain.RequestFailover(new FailoverRequest(reason, key));
+        if (result.Outcome == FailoverOutcome.NoTarget && result.Snapshot.Status != GrainInterfaces.Models.ConnectionStatus.Failed)
+        {
+            // Nothing moved and nothing changed: say so instead of answering as if a move had started.
+            throw GatewayErrors.FailedPrecondition(
+                $"no failover target: pool '{result.Snapshot.ServerPool}' has no usable server with free capacity other than '{result.Snapshot.ServerId}'");
+        }
         return new RequestFailoverResponse
         {
             Connection = result.Snapshot.ToProto(Region),
@@ -157,11 +165,11 @@ internal sealed class ControllerGrpcService(
 
         var snapshot = await ConnectionGrain(id).TransitionTo(state.FromProto(), request.ExpectedVersion,
             reason.Length == 0 ? $"operator {caller.Subject}" : reason);
-        if (state == ConnectionStatus.Closed && ProtoMapping.SidecarOf(snapshot) is { } owner)
+        if (state == ConnectionStatus.Closed && snapshot.SidecarId is { } owner)
         {
             await cluster.GetGrain<ISidecarOutboxGrain>(owner).Enqueue(new SidecarCommand(
                 $"signoff:{id}:{snapshot.Version}", SidecarCommandKind.SignOff, id, null, null,
-                DateTimeOffset.UtcNow + FailoverCommandRouterGrain.CommandDeadline, reason.Length == 0 ? "closed by an operator" : reason));
+                DateTimeOffset.UtcNow + CommandDeadline, reason.Length == 0 ? "closed by an operator" : reason));
         }
         return new UpdateConnectionStateResponse { Connection = snapshot.ToProto(Region) };
     }
@@ -200,7 +208,7 @@ internal sealed class ControllerGrpcService(
             auth.RequireRole(caller, context, "connections of the other region are visible to operators and the peer", GatewayRoles.Operator, GatewayRoles.Peer);
             return Connection.Parser.ParseFrom(replica.Entry);
         }
-        auth.RequireOwnerOrOperator(caller, context, ProtoMapping.SidecarOf(snapshot), id);
+        auth.RequireOwnerOrOperator(caller, context, snapshot.SidecarId, id);
         return snapshot.ToProto(Region);
     }
 
@@ -224,17 +232,10 @@ internal sealed class ControllerGrpcService(
 
         var page = await cluster.GetGrain<IConnectionIndexGrain>(IConnectionIndexGrain.DefaultKey).List(new ConnectionQuery(
             status == ConnectionStatus.Unspecified ? null : status.FromProto(), clientId, pool, serverId,
-            request.PageSize == 0 ? DefaultPageSize : request.PageSize, pageToken.Length == 0 ? null : pageToken));
+            request.PageSize == 0 ? DefaultPageSize : request.PageSize, pageToken.Length == 0 ? null : pageToken, sidecarId));
 
         var response = new ListConnectionsResponse { NextPageToken = page.NextPageToken ?? "" };
-        if (sidecarId is null)
-        {
-            response.Connections.AddRange(page.Items.Select(i => i.ToProto(Region)));
-            return response;
-        }
-        // The index does not know owners; filter with the authoritative state (a page may come back short).
-        var states = await Task.WhenAll(page.Items.Select(i => ConnectionGrain(i.ConnectionId).GetState()));
-        response.Connections.AddRange(states.Where(s => ProtoMapping.SidecarOf(s) == sidecarId).Select(s => s.ToProto(Region)));
+        response.Connections.AddRange(page.Items.Select(i => i.ToProto(Region)));
         return response;
     }
 
@@ -247,7 +248,7 @@ internal sealed class ControllerGrpcService(
         if (!caller.IsOperator && !caller.IsPeer && !caller.IsDevelopmentAnonymous)
         {
             if (connectionId is null) auth.Deny(caller, context, "a sidecar may only watch one of its own connections (set connection_id)");
-            auth.RequireOwnerOrOperator(caller, context, ProtoMapping.SidecarOf(await ConnectionGrain(connectionId!).GetState()), connectionId!);
+            auth.RequireOwnerOrOperator(caller, context, (await ConnectionGrain(connectionId!).GetState()).SidecarId, connectionId!);
         }
 
         var events = Channel.CreateBounded<ConnectionStatusChanged>(new BoundedChannelOptions(1024) { FullMode = BoundedChannelFullMode.DropOldest });

@@ -9,28 +9,17 @@ namespace OrleansControl.Gateway.Services;
 /// <summary>Grain models to wire messages and back. Status enums share their numbers (UNSPECIFIED = None).</summary>
 internal static class ProtoMapping
 {
-    /// <summary>Reserved metadata keys the gateway keeps on a connection grain.</summary>
-    public const string SidecarKey = "oc.sidecar_id";
-    public const string RegionKey = "oc.region";
-
     public static Proto.ConnectionStatus ToProto(this ConnectionStatus status) => (Proto.ConnectionStatus)(int)status;
 
     public static ConnectionStatus FromProto(this Proto.ConnectionStatus status) => (ConnectionStatus)(int)status;
-
-    public static string? SidecarOf(ConnectionSnapshot s) => s.Metadata.GetValueOrDefault(SidecarKey);
 
     public static Proto.Connection ToProto(this ConnectionSnapshot s, string localRegion)
     {
         // The listing row and the full snapshot share one mapping; the snapshot adds what only it knows.
         var updatedAt = s.RecentTransitions.IsDefaultOrEmpty ? s.RegisteredAt : s.RecentTransitions[^1].At;
         var c = new ConnectionSummary(s.ConnectionId, s.ClientId, s.ServerPool, s.ServerId, s.Status, s.HealthScore,
-            s.FailoverTarget, s.Version, s.LastHeartbeat, updatedAt, s.ServerAddress).ToProto(localRegion);
-        c.SidecarId = s.Metadata.GetValueOrDefault(SidecarKey, "");
-        c.Region = s.Metadata.GetValueOrDefault(RegionKey, localRegion);
-        foreach (var (k, v) in s.Metadata)
-        {
-            if (!k.StartsWith(RequestValidation.ReservedMetadataPrefix, StringComparison.Ordinal)) c.Metadata[k] = v;
-        }
+            s.FailoverTarget, s.Version, s.LastHeartbeat, updatedAt, s.ServerAddress, s.SidecarId, s.Region, s.StatusDetail).ToProto(localRegion);
+        c.Metadata.Add(s.Metadata);
         return c;
     }
 
@@ -47,7 +36,9 @@ internal static class ProtoMapping
         Version = s.Version,
         LastHeartbeat = s.LastHeartbeat is { } hb ? Timestamp.FromDateTimeOffset(hb) : null,
         UpdatedAt = Timestamp.FromDateTimeOffset(s.UpdatedAt),
-        Region = localRegion,
+        Region = s.Region ?? localRegion,
+        SidecarId = s.SidecarId ?? "",
+        StatusDetail = s.StatusDetail,
     };
 
     public static Proto.ConnectionEvent ToProto(this ConnectionStatusChanged e, string localRegion) => new()
@@ -57,12 +48,14 @@ internal static class ProtoMapping
             ConnectionId = e.ConnectionId,
             ClientId = e.ClientId,
             ServerId = e.ServerId ?? "",
+            ServerAddress = e.ServerAddress ?? "",
+            SidecarId = e.SidecarId ?? "",
             Status = e.To.ToProto(),
             HealthScore = e.HealthScore,
             FailoverTarget = e.FailoverTarget ?? "",
             Version = e.Version,
             UpdatedAt = Timestamp.FromDateTimeOffset(e.At),
-            Region = localRegion,
+            Region = e.Region ?? localRegion,
         },
         PreviousStatus = e.From.ToProto(),
         Reason = e.Reason,
@@ -76,16 +69,9 @@ internal static class ProtoMapping
         Zone = s.Zone,
         Capacity = s.Capacity,
         Load = s.Load,
-        Healthy = s.Health == ServerHealth.Healthy,
+        Healthy = s.Health == ServerHealth.Healthy && !s.Suspect,
+        Suspect = s.Suspect,
+        EjectedUntil = s.EjectedUntil is { } until ? Timestamp.FromDateTimeOffset(until) : null,
+        HealthDetail = s.HealthDetail,
     };
-
-    public static ImmutableDictionary<string, string> WithGatewayKeys(
-        IEnumerable<KeyValuePair<string, string>> metadata, string? sidecarId, string region)
-    {
-        var b = ImmutableDictionary.CreateBuilder<string, string>(StringComparer.Ordinal);
-        b.AddRange(metadata);
-        if (sidecarId is not null) b[SidecarKey] = sidecarId;
-        b[RegionKey] = region;
-        return b.ToImmutable();
-    }
 }

@@ -8,6 +8,7 @@ internal static class RequestValidation
 {
     public const int MaxIdLength = 128;
     public const int MaxReasonLength = 512;
+    public const int MaxAddressLength = 256;
     public const int MaxMetadataEntries = 32;
     public const double MaxEchoRttMs = 60_000;
     public const uint MaxCountPerReport = 1_000_000;

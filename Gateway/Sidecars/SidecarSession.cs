@@ -3,7 +3,6 @@ using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Microsoft.Extensions.Logging;
 using OrleansControl.Contract.V1;
-using OrleansControl.Gateway.Commands;
 using OrleansControl.Gateway.Errors;
 using OrleansControl.Gateway.Hosting;
 using OrleansControl.Gateway.Security;
@@ -15,9 +14,10 @@ using OrleansControl.GrainInterfaces.Models;
 namespace OrleansControl.Gateway.Sidecars;
 
 /// <summary>
-/// One attached sidecar. Up: heartbeats go to the connection grains (ownership checked once per connection per
-/// stream), state reports and acks to the grains and the outbox. Down: one writer sends the outbox's unacknowledged
-/// commands in sequence order, woken by the outbox's observer call and, as a backstop, by a poll.
+/// One attached sidecar. Up: heartbeats and state reports (each saying what the link does) go to the connection
+/// grains (ownership checked once per connection per stream); acks go to the outbox, and the receipt of a command that
+/// moves a link to its connection grain, which completes the move on it. Down: one writer sends the outbox's
+/// unacknowledged commands in sequence order, woken by the outbox's observer call and, as a backstop, by a poll.
 /// </summary>
 internal sealed partial class SidecarSession(
     string sidecarId,
@@ -59,6 +59,7 @@ internal sealed partial class SidecarSession(
                 ResumedAfter = (ulong)attachment.AckedSequence,
                 PendingCommands = attachment.Pending.Length,
                 HeartbeatIntervalMs = (int)options.HeartbeatInterval.TotalMilliseconds,
+                OutboxIncarnation = attachment.Incarnation,
             },
         });
         Send(attachment.Pending);
@@ -147,6 +148,11 @@ internal sealed partial class SidecarSession(
             Reject(hb.ConnectionId, StatusCode.InvalidArgument, $"{field}.errors/timeouts: must be at most {RequestValidation.MaxCountPerReport}");
             return null;
         }
+        if (!System.Enum.IsDefined(hb.LinkState) || hb.ServerAddress.Length > RequestValidation.MaxAddressLength)
+        {
+            Reject(hb.ConnectionId, StatusCode.InvalidArgument, $"{field}.link_state/server_address: must be a known state and an address of at most {RequestValidation.MaxAddressLength} characters");
+            return null;
+        }
         return _owned.TryGetValue(hb.ConnectionId, out var grain) ? grain : await EnsureOwned(hb.ConnectionId);
     }
 
@@ -155,7 +161,7 @@ internal sealed partial class SidecarSession(
         try
         {
             await grain.RecordHeartbeat(new GrainInterfaces.Models.Heartbeat(hb.EchoRttMs, (int)hb.Errors, (int)hb.Timeouts,
-                hb.SentAt?.ToDateTimeOffset() ?? DateTimeOffset.UtcNow));
+                hb.SentAt?.ToDateTimeOffset() ?? DateTimeOffset.UtcNow, Observation(hb.LinkState, hb.ServerAddress, "")));
         }
         catch (ControlPlaneException e)
         {
@@ -180,15 +186,15 @@ internal sealed partial class SidecarSession(
             Reject(report.ConnectionId, StatusCode.InvalidArgument, $"state_report.detail: must be at most {RequestValidation.MaxReasonLength} characters");
             return;
         }
+        if (report.ServerAddress.Length > RequestValidation.MaxAddressLength)
+        {
+            Reject(report.ConnectionId, StatusCode.InvalidArgument, $"state_report.server_address: must be at most {RequestValidation.MaxAddressLength} characters");
+            return;
+        }
         if (!_owned.TryGetValue(report.ConnectionId, out var grain) && (grain = await EnsureOwned(report.ConnectionId)) is null) return;
         try
         {
-            if (report.State == LinkState.Failed)
-            {
-                var state = await grain.GetState();
-                await grain.ReportFailure(new FailureReport(
-                    report.Detail.Length == 0 ? "sidecar reported the link failed" : report.Detail, state.ServerId));
-            }
+            await grain.ReportLink(Observation(report.State, report.ServerAddress, report.Detail)!);
         }
         catch (ControlPlaneException e)
         {
@@ -204,8 +210,32 @@ internal sealed partial class SidecarSession(
             return;
         }
         if (!ack.Success) LogCommandFailed(sidecarId, ack.CommandId, ack.Sequence);
-        await _outbox.Ack((long)ack.Sequence);
+        if (ack.ServerAddress.Length > RequestValidation.MaxAddressLength || ack.Detail.Length > RequestValidation.MaxReasonLength)
+        {
+            Reject("", StatusCode.InvalidArgument, "command_ack.server_address/detail: too long");
+            return;
+        }
+        var command = await _outbox.Ack((long)ack.Sequence);
+        if (command is { MovesLink: true } && command.CommandId == ack.CommandId)
+        {
+            try
+            {
+                await cluster.GetGrain<IConnectionGrain>(command.ConnectionId).CompleteCommand(new CommandReceipt(
+                    ack.CommandId, ack.Success, ack.Detail, ack.ServerAddress.Length == 0 ? null : ack.ServerAddress));
+            }
+            catch (ControlPlaneException e)
+            {
+                RejectMapped(command.ConnectionId, e);
+            }
+        }
     }
+
+    /// <summary>The wire's link state as the grains' observation; null for UNSPECIFIED (an older sidecar says nothing).</summary>
+    private static LinkObservation? Observation(LinkState state, string address, string detail) => state switch
+    {
+        LinkState.Unspecified => null,
+        _ => new LinkObservation((ObservedLinkState)(int)state, address.Length == 0 ? null : address, detail),
+    };
 
     /// <summary>First use of a connection on this stream: it must exist and belong to this sidecar.</summary>
     private async ValueTask<IConnectionGrain?> EnsureOwned(string connectionId)
@@ -222,7 +252,7 @@ internal sealed partial class SidecarSession(
             return null;
         }
         // Throws PERMISSION_DENIED, which ends the stream: a sidecar speaking for another's connection is not a glitch.
-        auth.RequireOwnerOrOperator(caller, context, ProtoMapping.SidecarOf(state), connectionId);
+        auth.RequireOwnerOrOperator(caller, context, state.SidecarId, connectionId);
         _owned[connectionId] = grain;
         return grain;
     }

@@ -15,7 +15,10 @@ public sealed record ConnectionSummary(
     [property: Id(7)] long Version,
     [property: Id(8)] DateTimeOffset? LastHeartbeat,
     [property: Id(9)] DateTimeOffset UpdatedAt,
-    [property: Id(10)] string? ServerAddress = null);
+    [property: Id(10)] string? ServerAddress = null,
+    [property: Id(11)] string? SidecarId = null,
+    [property: Id(12)] string? Region = null,
+    [property: Id(13)] string StatusDetail = "");
 
 /// <summary>
 /// Filters (all optional, combined with AND) and paging for <see cref="IConnectionIndexGrain.List"/>.
@@ -28,7 +31,8 @@ public sealed record ConnectionQuery(
     [property: Id(2)] string? ServerPool = null,
     [property: Id(3)] string? ServerId = null,
     [property: Id(4)] int PageSize = 100,
-    [property: Id(5)] string? PageToken = null);
+    [property: Id(5)] string? PageToken = null,
+    [property: Id(6)] string? SidecarId = null);
 
 [GenerateSerializer, Immutable, Alias("oc.ConnectionPage")]
 public sealed record ConnectionPage(

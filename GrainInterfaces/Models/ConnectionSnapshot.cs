@@ -11,7 +11,11 @@ public sealed record ConnectionTransition(
     [property: Id(3)] DateTimeOffset At,
     [property: Id(4)] string Reason);
 
-/// <summary>The full, authoritative state of one connection as returned by <see cref="IConnectionGrain.GetState"/>.</summary>
+/// <summary>
+/// The full, authoritative state of one connection as returned by <see cref="IConnectionGrain.GetState"/>.
+/// <see cref="StatusDetail"/> says why it is in its status when that is not obvious (waiting for a sidecar to sign on
+/// at the target, no failover target); <see cref="LastLink"/> is the latest the sidecar said of its link.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("oc.ConnectionSnapshot")]
 public sealed record ConnectionSnapshot(
     [property: Id(0)] string ConnectionId,
@@ -28,4 +32,8 @@ public sealed record ConnectionSnapshot(
     [property: Id(11)] ImmutableArray<FailoverRecord> RecentFailovers,
     [property: Id(12)] double LastEchoRttMs,
     [property: Id(13)] DateTimeOffset RegisteredAt,
-    [property: Id(14)] ImmutableDictionary<string, string> Metadata);
+    [property: Id(14)] ImmutableDictionary<string, string> Metadata,
+    [property: Id(15)] string? SidecarId = null,
+    [property: Id(16)] string? Region = null,
+    [property: Id(17)] string StatusDetail = "",
+    [property: Id(18)] LinkObservation? LastLink = null);

@@ -11,12 +11,16 @@ public enum ConnectionStatus
     None = 0,
     /// <summary>Registered and assigned to a server; waiting for the sidecar's first heartbeat.</summary>
     Requested = 1,
+    /// <summary>The sidecar is signed on at <c>ServerId</c>: transactions can flow.</summary>
     Active = 2,
     /// <summary>Still carrying traffic, but the health score fell below the degraded threshold.</summary>
     Degraded = 3,
     /// <summary>Declared dead (heartbeat timeout, a sidecar's report, or an operator); failover follows.</summary>
     Failed = 4,
-    /// <summary>Being moved to <c>FailoverTarget</c>; the sidecars have been told.</summary>
+    /// <summary>
+    /// Being moved to <c>FailoverTarget</c>: reserved there, the command is in the sidecar's outbox; Active follows
+    /// when the sidecar signs on there, another target when the deadline passes.
+    /// </summary>
     Migrating = 5,
     /// <summary>Terminal: the slot on the server is released.</summary>
     Closed = 6,

@@ -21,7 +21,11 @@ public sealed record ServerDefinition(
     [property: Id(3)] int Capacity,
     [property: Id(4)] ServerHealth Health = ServerHealth.Healthy);
 
-/// <summary>A server instance with its current load (connections assigned by this pool).</summary>
+/// <summary>
+/// A server instance with its current load (connections assigned by this pool). <see cref="Suspect"/>: ejected on
+/// evidence (connections reported it failed, a move to it timed out) until <see cref="EjectedUntil"/> or until a
+/// connection signs on there; a suspect server gets no new connections and is never a failover target.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("oc.ServerInstance")]
 public sealed record ServerInstance(
     [property: Id(0)] string ServerId,
@@ -29,7 +33,31 @@ public sealed record ServerInstance(
     [property: Id(2)] string Zone,
     [property: Id(3)] int Capacity,
     [property: Id(4)] int Load,
-    [property: Id(5)] ServerHealth Health);
+    [property: Id(5)] ServerHealth Health,
+    [property: Id(6)] bool Suspect = false,
+    [property: Id(7)] DateTimeOffset? EjectedUntil = null,
+    [property: Id(8)] string HealthDetail = "");
+
+/// <summary>
+/// A connection asks for a failover target: any usable server but <see cref="CurrentServerId"/> and
+/// <see cref="Excluded"/> (targets that already failed this move), <see cref="PreferredTarget"/> first if usable.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("oc.FailoverTargetRequest")]
+public sealed record FailoverTargetRequest(
+    [property: Id(0)] string ConnectionId,
+    [property: Id(1)] string? CurrentServerId,
+    [property: Id(2)] string? PreferredTarget = null,
+    [property: Id(3)] ImmutableArray<string> Excluded = default);
+
+/// <summary>
+/// Evidence against a server: a connection's link to it failed (refused, reset, echo failure) or a move to it did
+/// not sign on before its deadline. Not a heartbeat timeout: a silent sidecar says nothing about the server.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("oc.ServerFailureReport")]
+public sealed record ServerFailureReport(
+    [property: Id(0)] string ServerId,
+    [property: Id(1)] string ConnectionId,
+    [property: Id(2)] string Reason);
 
 /// <summary>A request for a slot. Assigning the same connection id twice returns the first assignment.</summary>
 [GenerateSerializer, Immutable, Alias("oc.AssignmentRequest")]

@@ -2,7 +2,10 @@ using OrleansControl.GrainInterfaces.Models;
 
 namespace OrleansControl.GrainInterfaces.Streams;
 
-/// <summary>Published after every persisted status change of a connection.</summary>
+/// <summary>
+/// Published after every persisted status change of a connection, and after a correction of where it is (From == To:
+/// the registry followed the link to another server).
+/// </summary>
 [GenerateSerializer, Immutable, Alias("oc.ConnectionStatusChanged")]
 public sealed record ConnectionStatusChanged(
     [property: Id(0)] string ConnectionId,
@@ -14,4 +17,7 @@ public sealed record ConnectionStatusChanged(
     [property: Id(6)] int HealthScore,
     [property: Id(7)] string? FailoverTarget,
     [property: Id(8)] string Reason,
-    [property: Id(9)] DateTimeOffset At);
+    [property: Id(9)] DateTimeOffset At,
+    [property: Id(10)] string? SidecarId = null,
+    [property: Id(11)] string? Region = null,
+    [property: Id(12)] string? ServerAddress = null);

@@ -8,8 +8,10 @@ namespace OrleansControl.GrainInterfaces.Streams;
 /// <list type="bullet">
 /// <item><see cref="StatusNamespace"/>: <see cref="ConnectionStatusChanged"/>, keyed by connection id, and every event
 /// also on the key <see cref="AllKey"/> (for "watch everything").</item>
-/// <item><see cref="FailoverNamespace"/>: <see cref="FailoverCommand"/>, keyed by client id (the bank-side sidecar of
-/// that client) and also on <see cref="AllKey"/>.</item>
+/// <item><see cref="FailoverNamespace"/>: <see cref="FailoverCommand"/>, keyed by client id and also on
+/// <see cref="AllKey"/>: an event saying a move started, for watchers. The sidecar's command itself goes straight
+/// into its outbox grain (<see cref="ISidecarOutboxGrain"/>), never through a stream.</item>
+/// <item><see cref="ServerHealthNamespace"/>: <see cref="ServerHealthChanged"/>, keyed by pool id.</item>
 /// </list>
 /// Subscribe with <c>client.GetStreamProvider(ControllerStreams.ProviderName).GetStream&lt;T&gt;(ControllerStreams.StatusOf(id))</c>.
 /// Delivery is at-most-once on the memory provider: after a reconnect, read the current state with GetState.
@@ -19,6 +21,7 @@ public static class ControllerStreams
     public const string ProviderName = "controller";
     public const string StatusNamespace = "connection-status";
     public const string FailoverNamespace = "failover-commands";
+    public const string ServerHealthNamespace = "server-health";
     public const string AllKey = "*";
 
     public static StreamId StatusOf(string connectionId) => StreamId.Create(StatusNamespace, connectionId);
@@ -28,4 +31,6 @@ public static class ControllerStreams
     public static StreamId FailoverCommandsFor(string clientId) => StreamId.Create(FailoverNamespace, clientId);
 
     public static StreamId AllFailoverCommands => StreamId.Create(FailoverNamespace, AllKey);
+
+    public static StreamId ServerHealthOf(string poolId) => StreamId.Create(ServerHealthNamespace, poolId);
 }

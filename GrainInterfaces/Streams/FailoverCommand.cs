@@ -1,9 +1,8 @@
 namespace OrleansControl.GrainInterfaces.Streams;
 
 /// <summary>
-/// Tells the client's sidecar to move its connection to <see cref="ToServerAddress"/>. Published when the connection
-/// enters Migrating (before it is marked active on the target). <see cref="IdempotencyKey"/> identifies the failover,
-/// so a sidecar that sees the same command twice reconnects once.
+/// An event: a move of the connection to <see cref="ToServerAddress"/> started (the connection entered Migrating, or
+/// tried its next target). The command the sidecar carries out is in its outbox grain, not on this stream.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("oc.FailoverCommand")]
 public sealed record FailoverCommand(

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using OrleansControl.GrainInterfaces;
 using OrleansControl.GrainInterfaces.Errors;
 using OrleansControl.GrainInterfaces.Models;
@@ -7,7 +8,10 @@ using OrleansControl.Grains.Telemetry;
 namespace OrleansControl.Grains.Connections;
 
 /// <summary>
-/// The failover coordinator: Failed → Migrating (target reserved, sidecar told) → Active on the target.
+/// The failover coordinator, in two phases. Start: target reserved in the pool (never the current server), the
+/// connection Migrating, the command persisted in the sidecar's outbox. End: Active when the sidecar reports it signed
+/// on at the target (ConnectionGrain.Evidence.cs). A move whose target does not sign on before the deadline, or whose
+/// command fails, tries the next target; after MaxMoveAttempts it gives up: Failed, no target, retried with backoff.
 /// Idempotent two ways: a request whose key was already handled returns the original record; a request naming a
 /// server the connection has already left is stale. Both hold because the grain handles one request at a time.
 /// </summary>
@@ -18,7 +22,7 @@ public sealed partial class ConnectionGrain
         EnsureRegistered();
         if (string.IsNullOrWhiteSpace(request.IdempotencyKey))
             throw new InvalidRequestException("idempotency_key", "must not be empty");
-        return FailAsync(request, "request", move: true);
+        return FailAsync(request, "request", move: true, broken: false);
     }
 
     public Task<FailoverResult> ReportFailure(FailureReport report)
@@ -29,10 +33,21 @@ public sealed partial class ConnectionGrain
             return Task.FromResult(Result(FailoverOutcome.Stale, null, "report"));
         var server = report.ServerId ?? S.ServerId;
         var request = new FailoverRequest($"reported: {report.Reason}", $"report:{server}:{S.Version}", server);
-        return FailAsync(request, "report", _options.AutoFailover);
+        return FailAsync(request, "report", _options.AutoFailover, broken: true);
     }
 
-    private async Task<FailoverResult> FailAsync(FailoverRequest request, string trigger, bool move)
+    public async Task TargetsChanged()
+    {
+        if (S.Status == ConnectionStatus.Failed && S.WaitingForTarget is { } waiting)
+        {
+            waiting.Excluded.Clear(); // the pool changed: what failed before may be back
+            await RetryWithoutTargetAsync(waiting);
+        }
+    }
+
+    /// <param name="broken">The link is known broken (a report, a timeout): the connection is Failed whatever follows.
+    /// An explicit request on a working link changes nothing when there is no target.</param>
+    private async Task<FailoverResult> FailAsync(FailoverRequest request, string trigger, bool move, bool broken)
     {
         var handled = S.Failovers.FindLast(f => f.IdempotencyKey == request.IdempotencyKey);
         if (handled is not null)
@@ -41,48 +56,211 @@ public sealed partial class ConnectionGrain
             return Result(FailoverOutcome.Stale, null, trigger);
         if (S.Status == ConnectionStatus.Closed)
             throw new IllegalTransitionException(Id, S.Status, ConnectionStatus.Failed, "the connection is closed");
+        if (S.Move is not null)
+            // One move at a time: the one under way already handles this failure; an explicit request learns about it.
+            return Result(request.FailedServerId is null ? FailoverOutcome.Migrating : FailoverOutcome.Stale, CurrentRecord(), trigger);
 
-        if (ConnectionTransitions.IsMonitored(S.Status))
-            await TransitionAsync(ConnectionStatus.Failed, request.Reason);
+        if (broken && S.WaitingForTarget is not null)
+            return Result(FailoverOutcome.NoTarget, null, trigger); // already known broken and waiting for a target
+
+        if (broken && ConnectionTransitions.IsMonitored(S.Status))
+        {
+            await TransitionAsync(ConnectionStatus.Failed, request.Reason, $"link failed: {request.Reason}");
+            if (trigger == "report" && S.ServerId is { } failed)
+                await ReportServerFailureAsync(failed, request.Reason);
+        }
         if (!move)
             return Result(FailoverOutcome.NoTarget, null, trigger); // AutoFailover off: left Failed for an operator
-        return await MoveAsync(request, trigger);
+        return await StartMoveAsync(request, trigger, []);
     }
 
-    private async Task<FailoverResult> MoveAsync(FailoverRequest request, string trigger)
+    private async Task<FailoverResult> StartMoveAsync(FailoverRequest request, string trigger, ImmutableArray<string> excluded)
     {
-        var failedAt = S.Transitions.LastOrDefault(t => t.To == ConnectionStatus.Failed)?.At ?? Now;
         var from = S.ServerId;
-        var pool = GrainFactory.GetGrain<IServerPoolGrain>(S.ServerPool);
-        var target = await pool.PickFailoverTarget(Id, from, request.TargetServerId ?? S.FailoverTarget);
+        var failedAt = S.Status == ConnectionStatus.Failed ? S.Transitions.LastOrDefault(t => t.To == ConnectionStatus.Failed)?.At ?? Now : Now;
+        var target = await Pool.ReserveFailoverTarget(new FailoverTargetRequest(Id, from, request.TargetServerId ?? S.FailoverTarget, excluded));
         if (target is null)
         {
-            var none = new FailoverRecord(request.IdempotencyKey, request.Reason, from, null, FailoverOutcome.NoTarget, failedAt, null, null);
-            _retryFailover = request;
-            return Result(FailoverOutcome.NoTarget, none, trigger);
+            if (S.Status != ConnectionStatus.Failed)
+                return Result(FailoverOutcome.NoTarget, null, trigger); // a working link stays where it is, honestly shown
+            await WaitForTargetAsync(request, excluded);
+            return Result(FailoverOutcome.NoTarget, null, trigger);
         }
 
+        if (S.WaitingForTarget is { } waited)
+            Log.NoTargetLeft(logger, Id, waited.Attempts, Now - waited.Since);
+        S.WaitingForTarget = null;
+        var now = Now;
+        S.Move = new MoveInProgress
+        {
+            IdempotencyKey = request.IdempotencyKey,
+            Reason = request.Reason,
+            FromServerId = from,
+            TargetServerId = target.ServerId,
+            TargetAddress = target.Address,
+            CommandId = NewCommandId(),
+            Attempt = 1,
+            FailedAt = failedAt,
+            StartedAt = now,
+            Tried = [.. excluded],
+        };
         S.FailoverTarget = target.ServerId;
-        if (S.Status != ConnectionStatus.Migrating) // Migrating already: resuming an interrupted move
-            await TransitionAsync(ConnectionStatus.Migrating, $"failover to {target.ServerId}: {request.Reason}");
-        var migratingAt = Now;
-        await PublishCommandAsync(new FailoverCommand(
-            Id, S.ClientId, from, target.ServerId, target.Address, request.Reason, request.IdempotencyKey, migratingAt));
-
-        S.ServerId = target.ServerId;
-        S.ServerAddress = target.Address;
-        S.FailoverTarget = target.FailoverTarget;
-        S.HealthScore = 100;
-        S.LastErrorCount = 0;
-        S.LastTimeoutCount = 0;
-        var record = new FailoverRecord(request.IdempotencyKey, request.Reason, from, target.ServerId,
-            FailoverOutcome.Moved, failedAt, migratingAt, Now);
+        var record = new FailoverRecord(request.IdempotencyKey, request.Reason, from, target.ServerId, FailoverOutcome.Migrating,
+            failedAt, now, null, 1);
         S.Failovers.Add(record);
         Trim(S.Failovers);
-        await TransitionAsync(ConnectionStatus.Active, $"failover complete: {request.Reason}");
-        _retryFailover = null;
-        metrics.FailoverDuration(Now - failedAt);
-        return Result(FailoverOutcome.Moved, record, trigger);
+        await TransitionAsync(ConnectionStatus.Migrating, $"failover to {target.ServerId}: {request.Reason}", WaitingDetail());
+        await QueueMoveCommandAsync();
+        await PublishMoveAsync();
+        return Result(FailoverOutcome.Migrating, CurrentRecord(), trigger);
+    }
+
+    /// <summary>
+    /// Puts the current attempt's command into the sidecar's outbox (awaited: persisted there before this returns) and
+    /// starts its deadline. Without a sidecar nothing can carry the move: it waits, visibly, and no deadline runs.
+    /// </summary>
+    private async Task QueueMoveCommandAsync()
+    {
+        var move = S.Move!;
+        if (S.SidecarId is not { } sidecar)
+        {
+            S.StatusDetail = $"waiting for a sidecar to carry the move to {move.TargetServerId}: none is known for this connection";
+            await PersistAsync(Now);
+            await ProjectAsync(Now);
+            return;
+        }
+        var now = Now;
+        var deadline = now + _options.MoveDeadline;
+        var kind = S.Transitions.Any(t => t.To == ConnectionStatus.Active) ? SidecarCommandKind.ReconnectElsewhere : SidecarCommandKind.Connect;
+        try
+        {
+            await GrainFactory.GetGrain<ISidecarOutboxGrain>(sidecar).Enqueue(new SidecarCommand(
+                move.CommandId, kind, Id, move.TargetServerId, move.TargetAddress, deadline, move.Reason));
+        }
+        catch (Exception ex)
+        {
+            Log.QueueFailed(logger, ex, Id, sidecar);
+            ScheduleWakeup(TimeSpan.FromSeconds(1));
+            return;
+        }
+        move.CommandQueued = true;
+        move.QueuedAt = now;
+        move.Deadline = deadline;
+        S.StatusDetail = WaitingDetail();
+        await PersistAsync(now);
+        await ProjectAsync(now);
+        ScheduleWakeup();
+    }
+
+    /// <summary>
+    /// The current target did not take the connection. It counts against the server only when the sidecar had the
+    /// chance (it answered, or kept heartbeating while the deadline ran): a silent sidecar says nothing about a server.
+    /// Then the next target, or, after MaxMoveAttempts, back where the link is (if it still works) or Failed.
+    /// </summary>
+    private async Task MoveAttemptFailedAsync(string why, bool sidecarTried)
+    {
+        var move = S.Move!;
+        Log.MoveAttemptFailed(logger, Id, move.TargetServerId, move.Attempt, why);
+        metrics.MoveAttemptFailed();
+        if (sidecarTried)
+            await ReportServerFailureAsync(move.TargetServerId, $"connection {Id} did not sign on: {why}");
+        move.Tried.Add(move.TargetServerId);
+
+        var target = move.Attempt >= _options.MaxMoveAttempts
+            ? null
+            : await Pool.ReserveFailoverTarget(new FailoverTargetRequest(Id, move.FromServerId, null, [.. move.Tried]));
+        if (target is null)
+        {
+            await AbandonMoveAsync(move.Attempt >= _options.MaxMoveAttempts
+                ? $"no target signed on in {move.Attempt} attempts (last: {why})"
+                : $"no other usable target after {move.TargetServerId} ({why})");
+            return;
+        }
+
+        move.Attempt++;
+        move.TargetServerId = target.ServerId;
+        move.TargetAddress = target.Address;
+        move.CommandId = NewCommandId();
+        move.CommandQueued = false;
+        S.FailoverTarget = target.ServerId;
+        UpdateRecord(r => r with { ToServerId = target.ServerId, Attempts = move.Attempt, Detail = $"attempt {move.Attempt - 1}: {why}" });
+        await RecordChangeAsync($"move: attempt {move.Attempt} to {target.ServerId} ({why})");
+        await QueueMoveCommandAsync();
+        await PublishMoveAsync();
+    }
+
+    /// <summary>No target took the move. If the sidecar still says it is signed on where it was, that is the truth.</summary>
+    private async Task AbandonMoveAsync(string why)
+    {
+        var move = S.Move!;
+        S.Move = null;
+        UpdateRecord(r => r with { Outcome = FailoverOutcome.Abandoned, Detail = why, Attempts = move.Attempt });
+        metrics.Failover("move", FailoverOutcome.Abandoned);
+        var origin = S.ServerAddress;
+        if (S.LastLink is { } link && link.IsSignedOnAt(origin) && await Pool.ConfirmSignedOn(Id, origin!) is { } back)
+        {
+            S.FailoverTarget = back.FailoverTarget;
+            await TransitionAsync(ConnectionStatus.Active, $"move abandoned ({why}); the link is still signed on at {back.ServerId}");
+            return;
+        }
+        await Pool.Release(Id);
+        S.FailoverTarget = null;
+        await TransitionAsync(ConnectionStatus.Failed, $"move abandoned: {why}", $"no failover target: {why}");
+        await WaitForTargetAsync(new FailoverRequest(move.Reason, $"retry:{move.IdempotencyKey}"), []);
+    }
+
+    private async Task WaitForTargetAsync(FailoverRequest request, ImmutableArray<string> excluded)
+    {
+        var first = S.WaitingForTarget is null;
+        var waiting = S.WaitingForTarget ??= new PendingFailover { IdempotencyKey = request.IdempotencyKey, Reason = request.Reason, Since = Now };
+        waiting.Excluded = [.. excluded];
+        waiting.NextAttemptAt = Now + Backoff(waiting.Attempts);
+        S.FailoverTarget = null;
+        S.StatusDetail = $"no failover target: no usable server with free capacity in pool {S.ServerPool} other than {S.ServerId ?? "none"}; next try by {waiting.NextAttemptAt:HH:mm:ss}";
+        if (first)
+            Log.NoTargetEntered(logger, Id, S.StatusDetail);
+        await PersistAsync(Now);
+        await ProjectAsync(Now);
+        ScheduleWakeup();
+    }
+
+    private async Task RetryWithoutTargetAsync(PendingFailover waiting)
+    {
+        waiting.Attempts++;
+        metrics.NoTargetRetry();
+        await StartMoveAsync(new FailoverRequest(waiting.Reason, $"{waiting.IdempotencyKey}#{waiting.Attempts}"), "retry", [.. waiting.Excluded]);
+    }
+
+    /// <summary>Exponential backoff with ±20 % jitter, capped: 2,000 connections without a target stay quiet.</summary>
+    private TimeSpan Backoff(int attempts)
+    {
+        var initial = _options.NoTargetRetryInitial.TotalMilliseconds;
+        var capped = Math.Min(_options.NoTargetRetryMax.TotalMilliseconds, initial * Math.Pow(2, Math.Min(attempts, 30)));
+        return TimeSpan.FromMilliseconds(capped * (0.8 + Random.Shared.NextDouble() * 0.4));
+    }
+
+    private Task ReportServerFailureAsync(string serverId, string why) =>
+        Pool.ReportServerFailure(new ServerFailureReport(serverId, Id, why));
+
+    private string WaitingDetail()
+    {
+        var move = S.Move!;
+        return S.SidecarId is null
+            ? $"waiting for a sidecar to carry the move to {move.TargetServerId}: none is known for this connection"
+            : $"waiting for sidecar {S.SidecarId} to sign on at {move.TargetServerId} (attempt {move.Attempt} of {_options.MaxMoveAttempts})";
+    }
+
+    private IServerPoolGrain Pool => GrainFactory.GetGrain<IServerPoolGrain>(S.ServerPool);
+
+    private static string NewCommandId() => $"move-{Guid.NewGuid():N}";
+
+    private FailoverRecord? CurrentRecord() =>
+        S.Move is { } move ? S.Failovers.FindLast(f => f.IdempotencyKey == move.IdempotencyKey) : null;
+
+    private void UpdateRecord(Func<FailoverRecord, FailoverRecord> change)
+    {
+        var i = S.Move is { } move ? S.Failovers.FindLastIndex(f => f.IdempotencyKey == move.IdempotencyKey) : -1;
+        if (i >= 0) S.Failovers[i] = change(S.Failovers[i]);
     }
 
     private bool JustMoved()
@@ -91,10 +269,20 @@ public sealed partial class ConnectionGrain
         return last?.CompletedAt is { } done && Now - done < _options.Timeout;
     }
 
+    private Task PublishMoveAsync()
+    {
+        var move = S.Move!;
+        return PublishCommandAsync(new FailoverCommand(Id, S.ClientId, move.FromServerId, move.TargetServerId, move.TargetAddress,
+            move.Reason, move.IdempotencyKey, Now));
+    }
+
     private FailoverResult Result(FailoverOutcome outcome, FailoverRecord? record, string trigger)
     {
         metrics.Failover(trigger, outcome);
-        Log.Failover(logger, Id, outcome, record?.FromServerId ?? S.ServerId, record?.ToServerId, record?.Reason ?? "", record?.IdempotencyKey ?? "");
+        if (outcome is FailoverOutcome.Migrating or FailoverOutcome.Moved)
+            Log.Failover(logger, Id, outcome, record?.FromServerId ?? S.ServerId, record?.ToServerId, record?.Reason ?? "", record?.IdempotencyKey ?? "");
+        else
+            Log.FailoverIgnored(logger, Id, outcome, record?.Reason ?? "", record?.IdempotencyKey ?? "");
         return new FailoverResult(outcome, record, Snapshot());
     }
 }

@@ -4,41 +4,63 @@ using OrleansControl.Grains.Telemetry;
 namespace OrleansControl.Grains.Connections;
 
 /// <summary>
-/// Heartbeats and the heartbeat timeout. Heartbeats only touch memory; the timer (every heartbeat interval while the
-/// grain is active) detects timeouts and persists heartbeat-only changes at most every HeartbeatPersistInterval.
-/// The backstop reminder re-activates the grain on another silo if its silo dies.
+/// Heartbeats, the heartbeat timeout and the grain's clocks. Heartbeats only touch memory unless the link they describe
+/// disagrees with the registry (ConnectionGrain.Evidence.cs). Two timers: the heartbeat timer (every heartbeat interval
+/// while heartbeats are expected) detects timeouts and persists heartbeat-only changes at most every
+/// HeartbeatPersistInterval; the wake-up timer (one shot) fires at a move's deadline or a no-target retry. Neither runs
+/// when there is nothing to wait for, so idle Failed connections cost nothing. The backstop reminder re-activates the
+/// grain on another silo if its silo dies.
 /// </summary>
 public sealed partial class ConnectionGrain
 {
     private const string BackstopReminder = "heartbeat-backstop";
 
     private IGrainTimer? _timer;
+    private IGrainTimer? _wakeup;
     private DateTimeOffset _activatedAt;
     private DateTimeOffset _lastPersist;
     private bool _heartbeatDirty;
-
-    /// <summary>A failover that found no target; retried on each tick while this activation lives.</summary>
-    private FailoverRequest? _retryFailover;
 
     public ValueTask<HeartbeatAck> RecordHeartbeat(Heartbeat heartbeat)
     {
         EnsureRegistered();
         metrics.Heartbeat();
-        if (!ConnectionTransitions.IsMonitored(S.Status))
-            return ValueTask.FromResult(Ack()); // failed, migrating or closed: the sidecar learns it from the ack
+        if (S.Status == ConnectionStatus.Closed)
+            return ValueTask.FromResult(Ack());
 
         // Receive time, not SentAt: the timeout is judged on this silo's clock.
         S.LastHeartbeat = Now;
+        _heartbeatDirty = true;
+        // An older sidecar (or a REST health report) says nothing of its link: signed on where the registry says.
+        var link = heartbeat.Link ?? new LinkObservation(ObservedLinkState.SignedOn, S.ServerAddress);
+        if (heartbeat.Link is not null)
+            S.LastLink = heartbeat.Link;
+        // Without a link observation only the first heartbeat is evidence (of a sign-on where the registry says).
+        if ((heartbeat.Link is not null || S.Status == ConnectionStatus.Requested) && NeedsToFollow(link))
+            return new ValueTask<HeartbeatAck>(FollowThenAckAsync(link, heartbeat));
+        if (!ConnectionTransitions.IsMonitored(S.Status))
+            return ValueTask.FromResult(Ack()); // failed or migrating: the sidecar learns it from the ack
+        return Score(heartbeat);
+    }
+
+    private ValueTask<HeartbeatAck> Score(Heartbeat heartbeat)
+    {
         S.LastEchoRttMs = heartbeat.EchoRttMs;
         S.LastErrorCount = heartbeat.ErrorCount;
         S.LastTimeoutCount = heartbeat.TimeoutCount;
         S.HealthScore = HealthScore.Compute(heartbeat.EchoRttMs, heartbeat.ErrorCount, heartbeat.TimeoutCount, 0);
-        _heartbeatDirty = true;
-
-        var next = S.Status == ConnectionStatus.Requested ? ConnectionStatus.Active : StatusForScore();
+        var next = StatusForScore();
         return next == S.Status
             ? ValueTask.FromResult(Ack())
-            : new ValueTask<HeartbeatAck>(TransitionThenAckAsync(next, S.Status == ConnectionStatus.Requested ? "first heartbeat" : "health score"));
+            : new ValueTask<HeartbeatAck>(TransitionThenAckAsync(next, "health score"));
+    }
+
+    private async Task<HeartbeatAck> FollowThenAckAsync(LinkObservation link, Heartbeat heartbeat)
+    {
+        await FollowAsync(link);
+        if (ConnectionTransitions.IsMonitored(S.Status))
+            await Score(heartbeat);
+        return Ack();
     }
 
     public async Task ReceiveReminder(string reminderName, TickStatus status)
@@ -50,6 +72,7 @@ public sealed partial class ConnectionGrain
             return;
         }
         await CheckAsync();
+        await WakeUpAsync();
         await UpsertIndexAsync(Now);
     }
 
@@ -64,17 +87,65 @@ public sealed partial class ConnectionGrain
     private ConnectionStatus StatusForScore() => S.Status switch
     {
         ConnectionStatus.Active when S.HealthScore < _options.DegradedBelow => ConnectionStatus.Degraded,
-        ConnectionStatus.Degraded when S.HealthScore >= _options.RecoveredAtOrAbove => ConnectionStatus.Active,
+        ConnectionStatus.Degraded when S.HealthScore >= _options.RecoveredAtOrAbove && S.LastLink is not { State: not ObservedLinkState.SignedOn }
+            => ConnectionStatus.Active,
         _ => S.Status,
     };
 
     private void EnsureTimer()
     {
-        if (_timer is not null || S.Status == ConnectionStatus.Closed)
+        if (_timer is not null || !ConnectionTransitions.IsMonitored(S.Status))
             return;
         _timer = this.RegisterGrainTimer(
             _ => CheckAsync(),
             new GrainTimerCreationOptions(_options.HeartbeatInterval, _options.HeartbeatInterval) { Interleave = false, KeepAlive = false });
+    }
+
+    private void StopTimer()
+    {
+        _timer?.Dispose();
+        _timer = null;
+    }
+
+    /// <summary>Arms the one-shot wake-up for the earliest thing this connection waits for (or disarms it).</summary>
+    private void ScheduleWakeup(TimeSpan? soonest = null)
+    {
+        DateTimeOffset? due = S.Move is { CommandQueued: true } move ? move.Deadline
+            : S.Move is { CommandQueued: false } && S.SidecarId is not null ? Now + TimeSpan.FromSeconds(1)
+            : S.WaitingForTarget?.NextAttemptAt;
+        if (soonest is { } s && (due is null || Now + s < due)) due = Now + s;
+        if (due is null)
+        {
+            _wakeup?.Dispose();
+            _wakeup = null;
+            return;
+        }
+        var delay = due.Value - Now + TimeSpan.FromMilliseconds(5);
+        if (delay < TimeSpan.FromMilliseconds(5)) delay = TimeSpan.FromMilliseconds(5);
+        if (_wakeup is null)
+            _wakeup = this.RegisterGrainTimer(_ => WakeUpAsync(),
+                new GrainTimerCreationOptions(delay, Timeout.InfiniteTimeSpan) { Interleave = false, KeepAlive = true });
+        else
+            _wakeup.Change(delay, Timeout.InfiniteTimeSpan);
+    }
+
+    /// <summary>A move's deadline passed, a command could not be queued, or a no-target retry is due.</summary>
+    private async Task WakeUpAsync()
+    {
+        var now = Now;
+        if (S.Status == ConnectionStatus.Migrating && S.Move is { } move)
+        {
+            if (!move.CommandQueued && S.SidecarId is not null)
+                await QueueMoveCommandAsync();
+            else if (move.CommandQueued && now >= move.Deadline)
+                await MoveAttemptFailedAsync($"not signed on at {move.TargetServerId} within {_options.MoveDeadline.TotalSeconds:0.#} s",
+                    sidecarTried: S.LastHeartbeat > move.QueuedAt);
+        }
+        else if (S.Status == ConnectionStatus.Failed && S.WaitingForTarget is { } waiting && now >= waiting.NextAttemptAt)
+        {
+            await RetryWithoutTargetAsync(waiting);
+        }
+        ScheduleWakeup();
     }
 
     private Task EnsureBackstopAsync() =>
@@ -97,22 +168,12 @@ public sealed partial class ConnectionGrain
                 Log.HeartbeatTimeout(logger, Id, missed, since);
                 metrics.TimeToDetect(now - (S.LastHeartbeat ?? S.MonitoredSince));
                 var request = new FailoverRequest("heartbeat-timeout", $"timeout:{S.ServerId}:{since.UtcTicks}", S.ServerId);
-                await FailAsync(request, "timeout", _options.AutoFailover);
+                await FailAsync(request, "timeout", _options.AutoFailover, broken: true);
                 return;
             }
             if (missed >= 1)
                 await ApplyMissedAsync(missed);
             AlignTimerToDeadline(since + _options.HeartbeatInterval * _options.MissedHeartbeatsBeforeFailed - now);
-        }
-        else if (S.Status == ConnectionStatus.Failed && _retryFailover is { } pending)
-        {
-            var result = await MoveAsync(pending, "retry");
-            if (result.Outcome != FailoverOutcome.NoTarget)
-                _retryFailover = null;
-        }
-        else if (S.Status == ConnectionStatus.Migrating)
-        {
-            await MoveAsync(new FailoverRequest("resume interrupted failover", $"resume:{S.Version}", null), "resume");
         }
         await PersistHeartbeatIfDueAsync(now);
     }

@@ -11,7 +11,8 @@ public sealed partial class ConnectionGrain
 {
     private async Task PublishStatusAsync(ConnectionStatus from, ConnectionStatus to, string reason, DateTimeOffset at)
     {
-        var evt = new ConnectionStatusChanged(Id, S.ClientId, S.ServerId, from, to, S.Version, S.HealthScore, S.FailoverTarget, reason, at);
+        var evt = new ConnectionStatusChanged(Id, S.ClientId, S.ServerId, from, to, S.Version, S.HealthScore, S.FailoverTarget, reason, at,
+            S.SidecarId, S.Region, S.ServerAddress);
         try
         {
             var provider = this.GetStreamProvider(ControllerStreams.ProviderName);
@@ -43,7 +44,8 @@ public sealed partial class ConnectionGrain
         try
         {
             await projection.WriteAsync(new ConnectionProjectionRecord(
-                Id, S.ClientId, S.ServerId, S.Status, S.LastHeartbeat, S.HealthScore, S.FailoverTarget, S.Version, S.ServerPool));
+                Id, S.ClientId, S.ServerId, S.Status, S.LastHeartbeat, S.HealthScore, S.FailoverTarget, S.Version, S.ServerPool,
+                S.ServerAddress, S.SidecarId, S.Region, S.StatusDetail));
         }
         catch (Exception ex)
         {
@@ -54,5 +56,6 @@ public sealed partial class ConnectionGrain
 
     private Task UpsertIndexAsync(DateTimeOffset now) =>
         GrainFactory.GetGrain<IConnectionIndexGrain>(IConnectionIndexGrain.DefaultKey).Upsert(new ConnectionSummary(
-            Id, S.ClientId, S.ServerPool, S.ServerId, S.Status, S.HealthScore, S.FailoverTarget, S.Version, S.LastHeartbeat, now, S.ServerAddress));
+            Id, S.ClientId, S.ServerPool, S.ServerId, S.Status, S.HealthScore, S.FailoverTarget, S.Version, S.LastHeartbeat, now, S.ServerAddress,
+            S.SidecarId, S.Region, S.StatusDetail));
 }

@@ -11,22 +11,27 @@ namespace OrleansControl.Grains.Connections;
 
 /// <summary>
 /// One connection: registration, the state machine and persistence (this file), heartbeats and timeout detection
-/// (ConnectionGrain.Monitoring.cs), the failover coordinator (ConnectionGrain.Failover.cs).
+/// (ConnectionGrain.Monitoring.cs), the failover coordinator (ConnectionGrain.Failover.cs), what the sidecar observes
+/// of its link and how the registry follows it (ConnectionGrain.Evidence.cs).
 /// Not reentrant: calls, timer ticks and reminders run one at a time, so each transition is check-then-persist atomic.
 /// </summary>
 public sealed partial class ConnectionGrain(
-    [PersistentState("connection", ControllerStorage.Name)] IPersistentState<ConnectionState> state,
+    [PersistentState("connection", ControllerStorage.Name)] IPersistentState<ConnectionGrainState> state,
     IOptions<ConnectionHealthOptions> options,
     IConnectionProjection projection,
     ControllerMetrics metrics,
     TimeProvider time,
     ILogger<ConnectionGrain> logger) : Grain, IConnectionGrain, IRemindable
 {
+    /// <summary>Metadata keys under which the first round kept the owning sidecar and region (read once, then fields).</summary>
+    private const string LegacySidecarKey = "oc.sidecar_id";
+    private const string LegacyRegionKey = "oc.region";
+
     private readonly ConnectionHealthOptions _options = options.Value;
 
     private string Id => this.GetPrimaryKeyString();
 
-    private ConnectionState S => state.State;
+    private ConnectionGrainState S => state.State;
 
     private DateTimeOffset Now => time.GetUtcNow();
 
@@ -36,13 +41,13 @@ public sealed partial class ConnectionGrain(
     {
         _activatedAt = Now;
         _lastPersist = _activatedAt;
-        if (IsRegistered)
-        {
-            metrics.StatusEntered(S.Status);
-            EnsureTimer();
-            return UpsertIndexAsync(_activatedAt);
-        }
-        return Task.CompletedTask;
+        if (!IsRegistered)
+            return Task.CompletedTask;
+        LiftLegacyOwner();
+        metrics.StatusEntered(S.Status);
+        EnsureTimer();
+        ScheduleWakeup();
+        return UpsertIndexAsync(_activatedAt);
     }
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
@@ -68,6 +73,8 @@ public sealed partial class ConnectionGrain(
                 throw new IllegalTransitionException(Id, S.Status, ConnectionStatus.Requested, "a closed connection id cannot be registered again");
             if (S.ClientId != registration.ClientId)
                 throw new ConnectionAlreadyExistsException(Id, S.ClientId);
+            if (S.SidecarId is null && registration.SidecarId is not null)
+                await AdoptSidecarAsync(registration.SidecarId);
             await EnsureBackstopAsync();
             return Snapshot();
         }
@@ -80,13 +87,14 @@ public sealed partial class ConnectionGrain(
         S.ServerId = assignment.ServerId;
         S.ServerAddress = assignment.Address;
         S.FailoverTarget = assignment.FailoverTarget;
+        S.SidecarId = registration.SidecarId;
+        S.Region = registration.Region;
         S.RegisteredAt = now;
         S.MonitoredSince = now;
         S.HealthScore = 100;
         S.Metadata = registration.Metadata is null ? [] : new Dictionary<string, string>(registration.Metadata);
-        await TransitionAsync(ConnectionStatus.Requested, "registered");
+        await TransitionAsync(ConnectionStatus.Requested, "registered", $"assigned {assignment.ServerId}; waiting for the sidecar to sign on");
         await EnsureBackstopAsync();
-        EnsureTimer();
         return Snapshot();
     }
 
@@ -109,6 +117,8 @@ public sealed partial class ConnectionGrain(
             throw new VersionConflictException(Id, expectedVersion, S.Version);
         if (target == ConnectionStatus.Migrating)
             throw new IllegalTransitionException(Id, S.Status, target, "only a failover enters Migrating; use RequestFailover");
+        if (target == ConnectionStatus.Active && S.Status != ConnectionStatus.Degraded)
+            throw new IllegalTransitionException(Id, S.Status, target, "Active is entered when the sidecar reports it signed on, not by hand");
 
         await TransitionAsync(target, $"operator: {reason}");
         if (target == ConnectionStatus.Closed)
@@ -122,8 +132,11 @@ public sealed partial class ConnectionGrain(
         return Task.FromResult(Snapshot());
     }
 
-    /// <summary>The only way the status changes: legal-only, version +1, history, persisted before anything else.</summary>
-    private async Task TransitionAsync(ConnectionStatus to, string reason)
+    /// <summary>
+    /// The only way the status changes: legal-only, version +1, history, persisted before anything else.
+    /// <paramref name="detail"/> replaces the status detail (why it is in this status, shown in the registry).
+    /// </summary>
+    private async Task TransitionAsync(ConnectionStatus to, string reason, string detail = "")
     {
         var from = S.Status;
         if (!ConnectionTransitions.IsLegal(from, to))
@@ -131,6 +144,7 @@ public sealed partial class ConnectionGrain(
 
         var now = Now;
         S.Status = to;
+        S.StatusDetail = detail;
         S.Version++;
         S.Transitions.Add(new ConnectionTransition(from, to, S.Version, now, reason));
         Trim(S.Transitions);
@@ -141,7 +155,19 @@ public sealed partial class ConnectionGrain(
         if (from != ConnectionStatus.None) metrics.StatusLeft(from);
         metrics.StatusEntered(to);
         Log.Transition(logger, Id, from, to, S.Version, reason);
+        if (ConnectionTransitions.IsMonitored(to)) EnsureTimer();
+        else StopTimer();
         await PublishStatusAsync(from, to, reason, now);
+        await ProjectAsync(now);
+    }
+
+    /// <summary>A change of what the registry says without a status change (where the link is): version +1, an event.</summary>
+    private async Task RecordChangeAsync(string reason)
+    {
+        var now = Now;
+        S.Version++;
+        await PersistAsync(now);
+        await PublishStatusAsync(S.Status, S.Status, reason, now);
         await ProjectAsync(now);
     }
 
@@ -164,12 +190,28 @@ public sealed partial class ConnectionGrain(
 
     private async Task OnClosedAsync()
     {
-        _timer?.Dispose();
-        _timer = null;
+        StopTimer();
+        _wakeup?.Dispose();
+        _wakeup = null;
         await GrainFactory.GetGrain<IServerPoolGrain>(S.ServerPool).Release(Id);
         var reminder = await this.GetReminder(BackstopReminder);
         if (reminder is not null)
             await this.UnregisterReminder(reminder);
+    }
+
+    private async Task AdoptSidecarAsync(string sidecarId)
+    {
+        S.SidecarId = sidecarId;
+        await RecordChangeAsync($"carried by sidecar {sidecarId}");
+        // A move that was waiting for somebody to carry it can start now.
+        if (S.Move is { CommandQueued: false })
+            await QueueMoveCommandAsync();
+    }
+
+    private void LiftLegacyOwner()
+    {
+        if (S.SidecarId is null && S.Metadata.Remove(LegacySidecarKey, out var sidecar)) S.SidecarId = sidecar;
+        if (S.Region is null && S.Metadata.Remove(LegacyRegionKey, out var region)) S.Region = region;
     }
 
     private void EnsureRegistered()
@@ -187,5 +229,5 @@ public sealed partial class ConnectionGrain(
     private ConnectionSnapshot Snapshot() => new(
         Id, S.ClientId, S.ServerPool, S.ServerId, S.ServerAddress, S.Status, S.LastHeartbeat, S.HealthScore,
         S.FailoverTarget, S.Version, [.. S.Transitions], [.. S.Failovers], S.LastEchoRttMs, S.RegisteredAt,
-        S.Metadata.ToImmutableDictionary());
+        S.Metadata.ToImmutableDictionary(), S.SidecarId, S.Region, S.StatusDetail, S.LastLink);
 }

@@ -31,6 +31,18 @@ public sealed class ConnectionHealthOptions
     /// <summary>Start a failover automatically when a connection fails (timeout or report).</summary>
     public bool AutoFailover { get; set; } = true;
 
+    /// <summary>How long a move waits for the sidecar to sign on at its target before trying the next one.</summary>
+    public TimeSpan MoveDeadline { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Targets a failover tries before it gives up (Failed, no target, retried with backoff).</summary>
+    [Range(1, 20)]
+    public int MaxMoveAttempts { get; set; } = 3;
+
+    /// <summary>First retry of a failover that found no target; doubles (with jitter) up to <see cref="NoTargetRetryMax"/>.</summary>
+    public TimeSpan NoTargetRetryInitial { get; set; } = TimeSpan.FromSeconds(1);
+
+    public TimeSpan NoTargetRetryMax { get; set; } = TimeSpan.FromSeconds(60);
+
     public TimeSpan Timeout => HeartbeatInterval * MissedHeartbeatsBeforeFailed;
 
     /// <summary>Returns the name of the first invalid setting with the problem, or null.</summary>
@@ -44,6 +56,12 @@ public sealed class ConnectionHealthOptions
             return $"{nameof(HeartbeatPersistInterval)} must not be negative";
         if (BackstopPeriod < TimeSpan.FromSeconds(1))
             return $"{nameof(BackstopPeriod)} must be at least 1 second (was {BackstopPeriod})";
+        if (MoveDeadline < TimeSpan.FromMilliseconds(100))
+            return $"{nameof(MoveDeadline)} must be at least 100 ms (was {MoveDeadline})";
+        if (MaxMoveAttempts is < 1 or > 20)
+            return $"{nameof(MaxMoveAttempts)} must be between 1 and 20 (was {MaxMoveAttempts})";
+        if (NoTargetRetryInitial < TimeSpan.FromMilliseconds(100) || NoTargetRetryMax < NoTargetRetryInitial)
+            return $"{nameof(NoTargetRetryInitial)} must be at least 100 ms and at most {nameof(NoTargetRetryMax)}";
         if (RecoveredAtOrAbove < DegradedBelow)
             return $"{nameof(RecoveredAtOrAbove)} must be ≥ {nameof(DegradedBelow)}";
         return null;

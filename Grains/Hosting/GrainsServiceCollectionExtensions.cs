@@ -16,6 +16,7 @@ public static class GrainsServiceCollectionExtensions
         services.TryAddSingleton<ControllerMetrics>();
         services.TryAddSingleton<IConnectionProjection, InMemoryConnectionProjection>();
         services.AddOptions<Connections.ConnectionHealthOptions>();
+        services.AddOptions<Pools.ServerEjectionOptions>();
         return services;
     }
 

@@ -50,5 +50,6 @@ public sealed class ConnectionIndexGrain : Grain, IConnectionIndexGrain
         (q.Status is null || row.Status == q.Status)
         && (q.ClientId is null || row.ClientId == q.ClientId)
         && (q.ServerPool is null || row.ServerPool == q.ServerPool)
-        && (q.ServerId is null || row.ServerId == q.ServerId);
+        && (q.ServerId is null || row.ServerId == q.ServerId)
+        && (q.SidecarId is null || row.SidecarId == q.SidecarId);
 }

@@ -1,30 +1,44 @@
 using System.Collections.Immutable;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using OrleansControl.GrainInterfaces;
 using OrleansControl.GrainInterfaces.Errors;
 using OrleansControl.GrainInterfaces.Models;
+using OrleansControl.GrainInterfaces.Streams;
 using OrleansControl.Grains.Telemetry;
 
 namespace OrleansControl.Grains.Pools;
 
 /// <summary>
-/// Not reentrant on purpose: each Assign/PickFailoverTarget checks capacity, reserves and persists in one turn, so
+/// Not reentrant on purpose: each Assign/ReserveFailoverTarget checks capacity, reserves and persists in one turn, so
 /// concurrent requests are serialised and a server is never assigned beyond its capacity. Only GetSnapshot
-/// interleaves (read-only).
+/// interleaves (read-only). Server health is what operators declare plus what connections prove
+/// (<see cref="OutlierDetection"/>): evidence of failure ejects a server, a sign-on there reinstates it.
 /// </summary>
-public sealed class ServerPoolGrain(
+public sealed partial class ServerPoolGrain(
     [PersistentState("pool", ControllerStorage.Name)] IPersistentState<ServerPoolState> state,
-    ILogger<ServerPoolGrain> logger) : Grain, IServerPoolGrain
+    IOptions<ServerEjectionOptions> ejection,
+    TimeProvider time,
+    ILogger<ServerPoolGrain> logger,
+    ControllerMetrics metrics) : Grain, IServerPoolGrain
 {
     private readonly Dictionary<string, int> _load = [];
+    /// <summary>Connections that found no failover target; told when a server becomes usable (soft state: they also retry).</summary>
+    private readonly HashSet<string> _waiting = new(StringComparer.Ordinal);
+    private IGrainTimer? _reinstateTimer;
 
     private string PoolId => this.GetPrimaryKeyString();
+
+    private DateTimeOffset Now => time.GetUtcNow();
+
+    private ServerPoolState S => state.State;
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _load.Clear();
-        foreach (var serverId in state.State.Assignments.Values)
+        foreach (var serverId in S.Assignments.Values)
             _load[serverId] = ServerSelection.LoadOf(serverId, _load) + 1;
+        ScheduleReinstatement();
         return Task.CompletedTask;
     }
 
@@ -34,28 +48,40 @@ public sealed class ServerPoolGrain(
         if (string.IsNullOrWhiteSpace(server.Address)) throw new InvalidRequestException("address", "must not be empty");
         if (server.Capacity < 0) throw new InvalidRequestException("capacity", "must not be negative");
 
-        state.State.Servers.TryGetValue(server.ServerId, out var previous);
-        state.State.Servers[server.ServerId] = server with { Zone = server.Zone ?? "" };
+        S.Servers.TryGetValue(server.ServerId, out var previous);
+        S.Servers[server.ServerId] = server with { Zone = server.Zone ?? "" };
         await PersistOrRevert(() => Restore(server.ServerId, previous));
         Log.ServerUpdated(logger, PoolId, server.ServerId, server.Health, server.Zone ?? "", server.Capacity);
-        return ToInstance(state.State.Servers[server.ServerId]);
+        if (previous is null || previous.Health != server.Health)
+            await PublishHealthAsync(server.ServerId, previous is null ? "added" : "declared");
+        if (server.Health == ServerHealth.Healthy) NotifyWaiting();
+        return ToInstance(S.Servers[server.ServerId]);
     }
 
     public async Task<ServerInstance> SetServerHealth(string serverId, ServerHealth health)
     {
         var previous = Find(serverId);
-        state.State.Servers[serverId] = previous with { Health = health };
-        await PersistOrRevert(() => Restore(serverId, previous));
+        S.Servers[serverId] = previous with { Health = health };
+        var evidence = S.Evidence.GetValueOrDefault(serverId);
+        var wasEjected = evidence?.EjectedUntil;
+        if (health == ServerHealth.Healthy && evidence is not null) evidence.EjectedUntil = null; // an operator's word ends an ejection
+        await PersistOrRevert(() =>
+        {
+            Restore(serverId, previous);
+            if (evidence is not null) evidence.EjectedUntil = wasEjected;
+        });
         Log.ServerUpdated(logger, PoolId, serverId, health, previous.Zone, previous.Capacity);
+        await PublishHealthAsync(serverId, "declared");
         if (health == ServerHealth.Unhealthy && previous.Health != ServerHealth.Unhealthy)
             Evacuate(serverId, $"server {serverId} unhealthy");
-        return ToInstance(state.State.Servers[serverId]);
+        if (health == ServerHealth.Healthy) NotifyWaiting();
+        return ToInstance(S.Servers[serverId]);
     }
 
     public async Task RemoveServer(string serverId)
     {
         var previous = Find(serverId);
-        state.State.Servers.Remove(serverId);
+        S.Servers.Remove(serverId);
         await PersistOrRevert(() => Restore(serverId, previous));
         Log.ServerRemoved(logger, PoolId, serverId);
         Evacuate(serverId, $"server {serverId} removed");
@@ -68,8 +94,8 @@ public sealed class ServerPoolGrain(
     /// </summary>
     private void Evacuate(string serverId, string reason)
     {
-        var key = $"evacuate:{serverId}:{DateTimeOffset.UtcNow.UtcTicks}";
-        foreach (var connectionId in state.State.Assignments.Where(a => a.Value == serverId).Select(a => a.Key).ToList())
+        var key = $"evacuate:{serverId}:{Now.UtcTicks}";
+        foreach (var connectionId in S.Assignments.Where(a => a.Value == serverId).Select(a => a.Key).ToList())
         {
             var request = new FailoverRequest(reason, key, FailedServerId: serverId);
             _ = GrainFactory.GetGrain<IConnectionGrain>(connectionId).RequestFailover(request).ContinueWith(
@@ -82,12 +108,11 @@ public sealed class ServerPoolGrain(
     {
         if (string.IsNullOrWhiteSpace(request.ConnectionId)) throw new InvalidRequestException("connection_id", "must not be empty");
 
-        if (state.State.Assignments.TryGetValue(request.ConnectionId, out var existing)
-            && state.State.Servers.TryGetValue(existing, out var assigned))
+        if (S.Assignments.TryGetValue(request.ConnectionId, out var existing) && S.Servers.TryGetValue(existing, out var assigned))
             return ToAssignment(assigned);
 
-        var server = ServerSelection.PickForAssignment(state.State.Servers, _load, request.PreferredServer)
-            ?? throw new PoolCapacityExceededException(PoolId, HealthyCapacity(), _load.Values.Sum());
+        var server = ServerSelection.PickForAssignment(S.Servers, _load, request.PreferredServer, Ejected())
+            ?? throw new PoolCapacityExceededException(PoolId, UsableCapacity(), _load.Values.Sum());
 
         var undo = Reserve(request.ConnectionId, server.ServerId);
         await PersistOrRevert(undo);
@@ -96,58 +121,179 @@ public sealed class ServerPoolGrain(
 
     public async Task Release(string connectionId)
     {
-        if (!state.State.Assignments.TryGetValue(connectionId, out var serverId))
+        if (!S.Assignments.TryGetValue(connectionId, out var serverId))
             return;
         Unreserve(connectionId, serverId);
         await PersistOrRevert(() => Reserve(connectionId, serverId));
     }
 
-    public async Task<ServerAssignment?> PickFailoverTarget(string connectionId, string? currentServerId, string? preferredTarget = null)
+    public async Task<ServerAssignment?> ReserveFailoverTarget(FailoverTargetRequest request)
     {
-        // A retry after a crash between our reservation and the connection's own write finds the move already made.
-        if (state.State.Assignments.TryGetValue(connectionId, out var reserved) && reserved != currentServerId
-            && state.State.Servers.TryGetValue(reserved, out var already) && already.Health == ServerHealth.Healthy)
-            return ToAssignment(already);
-
-        var target = ServerSelection.PickFailoverTarget(state.State.Servers, _load, currentServerId, preferredTarget);
+        var excluded = request.Excluded.IsDefault ? [] : request.Excluded;
+        var target = ServerSelection.PickFailoverTarget(S.Servers, _load, request.CurrentServerId, request.PreferredTarget, Ejected(), excluded);
         if (target is null)
-            return null;
-
-        var previous = state.State.Assignments.GetValueOrDefault(connectionId);
-        if (previous is not null)
-            Unreserve(connectionId, previous);
-        Reserve(connectionId, target.ServerId);
-        await PersistOrRevert(() =>
         {
-            Unreserve(connectionId, target.ServerId);
-            if (previous is not null) Reserve(connectionId, previous);
-        });
+            _waiting.Add(request.ConnectionId);
+            return null;
+        }
+        _waiting.Remove(request.ConnectionId);
+        await MoveReservation(request.ConnectionId, target.ServerId);
         return ToAssignment(target);
+    }
+
+    public async Task ReportServerFailure(ServerFailureReport report)
+    {
+        if (!S.Servers.ContainsKey(report.ServerId))
+            return;
+        var now = Now;
+        var evidence = S.Evidence.TryGetValue(report.ServerId, out var e) ? e : S.Evidence[report.ServerId] = new ServerEvidence();
+        var ejectFor = OutlierDetection.RecordFailure(evidence, now, ejection.Value);
+        if (ejectFor is { } length)
+        {
+            if (OutlierDetection.CapReached(S.Servers, S.Evidence, now, ejection.Value) is { } limit)
+            {
+                Log.EjectionCapped(logger, PoolId, report.ServerId, report.Reason, limit);
+                ejectFor = null;
+            }
+            else
+            {
+                evidence.EjectedUntil = now + length;
+                evidence.Ejections++;
+                evidence.Why = report.Reason;
+                evidence.Failures.Clear();
+            }
+        }
+        await state.WriteStateAsync();
+        if (ejectFor is not null)
+        {
+            Log.ServerEjected(logger, PoolId, report.ServerId, evidence.EjectedUntil!.Value, report.Reason);
+            metrics.ServerEjected();
+            await PublishHealthAsync(report.ServerId, $"ejected: {report.Reason}");
+            ScheduleReinstatement();
+        }
+    }
+
+    public async Task<ServerAssignment?> ConfirmSignedOn(string connectionId, string serverAddress)
+    {
+        var server = S.Servers.Values.FirstOrDefault(s => string.Equals(s.Address, serverAddress, StringComparison.OrdinalIgnoreCase));
+        if (server is null)
+            return null;
+        var reinstated = S.Evidence.Remove(server.ServerId, out var evidence) && OutlierDetection.IsEjected(evidence, Now);
+        if (S.Assignments.GetValueOrDefault(connectionId) != server.ServerId)
+            await MoveReservation(connectionId, server.ServerId);
+        else if (evidence is not null)
+            await state.WriteStateAsync();
+        if (reinstated)
+        {
+            Log.ServerReinstated(logger, PoolId, server.ServerId, $"connection {connectionId} signed on there");
+            await PublishHealthAsync(server.ServerId, $"reinstated: connection {connectionId} signed on");
+            NotifyWaiting();
+        }
+        return ToAssignment(server);
     }
 
     public Task<ServerPoolSnapshot> GetSnapshot()
     {
-        var servers = state.State.Servers.Values.OrderBy(s => s.ServerId, StringComparer.Ordinal).Select(ToInstance).ToImmutableArray();
+        var servers = S.Servers.Values.OrderBy(s => s.ServerId, StringComparer.Ordinal).Select(ToInstance).ToImmutableArray();
         return Task.FromResult(new ServerPoolSnapshot(PoolId, servers, servers.Sum(s => s.Capacity), servers.Sum(s => s.Load)));
+    }
+
+    private async Task MoveReservation(string connectionId, string serverId)
+    {
+        var previous = S.Assignments.GetValueOrDefault(connectionId);
+        if (previous is not null)
+            Unreserve(connectionId, previous);
+        Reserve(connectionId, serverId);
+        await PersistOrRevert(() =>
+        {
+            Unreserve(connectionId, serverId);
+            if (previous is not null) Reserve(connectionId, previous);
+        });
+    }
+
+    /// <summary>Ejections end on their own: at the earliest end, reinstate and tell waiting connections.</summary>
+    private void ScheduleReinstatement()
+    {
+        var next = S.Evidence.Values.Where(e => e.EjectedUntil is not null).Min(e => e.EjectedUntil);
+        if (next is null)
+        {
+            _reinstateTimer?.Dispose();
+            _reinstateTimer = null;
+            return;
+        }
+        var due = next.Value - Now + TimeSpan.FromMilliseconds(10);
+        if (due < TimeSpan.FromMilliseconds(10)) due = TimeSpan.FromMilliseconds(10);
+        if (_reinstateTimer is null)
+            _reinstateTimer = this.RegisterGrainTimer(ReinstateExpiredAsync, new GrainTimerCreationOptions(due, Timeout.InfiniteTimeSpan) { KeepAlive = true });
+        else
+            _reinstateTimer.Change(due, Timeout.InfiniteTimeSpan);
+    }
+
+    private async Task ReinstateExpiredAsync(CancellationToken cancellationToken)
+    {
+        var now = Now;
+        var expired = S.Evidence.Where(e => e.Value.EjectedUntil is { } until && until <= now).Select(e => e.Key).ToList();
+        foreach (var serverId in expired)
+        {
+            S.Evidence[serverId].EjectedUntil = null; // the ejection count stays: a repeat ejects for longer
+            Log.ServerReinstated(logger, PoolId, serverId, "ejection time over");
+        }
+        if (expired.Count > 0)
+        {
+            await state.WriteStateAsync(cancellationToken);
+            foreach (var serverId in expired) await PublishHealthAsync(serverId, "reinstated: ejection time over");
+            NotifyWaiting();
+        }
+        ScheduleReinstatement();
+    }
+
+    /// <summary>One-way: the connections call back into this (non-reentrant) pool for their target.</summary>
+    private void NotifyWaiting()
+    {
+        foreach (var connectionId in _waiting)
+            _ = GrainFactory.GetGrain<IConnectionGrain>(connectionId).TargetsChanged();
+        _waiting.Clear();
+    }
+
+    private async Task PublishHealthAsync(string serverId, string reason)
+    {
+        if (!S.Servers.TryGetValue(serverId, out var server)) return;
+        var evidence = S.Evidence.GetValueOrDefault(serverId);
+        var suspect = OutlierDetection.IsEjected(evidence, Now);
+        try
+        {
+            await this.GetStreamProvider(ControllerStreams.ProviderName).GetStream<ServerHealthChanged>(ControllerStreams.ServerHealthOf(PoolId))
+                .OnNextAsync(new ServerHealthChanged(PoolId, serverId, server.Health, suspect, suspect ? evidence!.EjectedUntil : null, reason, Now));
+        }
+        catch (Exception ex)
+        {
+            LogPublishFailed(ex, PoolId);
+        }
+    }
+
+    private HashSet<string> Ejected()
+    {
+        var now = Now;
+        return S.Evidence.Where(e => OutlierDetection.IsEjected(e.Value, now)).Select(e => e.Key).ToHashSet(StringComparer.Ordinal);
     }
 
     private Action Reserve(string connectionId, string serverId)
     {
-        state.State.Assignments[connectionId] = serverId;
+        S.Assignments[connectionId] = serverId;
         _load[serverId] = ServerSelection.LoadOf(serverId, _load) + 1;
         return () => Unreserve(connectionId, serverId);
     }
 
     private void Unreserve(string connectionId, string serverId)
     {
-        state.State.Assignments.Remove(connectionId);
+        S.Assignments.Remove(connectionId);
         _load[serverId] = Math.Max(0, ServerSelection.LoadOf(serverId, _load) - 1);
     }
 
     private void Restore(string serverId, ServerDefinition? previous)
     {
-        if (previous is null) state.State.Servers.Remove(serverId);
-        else state.State.Servers[serverId] = previous;
+        if (previous is null) S.Servers.Remove(serverId);
+        else S.Servers[serverId] = previous;
     }
 
     /// <summary>Persist-before-ack; on a storage error the in-memory change is undone so memory never runs ahead of storage.</summary>
@@ -165,15 +311,26 @@ public sealed class ServerPoolGrain(
     }
 
     private ServerDefinition Find(string serverId) =>
-        state.State.Servers.TryGetValue(serverId, out var s) ? s : throw new ServerNotFoundException(PoolId, serverId);
+        S.Servers.TryGetValue(serverId, out var s) ? s : throw new ServerNotFoundException(PoolId, serverId);
 
-    private int HealthyCapacity() =>
-        state.State.Servers.Values.Where(s => s.Health == ServerHealth.Healthy).Sum(s => s.Capacity);
+    private int UsableCapacity()
+    {
+        var ejected = Ejected();
+        return S.Servers.Values.Where(s => s.Health == ServerHealth.Healthy && !ejected.Contains(s.ServerId)).Sum(s => s.Capacity);
+    }
 
-    private ServerInstance ToInstance(ServerDefinition s) =>
-        new(s.ServerId, s.Address, s.Zone, s.Capacity, ServerSelection.LoadOf(s.ServerId, _load), s.Health);
+    private ServerInstance ToInstance(ServerDefinition s)
+    {
+        var evidence = S.Evidence.GetValueOrDefault(s.ServerId);
+        var suspect = OutlierDetection.IsEjected(evidence, Now);
+        return new(s.ServerId, s.Address, s.Zone, s.Capacity, ServerSelection.LoadOf(s.ServerId, _load), s.Health,
+            suspect, suspect ? evidence!.EjectedUntil : null, suspect ? evidence!.Why : "");
+    }
 
     private ServerAssignment ToAssignment(ServerDefinition s) =>
         new(PoolId, s.ServerId, s.Address, s.Zone,
-            ServerSelection.PickFailoverTarget(state.State.Servers, _load, s.ServerId, null)?.ServerId);
+            ServerSelection.PickFailoverTarget(S.Servers, _load, s.ServerId, null, Ejected())?.ServerId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Pool {PoolId}: server health event publish failed")]
+    private partial void LogPublishFailed(Exception exception, string poolId);
 }

@@ -8,19 +8,22 @@ namespace OrleansControl.Grains.Pools;
 /// <list type="bullet">
 /// <item>Assign: the preferred server if it is healthy and has a free slot; otherwise the zone with the lowest
 /// utilisation (spreading across zones), and in it the least-utilised healthy server with a free slot.</item>
-/// <item>Failover target: a healthy server with a free slot other than the current one, in another zone when one
-/// exists, least utilised first.</item>
+/// <item>Failover target: a healthy server with a free slot other than the current one and the excluded ones, in
+/// another zone when one exists, least utilised first. Never the current server: a one-server pool has no target.</item>
+/// <item>"Healthy" means declared healthy and not ejected (<paramref name="ejected"/>: suspect servers, see
+/// <see cref="OutlierDetection"/>).</item>
 /// </list>
 /// </summary>
 public static class ServerSelection
 {
     public static ServerDefinition? PickForAssignment(
-        IReadOnlyDictionary<string, ServerDefinition> servers, IReadOnlyDictionary<string, int> load, string? preferred)
+        IReadOnlyDictionary<string, ServerDefinition> servers, IReadOnlyDictionary<string, int> load, string? preferred,
+        IReadOnlySet<string>? ejected = null)
     {
-        if (preferred is not null && servers.TryGetValue(preferred, out var p) && HasFreeSlot(p, load))
+        if (preferred is not null && servers.TryGetValue(preferred, out var p) && HasFreeSlot(p, load, ejected))
             return p;
 
-        var candidates = servers.Values.Where(s => HasFreeSlot(s, load)).ToList();
+        var candidates = servers.Values.Where(s => HasFreeSlot(s, load, ejected)).ToList();
         if (candidates.Count == 0)
             return null;
 
@@ -34,23 +37,24 @@ public static class ServerSelection
 
     public static ServerDefinition? PickFailoverTarget(
         IReadOnlyDictionary<string, ServerDefinition> servers, IReadOnlyDictionary<string, int> load,
-        string? currentServerId, string? preferredTarget)
+        string? currentServerId, string? preferredTarget, IReadOnlySet<string>? ejected = null, IReadOnlyCollection<string>? excluded = null)
     {
-        if (preferredTarget is not null && preferredTarget != currentServerId
-            && servers.TryGetValue(preferredTarget, out var p) && HasFreeSlot(p, load))
+        bool Eligible(ServerDefinition s) =>
+            s.ServerId != currentServerId && excluded?.Contains(s.ServerId) != true && HasFreeSlot(s, load, ejected);
+        if (preferredTarget is not null && servers.TryGetValue(preferredTarget, out var p) && Eligible(p))
             return p;
 
         var currentZone = currentServerId is not null && servers.TryGetValue(currentServerId, out var current) ? current.Zone : null;
         return servers.Values
-            .Where(s => s.ServerId != currentServerId && HasFreeSlot(s, load))
+            .Where(Eligible)
             .OrderBy(s => currentZone is not null && s.Zone == currentZone ? 1 : 0)
             .ThenBy(s => Utilisation(s, load))
             .ThenBy(s => s.ServerId, StringComparer.Ordinal)
             .FirstOrDefault();
     }
 
-    public static bool HasFreeSlot(ServerDefinition server, IReadOnlyDictionary<string, int> load) =>
-        server.Health == ServerHealth.Healthy && LoadOf(server.ServerId, load) < server.Capacity;
+    public static bool HasFreeSlot(ServerDefinition server, IReadOnlyDictionary<string, int> load, IReadOnlySet<string>? ejected = null) =>
+        server.Health == ServerHealth.Healthy && ejected?.Contains(server.ServerId) != true && LoadOf(server.ServerId, load) < server.Capacity;
 
     public static int LoadOf(string serverId, IReadOnlyDictionary<string, int> load) =>
         load.TryGetValue(serverId, out var n) ? n : 0;

@@ -22,4 +22,8 @@ public sealed record ConnectionProjectionRecord(
     int HealthScore,
     string? FailoverTarget,
     long Version,
-    string ServerPool);
+    string ServerPool,
+    string? ServerAddress = null,
+    string? SidecarId = null,
+    string? Region = null,
+    string StatusDetail = "");

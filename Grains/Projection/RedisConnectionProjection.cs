@@ -36,6 +36,10 @@ public sealed class RedisConnectionProjection(string connectionString) : IConnec
         new("failover_target", r.FailoverTarget ?? ""),
         new("version", r.Version),
         new("server_pool", r.ServerPool),
+        new("server_address", r.ServerAddress ?? ""),
+        new("sidecar_id", r.SidecarId ?? ""),
+        new("region", r.Region ?? ""),
+        new("status_detail", r.StatusDetail),
     ];
 
     public async ValueTask DisposeAsync()

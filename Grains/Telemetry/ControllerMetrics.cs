@@ -13,6 +13,10 @@ public sealed class ControllerMetrics
     private readonly Counter<long> _failovers;
     private readonly Histogram<double> _timeToDetect;
     private readonly Histogram<double> _failoverDuration;
+    private readonly Counter<long> _noTargetRetries;
+    private readonly Counter<long> _moveAttemptsFailed;
+    private readonly Counter<long> _corrections;
+    private readonly Counter<long> _ejections;
 
     public ControllerMetrics(IMeterFactory meterFactory)
     {
@@ -24,7 +28,14 @@ public sealed class ControllerMetrics
         _timeToDetect = meter.CreateHistogram<double>("orleanscontrol.failure.time_to_detect", "s",
             "From the last heartbeat to the moment the connection was declared failed by timeout");
         _failoverDuration = meter.CreateHistogram<double>("orleanscontrol.failover.duration", "s",
-            "From Failed to Active on the target");
+            "From Failed to Active on the target (the sidecar signed on there)");
+        _noTargetRetries = meter.CreateCounter<long>("orleanscontrol.failover.no_target_retries", "{retry}",
+            "Retries of failovers that had no target");
+        _moveAttemptsFailed = meter.CreateCounter<long>("orleanscontrol.failover.attempts_failed", "{attempt}",
+            "Move attempts whose target did not sign on before the deadline or was refused");
+        _corrections = meter.CreateCounter<long>("orleanscontrol.registry.corrections", "{correction}",
+            "Times the registry followed a sidecar that reported its link elsewhere than the registry said");
+        _ejections = meter.CreateCounter<long>("orleanscontrol.pool.ejections", "{ejection}", "Servers ejected as suspect");
     }
 
     public void StatusEntered(ConnectionStatus status) => _connections.Add(1, Tag(status));
@@ -39,6 +50,14 @@ public sealed class ControllerMetrics
     public void TimeToDetect(TimeSpan elapsed) => _timeToDetect.Record(elapsed.TotalSeconds);
 
     public void FailoverDuration(TimeSpan elapsed) => _failoverDuration.Record(elapsed.TotalSeconds);
+
+    public void NoTargetRetry() => _noTargetRetries.Add(1);
+
+    public void MoveAttemptFailed() => _moveAttemptsFailed.Add(1);
+
+    public void RegistryCorrected() => _corrections.Add(1);
+
+    public void ServerEjected() => _ejections.Add(1);
 
     private static KeyValuePair<string, object?> Tag(ConnectionStatus status) => new("status", status.ToString());
 }

@@ -24,6 +24,24 @@ internal static partial class Log
     [LoggerMessage(1006, LogLevel.Error, "Connection {ConnectionId}: persisting state failed; deactivating to reload")]
     public static partial void PersistFailed(ILogger logger, Exception exception, string connectionId);
 
+    [LoggerMessage(1007, LogLevel.Warning, "Connection {ConnectionId} has no failover target ({Why}); retrying with backoff and when the pool gains a server")]
+    public static partial void NoTargetEntered(ILogger logger, string connectionId, string why);
+
+    [LoggerMessage(1008, LogLevel.Information, "Connection {ConnectionId} found a failover target after {Attempts} retries ({Waited})")]
+    public static partial void NoTargetLeft(ILogger logger, string connectionId, int attempts, TimeSpan waited);
+
+    [LoggerMessage(1009, LogLevel.Warning, "Connection {ConnectionId}: the registry said {Said}, the sidecar is signed on at {Observed}; the registry follows the link")]
+    public static partial void RegistryCorrected(ILogger logger, string connectionId, string? said, string? observed);
+
+    [LoggerMessage(1010, LogLevel.Warning, "Connection {ConnectionId}: move to {Target} (attempt {Attempt}) failed: {Why}")]
+    public static partial void MoveAttemptFailed(ILogger logger, string connectionId, string target, int attempt, string why);
+
+    [LoggerMessage(1011, LogLevel.Warning, "Connection {ConnectionId}: queueing the move command for sidecar {SidecarId} failed; retrying")]
+    public static partial void QueueFailed(ILogger logger, Exception exception, string connectionId, string sidecarId);
+
+    [LoggerMessage(1012, LogLevel.Debug, "Connection {ConnectionId} failover {Outcome} ({Reason}, key {IdempotencyKey})")]
+    public static partial void FailoverIgnored(ILogger logger, string connectionId, FailoverOutcome outcome, string reason, string idempotencyKey);
+
     [LoggerMessage(1101, LogLevel.Information, "Pool {PoolId}: server {ServerId} is {Health} (zone {Zone}, capacity {Capacity})")]
     public static partial void ServerUpdated(ILogger logger, string poolId, string serverId, ServerHealth health, string zone, int capacity);
 
@@ -32,4 +50,13 @@ internal static partial class Log
 
     [LoggerMessage(1103, LogLevel.Warning, "Pool {PoolId}: evacuating connection {ConnectionId} failed")]
     public static partial void EvacuationFailed(ILogger logger, Exception exception, string poolId, string connectionId);
+
+    [LoggerMessage(1104, LogLevel.Warning, "Pool {PoolId}: server {ServerId} ejected as suspect until {Until} ({Why})")]
+    public static partial void ServerEjected(ILogger logger, string poolId, string serverId, DateTimeOffset until, string why);
+
+    [LoggerMessage(1105, LogLevel.Information, "Pool {PoolId}: server {ServerId} reinstated ({Why})")]
+    public static partial void ServerReinstated(ILogger logger, string poolId, string serverId, string why);
+
+    [LoggerMessage(1106, LogLevel.Warning, "Pool {PoolId}: server {ServerId} has failures ({Why}) but is not ejected: {Limit}")]
+    public static partial void EjectionCapped(ILogger logger, string poolId, string serverId, string why, string limit);
 }

@@ -135,6 +135,10 @@ public static class SiloHosting
         to.RecoveredAtOrAbove = from.RecoveredAtOrAbove;
         to.HistoryLength = from.HistoryLength;
         to.AutoFailover = from.AutoFailover;
+        to.MoveDeadline = from.MoveDeadline;
+        to.MaxMoveAttempts = from.MaxMoveAttempts;
+        to.NoTargetRetryInitial = from.NoTargetRetryInitial;
+        to.NoTargetRetryMax = from.NoTargetRetryMax;
     }
 
     /// <summary>Binds and validates at build time: the providers chosen here depend on these values.</summary>

@@ -1,6 +1,8 @@
 using Microsoft.Extensions.Logging;
+using OrleansControl.GrainInterfaces;
+using OrleansControl.GrainInterfaces.Models;
 
-namespace OrleansControl.Gateway.Commands;
+namespace OrleansControl.Grains.Sidecars;
 
 [GenerateSerializer, Alias("oc.gw.SidecarOutboxState")]
 public sealed class SidecarOutboxState
@@ -10,16 +12,27 @@ public sealed class SidecarOutboxState
     [Id(2)] public List<PendingCommand> Pending { get; set; } = [];
     /// <summary>Recent command ids, for de-duplication (bounded).</summary>
     [Id(3)] public List<string> RecentIds { get; set; } = [];
+    /// <summary>Drawn when this state was first written: a lost state (a restart on memory) means a new incarnation.</summary>
+    [Id(4)] public string Incarnation { get; set; } = "";
 }
 
 /// <inheritdoc cref="ISidecarOutboxGrain"/>
 internal sealed partial class SidecarOutboxGrain(
-    [PersistentState("sidecarOutbox", Hosting.GatewayStorage.Name)] IPersistentState<SidecarOutboxState> state,
+    [PersistentState("sidecarOutbox", ControllerStorage.Name)] IPersistentState<SidecarOutboxState> state,
     ILogger<SidecarOutboxGrain> logger) : Grain, ISidecarOutboxGrain
 {
     private const int MaxRecentIds = 1024;
     private long _epoch;
     private ISidecarCommandObserver? _observer;
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        if (state.State.Incarnation.Length == 0)
+        {
+            state.State.Incarnation = Guid.NewGuid().ToString("N");
+            await state.WriteStateAsync(cancellationToken);
+        }
+    }
 
     public async Task<long> Enqueue(SidecarCommand command)
     {
@@ -28,12 +41,16 @@ internal sealed partial class SidecarOutboxGrain(
         {
             return s.Pending.FirstOrDefault(p => p.Command.CommandId == command.CommandId)?.Sequence ?? 0;
         }
+        // Only the newest move of a connection matters: an older one still pending would pull the link back.
+        var superseded = command.MovesLink
+            ? s.Pending.RemoveAll(p => p.Command.MovesLink && p.Command.ConnectionId == command.ConnectionId)
+            : 0;
         var pending = new PendingCommand(s.NextSequence++, command);
         s.Pending.Add(pending);
         s.RecentIds.Add(command.CommandId);
         if (s.RecentIds.Count > MaxRecentIds) s.RecentIds.RemoveRange(0, s.RecentIds.Count - MaxRecentIds);
         await state.WriteStateAsync();
-        LogEnqueued(this.GetPrimaryKeyString(), command.CommandId, command.Kind, pending.Sequence);
+        LogEnqueued(this.GetPrimaryKeyString(), command.CommandId, command.Kind, pending.Sequence, superseded);
         Ring(pending.Sequence);
         return pending.Sequence;
     }
@@ -43,19 +60,26 @@ internal sealed partial class SidecarOutboxGrain(
         _epoch++;
         _observer = observer;
         if (lastAckedSequence > state.State.AckedSequence) await AckCore(lastAckedSequence);
-        return new OutboxAttachment(_epoch, state.State.AckedSequence, [.. state.State.Pending]);
+        return new OutboxAttachment(_epoch, state.State.AckedSequence, [.. state.State.Pending], state.State.Incarnation);
     }
 
     public Task<PendingCommand[]?> Pull(long epoch, long afterSequence) =>
         Task.FromResult(epoch != _epoch ? null : state.State.Pending.Where(p => p.Sequence > afterSequence).ToArray());
 
-    public Task Ack(long sequence) => sequence > state.State.AckedSequence ? AckCore(sequence) : Task.CompletedTask;
+    public async Task<SidecarCommand?> Ack(long sequence)
+    {
+        var acked = state.State.Pending.Find(p => p.Sequence == sequence)?.Command;
+        if (sequence > state.State.AckedSequence) await AckCore(sequence);
+        return acked;
+    }
 
     public Task Detach(long epoch)
     {
         if (epoch == _epoch) _observer = null;
         return Task.CompletedTask;
     }
+
+    public Task<PendingCommand[]> GetPending() => Task.FromResult(state.State.Pending.ToArray());
 
     private async Task AckCore(long sequence)
     {
@@ -81,8 +105,8 @@ internal sealed partial class SidecarOutboxGrain(
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Sidecar {SidecarId}: command {CommandId} ({Kind}) queued as #{Sequence}")]
-    private partial void LogEnqueued(string sidecarId, string commandId, SidecarCommandKind kind, long sequence);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Sidecar {SidecarId}: command {CommandId} ({Kind}) queued as #{Sequence} ({Superseded} older moves dropped)")]
+    private partial void LogEnqueued(string sidecarId, string commandId, SidecarCommandKind kind, long sequence, int superseded);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Sidecar {SidecarId}: could not signal the attached stream")]
     private partial void LogRingFailed(Exception e, string sidecarId);

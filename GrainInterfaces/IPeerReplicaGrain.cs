@@ -1,4 +1,4 @@
-namespace OrleansControl.Gateway.Regions;
+namespace OrleansControl.GrainInterfaces;
 
 /// <summary>This region's copy of one connection owned by the other region (key: connection id).</summary>
 [Alias("oc.gw.IPeerReplicaGrain")]

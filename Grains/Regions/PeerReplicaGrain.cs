@@ -1,4 +1,6 @@
-namespace OrleansControl.Gateway.Regions;
+using OrleansControl.GrainInterfaces;
+
+namespace OrleansControl.Grains.Regions;
 
 [GenerateSerializer, Alias("oc.gw.PeerReplicaState")]
 public sealed class PeerReplicaState
@@ -8,7 +10,7 @@ public sealed class PeerReplicaState
 }
 
 /// <inheritdoc cref="IPeerReplicaGrain"/>
-internal sealed class PeerReplicaGrain([PersistentState("peerReplica", Hosting.GatewayStorage.Name)] IPersistentState<PeerReplicaState> state)
+internal sealed class PeerReplicaGrain([PersistentState("peerReplica", ControllerStorage.Name)] IPersistentState<PeerReplicaState> state)
     : Grain, IPeerReplicaGrain
 {
     public async Task<ReplicaApplyResult> Apply(long version, byte[] entry)

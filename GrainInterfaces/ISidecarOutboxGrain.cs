@@ -1,0 +1,51 @@
+using Orleans.Concurrency;
+using OrleansControl.GrainInterfaces.Models;
+
+namespace OrleansControl.GrainInterfaces;
+
+/// <summary>
+/// The commands waiting for one sidecar (key: sidecar id), persisted so that a stream that drops and resumes, on
+/// this gateway or another, gets every unacknowledged command exactly once. Connection grains enqueue (awaited:
+/// a command is persisted before the failover that needs it is reported as started). Acks are cumulative by
+/// sequence; the gateway hands the receipt of a command that moves a link to its connection grain as evidence (the
+/// outbox does not call connection grains: they call it, and two non-reentrant grains waiting on each other deadlock).
+/// </summary>
+[Alias("oc.gw.ISidecarOutboxGrain")]
+public interface ISidecarOutboxGrain : IGrainWithStringKey
+{
+    /// <summary>
+    /// Adds a command (ignored if its id was seen before) and signals the attached stream. A command that moves a link
+    /// drops any older unacknowledged move of the same connection: only the newest target matters. Returns its sequence.
+    /// </summary>
+    [Alias("Enqueue")]
+    Task<long> Enqueue(SidecarCommand command);
+
+    /// <summary>A stream attaches: everything up to <paramref name="lastAckedSequence"/> counts as acknowledged.</summary>
+    [Alias("Attach")]
+    Task<OutboxAttachment> Attach(long lastAckedSequence, ISidecarCommandObserver observer);
+
+    /// <summary>Unacknowledged commands after <paramref name="afterSequence"/>; null when <paramref name="epoch"/> was superseded.</summary>
+    [Alias("Pull")]
+    Task<PendingCommand[]?> Pull(long epoch, long afterSequence);
+
+    /// <summary>
+    /// The sidecar finished command <paramref name="sequence"/> (and, cumulatively, everything before it). Returns that
+    /// command if it was still pending, so its receipt can reach the connection it is about.
+    /// </summary>
+    [Alias("Ack")]
+    Task<SidecarCommand?> Ack(long sequence);
+
+    [Alias("Detach")]
+    Task Detach(long epoch);
+
+    [ReadOnly, Alias("GetPending")]
+    Task<PendingCommand[]> GetPending();
+}
+
+/// <summary>The attached stream's doorbell: "commands up to this sequence are waiting".</summary>
+[Alias("oc.gw.ISidecarCommandObserver")]
+public interface ISidecarCommandObserver : IGrainObserver
+{
+    [OneWay, Alias("CommandsAvailable")]
+    Task CommandsAvailable(long upToSequence);
+}

@@ -1,0 +1,29 @@
+namespace OrleansControl.GrainInterfaces.Models;
+
+/// <summary>The state of a sidecar's ISO 8583 link as the sidecar observes it (the wire's LinkState).</summary>
+[GenerateSerializer, Alias("oc.ObservedLinkState")]
+public enum ObservedLinkState
+{
+    Unknown = 0,
+    Connecting = 1,
+    Connected = 2,
+    /// <summary>Signed on: transactions can flow. The only state in which a connection may be shown Active there.</summary>
+    SignedOn = 3,
+    Draining = 4,
+    Disconnected = 5,
+    Failed = 6,
+}
+
+/// <summary>
+/// What the sidecar sees of its link right now: its state and the server address it is connected to (null while it
+/// is not). Carried by heartbeats and state reports; the connection grain makes the registry follow it.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("oc.LinkObservation")]
+public sealed record LinkObservation(
+    [property: Id(0)] ObservedLinkState State,
+    [property: Id(1)] string? ServerAddress,
+    [property: Id(2)] string Detail = "")
+{
+    public bool IsSignedOnAt(string? address) =>
+        State == ObservedLinkState.SignedOn && address is not null && string.Equals(ServerAddress, address, StringComparison.OrdinalIgnoreCase);
+}

@@ -1,0 +1,58 @@
+namespace OrleansControl.GrainInterfaces.Models;
+
+[GenerateSerializer, Alias("oc.gw.SidecarCommandKind")]
+public enum SidecarCommandKind
+{
+    Connect = 1,
+    ReconnectElsewhere = 2,
+    Drain = 3,
+    StopSending = 4,
+    SignOff = 5,
+}
+
+/// <summary>
+/// A command for one sidecar. <see cref="CommandId"/> is unique: a move's id carries a nonce drawn when the move
+/// started, so no controller (restarted, on memory or on Redis) issues the same id for a different command, and the
+/// sidecar's "already executed" check can rely on it alone.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("oc.gw.SidecarCommand")]
+public sealed record SidecarCommand(
+    [property: Id(0)] string CommandId,
+    [property: Id(1)] SidecarCommandKind Kind,
+    [property: Id(2)] string ConnectionId,
+    [property: Id(3)] string? TargetServerId,
+    [property: Id(4)] string? TargetServerAddress,
+    [property: Id(5)] DateTimeOffset Deadline,
+    [property: Id(6)] string Reason)
+{
+    /// <summary>Connect and ReconnectElsewhere move the link; a newer one for the same connection supersedes an older.</summary>
+    public bool MovesLink => Kind is SidecarCommandKind.Connect or SidecarCommandKind.ReconnectElsewhere;
+}
+
+/// <summary>A command with its place in the sidecar's sequence.</summary>
+[GenerateSerializer, Immutable, Alias("oc.gw.PendingCommand")]
+public sealed record PendingCommand(
+    [property: Id(0)] long Sequence,
+    [property: Id(1)] SidecarCommand Command);
+
+/// <summary>
+/// What a (re)attaching stream gets: its epoch (a newer attach supersedes it), the outbox's incarnation (new when the
+/// outbox's state was lost, e.g. a restart on the in-memory default) and every unacknowledged command.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("oc.gw.OutboxAttachment")]
+public sealed record OutboxAttachment(
+    [property: Id(0)] long Epoch,
+    [property: Id(1)] long AckedSequence,
+    [property: Id(2)] PendingCommand[] Pending,
+    [property: Id(3)] string Incarnation = "");
+
+/// <summary>
+/// How a sidecar says a command ended. <see cref="SignedOnAt"/> is the server address the link is signed on at when it
+/// ended (null: nowhere): evidence the connection grain acts on, whatever <see cref="Success"/> says.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("oc.CommandReceipt")]
+public sealed record CommandReceipt(
+    [property: Id(0)] string CommandId,
+    [property: Id(1)] bool Success,
+    [property: Id(2)] string Detail,
+    [property: Id(3)] string? SignedOnAt);

@@ -1,0 +1,74 @@
+using OrleansControl.GrainInterfaces.Models;
+
+namespace OrleansControl.Grains.Connections;
+
+/// <summary>What a connection grain persists. Heartbeat fields may lag by up to HeartbeatPersistInterval.</summary>
+[GenerateSerializer, Alias("oc.state.Connection")]
+public sealed class ConnectionGrainState
+{
+    [Id(0)] public string ClientId { get; set; } = "";
+    [Id(1)] public string ServerPool { get; set; } = "";
+    [Id(2)] public string? ServerId { get; set; }
+    [Id(3)] public string? ServerAddress { get; set; }
+    [Id(4)] public ConnectionStatus Status { get; set; }
+    [Id(5)] public DateTimeOffset? LastHeartbeat { get; set; }
+    [Id(6)] public int HealthScore { get; set; } = 100;
+    [Id(7)] public string? FailoverTarget { get; set; }
+    [Id(8)] public long Version { get; set; }
+    [Id(9)] public List<ConnectionTransition> Transitions { get; set; } = [];
+    [Id(10)] public List<FailoverRecord> Failovers { get; set; } = [];
+    [Id(11)] public double LastEchoRttMs { get; set; }
+    [Id(12)] public int LastErrorCount { get; set; }
+    [Id(13)] public int LastTimeoutCount { get; set; }
+    [Id(14)] public DateTimeOffset RegisteredAt { get; set; }
+    [Id(15)] public Dictionary<string, string> Metadata { get; set; } = [];
+    /// <summary>When the timeout clock (re)started: registration or the end of a failover.</summary>
+    [Id(16)] public DateTimeOffset MonitoredSince { get; set; }
+    /// <summary>The sidecar that carries the link and receives its commands (null: none known yet).</summary>
+    [Id(17)] public string? SidecarId { get; set; }
+    /// <summary>The region whose registry owns this entry.</summary>
+    [Id(18)] public string? Region { get; set; }
+    [Id(19)] public string StatusDetail { get; set; } = "";
+    /// <summary>The latest the sidecar said of its link (heartbeat or state report).</summary>
+    [Id(20)] public LinkObservation? LastLink { get; set; }
+    /// <summary>The move in progress while Migrating; null otherwise.</summary>
+    [Id(21)] public MoveInProgress? Move { get; set; }
+    /// <summary>A failover that found no target and is retried with backoff (and when the pool gains a server).</summary>
+    [Id(22)] public PendingFailover? WaitingForTarget { get; set; }
+}
+
+/// <summary>
+/// One failover between "target reserved" and "signed on there". <see cref="Tried"/> are targets that did not sign
+/// on before their deadline; the next attempt excludes them.
+/// </summary>
+[GenerateSerializer, Alias("oc.state.MoveInProgress")]
+public sealed class MoveInProgress
+{
+    [Id(0)] public string IdempotencyKey { get; set; } = "";
+    [Id(1)] public string Reason { get; set; } = "";
+    [Id(2)] public string? FromServerId { get; set; }
+    [Id(3)] public string TargetServerId { get; set; } = "";
+    [Id(4)] public string TargetAddress { get; set; } = "";
+    /// <summary>The command id of the current attempt: a nonce drawn per attempt, so no controller ever reuses it.</summary>
+    [Id(5)] public string CommandId { get; set; } = "";
+    [Id(6)] public int Attempt { get; set; }
+    [Id(7)] public DateTimeOffset Deadline { get; set; }
+    [Id(8)] public DateTimeOffset FailedAt { get; set; }
+    [Id(9)] public DateTimeOffset StartedAt { get; set; }
+    [Id(10)] public List<string> Tried { get; set; } = [];
+    /// <summary>False while the connection has no sidecar to carry the move: no deadline runs then.</summary>
+    [Id(11)] public bool CommandQueued { get; set; }
+    [Id(12)] public DateTimeOffset QueuedAt { get; set; }
+}
+
+/// <summary>A failover waiting for a usable target: retried at <see cref="NextAttemptAt"/> with growing backoff.</summary>
+[GenerateSerializer, Alias("oc.state.PendingFailover")]
+public sealed class PendingFailover
+{
+    [Id(0)] public string IdempotencyKey { get; set; } = "";
+    [Id(1)] public string Reason { get; set; } = "";
+    [Id(2)] public DateTimeOffset Since { get; set; }
+    [Id(3)] public int Attempts { get; set; }
+    [Id(4)] public DateTimeOffset NextAttemptAt { get; set; }
+    [Id(5)] public List<string> Excluded { get; set; } = [];
+}
