@@ -20,6 +20,9 @@ internal static partial class Log
     [LoggerMessage(15, LogLevel.Warning, "Agent: controller rejected a report for {ConnectionId}: {Code}: {Message}")]
     public static partial void ReportRejected(ILogger logger, string connectionId, string code, string message);
 
+    [LoggerMessage(16, LogLevel.Warning, "Agent: controller outbox {Incarnation} (was {Previous}) resumes after #{ResumedAfter}; acked sequences up to #{LastAcked} forgotten")]
+    public static partial void OutboxRestarted(ILogger logger, string incarnation, string previous, ulong resumedAfter, ulong lastAcked);
+
     [LoggerMessage(3, LogLevel.Information, "Connection {Name}: {Previous} -> {Current} ({Endpoint}): {Reason}")]
     public static partial void StateChanged(ILogger logger, string name, Health.ConnectionState previous, Health.ConnectionState current, string? endpoint, string reason);
 

@@ -11,6 +11,7 @@ public sealed record AgentStatus(
     string? ControllerError,
     string? AssignedServer,
     ulong LastAckedSequence,
+    string? OutboxIncarnation,
     DateTimeOffset? LastHeartbeatAt,
     bool SendingStopped,
     LinkHealthSnapshot Link,

@@ -2,17 +2,20 @@ using OrleansControl.Contract.V1;
 
 namespace OrleansControl.Sidecar.Agent;
 
-// Commands from the controller, each carried out once (by sequence) and acknowledged.
+// Commands from the controller, each carried out once (by command id) and acknowledged with where the link
+// is signed on when it ends: the controller completes a move on that evidence, not on the command.
 public sealed partial class SidecarAgent
 {
     private async Task<CommandAck> ExecuteAsync(Command command, CancellationToken ct)
     {
         bool success;
         string detail;
-        if (command.Sequence != 0 && command.Sequence <= Interlocked.Read(ref _lastAcked))
+        var before = default(CommandOutcome);
+        var known = command.CommandId.Length > 0 && _executed.TryGet(command.CommandId, out before);
+        if (known)
         {
-            // A resend after a reconnect of the stream: done already, acknowledge again without redoing it.
-            (success, detail) = (true, "already executed");
+            // A resend (after a reconnect of the stream): done already, acknowledge the same outcome without redoing it.
+            (success, detail) = (before.Success, $"already executed: {before.Detail}");
         }
         else if (!string.IsNullOrEmpty(command.ConnectionId) && command.ConnectionId != _options.EffectiveConnectionId)
         {
@@ -28,11 +31,17 @@ public sealed partial class SidecarAgent
             {
                 (success, detail) = (false, ex.Message);
             }
+        }
 
-            if (command.Sequence != 0)
-            {
-                Interlocked.Exchange(ref _lastAcked, Math.Max(command.Sequence, Interlocked.Read(ref _lastAcked)));
-            }
+        if (!known && command.CommandId.Length > 0)
+        {
+            _executed.Remember(command.CommandId, new CommandOutcome(success, detail));
+        }
+
+        // The sequence only feeds the cumulative ack (SidecarRegister.last_acked_sequence), never the dedupe.
+        if (command.Sequence != 0)
+        {
+            Interlocked.Exchange(ref _lastAcked, Math.Max(command.Sequence, Interlocked.Read(ref _lastAcked)));
         }
 
         var kind = command.Kind.ToString();
@@ -46,7 +55,14 @@ public sealed partial class SidecarAgent
             }
         }
 
-        return new CommandAck { CommandId = command.CommandId, Sequence = command.Sequence, Success = success, Detail = detail };
+        return new CommandAck
+        {
+            CommandId = command.CommandId,
+            Sequence = command.Sequence,
+            Success = success,
+            Detail = detail,
+            ServerAddress = _link.SignedOnAt ?? "",
+        };
     }
 
     private async Task<(bool Success, string Detail)> CarryOutAsync(Command command, CancellationToken ct)

@@ -45,6 +45,7 @@ public sealed partial class SidecarAgent
                         }
 
                         Log.Attached(_logger, attached.SidecarId, attached.ResumedAfter, attached.PendingCommands);
+                        Resume(attached);
                         _outbox = outbox;
                         _attached = true;
                         _lastError = null;
@@ -84,6 +85,29 @@ public sealed partial class SidecarAgent
         }
     }
 
+    /// <summary>
+    /// A controller that forgot (a new outbox incarnation, or it resumes before our last ack) numbers its commands
+    /// afresh: our sequences mean nothing to it any more, so the cumulative ack restarts from what it knows.
+    /// Nothing is re-executed or skipped because of this: that is decided by command id.
+    /// </summary>
+    private void Resume(Attached attached)
+    {
+        var incarnation = attached.OutboxIncarnation;
+        var previous = _outboxIncarnation;
+        var lastAcked = Interlocked.Read(ref _lastAcked);
+        var restarted = incarnation.Length > 0 && previous is not null && incarnation != previous;
+        if (restarted || attached.ResumedAfter < lastAcked)
+        {
+            Interlocked.Exchange(ref _lastAcked, attached.ResumedAfter);
+            Log.OutboxRestarted(_logger, incarnation, previous ?? "", attached.ResumedAfter, lastAcked);
+        }
+
+        if (incarnation.Length > 0)
+        {
+            _outboxIncarnation = incarnation;
+        }
+    }
+
     private static async Task Quietly(Task task)
     {
         try
@@ -117,7 +141,10 @@ public sealed partial class SidecarAgent
         }
     }
 
-    /// <summary>A heartbeat with the echo RTT and the errors and timeouts since the previous one.</summary>
+    /// <summary>
+    /// A heartbeat with the echo RTT, the errors and timeouts since the previous one, and the link's real state and
+    /// server (the registry follows them).
+    /// </summary>
     private Heartbeat Heartbeat()
     {
         var now = _link.Health();
@@ -130,6 +157,8 @@ public sealed partial class SidecarAgent
             Errors = Delta(now.EchoFailures + now.RequestsLost, before?.EchoFailures + before?.RequestsLost),
             Timeouts = Delta(now.RequestTimeouts + now.EchoTimeouts, before?.RequestTimeouts + before?.EchoTimeouts),
             SentAt = Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow),
+            LinkState = ToLinkState(_link.State),
+            ServerAddress = _link.SignedOnAt ?? "",
         };
     }
 
@@ -177,7 +206,7 @@ public sealed partial class SidecarAgent
             {
                 ConnectionId = _options.EffectiveConnectionId,
                 State = ToLinkState(state),
-                ServerAddress = _link.Server ?? "",
+                ServerAddress = _link.SignedOnAt ?? "", // where it is, not where it is trying to go
                 Detail = text.Length > 512 ? text[..512] : text,
             },
         };

@@ -25,9 +25,11 @@ public sealed partial class SidecarAgent : BackgroundService
     private readonly ILogger<SidecarAgent> _logger;
     private readonly Lock _lock = new();
     private readonly Queue<CommandRecord> _recent = new();
+    private readonly ExecutedCommands _executed = new();
     private Channel<SidecarMessage>? _outbox;
     private GrpcChannel? _channel;
     private ulong _lastAcked;
+    private volatile string? _outboxIncarnation;
     private volatile bool _attached;
     private volatile string? _lastError;
     private volatile string? _assigned;
@@ -58,7 +60,7 @@ public sealed partial class SidecarAgent : BackgroundService
         }
 
         return new AgentStatus(_options.SidecarId, _options.EffectiveConnectionId, _options.Controller, _attached, _lastError,
-            _assigned, Interlocked.Read(ref _lastAcked), heartbeat, _link.SendingStopped, _link.Health(), recent);
+            _assigned, Interlocked.Read(ref _lastAcked), _outboxIncarnation, heartbeat, _link.SendingStopped, _link.Health(), recent);
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)

@@ -33,7 +33,7 @@ public sealed partial class IsoClient
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, _lifetime.Token);
         var fresh = await OpenAsync(server, linked.Token).ConfigureAwait(false);
         _health.Reconnected();
-        Install(fresh);
+        Install(fresh, server);
     }
 
     private async Task WaitForSessionAsync(string server, CancellationToken ct)

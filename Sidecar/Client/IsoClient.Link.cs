@@ -40,7 +40,7 @@ public sealed partial class IsoClient
                         continue;
                     }
 
-                    Install(fresh);
+                    Install(fresh, target);
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
                 {
@@ -88,13 +88,14 @@ public sealed partial class IsoClient
     }
 
     /// <summary>Makes a signed-on session the one requests go to; a previous live one is retired (drained, signed off).</summary>
-    private void Install(IsoSession session)
+    private void Install(IsoSession session, string address)
     {
         IsoSession? previous;
         lock (_lock)
         {
             previous = _current;
             _current = session;
+            _currentAddress = address;
         }
 
         _health.SessionStarted();
@@ -135,6 +136,7 @@ public sealed partial class IsoClient
             if (wasCurrent)
             {
                 _current = null;
+                _currentAddress = null;
             }
         }
 

@@ -34,6 +34,7 @@ public sealed partial class IsoClient : IAsyncDisposable
     private readonly Lock _lock = new();
     private Task? _runner;
     private IsoSession? _current;
+    private string? _currentAddress; // host:port _current was opened to, as configured or commanded
     private string? _target;
     private ConnectionState _state = ConnectionState.Down;
     private DateTimeOffset? _signedOnSince;
@@ -81,6 +82,22 @@ public sealed partial class IsoClient : IAsyncDisposable
 
     /// <summary>The server of the signed-on session, if any.</summary>
     public string? ConnectedTo => _current is { IsClosed: false } s ? s.Remote : null;
+
+    /// <summary>
+    /// The server of the live (signed-on) session in the form it was given (configured <c>Server</c> or
+    /// <see cref="ConnectToAsync"/>), not the resolved endpoint: what the controller names servers by. Null while
+    /// there is none; unlike <see cref="Server"/> it never names a server that is only being tried.
+    /// </summary>
+    public string? SignedOnAt
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _current is { IsClosed: false } ? _currentAddress : null;
+            }
+        }
+    }
 
     public int InFlight => _requests.InFlight;
 

@@ -66,6 +66,21 @@ internal sealed class FakeController : IAsyncDisposable
 
         public int Attaches;
 
+        private CancellationTokenSource _streams = new();
+
+        /// <summary>Sent as Attached.outbox_incarnation; a "restarted" controller sets a new one.</summary>
+        public string Incarnation { get; set; } = "";
+
+        /// <summary>Attached.resumed_after; null: the sidecar's own last_acked_sequence (a controller that remembers).</summary>
+        public ulong? ResumedAfter { get; set; }
+
+        public CancellationToken StreamsEnd => _streams.Token;
+
+        public IEnumerable<SidecarRegister> Registers => Received.Where(m => m.BodyCase == SidecarMessage.BodyOneofCase.Register).Select(m => m.Register);
+
+        /// <summary>Ends the open Attach streams (as a controller restart or a lost stream would); the sidecar attaches again.</summary>
+        public void EndStreams() => Interlocked.Exchange(ref _streams, new CancellationTokenSource()).Cancel();
+
         public IEnumerable<Heartbeat> Heartbeats => Received.Where(m => m.BodyCase == SidecarMessage.BodyOneofCase.Heartbeat).Select(m => m.Heartbeat);
 
         public IEnumerable<CommandAck> Acks => Received.Where(m => m.BodyCase == SidecarMessage.BodyOneofCase.CommandAck).Select(m => m.CommandAck);
@@ -82,16 +97,24 @@ internal sealed class FakeController : IAsyncDisposable
                 throw new RpcException(new Status(StatusCode.InvalidArgument, "first message must be register"));
             }
 
+            var register = requestStream.Current.Register;
+            using var ended = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, state.StreamsEnd);
             state.Received.Enqueue(requestStream.Current);
-            Interlocked.Increment(ref state.Attaches);
             await responseStream.WriteAsync(new ControllerMessage
             {
-                Attached = new Attached { SidecarId = requestStream.Current.Register.SidecarId, HeartbeatIntervalMs = 200 },
+                Attached = new Attached
+                {
+                    SidecarId = register.SidecarId,
+                    HeartbeatIntervalMs = 200,
+                    ResumedAfter = state.ResumedAfter ?? register.LastAckedSequence,
+                    OutboxIncarnation = state.Incarnation,
+                },
             });
+            Interlocked.Increment(ref state.Attaches);
 
             var reading = Task.Run(async () =>
             {
-                while (await requestStream.MoveNext(context.CancellationToken))
+                while (await requestStream.MoveNext(ended.Token))
                 {
                     state.Received.Enqueue(requestStream.Current);
                 }
@@ -99,7 +122,7 @@ internal sealed class FakeController : IAsyncDisposable
 
             try
             {
-                await foreach (var command in state.Commands.Reader.ReadAllAsync(context.CancellationToken))
+                await foreach (var command in state.Commands.Reader.ReadAllAsync(ended.Token))
                 {
                     await responseStream.WriteAsync(new ControllerMessage { Command = command });
                 }
@@ -108,7 +131,10 @@ internal sealed class FakeController : IAsyncDisposable
             {
             }
 
-            await Task.WhenAny(reading);
+            if (!ended.IsCancellationRequested)
+            {
+                await Task.WhenAny(reading);
+            }
         }
     }
 
