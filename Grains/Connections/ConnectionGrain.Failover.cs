@@ -193,8 +193,8 @@ public sealed partial class ConnectionGrain
     private async Task AbandonMoveAsync(string why)
     {
         var move = S.Move!;
-        S.Move = null;
         UpdateRecord(r => r with { Outcome = FailoverOutcome.Abandoned, Detail = why, Attempts = move.Attempt });
+        S.Move = null;
         metrics.Failover("move", FailoverOutcome.Abandoned);
         var origin = S.ServerAddress;
         if (S.LastLink is { } link && link.IsSignedOnAt(origin) && await Pool.ConfirmSignedOn(Id, origin!) is { } back)

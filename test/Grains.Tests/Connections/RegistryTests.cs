@@ -36,8 +36,15 @@ public sealed class RegistryTests(SingleSiloFixture fixture)
         var connection = await Scenario.ActiveAsync(Grains, poolId, preferred: "s-a1");
         await connection.RequestFailover(new FailoverRequest("drill", "p-1"));
 
+        // Migrating: still on s-a1 (the link has not moved yet), target s-b1, and why it waits.
         var fields = ParseHgetall(await fixture.Redis.CliAsync("HGETALL", $"connections:{connection.GetPrimaryKeyString()}"));
-        Assert.Equal(("s-b1", "active", "5"), (fields["server_id"], fields["status"], fields["version"]));
+        Assert.Equal(("s-a1", "migrating", "s-b1", "3"), (fields["server_id"], fields["status"], fields["failover_target"], fields["version"]));
+        Assert.StartsWith("waiting for sidecar sidecar-", fields["status_detail"], StringComparison.Ordinal);
+        Assert.StartsWith("sidecar-", fields["sidecar_id"], StringComparison.Ordinal);
+
+        await Scenario.SignOnAtTargetAsync(Grains, connection);
+        fields = ParseHgetall(await fixture.Redis.CliAsync("HGETALL", $"connections:{connection.GetPrimaryKeyString()}"));
+        Assert.Equal(("s-b1", "active", "4", "s-b1.scheme.test:8583"), (fields["server_id"], fields["status"], fields["version"], fields["server_address"]));
     }
 
     [Fact]

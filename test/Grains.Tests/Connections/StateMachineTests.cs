@@ -7,10 +7,13 @@ public sealed class StateMachineTests
     private static readonly HashSet<(ConnectionStatus, ConnectionStatus)> Legal =
     [
         (ConnectionStatus.None, ConnectionStatus.Requested),
-        (ConnectionStatus.Requested, ConnectionStatus.Active), (ConnectionStatus.Requested, ConnectionStatus.Failed), (ConnectionStatus.Requested, ConnectionStatus.Closed),
-        (ConnectionStatus.Active, ConnectionStatus.Degraded), (ConnectionStatus.Active, ConnectionStatus.Failed), (ConnectionStatus.Active, ConnectionStatus.Closed),
-        (ConnectionStatus.Degraded, ConnectionStatus.Active), (ConnectionStatus.Degraded, ConnectionStatus.Failed), (ConnectionStatus.Degraded, ConnectionStatus.Closed),
-        (ConnectionStatus.Failed, ConnectionStatus.Migrating), (ConnectionStatus.Failed, ConnectionStatus.Closed),
+        (ConnectionStatus.Requested, ConnectionStatus.Active), (ConnectionStatus.Requested, ConnectionStatus.Failed),
+        (ConnectionStatus.Requested, ConnectionStatus.Migrating), (ConnectionStatus.Requested, ConnectionStatus.Closed),
+        (ConnectionStatus.Active, ConnectionStatus.Degraded), (ConnectionStatus.Active, ConnectionStatus.Failed),
+        (ConnectionStatus.Active, ConnectionStatus.Migrating), (ConnectionStatus.Active, ConnectionStatus.Closed),
+        (ConnectionStatus.Degraded, ConnectionStatus.Active), (ConnectionStatus.Degraded, ConnectionStatus.Failed),
+        (ConnectionStatus.Degraded, ConnectionStatus.Migrating), (ConnectionStatus.Degraded, ConnectionStatus.Closed),
+        (ConnectionStatus.Failed, ConnectionStatus.Migrating), (ConnectionStatus.Failed, ConnectionStatus.Active), (ConnectionStatus.Failed, ConnectionStatus.Closed),
         (ConnectionStatus.Migrating, ConnectionStatus.Active), (ConnectionStatus.Migrating, ConnectionStatus.Failed), (ConnectionStatus.Migrating, ConnectionStatus.Closed),
     ];
 

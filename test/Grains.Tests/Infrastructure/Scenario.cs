@@ -24,21 +24,52 @@ public static class Scenario
         return PoolAsync(grains, poolId, ("s-a1", "a", capacity), ("s-a2", "a", capacity), ("s-b1", "b", capacity));
     }
 
-    public static async Task<IConnectionGrain> RegisterAsync(IGrainFactory grains, string poolId, string? preferred = null, string? clientId = null)
+    public static string Address(string serverId) => $"{serverId}.scheme.test:8583";
+
+    /// <summary>Registers a connection carried by a fresh sidecar (or by none, with <paramref name="withSidecar"/> false).</summary>
+    public static async Task<IConnectionGrain> RegisterAsync(IGrainFactory grains, string poolId, string? preferred = null, string? clientId = null,
+        bool withSidecar = true)
     {
         var connection = grains.GetGrain<IConnectionGrain>(NewId("conn"));
-        await connection.Register(new ConnectionRegistration(clientId ?? NewId("bank"), poolId, preferred));
+        await connection.Register(new ConnectionRegistration(clientId ?? NewId("bank"), poolId, preferred,
+            SidecarId: withSidecar ? NewId("sidecar") : null));
         return connection;
     }
 
+    /// <summary>A heartbeat of an older sidecar: it says nothing of its link.</summary>
     public static Heartbeat GoodHeartbeat() => new(EchoRttMs: 20, ErrorCount: 0, TimeoutCount: 0, SentAt: DateTimeOffset.UtcNow);
+
+    /// <summary>A healthy heartbeat saying the link is signed on at <paramref name="address"/>.</summary>
+    public static Heartbeat SignedOnAt(string address) => GoodHeartbeat() with { Link = new LinkObservation(ObservedLinkState.SignedOn, address) };
+
+    /// <summary>A heartbeat saying the link is not signed on anywhere (reconnecting).</summary>
+    public static Heartbeat Reconnecting() => GoodHeartbeat() with { Link = new LinkObservation(ObservedLinkState.Connecting, null) };
+
+    /// <summary>The move command waiting in the connection's sidecar outbox (the newest one).</summary>
+    public static async Task<PendingCommand> PendingMoveAsync(IGrainFactory grains, IConnectionGrain connection)
+    {
+        var state = await connection.GetState();
+        var pending = await grains.GetGrain<ISidecarOutboxGrain>(state.SidecarId!).GetPending();
+        return pending.Last(p => p.Command.MovesLink && p.Command.ConnectionId == state.ConnectionId);
+    }
+
+    /// <summary>Plays the sidecar: carries out the pending move and acknowledges it signed on at the target.</summary>
+    public static async Task<SidecarCommand> SignOnAtTargetAsync(IGrainFactory grains, IConnectionGrain connection)
+    {
+        var pending = await PendingMoveAsync(grains, connection);
+        var state = await connection.GetState();
+        var acked = await grains.GetGrain<ISidecarOutboxGrain>(state.SidecarId!).Ack(pending.Sequence);
+        await connection.CompleteCommand(new CommandReceipt(acked!.CommandId, true, "signed on", acked.TargetServerAddress));
+        return acked;
+    }
 
     public static Heartbeat BadHeartbeat() => new(EchoRttMs: 900, ErrorCount: 3, TimeoutCount: 2, SentAt: DateTimeOffset.UtcNow);
 
     public static async Task<IConnectionGrain> ActiveAsync(IGrainFactory grains, string poolId, string? preferred = null)
     {
         var connection = await RegisterAsync(grains, poolId, preferred);
-        await connection.RecordHeartbeat(GoodHeartbeat());
+        var state = await connection.GetState();
+        await connection.RecordHeartbeat(SignedOnAt(state.ServerAddress!));
         return connection;
     }
 }

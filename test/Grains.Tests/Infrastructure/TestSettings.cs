@@ -12,6 +12,9 @@ public static class TestSettings
         MissedHeartbeatsBeforeFailed = 3,
         HeartbeatPersistInterval = TimeSpan.FromSeconds(1),
         BackstopPeriod = TimeSpan.FromSeconds(2),
+        MoveDeadline = TimeSpan.FromSeconds(1),
+        NoTargetRetryInitial = TimeSpan.FromMilliseconds(500),
+        NoTargetRetryMax = TimeSpan.FromSeconds(4),
     };
 
     /// <summary>For tests about behaviour, not timing: nothing times out within a test.</summary>
@@ -21,6 +24,7 @@ public static class TestSettings
         MissedHeartbeatsBeforeFailed = 3,
         HeartbeatPersistInterval = TimeSpan.FromSeconds(1),
         BackstopPeriod = TimeSpan.FromSeconds(10),
+        MoveDeadline = TimeSpan.FromSeconds(30),
     };
 
     public static ControllerSiloOptions RedisSilo(RedisServer redis) => new()

@@ -118,6 +118,10 @@ public sealed class ServerPoolGrainTests(SingleSiloFixture fixture)
             var state = await TestSettings.EventuallyAsync(connection.GetState, s => s.RecentFailovers.Length > 0, TimeSpan.FromSeconds(10));
             var failover = Assert.Single(state.RecentFailovers);
             Assert.Equal(("server s-a1 unhealthy", "s-a1"), (failover.Reason, failover.FromServerId));
+            // Migrating until the sidecar signs on at the target; then Active there.
+            Assert.Equal(ConnectionStatus.Migrating, state.Status);
+            await Scenario.SignOnAtTargetAsync(Grains, connection);
+            state = await connection.GetState();
             Assert.Equal(ConnectionStatus.Active, state.Status);
             Assert.NotEqual("s-a1", state.ServerId);
         }
