@@ -131,11 +131,10 @@ public sealed partial class ConnectionGrain
         }
         var now = Now;
         var deadline = now + _options.MoveDeadline;
-        var kind = S.Transitions.Any(t => t.To == ConnectionStatus.Active) ? SidecarCommandKind.ReconnectElsewhere : SidecarCommandKind.Connect;
         try
         {
             await GrainFactory.GetGrain<ISidecarOutboxGrain>(sidecar).Enqueue(new SidecarCommand(
-                move.CommandId, kind, Id, move.TargetServerId, move.TargetAddress, deadline, move.Reason));
+                move.CommandId, SidecarCommandKind.ReconnectElsewhere, Id, move.TargetServerId, move.TargetAddress, deadline, move.Reason));
         }
         catch (Exception ex)
         {
@@ -215,13 +214,15 @@ public sealed partial class ConnectionGrain
         var waiting = S.WaitingForTarget ??= new PendingFailover { IdempotencyKey = request.IdempotencyKey, Reason = request.Reason, Since = Now };
         waiting.Excluded = [.. excluded];
         waiting.NextAttemptAt = Now + Backoff(waiting.Attempts);
+        ScheduleWakeup();
+        if (!first)
+            return; // a retry costs one pool call: no write, no log line (a restart only retries sooner)
         S.FailoverTarget = null;
-        S.StatusDetail = $"no failover target: no usable server with free capacity in pool {S.ServerPool} other than {S.ServerId ?? "none"}; next try by {waiting.NextAttemptAt:HH:mm:ss}";
-        if (first)
-            Log.NoTargetEntered(logger, Id, S.StatusDetail);
+        S.StatusDetail = $"no failover target: no usable server with free capacity in pool {S.ServerPool} other than {S.ServerId ?? "none"}; "
+            + "retrying with backoff and when the pool gains a server";
+        Log.NoTargetEntered(logger, Id, S.StatusDetail);
         await PersistAsync(Now);
         await ProjectAsync(Now);
-        ScheduleWakeup();
     }
 
     private async Task RetryWithoutTargetAsync(PendingFailover waiting)

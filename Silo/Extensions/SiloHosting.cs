@@ -70,10 +70,9 @@ public static class SiloHosting
         if (options.Storage == StorageKind.Redis)
             silo.Services.AddRedisConnectionProjection(options.Redis!);
         silo.ConfigureStorage(options, health);
-        // Failover commands ride this stream: poll the queues every 10 ms instead of Orleans' default 100 ms, which
-        // otherwise dominates the time from a failure report to the command on the sidecar's stream (BENCHMARKS.md).
-        silo.AddMemoryStreams(ControllerStreams.ProviderName, streams => streams.ConfigurePullingAgent(agent =>
-            agent.Configure(o => o.GetQueueMsgsTimerPeriod = TimeSpan.FromMilliseconds(10))));
+        // Events only (status changes, moves started, server health): commands go straight into the sidecar outbox
+        // grains, so the streams keep Orleans' default polling period and an idle silo stays idle.
+        silo.AddMemoryStreams(ControllerStreams.ProviderName);
         return silo;
     }
 

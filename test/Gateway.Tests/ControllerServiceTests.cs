@@ -76,6 +76,34 @@ public sealed class ControllerServiceTests(GatewayFixture f)
     }
 
     [Fact]
+    public async Task ListConnections_filters_by_sidecar_on_the_first_page_and_shows_the_owner()
+    {
+        var pool = await f.CreatePoolAsync(capacityEach: 100);
+        var crowd = $"crowd-{Guid.NewGuid():N}"[..16];
+        var loner = $"loner-{Guid.NewGuid():N}"[..16];
+        // Ids that sort before the loner's: a filter applied after paging would find nothing on page one.
+        for (var i = 0; i < 12; i++)
+            await f.Controller.RegisterConnectionAsync(new RegisterConnectionRequest
+            {
+                ClientId = "c", ServerPool = pool, SidecarId = crowd, ConnectionId = $"aaa-{crowd}-{i:D2}",
+            }, Operator);
+        var mine = (await f.Controller.RegisterConnectionAsync(new RegisterConnectionRequest
+        {
+            ClientId = "c", ServerPool = pool, SidecarId = loner, ConnectionId = $"zzz-{loner}",
+        }, Operator)).Connection;
+
+        var page = await Eventually.Until(
+            () => f.Controller.ListConnectionsAsync(new ListConnectionsRequest { SidecarId = loner, PageSize = 5 }, Operator).ResponseAsync,
+            p => p.Connections.Count > 0);
+
+        var row = Assert.Single(page.Connections);
+        Assert.Equal((mine.ConnectionId, loner, "local"), (row.ConnectionId, row.SidecarId, row.Region));
+        Assert.Equal("", page.NextPageToken);
+        Assert.Equal(loner, mine.SidecarId);
+        Assert.DoesNotContain(mine.Metadata.Keys, k => k.StartsWith("oc.", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task ListConnections_filters_by_status()
     {
         var pool = await f.CreatePoolAsync();
@@ -113,9 +141,31 @@ public sealed class ControllerServiceTests(GatewayFixture f)
         var down = await f.Controller.ReportHealthAsync(new ReportHealthRequest { ConnectionId = c.ConnectionId, Status = LinkHealth.Down }, Sidecar1);
         Assert.True(down.Version > healthy.Version);
 
+        // DOWN fails it over: Migrating to srv-1, still named on srv-0 until the sidecar signs on there.
         var after = await f.Controller.GetConnectionAsync(new GetConnectionRequest { ConnectionId = c.ConnectionId }, Operator);
-        Assert.Equal(ConnectionStatus.Active, after.Status);
-        Assert.Equal("srv-1", after.ServerId);
+        Assert.Equal((ConnectionStatus.Migrating, "srv-0", "srv-1"), (after.Status, after.ServerId, after.FailoverTarget));
+        var servers = await f.Pools.ListServersAsync(new ListServersRequest { ServerPool = pool }, Operator);
+        Assert.True(servers.Servers.Single(s => s.ServerId == "srv-0").Suspect, "the server the sidecar reported down is suspect");
+    }
+
+    [Fact]
+    public async Task RequestFailover_in_a_one_server_pool_is_refused_and_changes_nothing()
+    {
+        var pool = $"one-{Guid.NewGuid():N}"[..16];
+        await f.Pools.AddServerAsync(new AddServerRequest
+        {
+            ServerPool = pool,
+            Server = new ServerInstance { ServerId = "only", Address = "10.0.0.9:5000", Zone = "z", Capacity = 5 },
+        }, Operator);
+        var c = await f.RegisterAsync(pool);
+
+        var refused = await Assert.ThrowsAsync<RpcException>(() => f.Controller.RequestFailoverAsync(
+            new RequestFailoverRequest { ConnectionId = c.ConnectionId, Reason = "drill", IdempotencyKey = "one-1" }, Operator).ResponseAsync);
+
+        Assert.Equal(StatusCode.FailedPrecondition, refused.StatusCode);
+        Assert.StartsWith("no failover target", refused.Status.Detail);
+        var after = await f.Controller.GetConnectionAsync(new GetConnectionRequest { ConnectionId = c.ConnectionId }, Operator);
+        Assert.Equal((c.Status, "only", c.Version), (after.Status, after.ServerId, after.Version));
     }
 
     [Fact]
@@ -129,9 +179,9 @@ public sealed class ControllerServiceTests(GatewayFixture f)
         var second = await f.Controller.RequestFailoverAsync(request, Operator);
 
         Assert.False(first.Duplicate);
-        Assert.Equal("srv-1", first.Connection.ServerId);
+        Assert.Equal((ConnectionStatus.Migrating, "srv-1"), (first.Connection.Status, first.Connection.FailoverTarget));
         Assert.True(second.Duplicate);
-        Assert.Equal("srv-1", second.Connection.ServerId);
+        Assert.Equal("srv-1", second.Connection.FailoverTarget);
         Assert.Equal(first.Connection.Version, second.Connection.Version);
     }
 

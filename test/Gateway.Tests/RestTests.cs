@@ -90,7 +90,11 @@ public sealed class RestTests(GatewayFixture f) : IDisposable
         var (moved, failover) = await Send(Request(HttpMethod.Post, $"/api/v1/connections/{id}/failover",
             new { reason = "rest drill", idempotencyKey = "rest-1" }));
         Assert.Equal(HttpStatusCode.OK, moved);
-        Assert.Equal("srv-1", failover.GetProperty("connection").GetProperty("serverId").GetString());
+        // Under way, not done: the registry names the target and why it waits; Active follows the sidecar's sign-on.
+        var connection = failover.GetProperty("connection");
+        Assert.Equal(("CONNECTION_STATUS_MIGRATING", "srv-0", "srv-1"), (connection.GetProperty("status").GetString(),
+            connection.GetProperty("serverId").GetString(), connection.GetProperty("failoverTarget").GetString()));
+        Assert.StartsWith("waiting for sidecar", connection.GetProperty("statusDetail").GetString());
 
         var (listed, servers) = await Send(Request(HttpMethod.Get, $"/api/v1/pools/{pool}/servers"));
         Assert.Equal(HttpStatusCode.OK, listed);

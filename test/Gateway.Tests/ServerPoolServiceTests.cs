@@ -64,7 +64,7 @@ public sealed class ServerPoolServiceTests(GatewayFixture f)
         Assert.False(response.Server.Healthy);
         await Eventually.Until(
             () => f.Controller.GetConnectionAsync(new GetConnectionRequest { ConnectionId = c.ConnectionId }, Operator).ResponseAsync,
-            x => x.ServerId == "srv-1");
+            x => x.Status == ConnectionStatus.Migrating && x.FailoverTarget == "srv-1" && x.ServerId == "srv-0");
 
         // Idempotent: saying it again moves nothing more.
         var again = await f.Pools.SetServerHealthAsync(new SetServerHealthRequest { ServerPool = pool, ServerId = "srv-0", Health = ServerHealth.Unhealthy }, Operator);

@@ -54,10 +54,41 @@ public sealed class SidecarStreamTests(GatewayFixture f)
         Assert.Equal("srv-1", command.TargetServerId);
         Assert.Equal("10.0.0.2:5000", command.TargetServerAddress);
         Assert.Equal(1UL, command.Sequence);
+        var migrating = await f.Controller.GetConnectionAsync(new GetConnectionRequest { ConnectionId = c.ConnectionId }, Operator);
+        Assert.Equal((ConnectionStatus.Migrating, "srv-0", "srv-1"), (migrating.Status, migrating.ServerId, migrating.FailoverTarget));
         await mine.AckAsync(command);
 
         Assert.Null(await mine.NextAsync(Quiet));
         Assert.Null(await other.NextAsync(TimeSpan.FromMilliseconds(200)));
+        // The ack names the server the link signed on at: that, not the command, makes the connection Active there.
+        var active = await f.Controller.GetConnectionAsync(new GetConnectionRequest { ConnectionId = c.ConnectionId }, Operator);
+        Assert.Equal((ConnectionStatus.Active, "srv-1", "10.0.0.2:5000"), (active.Status, active.ServerId, active.ServerAddress));
+    }
+
+    [Fact]
+    public async Task A_move_acknowledged_without_a_sign_on_is_not_shown_active()
+    {
+        var pool = await f.CreatePoolAsync();
+        var c = await RegisterOwnAsync(5, pool);
+        var (mine, _) = await SidecarStream.AttachAsync(f.Sidecars, Sidecar(5), "sidecar-5");
+        await using var d = mine;
+        await mine.SignedOnHeartbeatAsync(c.ConnectionId, "10.0.0.1:5000");
+
+        await f.Controller.RequestFailoverAsync(new RequestFailoverRequest { ConnectionId = c.ConnectionId, Reason = "drill", IdempotencyKey = "f-5" }, Operator);
+        var command = await mine.NextCommandAsync();
+        await mine.SendAsync(new SidecarMessage
+        {
+            CommandAck = new CommandAck { CommandId = command.CommandId, Sequence = command.Sequence, Success = false, Detail = "connection refused" },
+        });
+
+        // srv-1 refused and the pool has no other server: the move is abandoned and the registry says where the
+        // link still is (its last heartbeat: signed on at srv-0), never Active on srv-1.
+        var state = await Eventually.Until(
+            () => f.Controller.GetConnectionAsync(new GetConnectionRequest { ConnectionId = c.ConnectionId }, Operator).ResponseAsync,
+            s => s.Status != ConnectionStatus.Migrating);
+        Assert.Equal((ConnectionStatus.Active, "srv-0"), (state.Status, state.ServerId));
+        var servers = await f.Pools.ListServersAsync(new ListServersRequest { ServerPool = pool }, Operator);
+        Assert.True(servers.Servers.Single(x => x.ServerId == "srv-1").Suspect);
     }
 
     [Fact]

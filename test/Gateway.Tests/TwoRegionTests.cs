@@ -165,8 +165,9 @@ public sealed class TwoRegionTests : IAsyncLifetime
             Reason = "host unreachable",
         }, Operator);
 
-        var moved = await Eventually.Until(() => Get(_bankApi, c.ConnectionId), x => x.ServerId == "visa-1");
-        Assert.Equal(ConnectionStatus.Active, moved.Status);
+        // The bank starts the move (no sidecar carries this connection, so it waits in Migrating, visibly).
+        var moved = await Eventually.Until(() => Get(_bankApi, c.ConnectionId), x => x.FailoverTarget == "visa-1");
+        Assert.Equal((ConnectionStatus.Migrating, "visa-2"), (moved.Status, moved.ServerId));
 
         // A verdict given while the link is down is queued and relayed once it is back.
         _toBank.Cut();

@@ -45,9 +45,29 @@ internal sealed class SidecarStream : IAsyncDisposable
         Heartbeat = new Heartbeat { ConnectionId = connectionId, EchoRttMs = rttMs, SentAt = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTime(DateTime.UtcNow) },
     });
 
-    public Task AckAsync(Command command) => SendAsync(new SidecarMessage
+    /// <summary>Acknowledges a command as a real sidecar does: for a move, signed on at its target.</summary>
+    public Task AckAsync(Command command, string? signedOnAt = null) => SendAsync(new SidecarMessage
     {
-        CommandAck = new CommandAck { CommandId = command.CommandId, Sequence = command.Sequence, Success = true },
+        CommandAck = new CommandAck
+        {
+            CommandId = command.CommandId,
+            Sequence = command.Sequence,
+            Success = true,
+            ServerAddress = signedOnAt ?? command.TargetServerAddress,
+        },
+    });
+
+    /// <summary>A heartbeat that says where the link is signed on (what a current sidecar sends).</summary>
+    public Task SignedOnHeartbeatAsync(string connectionId, string serverAddress) => SendAsync(new SidecarMessage
+    {
+        Heartbeat = new Heartbeat
+        {
+            ConnectionId = connectionId,
+            EchoRttMs = 12,
+            LinkState = LinkState.SignedOn,
+            ServerAddress = serverAddress,
+            SentAt = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTime(DateTime.UtcNow),
+        },
     });
 
     /// <summary>The next message, or null if none arrives within <paramref name="timeout"/>. Throws the call's RpcException if it ended.</summary>
