@@ -58,6 +58,11 @@ public static class SidecarControlEndpoints
             {
                 return Results.Problem("no controller configured: give a server to fail over to", statusCode: StatusCodes.Status400BadRequest);
             }
+            catch (RpcException ex) when (ex.StatusCode == StatusCode.FailedPrecondition)
+            {
+                // The controller's verdict (e.g. "no failover target: …"): the link stays where it is.
+                return Results.Problem($"controller refused: {Truncate(ex.Status.Detail)}", statusCode: StatusCodes.Status409Conflict);
+            }
             catch (RpcException ex)
             {
                 return Results.Problem($"controller refused or unreachable: {ex.StatusCode}", statusCode: StatusCodes.Status503ServiceUnavailable);
@@ -77,6 +82,8 @@ public static class SidecarControlEndpoints
 
         return group;
     }
+
+    private static string Truncate(string text) => text.Length <= 300 ? text : text[..300] + "…";
 
     private static async Task<IResult> ConnectAsync(IsoClient link, string server, CancellationToken ct)
     {

@@ -1,11 +1,13 @@
 using System.Net;
 using Microsoft.Extensions.Options;
 using OrleansControl.Grains.Connections;
+using OrleansControl.Grains.Pools;
 
 namespace OrleansControl.Silo.Extensions;
 
 /// <summary>Every failure names the configuration key, so a bad deployment says exactly what to fix.</summary>
-public sealed class ControllerSiloOptionsValidator : IValidateOptions<ControllerSiloOptions>, IValidateOptions<ConnectionHealthOptions>
+public sealed class ControllerSiloOptionsValidator
+    : IValidateOptions<ControllerSiloOptions>, IValidateOptions<ConnectionHealthOptions>, IValidateOptions<ServerEjectionOptions>
 {
     private const string P = ControllerSiloOptions.Section + ":";
 
@@ -33,5 +35,10 @@ public sealed class ControllerSiloOptionsValidator : IValidateOptions<Controller
     public ValidateOptionsResult Validate(string? name, ConnectionHealthOptions o) =>
         o.FindProblem() is { } problem
             ? ValidateOptionsResult.Fail($"{P}Health:{problem}")
+            : ValidateOptionsResult.Success;
+
+    public ValidateOptionsResult Validate(string? name, ServerEjectionOptions o) =>
+        o.FindProblem() is { } problem
+            ? ValidateOptionsResult.Fail($"{ServerEjectionOptions.Section}:{problem}")
             : ValidateOptionsResult.Success;
 }

@@ -9,6 +9,7 @@ using OrleansControl.GrainInterfaces.Streams;
 using OrleansControl.Grains;
 using OrleansControl.Grains.Connections;
 using OrleansControl.Grains.Hosting;
+using OrleansControl.Grains.Pools;
 using StackExchange.Redis;
 
 namespace OrleansControl.Silo.Extensions;
@@ -25,12 +26,15 @@ public static class SiloHosting
         var healthSection = section.GetSection("Health");
         var options = ReadValidated<ControllerSiloOptions>(section);
         var health = ReadValidated<ConnectionHealthOptions>(healthSection);
+        ReadValidated<ServerEjectionOptions>(builder.Configuration.GetSection(ServerEjectionOptions.Section));
 
         var validator = new ControllerSiloOptionsValidator();
         builder.Services.AddSingleton<IValidateOptions<ControllerSiloOptions>>(validator);
         builder.Services.AddSingleton<IValidateOptions<ConnectionHealthOptions>>(validator);
         builder.Services.AddOptions<ControllerSiloOptions>().Bind(section).ValidateOnStart();
         builder.Services.AddOptions<ConnectionHealthOptions>().ValidateOnStart(); // values: AddControllerProviders
+        builder.Services.AddSingleton<IValidateOptions<ServerEjectionOptions>>(validator);
+        builder.Services.AddOptions<ServerEjectionOptions>().BindConfiguration(ServerEjectionOptions.Section).ValidateOnStart();
 
         builder.UseOrleans(silo =>
         {
@@ -158,6 +162,7 @@ public static class SiloHosting
         {
             ControllerSiloOptions s => validator.Validate(null, s),
             ConnectionHealthOptions h => validator.Validate(null, h),
+            ServerEjectionOptions e => validator.Validate(null, e),
             _ => ValidateOptionsResult.Success,
         };
         if (result.Failed)

@@ -15,6 +15,10 @@ public sealed class SiloConfigurationTests
     [InlineData("Controller:AdvertisedAddress", "not-an-ip", "Controller:AdvertisedAddress")]
     [InlineData("Controller:Health:HeartbeatInterval", "00:00:00.500", "Controller:Health:HeartbeatInterval")]
     [InlineData("Controller:Health:MissedHeartbeatsBeforeFailed", "0", "Controller:Health:MissedHeartbeatsBeforeFailed")]
+    [InlineData("Controller:Health:MoveDeadline", "00:00:00.010", "Controller:Health:MoveDeadline")]
+    [InlineData("Controller:Health:MaxMoveAttempts", "0", "Controller:Health:MaxMoveAttempts")]
+    [InlineData("Controller:Ejection:MaxEjectionPercent", "0", "Controller:Ejection:MaxEjectionPercent")]
+    [InlineData("Controller:Ejection:BaseEjectionTime", "00:00:00", "Controller:Ejection:BaseEjectionTime")]
     public void Invalid_setting_stops_start_up_and_names_the_setting(string key, string value, string named)
     {
         var settings = SiloHost.Ports();
