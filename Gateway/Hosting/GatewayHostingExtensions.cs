@@ -39,6 +39,12 @@ public static class GatewayHostingExtensions
         {
             optionsBuilder.Configure(o => o.Region = siloRegion);
         }
+        // One heartbeat interval too: the one the grains judge timeouts by is the one sidecars are told to keep.
+        if (builder.Configuration[$"{GatewayOptions.SectionName}:HeartbeatInterval"] is null
+            && TimeSpan.TryParse(builder.Configuration["Controller:Health:HeartbeatInterval"], System.Globalization.CultureInfo.InvariantCulture, out var interval))
+        {
+            optionsBuilder.Configure(o => o.HeartbeatInterval = interval);
+        }
         if (configure is not null) optionsBuilder.Configure(configure);
         optionsBuilder.ValidateOnStart();
         services.AddSingleton<IValidateOptions<GatewayOptions>, GatewayOptionsValidator>();

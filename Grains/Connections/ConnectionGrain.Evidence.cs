@@ -95,6 +95,7 @@ public sealed partial class ConnectionGrain
         var server = await Pool.ConfirmSignedOn(Id, address);
         var from = S.ServerId;
         Place(server, address);
+        LeaveWaiting();
         S.Move = null;
         S.HealthScore = 100;
         S.LastErrorCount = 0;
@@ -109,9 +110,7 @@ public sealed partial class ConnectionGrain
     private async Task SignedOnAsync(string address, string why)
     {
         var server = await Pool.ConfirmSignedOn(Id, address);
-        if (S.WaitingForTarget is { } waited)
-            Log.NoTargetLeft(logger, Id, waited.Attempts, Now - waited.Since);
-        S.WaitingForTarget = null;
+        LeaveWaiting();
         var said = S.ServerId;
         Place(server, address);
         if (said != S.ServerId)

@@ -87,9 +87,7 @@ public sealed partial class ConnectionGrain
             return Result(FailoverOutcome.NoTarget, null, trigger);
         }
 
-        if (S.WaitingForTarget is { } waited)
-            Log.NoTargetLeft(logger, Id, waited.Attempts, Now - waited.Since);
-        S.WaitingForTarget = null;
+        // A retry's move keeps WaitingForTarget: if it is abandoned too, the backoff goes on growing from there.
         var now = Now;
         S.Move = new MoveInProgress
         {
@@ -198,6 +196,7 @@ public sealed partial class ConnectionGrain
         var origin = S.ServerAddress;
         if (S.LastLink is { } link && link.IsSignedOnAt(origin) && await Pool.ConfirmSignedOn(Id, origin!) is { } back)
         {
+            LeaveWaiting();
             S.FailoverTarget = back.FailoverTarget;
             await TransitionAsync(ConnectionStatus.Active, $"move abandoned ({why}); the link is still signed on at {back.ServerId}");
             return;
@@ -223,6 +222,14 @@ public sealed partial class ConnectionGrain
         Log.NoTargetEntered(logger, Id, S.StatusDetail);
         await PersistAsync(Now);
         await ProjectAsync(Now);
+    }
+
+    /// <summary>The connection is signed on somewhere again: whatever it waited for is over.</summary>
+    private void LeaveWaiting()
+    {
+        if (S.WaitingForTarget is { } waited)
+            Log.NoTargetLeft(logger, Id, waited.Attempts, Now - waited.Since);
+        S.WaitingForTarget = null;
     }
 
     private async Task RetryWithoutTargetAsync(PendingFailover waiting)
