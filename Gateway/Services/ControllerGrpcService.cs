@@ -68,11 +68,12 @@ internal sealed class ControllerGrpcService(
             auth.Deny(caller, context, $"connection '{connectionId}' belongs to another sidecar");
         }
 
-        // An operator registering for a sidecar tells that sidecar to open the link.
-        if (!actsAsSidecar && owner is not null && snapshot.ServerAddress is not null)
+        // An operator registering for a sidecar tells that sidecar to open the link (once: a repeated registration
+        // returns the existing entry and sends nothing). The id is unique: a restarted controller never reuses it.
+        if (!actsAsSidecar && owner is not null && snapshot.ServerAddress is not null && snapshot.Version == 1)
         {
             await cluster.GetGrain<ISidecarOutboxGrain>(owner).Enqueue(new SidecarCommand(
-                $"connect:{connectionId}:{snapshot.ServerId}", SidecarCommandKind.Connect, connectionId,
+                $"connect-{Guid.NewGuid():N}", SidecarCommandKind.Connect, connectionId,
                 snapshot.ServerId, snapshot.ServerAddress, DateTimeOffset.UtcNow + CommandDeadline,
                 "registered by an operator"));
         }
@@ -168,7 +169,7 @@ internal sealed class ControllerGrpcService(
         if (state == ConnectionStatus.Closed && snapshot.SidecarId is { } owner)
         {
             await cluster.GetGrain<ISidecarOutboxGrain>(owner).Enqueue(new SidecarCommand(
-                $"signoff:{id}:{snapshot.Version}", SidecarCommandKind.SignOff, id, null, null,
+                $"signoff-{Guid.NewGuid():N}", SidecarCommandKind.SignOff, id, null, null,
                 DateTimeOffset.UtcNow + CommandDeadline, reason.Length == 0 ? "closed by an operator" : reason));
         }
         return new UpdateConnectionStateResponse { Connection = snapshot.ToProto(Region) };
