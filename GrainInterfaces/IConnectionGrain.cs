@@ -60,6 +60,10 @@ public interface IConnectionGrain : IGrainWithStringKey
     [OneWay, Alias("TargetsChanged")]
     Task TargetsChanged();
 
+    /// <summary>The pool's servers changed (added, removed, health, ejection): the sidecar gets fresh backups.</summary>
+    [OneWay, Alias("PoolChanged")]
+    Task PoolChanged();
+
     /// <summary>
     /// Operator override with optimistic concurrency: applies a legal transition if the version still matches.
     /// Does not start a failover (use RequestFailover); Migrating can only be entered by a failover.

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using Orleans.Concurrency;
 using OrleansControl.GrainInterfaces.Models;
 
@@ -59,6 +60,13 @@ public interface IServerPoolGrain : IGrainWithStringKey
     /// </summary>
     [Alias("ConfirmSignedOn")]
     Task<ServerAssignment?> ConfirmSignedOn(string connectionId, string serverAddress);
+
+    /// <summary>
+    /// Up to <paramref name="count"/> failover targets for a connection on <paramref name="currentServerId"/>, best
+    /// first (the order <see cref="ReserveFailoverTarget"/> would try them in), nothing reserved.
+    /// </summary>
+    [ReadOnly, Alias("RankBackups")]
+    Task<ImmutableArray<BackupServer>> RankBackups(string? currentServerId, int count);
 
     [ReadOnly, Alias("GetSnapshot")]
     Task<ServerPoolSnapshot> GetSnapshot();

@@ -186,7 +186,7 @@ internal sealed partial class SidecarSession(
             Reject(report.ConnectionId, StatusCode.InvalidArgument, $"state_report.detail: must be at most {RequestValidation.MaxReasonLength} characters");
             return;
         }
-        if (report.ServerAddress.Length > RequestValidation.MaxAddressLength)
+        if (report.ServerAddress.Length > RequestValidation.MaxAddressLength || report.MovedFrom.Length > RequestValidation.MaxAddressLength)
         {
             Reject(report.ConnectionId, StatusCode.InvalidArgument, $"state_report.server_address: must be at most {RequestValidation.MaxAddressLength} characters");
             return;
@@ -194,7 +194,8 @@ internal sealed partial class SidecarSession(
         if (!_owned.TryGetValue(report.ConnectionId, out var grain) && (grain = await EnsureOwned(report.ConnectionId)) is null) return;
         try
         {
-            await grain.ReportLink(Observation(report.State, report.ServerAddress, report.Detail)!);
+            var observed = Observation(report.State, report.ServerAddress, report.Detail)!;
+            await grain.ReportLink(report.MovedFrom.Length == 0 ? observed : observed with { MovedFrom = report.MovedFrom });
         }
         catch (ControlPlaneException e)
         {
@@ -324,6 +325,7 @@ internal sealed partial class SidecarSession(
         TargetServerAddress = p.Command.TargetServerAddress ?? "",
         Deadline = Timestamp.FromDateTimeOffset(p.Command.Deadline),
         Reason = p.Command.Reason,
+        Backups = { p.Command.Backups.IsDefault ? [] : p.Command.Backups.Select(b => new Contract.V1.BackupServer { ServerId = b.ServerId, Address = b.Address, Zone = b.Zone }) },
     };
 
     public Task CommandsAvailable(long upToSequence)

@@ -17,12 +17,15 @@ public enum ObservedLinkState
 /// <summary>
 /// What the sidecar sees of its link right now: its state and the server address it is connected to (null while it
 /// is not). Carried by heartbeats and state reports; the connection grain makes the registry follow it.
+/// <see cref="MovedFrom"/>: the sidecar moved the link on its own (its server went down and no target came in time),
+/// away from that address.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("oc.LinkObservation")]
 public sealed record LinkObservation(
     [property: Id(0)] ObservedLinkState State,
     [property: Id(1)] string? ServerAddress,
-    [property: Id(2)] string Detail = "")
+    [property: Id(2)] string Detail = "",
+    [property: Id(3)] string? MovedFrom = null)
 {
     public bool IsSignedOnAt(string? address) =>
         State == ObservedLinkState.SignedOn && address is not null && string.Equals(ServerAddress, address, StringComparison.OrdinalIgnoreCase);

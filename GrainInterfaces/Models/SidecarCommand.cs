@@ -1,3 +1,5 @@
+using System.Collections.Immutable;
+
 namespace OrleansControl.GrainInterfaces.Models;
 
 [GenerateSerializer, Alias("oc.gw.SidecarCommandKind")]
@@ -8,7 +10,16 @@ public enum SidecarCommandKind
     Drain = 3,
     StopSending = 4,
     SignOff = 5,
+    /// <summary>The connection's ranked backups, for the sidecar's own move when the controller cannot answer in time.</summary>
+    Backups = 6,
 }
+
+/// <summary>A server the sidecar may move to on its own (best first in a <see cref="SidecarCommand.Backups"/> list).</summary>
+[GenerateSerializer, Immutable, Alias("oc.BackupServer")]
+public sealed record BackupServer(
+    [property: Id(0)] string ServerId,
+    [property: Id(1)] string Address,
+    [property: Id(2)] string Zone);
 
 /// <summary>
 /// A command for one sidecar. <see cref="CommandId"/> is unique: a move's id carries a nonce drawn when the move
@@ -23,10 +34,15 @@ public sealed record SidecarCommand(
     [property: Id(3)] string? TargetServerId,
     [property: Id(4)] string? TargetServerAddress,
     [property: Id(5)] DateTimeOffset Deadline,
-    [property: Id(6)] string Reason)
+    [property: Id(6)] string Reason,
+    [property: Id(7)] ImmutableArray<BackupServer> Backups = default)
 {
     /// <summary>Connect and ReconnectElsewhere move the link; a newer one for the same connection supersedes an older.</summary>
     public bool MovesLink => Kind is SidecarCommandKind.Connect or SidecarCommandKind.ReconnectElsewhere;
+
+    /// <summary>Whether <paramref name="newer"/> makes this command pointless if it is still pending.</summary>
+    public bool IsSupersededBy(SidecarCommand newer) =>
+        ConnectionId == newer.ConnectionId && ((MovesLink && newer.MovesLink) || (Kind == SidecarCommandKind.Backups && newer.Kind == SidecarCommandKind.Backups));
 }
 
 /// <summary>A command with its place in the sidecar's sequence.</summary>

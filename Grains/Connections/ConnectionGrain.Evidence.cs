@@ -28,9 +28,24 @@ public sealed partial class ConnectionGrain
                 await ReportFailure(new FailureReport(link.Detail.Length == 0 ? "sidecar reported the link failed" : link.Detail));
             return Snapshot();
         }
+        var from = S.ServerId;
         if (NeedsToFollow(link))
             await FollowAsync(link);
+        if (link is { State: ObservedLinkState.SignedOn, MovedFrom: { } left } && from != S.ServerId)
+            await RecordSidecarMoveAsync(from, left);
         return Snapshot();
+    }
+
+    /// <summary>The sidecar moved on its own (the controller could not answer in time): kept in the history as a failover.</summary>
+    private async Task RecordSidecarMoveAsync(string? from, string leftAddress)
+    {
+        var now = Now;
+        var record = new FailoverRecord($"sidecar:{Guid.NewGuid():N}", $"the sidecar moved on its own from {leftAddress}", from, S.ServerId,
+            FailoverOutcome.Moved, now, now, now, 1, "sidecar-initiated");
+        S.Failovers.Add(record);
+        Trim(S.Failovers);
+        await PersistAsync(now);
+        Result(FailoverOutcome.Moved, record, "sidecar");
     }
 
     public async Task CompleteCommand(CommandReceipt receipt)

@@ -159,6 +159,8 @@ public sealed partial class ConnectionGrain(
         else StopTimer();
         await PublishStatusAsync(from, to, reason, now);
         await ProjectAsync(now);
+        if (to == ConnectionStatus.Active)
+            await SendBackupsAsync();
     }
 
     /// <summary>A change of what the registry says without a status change (where the link is): version +1, an event.</summary>

@@ -35,6 +35,8 @@ public sealed class ConnectionGrainState
     [Id(21)] public MoveInProgress? Move { get; set; }
     /// <summary>A failover that found no target and is retried with backoff (and when the pool gains a server).</summary>
     [Id(22)] public PendingFailover? WaitingForTarget { get; set; }
+    /// <summary>The backups last put in the sidecar's outbox ("id@address,…"), so an unchanged list is not sent again.</summary>
+    [Id(23)] public string BackupsSent { get; set; } = "";
 }
 
 /// <summary>

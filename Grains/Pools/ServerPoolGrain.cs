@@ -55,6 +55,7 @@ public sealed partial class ServerPoolGrain(
         if (previous is null || previous.Health != server.Health)
             await PublishHealthAsync(server.ServerId, previous is null ? "added" : "declared");
         if (server.Health == ServerHealth.Healthy) NotifyWaiting();
+        if (previous != server) NotifyTopologyChanged();
         return ToInstance(S.Servers[server.ServerId]);
     }
 
@@ -75,6 +76,7 @@ public sealed partial class ServerPoolGrain(
         if (health == ServerHealth.Unhealthy && previous.Health != ServerHealth.Unhealthy)
             Evacuate(serverId, $"server {serverId} unhealthy");
         if (health == ServerHealth.Healthy) NotifyWaiting();
+        if (health != previous.Health) NotifyTopologyChanged();
         return ToInstance(S.Servers[serverId]);
     }
 
@@ -85,6 +87,7 @@ public sealed partial class ServerPoolGrain(
         await PersistOrRevert(() => Restore(serverId, previous));
         Log.ServerRemoved(logger, PoolId, serverId);
         Evacuate(serverId, $"server {serverId} removed");
+        NotifyTopologyChanged();
     }
 
     /// <summary>
@@ -170,6 +173,7 @@ public sealed partial class ServerPoolGrain(
             metrics.ServerEjected();
             await PublishHealthAsync(report.ServerId, $"ejected: {report.Reason}");
             ScheduleReinstatement();
+            NotifyTopologyChanged();
         }
     }
 
@@ -188,9 +192,14 @@ public sealed partial class ServerPoolGrain(
             Log.ServerReinstated(logger, PoolId, server.ServerId, $"connection {connectionId} signed on there");
             await PublishHealthAsync(server.ServerId, $"reinstated: connection {connectionId} signed on");
             NotifyWaiting();
+            NotifyTopologyChanged();
         }
         return ToAssignment(server);
     }
+
+    public Task<ImmutableArray<BackupServer>> RankBackups(string? currentServerId, int count) =>
+        Task.FromResult(ServerSelection.RankFailoverTargets(S.Servers, _load, currentServerId, Ejected())
+            .Take(Math.Clamp(count, 0, 16)).Select(s => new BackupServer(s.ServerId, s.Address, s.Zone)).ToImmutableArray());
 
     public Task<ServerPoolSnapshot> GetSnapshot()
     {
@@ -243,6 +252,7 @@ public sealed partial class ServerPoolGrain(
             await state.WriteStateAsync(cancellationToken);
             foreach (var serverId in expired) await PublishHealthAsync(serverId, "reinstated: ejection time over");
             NotifyWaiting();
+            NotifyTopologyChanged();
         }
         ScheduleReinstatement();
     }
@@ -253,6 +263,13 @@ public sealed partial class ServerPoolGrain(
         foreach (var connectionId in _waiting)
             _ = GrainFactory.GetGrain<IConnectionGrain>(connectionId).TargetsChanged();
         _waiting.Clear();
+    }
+
+    /// <summary>One-way to every connection of the pool: their sidecars' backups are recomputed (not on load changes).</summary>
+    private void NotifyTopologyChanged()
+    {
+        foreach (var connectionId in S.Assignments.Keys)
+            _ = GrainFactory.GetGrain<IConnectionGrain>(connectionId).PoolChanged();
     }
 
     private async Task PublishHealthAsync(string serverId, string reason)

@@ -39,18 +39,23 @@ public static class ServerSelection
         IReadOnlyDictionary<string, ServerDefinition> servers, IReadOnlyDictionary<string, int> load,
         string? currentServerId, string? preferredTarget, IReadOnlySet<string>? ejected = null, IReadOnlyCollection<string>? excluded = null)
     {
-        bool Eligible(ServerDefinition s) =>
-            s.ServerId != currentServerId && excluded?.Contains(s.ServerId) != true && HasFreeSlot(s, load, ejected);
-        if (preferredTarget is not null && servers.TryGetValue(preferredTarget, out var p) && Eligible(p))
+        if (preferredTarget is not null && preferredTarget != currentServerId && excluded?.Contains(preferredTarget) != true
+            && servers.TryGetValue(preferredTarget, out var p) && HasFreeSlot(p, load, ejected))
             return p;
+        return RankFailoverTargets(servers, load, currentServerId, ejected).FirstOrDefault(s => excluded?.Contains(s.ServerId) != true);
+    }
 
+    /// <summary>Every failover target, best first: the order <see cref="PickFailoverTarget"/> chooses in (its backups).</summary>
+    public static IEnumerable<ServerDefinition> RankFailoverTargets(
+        IReadOnlyDictionary<string, ServerDefinition> servers, IReadOnlyDictionary<string, int> load,
+        string? currentServerId, IReadOnlySet<string>? ejected = null)
+    {
         var currentZone = currentServerId is not null && servers.TryGetValue(currentServerId, out var current) ? current.Zone : null;
         return servers.Values
-            .Where(Eligible)
+            .Where(s => s.ServerId != currentServerId && HasFreeSlot(s, load, ejected))
             .OrderBy(s => currentZone is not null && s.Zone == currentZone ? 1 : 0)
             .ThenBy(s => Utilisation(s, load))
-            .ThenBy(s => s.ServerId, StringComparer.Ordinal)
-            .FirstOrDefault();
+            .ThenBy(s => s.ServerId, StringComparer.Ordinal);
     }
 
     public static bool HasFreeSlot(ServerDefinition server, IReadOnlyDictionary<string, int> load, IReadOnlySet<string>? ejected = null) =>

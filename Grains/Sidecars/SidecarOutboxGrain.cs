@@ -41,10 +41,9 @@ internal sealed partial class SidecarOutboxGrain(
         {
             return s.Pending.FirstOrDefault(p => p.Command.CommandId == command.CommandId)?.Sequence ?? 0;
         }
-        // Only the newest move of a connection matters: an older one still pending would pull the link back.
-        var superseded = command.MovesLink
-            ? s.Pending.RemoveAll(p => p.Command.MovesLink && p.Command.ConnectionId == command.ConnectionId)
-            : 0;
+        // Only the newest move (and list of backups) of a connection matters: an older move still pending would pull
+        // the link back.
+        var superseded = s.Pending.RemoveAll(p => p.Command.IsSupersededBy(command));
         var pending = new PendingCommand(s.NextSequence++, command);
         s.Pending.Add(pending);
         s.RecentIds.Add(command.CommandId);

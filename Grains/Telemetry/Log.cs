@@ -42,6 +42,9 @@ internal static partial class Log
     [LoggerMessage(1012, LogLevel.Debug, "Connection {ConnectionId} failover {Outcome} ({Reason}, key {IdempotencyKey})")]
     public static partial void FailoverIgnored(ILogger logger, string connectionId, FailoverOutcome outcome, string reason, string idempotencyKey);
 
+    [LoggerMessage(1013, LogLevel.Warning, "Connection {ConnectionId}: sending its backups to the sidecar failed; the next change sends them")]
+    public static partial void BackupsFailed(ILogger logger, Exception exception, string connectionId);
+
     [LoggerMessage(1101, LogLevel.Information, "Pool {PoolId}: server {ServerId} is {Health} (zone {Zone}, capacity {Capacity})")]
     public static partial void ServerUpdated(ILogger logger, string poolId, string serverId, ServerHealth health, string zone, int capacity);
 

@@ -5,8 +5,8 @@ using OrleansControl.Grains.Tests.Infrastructure;
 namespace OrleansControl.Grains.Tests.Connections;
 
 /// <summary>A move whose target does not sign on: deadline (1 s here), next target, bounded attempts.</summary>
-[Collection(FastHeartbeatCollection.Name)]
-public sealed class MoveDeadlineTests(FastHeartbeatFixture fixture)
+[Collection(MoveDeadlineCollection.Name)]
+public sealed class MoveDeadlineTests(MoveDeadlineFixture fixture)
 {
     private IGrainFactory Grains => fixture.Client;
 

@@ -59,3 +59,18 @@ public sealed class FastHeartbeatCollection : ICollectionFixture<FastHeartbeatFi
 {
     public const string Name = "single silo on Redis, 1 s heartbeats";
 }
+
+/// <summary>
+/// The same fast settings on a Redis of its own: the move-deadline tests leave connections retrying, whose writes would
+/// disturb the Redis write counts of the heartbeat tests.
+/// </summary>
+public sealed class MoveDeadlineFixture : SingleSiloFixture
+{
+    public MoveDeadlineFixture() : base(TestSettings.Health()) { }
+}
+
+[CollectionDefinition(Name)]
+public sealed class MoveDeadlineCollection : ICollectionFixture<MoveDeadlineFixture>
+{
+    public const string Name = "single silo on Redis, 1 s heartbeats, 1 s move deadline";
+}
