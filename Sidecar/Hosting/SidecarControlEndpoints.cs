@@ -58,6 +58,11 @@ public static class SidecarControlEndpoints
             {
                 return Results.Problem("no controller configured: give a server to fail over to", statusCode: StatusCodes.Status400BadRequest);
             }
+            catch (RpcException ex) when (ex.StatusCode == StatusCode.FailedPrecondition)
+            {
+                // The controller decided (e.g. no failover target): a definite answer, not a reason to retry.
+                return Results.Problem($"controller refused: {ex.Status.Detail}", statusCode: StatusCodes.Status409Conflict);
+            }
             catch (RpcException ex)
             {
                 return Results.Problem($"controller refused or unreachable: {ex.StatusCode}", statusCode: StatusCodes.Status503ServiceUnavailable);
