@@ -23,6 +23,9 @@ internal static partial class Log
     [LoggerMessage(16, LogLevel.Warning, "Agent: controller outbox {Incarnation} (was {Previous}) resumes after #{ResumedAfter}; acked sequences up to #{LastAcked} forgotten")]
     public static partial void OutboxRestarted(ILogger logger, string incarnation, string previous, ulong resumedAfter, ulong lastAcked);
 
+    [LoggerMessage(17, LogLevel.Information, "Agent: registration names {Assigned}; the link stays signed on at {SignedOnAt} (the controller follows the link)")]
+    public static partial void AssignmentNotFollowed(ILogger logger, string assigned, string signedOnAt);
+
     [LoggerMessage(3, LogLevel.Information, "Connection {Name}: {Previous} -> {Current} ({Endpoint}): {Reason}")]
     public static partial void StateChanged(ILogger logger, string name, Health.ConnectionState previous, Health.ConnectionState current, string? endpoint, string reason);
 

@@ -160,11 +160,22 @@ public sealed partial class SidecarAgent : BackgroundService
         Follow(response.Connection?.ServerAddress);
     }
 
-    /// <summary>Moves the link to an assigned server in the background (the control path never blocks on it).</summary>
+    /// <summary>
+    /// Moves the link to an assigned server in the background (the control path never blocks on it), unless it is
+    /// signed on elsewhere already: then it stays, and the heartbeats tell the controller where it is (the registry
+    /// follows the link). A controller that re-registers us after a restart on in-memory storage only guessed; moving
+    /// a working link for that guess would be a needless failover.
+    /// </summary>
     private void Follow(string? address)
     {
         if (string.IsNullOrWhiteSpace(address))
         {
+            return;
+        }
+
+        if (_link.SignedOnAt is { } at && !string.Equals(at, address, StringComparison.OrdinalIgnoreCase))
+        {
+            Log.AssignmentNotFollowed(_logger, address, at);
             return;
         }
 

@@ -47,6 +47,28 @@ public sealed class AgentTests
     }
 
     [Fact]
+    public async Task A_registration_naming_another_server_leaves_a_signed_on_link_where_it_is()
+    {
+        await using var a = new Scheme("A");
+        await using var b = new Scheme("B");
+        // E.g. a controller restarted on in-memory storage: it assigns the preferred server, the link is elsewhere.
+        await using var controller = await FakeController.StartAsync(assign: a.Address);
+        await using var link = new IsoClient(Links.Options(server: b.Address));
+        link.Start();
+        await Eventually.TrueAsync(() => link.SignedOnAt == b.Address, TimeSpan.FromSeconds(10), "signed on at B");
+        using var agent = new SidecarAgent(link, Options.Create(AgentOptions(controller.Address)), NullLogger<SidecarAgent>.Instance);
+
+        await agent.StartAsync(CancellationToken.None);
+        await Eventually.TrueAsync(() => controller.Shared.Heartbeats.Count() >= 3, TimeSpan.FromSeconds(10), "three heartbeats");
+
+        Assert.Single(controller.Shared.Registrations);
+        Assert.Equal(b.Address, link.SignedOnAt);
+        Assert.DoesNotContain(a.Events, e => e.Event == "opened");
+        Assert.Equal(b.Address, controller.Shared.Heartbeats.Last().ServerAddress); // the controller learns where it is
+        await agent.StopAsync(CancellationToken.None);
+    }
+
+    [Fact]
     public async Task Commands_are_executed_once_and_acknowledged()
     {
         await using var a = new Scheme("A");

@@ -72,6 +72,28 @@ public sealed class ControlEndpointTests
     }
 
     [Fact]
+    public async Task A_failover_the_controller_refuses_is_a_conflict_with_its_reason_and_an_unreachable_one_is_unavailable()
+    {
+        await using var a = new Scheme("A");
+        await using var controller = await FakeController.StartAsync(assign: a.Address);
+        controller.Shared.FailoverRefusal = new Grpc.Core.Status(Grpc.Core.StatusCode.FailedPrecondition, "no failover target: pool 'scheme' has no usable server");
+        await using var app = await StartHostAsync(new()
+        {
+            ["Sidecar:Agent:Controller"] = controller.Address,
+            ["Sidecar:Agent:SidecarId"] = "sc-1",
+        });
+        using var http = ClientFor(app);
+
+        var refused = await http.PostAsJsonAsync("/control/failover", new { reason = "test" });
+        Assert.Equal(HttpStatusCode.Conflict, refused.StatusCode);
+        Assert.Contains("no failover target", await refused.Content.ReadAsStringAsync());
+
+        controller.Shared.FailoverRefusal = new Grpc.Core.Status(Grpc.Core.StatusCode.Unavailable, "cluster unreachable");
+        var unavailable = await http.PostAsJsonAsync("/control/failover", new { reason = "test" });
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, unavailable.StatusCode);
+    }
+
+    [Fact]
     public async Task Relay_carries_the_local_apps_requests_over_the_link_and_answers_91_when_it_cannot()
     {
         await using var scheme = new Scheme("A");

@@ -74,6 +74,9 @@ internal sealed class FakeController : IAsyncDisposable
         /// <summary>Attached.resumed_after; null: the sidecar's own last_acked_sequence (a controller that remembers).</summary>
         public ulong? ResumedAfter { get; set; }
 
+        /// <summary>How ControllerService.RequestFailover answers (it never moves anything here).</summary>
+        public Status? FailoverRefusal { get; set; }
+
         public CancellationToken StreamsEnd => _streams.Token;
 
         public IEnumerable<SidecarRegister> Registers => Received.Where(m => m.BodyCase == SidecarMessage.BodyOneofCase.Register).Select(m => m.Register);
@@ -156,5 +159,8 @@ internal sealed class FakeController : IAsyncDisposable
                 },
             });
         }
+
+        public override Task<RequestFailoverResponse> RequestFailover(RequestFailoverRequest request, ServerCallContext context) =>
+            throw new RpcException(state.FailoverRefusal ?? new Status(StatusCode.Unimplemented, "no failover in this fake"));
     }
 }
