@@ -79,6 +79,13 @@ public sealed partial class SidecarAgent
                     return (false, "target_server_address is required");
                 }
 
+                // CONNECT opens a link that is not up; it never pulls a working one elsewhere (a restarted controller's
+                // fresh assignment would): the ack says where the link is and the registry follows it.
+                if (command.Kind == CommandKind.Connect && _link.SignedOnAt is { } current)
+                {
+                    return (true, $"already signed on at {current}; left there");
+                }
+
                 using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct))
                 {
                     timeout.CancelAfter(deadline ?? TimeSpan.FromSeconds(30));

@@ -69,6 +69,32 @@ public sealed class AgentTests
     }
 
     [Fact]
+    public async Task A_connect_command_leaves_a_signed_on_link_where_it_is_and_says_where()
+    {
+        await using var a = new Scheme("A");
+        await using var b = new Scheme("B");
+        await using var controller = await FakeController.StartAsync(assign: b.Address);
+        await using var link = new IsoClient(Links.Options(server: b.Address));
+        link.Start();
+        await Eventually.TrueAsync(() => link.SignedOnAt == b.Address, TimeSpan.FromSeconds(10), "signed on at B");
+        using var agent = new SidecarAgent(link, Options.Create(AgentOptions(controller.Address)), NullLogger<SidecarAgent>.Instance);
+        await agent.StartAsync(CancellationToken.None);
+
+        // A restarted controller's first registration sends CONNECT to the server it just assigned.
+        await controller.Shared.Commands.Writer.WriteAsync(new Command
+        {
+            CommandId = "connect-1", Sequence = 1, Kind = CommandKind.Connect, ConnectionId = "sidecar-1.bank-a", TargetServerAddress = a.Address,
+        });
+        await Eventually.TrueAsync(() => controller.Shared.Acks.Any(x => x.CommandId == "connect-1"), TimeSpan.FromSeconds(10), "acknowledged");
+
+        var ack = controller.Shared.Acks.Single(x => x.CommandId == "connect-1");
+        Assert.Equal((true, b.Address), (ack.Success, ack.ServerAddress));
+        Assert.Equal(b.Address, link.SignedOnAt);
+        Assert.DoesNotContain(a.Events, e => e.Event == "opened");
+        await agent.StopAsync(CancellationToken.None);
+    }
+
+    [Fact]
     public async Task Commands_are_executed_once_and_acknowledged()
     {
         await using var a = new Scheme("A");
