@@ -88,29 +88,57 @@ internal sealed partial class SidecarSession(
         while (await requestStream.MoveNext(ct))
         {
             var message = requestStream.Current;
-            switch (message.BodyCase)
+            try
             {
-                case SidecarMessage.BodyOneofCase.Heartbeat:
-                    if (await Prepare(message.Heartbeat, "heartbeat") is { } grain) await Record(grain, message.Heartbeat);
-                    break;
-                case SidecarMessage.BodyOneofCase.HeartbeatBatch:
-                    await OnHeartbeatBatch(message.HeartbeatBatch);
-                    break;
-                case SidecarMessage.BodyOneofCase.StateReport:
-                    await OnStateReport(message.StateReport);
-                    break;
-                case SidecarMessage.BodyOneofCase.CommandAck:
-                    await OnAck(message.CommandAck);
-                    break;
-                case SidecarMessage.BodyOneofCase.Register:
-                    Reject("", StatusCode.FailedPrecondition, "register: already registered on this stream");
-                    break;
-                default:
-                    Reject("", StatusCode.InvalidArgument, "body: empty message");
-                    break;
+                await HandleAsync(message);
+            }
+            catch (Exception e) when (e is not RpcException && !ct.IsCancellationRequested)
+            {
+                // One message the cluster could not handle (a silo dying, a timeout) is refused on its own; the stream,
+                // and every other connection's heartbeats on it, go on. PERMISSION_DENIED (an RpcException) still ends it.
+                var (code, text) = ErrorMappingInterceptor.Classify(e, false);
+                if (code == StatusCode.Internal)
+                {
+                    var reference = Guid.NewGuid().ToString("N")[..12];
+                    LogMessageFailed(e, sidecarId, reference);
+                    text = $"internal error (reference {reference})";
+                }
+                Reject(ConnectionIdOf(message), code, text);
             }
         }
     }
+
+    private async ValueTask HandleAsync(SidecarMessage message)
+    {
+        switch (message.BodyCase)
+        {
+            case SidecarMessage.BodyOneofCase.Heartbeat:
+                if (await Prepare(message.Heartbeat, "heartbeat") is { } grain) await Record(grain, message.Heartbeat);
+                break;
+            case SidecarMessage.BodyOneofCase.HeartbeatBatch:
+                await OnHeartbeatBatch(message.HeartbeatBatch);
+                break;
+            case SidecarMessage.BodyOneofCase.StateReport:
+                await OnStateReport(message.StateReport);
+                break;
+            case SidecarMessage.BodyOneofCase.CommandAck:
+                await OnAck(message.CommandAck);
+                break;
+            case SidecarMessage.BodyOneofCase.Register:
+                Reject("", StatusCode.FailedPrecondition, "register: already registered on this stream");
+                break;
+            default:
+                Reject("", StatusCode.InvalidArgument, "body: empty message");
+                break;
+        }
+    }
+
+    private static string ConnectionIdOf(SidecarMessage message) => message.BodyCase switch
+    {
+        SidecarMessage.BodyOneofCase.Heartbeat => message.Heartbeat.ConnectionId,
+        SidecarMessage.BodyOneofCase.StateReport => message.StateReport.ConnectionId,
+        _ => "",
+    };
 
     private async ValueTask OnHeartbeatBatch(HeartbeatBatch batch)
     {
@@ -368,6 +396,9 @@ internal sealed partial class SidecarSession(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Sidecar {SidecarId} reports command {CommandId} (#{Sequence}) failed")]
     private partial void LogCommandFailed(string sidecarId, string commandId, ulong sequence);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Sidecar {SidecarId}: a message failed unexpectedly, reference {Reference}; the stream goes on")]
+    private partial void LogMessageFailed(Exception e, string sidecarId, string reference);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Sidecar {SidecarId}: detach failed")]
     private partial void LogDetachFailed(Exception e, string sidecarId);

@@ -14,6 +14,8 @@ public sealed class SidecarOutboxState
     [Id(3)] public List<string> RecentIds { get; set; } = [];
     /// <summary>Drawn when this state was first written: a lost state (a restart on memory) means a new incarnation.</summary>
     [Id(4)] public string Incarnation { get; set; } = "";
+    /// <summary>The attached stream's epoch, persisted: a reactivated outbox must not take a healthy stream for a stale one.</summary>
+    [Id(5)] public long Epoch { get; set; }
 }
 
 /// <inheritdoc cref="ISidecarOutboxGrain"/>
@@ -22,7 +24,6 @@ internal sealed partial class SidecarOutboxGrain(
     ILogger<SidecarOutboxGrain> logger) : Grain, ISidecarOutboxGrain
 {
     private const int MaxRecentIds = 1024;
-    private long _epoch;
     private ISidecarCommandObserver? _observer;
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
@@ -56,14 +57,15 @@ internal sealed partial class SidecarOutboxGrain(
 
     public async Task<OutboxAttachment> Attach(long lastAckedSequence, ISidecarCommandObserver observer)
     {
-        _epoch++;
+        state.State.Epoch++;
         _observer = observer;
         if (lastAckedSequence > state.State.AckedSequence) await AckCore(lastAckedSequence);
-        return new OutboxAttachment(_epoch, state.State.AckedSequence, [.. state.State.Pending], state.State.Incarnation);
+        else await state.WriteStateAsync();
+        return new OutboxAttachment(state.State.Epoch, state.State.AckedSequence, [.. state.State.Pending], state.State.Incarnation);
     }
 
     public Task<PendingCommand[]?> Pull(long epoch, long afterSequence) =>
-        Task.FromResult(epoch != _epoch ? null : state.State.Pending.Where(p => p.Sequence > afterSequence).ToArray());
+        Task.FromResult(epoch != state.State.Epoch ? null : state.State.Pending.Where(p => p.Sequence > afterSequence).ToArray());
 
     public async Task<SidecarCommand?> Ack(long sequence)
     {
@@ -74,7 +76,7 @@ internal sealed partial class SidecarOutboxGrain(
 
     public Task Detach(long epoch)
     {
-        if (epoch == _epoch) _observer = null;
+        if (epoch == state.State.Epoch) _observer = null;
         return Task.CompletedTask;
     }
 

@@ -38,6 +38,9 @@ internal sealed class SidecarStream : IAsyncDisposable
         return (stream, first.Attached);
     }
 
+    /// <summary>The BACKUPS commands received so far (not returned by <see cref="NextAsync"/>).</summary>
+    public List<Command> Backups { get; } = [];
+
     public Task SendAsync(SidecarMessage message) => _call.RequestStream.WriteAsync(message);
 
     public Task HeartbeatAsync(string connectionId, double rttMs = 12) => SendAsync(new SidecarMessage
@@ -76,7 +79,18 @@ internal sealed class SidecarStream : IAsyncDisposable
         using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(10));
         try
         {
-            return await _received.Reader.ReadAsync(cts.Token);
+            while (true)
+            {
+                var message = await _received.Reader.ReadAsync(cts.Token);
+                if (message.Command is { Kind: CommandKind.Backups } backups)
+                {
+                    // The connection's ranked backups: what a sidecar keeps for its own moves. Kept apart here, so a
+                    // test reads the commands it is about.
+                    Backups.Add(backups);
+                    continue;
+                }
+                return message;
+            }
         }
         catch (OperationCanceledException)
         {
