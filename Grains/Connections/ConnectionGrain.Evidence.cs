@@ -24,8 +24,10 @@ public sealed partial class ConnectionGrain
         S.LastLink = link;
         if (link.State == ObservedLinkState.Failed)
         {
+            // About the server the registry names: on this ordered stream the registry names a server only after the
+            // sidecar said it signed on there, so the report cannot be a late one about the server a move just left.
             if (S.Move is null)
-                await ReportFailure(new FailureReport(link.Detail.Length == 0 ? "sidecar reported the link failed" : link.Detail));
+                await ReportFailure(new FailureReport(link.Detail.Length == 0 ? "sidecar reported the link failed" : link.Detail, S.ServerId));
             return Snapshot();
         }
         var from = S.ServerId;

@@ -4,12 +4,12 @@ using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Microsoft.Extensions.DependencyInjection;
+using OrleansControl.Benchmarks.Shared;
 using OrleansControl.Contract.V1;
 using OrleansControl.GrainInterfaces;
 using OrleansControl.GrainInterfaces.Models;
 using ConnectionStatus = OrleansControl.GrainInterfaces.Models.ConnectionStatus;
-
-using OrleansControl.Benchmarks.Shared;
+using ServerHealth = OrleansControl.GrainInterfaces.Models.ServerHealth;
 
 namespace OrleansControl.Benchmarks.Failover;
 
@@ -17,7 +17,9 @@ namespace OrleansControl.Benchmarks.Failover;
 /// Times a failover end to end through a gateway co-hosted with one silo, over real loopback gRPC:
 /// (1) reported: a sidecar reports its link FAILED → the RECONNECT_ELSEWHERE command reaches that sidecar's stream;
 /// (2) silent: a sidecar stops heartbeating → the controller detects the timeout and the command arrives.
-/// Prints min/p50/p99/max for each.
+/// Prints min/p50/p99/max for each. The fake sidecar says what a real one says: heartbeats carry its link (signed on at
+/// the registry's server), and it acknowledges a move as signed on at the target; each trial then checks that the
+/// registry shows it Active there (outside the timed window), so a move that never completes fails the run.
 /// </summary>
 public sealed class FailoverTimingTool : ILoadTool
 {
@@ -63,6 +65,9 @@ public sealed class FailoverTimingTool : ILoadTool
             var command = await sidecar.NextCommand(TimeSpan.FromSeconds(10));
             reported.Add(clock.Elapsed.TotalMilliseconds);
             Check(command, sidecar.ConnectionId);
+            await sidecar.WaitForStatus(grains, ConnectionStatus.Active, command.TargetServerId);
+            // The report ejected srv-a (evidence); an operator's word reinstates it so the next trial has its target.
+            await pool.SetServerHealth("srv-a", ServerHealth.Healthy);
         }
         Print("reported failure -> command on the sidecar stream", reported);
 
@@ -78,8 +83,10 @@ public sealed class FailoverTimingTool : ILoadTool
             await sidecar.Heartbeat();
             var clock = Stopwatch.StartNew();
             var command = await sidecar.NextCommand(TimeSpan.FromMilliseconds(intervalMs * (missed + 10)));
+            var elapsed = clock.Elapsed.TotalMilliseconds;
             Check(command, sidecar.ConnectionId);
-            return clock.Elapsed.TotalMilliseconds;
+            await sidecar.WaitForStatus(grains, ConnectionStatus.Active, command.TargetServerId);
+            return elapsed;
         }));
         Print($"last heartbeat -> command (timeout = {missed} x {intervalMs} ms)", silent.ToList());
 
@@ -107,42 +114,54 @@ public sealed class FailoverTimingTool : ILoadTool
     {
         private readonly AsyncDuplexStreamingCall<SidecarMessage, ControllerMessage> call;
 
-        private AttachedSidecar(string connectionId, AsyncDuplexStreamingCall<SidecarMessage, ControllerMessage> call)
+        private AttachedSidecar(string connectionId, string address, AsyncDuplexStreamingCall<SidecarMessage, ControllerMessage> call)
         {
             ConnectionId = connectionId;
+            SignedOnAt = address;
             this.call = call;
         }
 
         public string ConnectionId { get; }
 
+        /// <summary>Where this fake link is signed on: the registered server, then each move's target.</summary>
+        public string SignedOnAt { get; private set; }
+
         public static async Task<AttachedSidecar> Start(IClusterClient grains, SidecarService.SidecarServiceClient client, string connectionId)
         {
             var sidecarId = $"sidecar-{connectionId}";
-            await grains.GetGrain<IConnectionGrain>(connectionId).Register(new ConnectionRegistration(
-                $"client-{connectionId}", Pool, "srv-a", ImmutableDictionary<string, string>.Empty.Add("oc.sidecar_id", sidecarId)));
+            var registered = await grains.GetGrain<IConnectionGrain>(connectionId).Register(new ConnectionRegistration(
+                $"client-{connectionId}", Pool, "srv-a", ImmutableDictionary<string, string>.Empty, SidecarId: sidecarId));
             var call = client.Attach();
             await call.RequestStream.WriteAsync(new SidecarMessage { Register = new SidecarRegister { SidecarId = sidecarId } });
             if (!await call.ResponseStream.MoveNext(CancellationToken.None) || call.ResponseStream.Current.BodyCase != ControllerMessage.BodyOneofCase.Attached)
                 throw new InvalidOperationException($"attach refused: {call.ResponseStream.Current}");
-            return new AttachedSidecar(connectionId, call);
+            return new AttachedSidecar(connectionId, registered.ServerAddress!, call);
         }
 
         public Task Heartbeat() => Send(new SidecarMessage
         {
-            Heartbeat = new OrleansControl.Contract.V1.Heartbeat { ConnectionId = ConnectionId, EchoRttMs = 5, SentAt = Timestamp.FromDateTime(DateTime.UtcNow) },
+            Heartbeat = new OrleansControl.Contract.V1.Heartbeat
+            {
+                ConnectionId = ConnectionId,
+                EchoRttMs = 5,
+                SentAt = Timestamp.FromDateTime(DateTime.UtcNow),
+                LinkState = LinkState.SignedOn,
+                ServerAddress = SignedOnAt,
+            },
         });
 
         public Task Send(SidecarMessage message) => call.RequestStream.WriteAsync(message);
 
-        public async Task WaitForStatus(IClusterClient grains, ConnectionStatus status)
+        public async Task WaitForStatus(IClusterClient grains, ConnectionStatus status, string? serverId = null)
         {
             var grain = grains.GetGrain<IConnectionGrain>(ConnectionId);
             for (var i = 0; i < 500; i++)
             {
-                if ((await grain.GetState()).Status == status) return;
+                var state = await grain.GetState();
+                if (state.Status == status && (serverId is null || state.ServerId == serverId)) return;
                 await Task.Delay(2);
             }
-            throw new InvalidOperationException($"{ConnectionId} did not become {status}: the trial would time the wrong thing");
+            throw new InvalidOperationException($"{ConnectionId} did not become {status}{(serverId is null ? "" : $" on {serverId}")}: the trial would time the wrong thing");
         }
 
         public async Task<Command> NextCommand(TimeSpan timeout)
@@ -153,8 +172,14 @@ public sealed class FailoverTimingTool : ILoadTool
                 var message = call.ResponseStream.Current;
                 if (message.BodyCase == ControllerMessage.BodyOneofCase.Command)
                 {
-                    await Send(new SidecarMessage { CommandAck = new CommandAck { CommandId = message.Command.CommandId, Sequence = message.Command.Sequence, Success = true } });
-                    return message.Command;
+                    // A real sidecar acks a move once it is signed on at the target, and says where: that completes the move.
+                    var command = message.Command;
+                    SignedOnAt = command.TargetServerAddress;
+                    await Send(new SidecarMessage
+                    {
+                        CommandAck = new CommandAck { CommandId = command.CommandId, Sequence = command.Sequence, Success = true, ServerAddress = SignedOnAt },
+                    });
+                    return command;
                 }
                 if (message.BodyCase == ControllerMessage.BodyOneofCase.Rejected)
                     throw new InvalidOperationException($"rejected: {message.Rejected.Message}");

@@ -54,6 +54,25 @@ public sealed class FailoverTests(SingleSiloFixture fixture)
     }
 
     [Fact]
+    public async Task A_link_that_fails_right_after_a_move_fails_over_again()
+    {
+        await Scenario.TwoZonePoolAsync(Grains, out var poolId);
+        var connection = await Scenario.ActiveAsync(Grains, poolId, preferred: "s-a1");
+        var failed = new LinkObservation(ObservedLinkState.Failed, null, "closed by peer");
+        await connection.ReportLink(failed);
+        await Scenario.SignOnAtTargetAsync(Grains, connection);
+
+        // The backup dies a moment later, well within one heartbeat timeout of the move. The sidecar's stream is
+        // ordered and the move completed on its own word, so this is news about s-b1, not a late report about s-a1.
+        await connection.ReportLink(failed);
+
+        var state = await connection.GetState();
+        Assert.Equal(ConnectionStatus.Migrating, state.Status);
+        Assert.Equal(2, state.RecentFailovers.Length);
+        Assert.Equal(("s-b1", "s-a2"), (state.RecentFailovers[^1].FromServerId, state.RecentFailovers[^1].ToServerId));
+    }
+
+    [Fact]
     public async Task A_move_is_active_only_when_the_sidecar_signs_on_at_the_target()
     {
         await Scenario.TwoZonePoolAsync(Grains, out var poolId);
