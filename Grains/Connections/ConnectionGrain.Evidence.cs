@@ -11,7 +11,8 @@ namespace OrleansControl.Grains.Connections;
 /// the target (the move is complete), Failed → Active (the link came back by itself).</item>
 /// <item>Signed on elsewhere than the registry says: the registry follows the link (the pool's reservation too), with an
 /// event and a warning. During a move the old server does not count: the link is still leaving it.</item>
-/// <item>Active while the sidecar says it is not signed on: Degraded (a Failed report follows from the sidecar).</item>
+/// <item>Active while the sidecar says it is not signed on: Degraded (a Failed report follows from the sidecar); a
+/// heartbeat that says Failed is a failure report too, in case the sidecar's one report per outage was lost.</item>
 /// </list>
 /// </summary>
 public sealed partial class ConnectionGrain
@@ -67,6 +68,9 @@ public sealed partial class ConnectionGrain
     /// <summary>True when a heartbeat's link disagrees with the registry in a way that needs a (persisted) change.</summary>
     private bool NeedsToFollow(LinkObservation link)
     {
+        if (link.State == ObservedLinkState.Failed)
+            // The sidecar reports FAILED once per outage; if that report was lost, its heartbeats still say so.
+            return ConnectionTransitions.IsMonitored(S.Status) && S.Move is null;
         if (link.State != ObservedLinkState.SignedOn)
             return link.State is ObservedLinkState.Connecting or ObservedLinkState.Disconnected or ObservedLinkState.Connected
                 && S.Status == ConnectionStatus.Active;
@@ -82,6 +86,11 @@ public sealed partial class ConnectionGrain
 
     private async Task FollowAsync(LinkObservation link)
     {
+        if (link.State == ObservedLinkState.Failed)
+        {
+            await ReportFailure(new FailureReport(link.Detail.Length == 0 ? "the sidecar's heartbeat says the link failed" : link.Detail, S.ServerId));
+            return;
+        }
         if (link.State != ObservedLinkState.SignedOn)
         {
             await TransitionAsync(ConnectionStatus.Degraded, $"the sidecar reports the link {link.State.ToString().ToLowerInvariant()}",

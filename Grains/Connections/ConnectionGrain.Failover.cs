@@ -186,7 +186,10 @@ public sealed partial class ConnectionGrain
         await PublishMoveAsync();
     }
 
-    /// <summary>No target took the move. If the sidecar still says it is signed on where it was, that is the truth.</summary>
+    /// <summary>
+    /// No target took the move. If the sidecar says, freshly, that it is still signed on where it was, that is the truth;
+    /// an old observation (a silent sidecar's last word) is not evidence of anything now.
+    /// </summary>
     private async Task AbandonMoveAsync(string why)
     {
         var move = S.Move!;
@@ -194,7 +197,8 @@ public sealed partial class ConnectionGrain
         S.Move = null;
         metrics.Failover("move", FailoverOutcome.Abandoned);
         var origin = S.ServerAddress;
-        if (S.LastLink is { } link && link.IsSignedOnAt(origin) && await Pool.ConfirmSignedOn(Id, origin!) is { } back)
+        var fresh = S.LastHeartbeat is { } heard && Now - heard <= _options.HeartbeatInterval * 2;
+        if (fresh && S.LastLink is { } link && link.IsSignedOnAt(origin) && await Pool.ConfirmSignedOn(Id, origin!) is { } back)
         {
             LeaveWaiting();
             S.FailoverTarget = back.FailoverTarget;

@@ -97,6 +97,19 @@ public sealed class FailoverTests(SingleSiloFixture fixture)
     }
 
     [Fact]
+    public async Task A_heartbeat_that_says_the_link_failed_starts_the_failover_a_lost_report_would_have()
+    {
+        await Scenario.TwoZonePoolAsync(Grains, out var poolId);
+        var connection = await Scenario.ActiveAsync(Grains, poolId, preferred: "s-a1");
+
+        var ack = await connection.RecordHeartbeat(Scenario.GoodHeartbeat() with { Link = new LinkObservation(ObservedLinkState.Failed, null, "connection refused") });
+
+        Assert.Equal(ConnectionStatus.Migrating, ack.Status);
+        var state = await connection.GetState();
+        Assert.Equal(("s-a1", "s-b1"), (state.RecentFailovers[^1].FromServerId, state.RecentFailovers[^1].ToServerId));
+    }
+
+    [Fact]
     public async Task Without_a_sidecar_a_move_waits_in_migrating_and_is_never_shown_active()
     {
         await Scenario.TwoZonePoolAsync(Grains, out var poolId);
