@@ -68,7 +68,8 @@ public sealed class ProcessKillTests(ITestOutputHelper output)
         var returned = Stopwatch.StartNew();
         await Eventually.TrueAsync(() => agent.Attached, TimeSpan.FromSeconds(10), "attached again");
         output.WriteLine($"controller back -> attached: {returned.Elapsed.TotalMilliseconds:F0} ms");
-        Assert.True(returned.Elapsed < TimeSpan.FromSeconds(3), $"re-attached {returned.Elapsed.TotalMilliseconds:F0} ms after the controller came back");
+        // Our delay (≤ 2 s) and the channel's own reconnect backoff (≤ 2 s) run side by side: about 2 s, bounded by 4.
+        Assert.True(returned.Elapsed < TimeSpan.FromSeconds(4), $"re-attached {returned.Elapsed.TotalMilliseconds:F0} ms after the controller came back");
         await Eventually.TrueAsync(() => back.Shared.States.Any(s => s.MovedFrom.Length > 0), TimeSpan.FromSeconds(5), "the move reported");
         var report = back.Shared.States.First(s => s.MovedFrom.Length > 0);
         Assert.Equal((LinkState.SignedOn, b.Address, a.Address), (report.State, report.ServerAddress, report.MovedFrom));
