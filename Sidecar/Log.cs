@@ -55,4 +55,13 @@ internal static partial class Log
 
     [LoggerMessage(12, LogLevel.Information, "Agent: attached to controller as {SidecarId}, resumed after #{ResumedAfter}, {Pending} pending")]
     public static partial void Attached(ILogger logger, string sidecarId, ulong resumedAfter, int pending);
+
+    [LoggerMessage(17, LogLevel.Warning, "Agent: moved the link on its own from {From} to backup {To} ({Cause})")]
+    public static partial void MovedOnOwn(ILogger logger, string from, string to, string cause);
+
+    [LoggerMessage(18, LogLevel.Warning, "Agent: own move from {From} to backup {To} failed: {Error}")]
+    public static partial void OwnMoveFailed(ILogger logger, string from, string to, string error);
+
+    [LoggerMessage(19, LogLevel.Warning, "Agent: no usable backup signed on ({Count} known); the link stays with {From}")]
+    public static partial void NoUsableBackup(ILogger logger, string from, int count);
 }

@@ -26,6 +26,9 @@ public enum SidecarError
 
     /// <summary>The message could not be packed with the link's spec (e.g. letters in an n field); nothing was sent.</summary>
     InvalidMessage,
+
+    /// <summary>A move was abandoned because a newer move (or a drain) replaced it before it was signed on.</summary>
+    Superseded,
 }
 
 /// <summary>The one exception type of the sidecar: a request or link operation that ended without a response.</summary>

@@ -15,7 +15,9 @@ public sealed record AgentStatus(
     DateTimeOffset? LastHeartbeatAt,
     bool SendingStopped,
     LinkHealthSnapshot Link,
-    IReadOnlyList<CommandRecord> RecentCommands);
+    IReadOnlyList<CommandRecord> RecentCommands,
+    IReadOnlyList<RankedBackup> Backups,
+    OwnMove? LastOwnMove);
 
 /// <summary>A command the agent carried out (or refused), newest last.</summary>
 public sealed record CommandRecord(string CommandId, ulong Sequence, string Kind, bool Success, string Detail, DateTimeOffset At);

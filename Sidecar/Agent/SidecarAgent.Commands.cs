@@ -1,3 +1,4 @@
+using System.Threading.Channels;
 using OrleansControl.Contract.V1;
 
 namespace OrleansControl.Sidecar.Agent;
@@ -67,18 +68,21 @@ public sealed partial class SidecarAgent
 
     private async Task<(bool Success, string Detail)> CarryOutAsync(Command command, CancellationToken ct)
     {
-        var deadline = command.Deadline is { } d && d.ToDateTimeOffset() > DateTimeOffset.UtcNow
-            ? d.ToDateTimeOffset() - DateTimeOffset.UtcNow
-            : (TimeSpan?)null;
+        TimeSpan? deadline = null;
+        if (command.Deadline is { } d)
+        {
+            deadline = d.ToDateTimeOffset() - DateTimeOffset.UtcNow;
+            if (deadline <= TimeSpan.Zero)
+            {
+                // The controller has moved on by now (it retries or tries the next target): doing it late would fight it.
+                return (false, $"deadline passed {-deadline.Value.TotalMilliseconds:F0} ms before it could run; not carried out");
+            }
+        }
+
         switch (command.Kind)
         {
             case CommandKind.Connect:
             case CommandKind.ReconnectElsewhere:
-                if (string.IsNullOrWhiteSpace(command.TargetServerAddress))
-                {
-                    return (false, "target_server_address is required");
-                }
-
                 // CONNECT opens a link that is not up; it never pulls a working one elsewhere (a restarted controller's
                 // fresh assignment would): the ack says where the link is and the registry follows it.
                 if (command.Kind == CommandKind.Connect && _link.SignedOnAt is { } current)
@@ -86,21 +90,7 @@ public sealed partial class SidecarAgent
                     return (true, $"already signed on at {current}; left there");
                 }
 
-                using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct))
-                {
-                    timeout.CancelAfter(deadline ?? TimeSpan.FromSeconds(30));
-                    _assigned = command.TargetServerAddress;
-                    try
-                    {
-                        await _link.ConnectToAsync(command.TargetServerAddress, timeout.Token).ConfigureAwait(false);
-                    }
-                    catch (OperationCanceledException) when (!ct.IsCancellationRequested)
-                    {
-                        return (false, $"not signed on to {command.TargetServerAddress} before the deadline; still trying");
-                    }
-                }
-
-                return (true, $"signed on to {command.TargetServerAddress}");
+                return await MoveAsync(command, deadline ?? _options.CommandMoveDeadline, ct).ConfigureAwait(false);
             case CommandKind.Drain:
             case CommandKind.SignOff:
                 var left = await _link.DrainAsync(deadline ?? _options.CommandDrainDeadline, ct).ConfigureAwait(false);
@@ -108,8 +98,103 @@ public sealed partial class SidecarAgent
             case CommandKind.StopSending:
                 _link.StopSending();
                 return (true, "sending stopped");
+            case CommandKind.Backups:
+                return KeepBackups(command);
             default:
                 return (false, $"unknown command kind {(int)command.Kind}");
         }
+    }
+
+    private async Task<(bool Success, string Detail)> MoveAsync(Command command, TimeSpan deadline, CancellationToken ct)
+    {
+        var target = command.TargetServerAddress;
+        if (string.IsNullOrWhiteSpace(target))
+        {
+            return (false, "target_server_address is required");
+        }
+
+        using var move = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        move.CancelAfter(deadline);
+        var running = new RunningMove(command.CommandId, move);
+        lock (_lock)
+        {
+            _runningMove = running;
+        }
+
+        _assigned = target;
+        try
+        {
+            await _link.ConnectToAsync(target, move.Token).ConfigureAwait(false);
+            return (true, $"signed on to {target}");
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            if (running.PreemptedBy is { } by)
+            {
+                return (false, $"move to {target} abandoned for command {by}");
+            }
+
+            return (false, _link.Server == target
+                ? $"not signed on to {target} before the deadline; still trying"
+                : $"not signed on to {target} before the deadline; the link stays at {_link.SignedOnAt ?? _link.Server ?? "nothing"}");
+        }
+        finally
+        {
+            lock (_lock)
+            {
+                if (_runningMove == running)
+                {
+                    _runningMove = null;
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Runs on the stream's reader as a command arrives, before it is queued: a move, drain or sign-off is the
+    /// controller deciding, so it cancels the sidecar's own move and abandons a controller move still in progress (a
+    /// connect or sign-on to a dead server must not hold up the next target). A resend of a done command decides nothing.
+    /// </summary>
+    private void OnCommandArrived(Command command)
+    {
+        if (command.Kind is not (CommandKind.Connect or CommandKind.ReconnectElsewhere or CommandKind.Drain or CommandKind.SignOff)
+            || (command.CommandId.Length > 0 && _executed.TryGet(command.CommandId, out _))
+            || command.Deadline?.ToDateTimeOffset() <= DateTimeOffset.UtcNow)
+        {
+            return;
+        }
+
+        CancelOwnFailover();
+        RunningMove? running;
+        lock (_lock)
+        {
+            running = _runningMove;
+        }
+
+        if (running is not null && running.CommandId != command.CommandId)
+        {
+            running.PreemptedBy = command.CommandId;
+            CancelQuietly(running.Cancel);
+        }
+    }
+
+    /// <summary>Carries the stream's commands out one at a time, in order, and acknowledges each.</summary>
+    private async Task RunCommandsAsync(ChannelReader<Command> commands, ChannelWriter<SidecarMessage> outbox, CancellationToken ct)
+    {
+        await foreach (var command in commands.ReadAllAsync(ct).ConfigureAwait(false))
+        {
+            var ack = await ExecuteAsync(command, ct).ConfigureAwait(false);
+            outbox.TryWrite(new SidecarMessage { CommandAck = ack });
+        }
+    }
+
+    /// <summary>A controller move being carried out, so that the next one can abandon it.</summary>
+    private sealed class RunningMove(string commandId, CancellationTokenSource cancel)
+    {
+        public string CommandId { get; } = commandId;
+
+        public CancellationTokenSource Cancel { get; } = cancel;
+
+        public volatile string? PreemptedBy;
     }
 }

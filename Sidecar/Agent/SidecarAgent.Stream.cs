@@ -30,6 +30,9 @@ public sealed partial class SidecarAgent
         }, stream.Token).ConfigureAwait(false);
 
         var writer = WriteLoopAsync(call.RequestStream, outbox.Reader, stream.Token);
+        // Commands run on their own loop so that the reader sees the next one at once (a move abandons the previous).
+        var commands = Channel.CreateUnbounded<Command>(new UnboundedChannelOptions { SingleReader = true });
+        var executor = RunCommandsAsync(commands.Reader, outbox.Writer, stream.Token);
         Task? heartbeats = null;
         try
         {
@@ -50,12 +53,12 @@ public sealed partial class SidecarAgent
                         _attached = true;
                         _lastError = null;
                         backoff.Reset();
-                        outbox.Writer.TryWrite(StateReport(_link.State, "attached"));
+                        Report(_link.State, "attached", outbox.Writer); // carries moved_from of an own move made while away
                         heartbeats ??= HeartbeatLoopAsync(outbox.Writer, stream.Token);
                         break;
                     case ControllerMessage.BodyOneofCase.Command:
-                        var ack = await ExecuteAsync(message.Command, stream.Token).ConfigureAwait(false);
-                        outbox.Writer.TryWrite(new SidecarMessage { CommandAck = ack });
+                        OnCommandArrived(message.Command);
+                        commands.Writer.TryWrite(message.Command);
                         break;
                     case ControllerMessage.BodyOneofCase.Rejected:
                         var rejected = message.Rejected;
@@ -75,9 +78,12 @@ public sealed partial class SidecarAgent
         {
             _attached = false;
             _outbox = null;
+            commands.Writer.TryComplete();
             outbox.Writer.TryComplete();
             await stream.CancelAsync().ConfigureAwait(false);
+            await Quietly(executor).ConfigureAwait(false);
             await Quietly(writer).ConfigureAwait(false);
+            OnLinkDown(); // a link still down is now the sidecar's to move: nobody else can
             if (heartbeats is not null)
             {
                 await Quietly(heartbeats).ConfigureAwait(false);
@@ -168,6 +174,11 @@ public sealed partial class SidecarAgent
     /// </summary>
     private void OnLinkStateChanged(ConnectionStateChanged change)
     {
+        if (change.Current is ConnectionState.Down)
+        {
+            OnLinkDown();
+        }
+
         if (change.Current is ConnectionState.SignedOn or ConnectionState.Closed)
         {
             Volatile.Write(ref _failureReported, false);
@@ -181,7 +192,7 @@ public sealed partial class SidecarAgent
             return;
         }
 
-        _outbox?.Writer.TryWrite(StateReport(change.Current, change.Reason));
+        Report(change.Current, change.Reason);
     }
 
     private async Task ReRegisterAsync(CancellationToken ct)

@@ -26,6 +26,8 @@ public sealed partial class SidecarAgent : BackgroundService
     private readonly Lock _lock = new();
     private readonly Queue<CommandRecord> _recent = new();
     private readonly ExecutedCommands _executed = new();
+    private readonly CancellationTokenSource _stopping = new();
+    private RunningMove? _runningMove; // guarded by _lock
     private Channel<SidecarMessage>? _outbox;
     private GrpcChannel? _channel;
     private ulong _lastAcked;
@@ -45,6 +47,7 @@ public sealed partial class SidecarAgent : BackgroundService
         _logger = logger;
         _heartbeatInterval = _options.HeartbeatInterval;
         _link.StateChanged += OnLinkStateChanged;
+        _link.Suspected += OnLinkSuspected;
     }
 
     public bool Attached => _attached;
@@ -53,14 +56,17 @@ public sealed partial class SidecarAgent : BackgroundService
     {
         CommandRecord[] recent;
         DateTimeOffset? heartbeat;
+        OwnMove? ownMove;
         lock (_lock)
         {
             recent = [.. _recent];
             heartbeat = _lastHeartbeatAt;
+            ownMove = _lastOwnMove;
         }
 
         return new AgentStatus(_options.SidecarId, _options.EffectiveConnectionId, _options.Controller, _attached, _lastError,
-            _assigned, Interlocked.Read(ref _lastAcked), _outboxIncarnation, heartbeat, _link.SendingStopped, _link.Health(), recent);
+            _assigned, Interlocked.Read(ref _lastAcked), _outboxIncarnation, heartbeat, _link.SendingStopped, _link.Health(), recent,
+            _backups, ownMove);
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -71,7 +77,15 @@ public sealed partial class SidecarAgent : BackgroundService
             return; // stand-alone: the link runs on its configuration alone
         }
 
-        _channel = GrpcChannel.ForAddress(_options.Controller, new GrpcChannelOptions { HttpHandler = CreateHandler(_options) });
+        // The channel has a reconnect backoff of its own (to 120 s by default) under ours: held at our cap, or a
+        // controller that comes back would wait for it however short our delay.
+        var cap = _options.RetryMaxDelayWhileLinked < _options.RetryMaxDelay ? _options.RetryMaxDelayWhileLinked : _options.RetryMaxDelay;
+        _channel = GrpcChannel.ForAddress(_options.Controller, new GrpcChannelOptions
+        {
+            HttpHandler = CreateHandler(_options),
+            InitialReconnectBackoff = _options.RetryInitialDelay < cap ? _options.RetryInitialDelay : cap,
+            MaxReconnectBackoff = cap,
+        });
         var backoff = new ReconnectBackoff(_options.RetryInitialDelay, _options.RetryMaxDelay);
         var registered = false;
         while (!stoppingToken.IsCancellationRequested)
@@ -97,7 +111,8 @@ public sealed partial class SidecarAgent : BackgroundService
                 _lastError = ex is RpcException rpc ? $"{rpc.StatusCode}: {rpc.Status.Detail}" : ex.Message;
             }
 
-            var delay = backoff.Next();
+            // Holding a live ISO link, a controller that comes back is re-attached to within RetryMaxDelayWhileLinked.
+            var delay = _link.SignedOnAt is not null ? backoff.Next(_options.RetryMaxDelayWhileLinked) : backoff.Next();
             Log.ControllerUnreachable(_logger, (long)delay.TotalMilliseconds, _lastError ?? "?");
             try
             {
@@ -215,9 +230,17 @@ public sealed partial class SidecarAgent : BackgroundService
         return response.Connection?.FailoverTarget is { Length: > 0 } target ? target : response.Connection?.ServerId ?? "";
     }
 
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        await base.StopAsync(cancellationToken).ConfigureAwait(false);
+    }
+
     public override void Dispose()
     {
         _link.StateChanged -= OnLinkStateChanged;
+        _link.Suspected -= OnLinkSuspected;
+        _stopping.Cancel();
         _channel?.Dispose();
         base.Dispose();
     }

@@ -41,8 +41,32 @@ public sealed class SidecarAgentOptions
 
     public TimeSpan RetryMaxDelay { get; set; } = TimeSpan.FromSeconds(15);
 
+    /// <summary>
+    /// Cap on the controller retry delay while the ISO link is signed on, so a controller that comes back is re-attached
+    /// to within about this long (the jitter stays). Without a live link the delay grows to <see cref="RetryMaxDelay"/>.
+    /// </summary>
+    public TimeSpan RetryMaxDelayWhileLinked { get; set; } = TimeSpan.FromSeconds(2);
+
     /// <summary>Deadline of a drain or sign-off command that carries none.</summary>
     public TimeSpan CommandDrainDeadline { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Deadline of a connect or move command that carries none.</summary>
+    public TimeSpan CommandMoveDeadline { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Move to the first usable of the controller's ranked backups (COMMAND_KIND_BACKUPS) on the sidecar's own
+    /// decision when the link is down and the controller is silent or unreachable. Off: only the controller moves it.
+    /// </summary>
+    public bool BackupFailover { get; set; } = true;
+
+    /// <summary>How long a link that went down waits for the controller's move command before moving on its own (0..30 s).</summary>
+    public TimeSpan MoveCommandTimeout { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// On an echo miss (the link is suspect but still up), open and sign on to the first usable backup at once and
+    /// move new requests there (make-before-break). Needs <see cref="BackupFailover"/>.
+    /// </summary>
+    public bool MakeBeforeBreakOnSuspicion { get; set; } = true;
 
     public string EffectiveConnectionId => string.IsNullOrWhiteSpace(ConnectionId) ? $"{SidecarId}.{ClientId}" : ConnectionId;
 
@@ -69,6 +93,21 @@ public sealed class SidecarAgentOptions
         if (RetryInitialDelay <= TimeSpan.Zero || RetryMaxDelay < RetryInitialDelay)
         {
             yield return "RetryInitialDelay must be positive and at most RetryMaxDelay";
+        }
+
+        if (RetryMaxDelayWhileLinked < TimeSpan.FromMilliseconds(100) || RetryMaxDelayWhileLinked > TimeSpan.FromMinutes(5))
+        {
+            yield return "RetryMaxDelayWhileLinked must be 100 ms..5 min";
+        }
+
+        if (MoveCommandTimeout < TimeSpan.Zero || MoveCommandTimeout > TimeSpan.FromSeconds(30))
+        {
+            yield return "MoveCommandTimeout must be 0..30 s";
+        }
+
+        if (CommandDrainDeadline < TimeSpan.Zero || CommandMoveDeadline <= TimeSpan.Zero || CommandMoveDeadline > TimeSpan.FromMinutes(10))
+        {
+            yield return "CommandDrainDeadline must not be negative and CommandMoveDeadline must be positive, at most 10 min";
         }
     }
 }

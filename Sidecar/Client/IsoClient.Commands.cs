@@ -1,68 +1,12 @@
+using System.Diagnostics;
 using OrleansControl.Sidecar.Connections;
 using OrleansControl.Sidecar.Health;
 
 namespace OrleansControl.Sidecar.Client;
 
-// The commands that change the link: move to another server, drain, stop sending, sign off.
+// The commands that change the link besides moves (IsoClient.Moves.cs): drain, stop sending, sign off.
 public sealed partial class IsoClient
 {
-    /// <summary>
-    /// Moves the link to <paramref name="server"/> (make-before-break): opens and signs on the new session
-    /// first, switches new requests to it, then lets the old one finish what is in flight before signing it
-    /// off. If the new server cannot be reached, the old session stays and the error is thrown.
-    /// </summary>
-    public async Task ConnectToAsync(string server, CancellationToken ct = default)
-    {
-        if (!IsoEndpoint.TryParse(server, out _))
-        {
-            throw new ArgumentException($"'{server}' is not host:port", nameof(server));
-        }
-
-        Start();
-        Volatile.Write(ref _target, server);
-        Volatile.Write(ref _accepting, true);
-        Volatile.Write(ref _paused, false);
-        _sendingStopped = false;
-        if (_current is not { IsClosed: false })
-        {
-            _wake.Set();
-            await WaitForSessionAsync(server, ct).ConfigureAwait(false);
-            return;
-        }
-
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, _lifetime.Token);
-        var fresh = await OpenAsync(server, linked.Token).ConfigureAwait(false);
-        _health.Reconnected();
-        Install(fresh, server);
-    }
-
-    private async Task WaitForSessionAsync(string server, CancellationToken ct)
-    {
-        var signedOn = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        void OnChange(ConnectionStateChanged change)
-        {
-            if (change.Current is ConnectionState.SignedOn && Server == server)
-            {
-                signedOn.TrySetResult();
-            }
-        }
-
-        StateChanged += OnChange;
-        try
-        {
-            if (State is ConnectionState.SignedOn or ConnectionState.Degraded && _current is { IsClosed: false } && Server == server)
-            {
-                return;
-            }
-
-            await signedOn.Task.WaitAsync(ct).ConfigureAwait(false);
-        }
-        finally
-        {
-            StateChanged -= OnChange;
-        }
-    }
-
     /// <summary>
     /// Graceful drain: no new requests are accepted, the ones in flight get up to <paramref name="deadline"/>
     /// to finish, then the link signs off and closes (and stays closed until <see cref="ConnectToAsync"/>).
@@ -103,12 +47,23 @@ public sealed partial class IsoClient
 
     public void ResumeSending() => _sendingStopped = false;
 
-    /// <summary>Retires a session that is no longer current: waits for its requests, signs off, closes.</summary>
+    /// <summary>
+    /// Retires a session that is no longer current: waits for its requests, signs off, closes. It waits at least
+    /// <paramref name="deadline"/>, and longer while a request on it has time left: requests in flight on a session
+    /// that was moved away from keep their own timeout (they end answered or <see cref="SidecarError.Timeout"/>).
+    /// </summary>
     private async Task RetireAsync(IsoSession session, TimeSpan deadline)
     {
-        var until = DateTime.UtcNow + deadline;
-        while (_requests.InFlightOn(session.Id) > 0 && DateTime.UtcNow < until && !session.IsClosed)
+        var until = Stopwatch.GetTimestamp() + (long)(deadline.TotalSeconds * Stopwatch.Frequency);
+        var sweepMargin = Stopwatch.Frequency / 5; // the matcher's sweeper ends a timed-out request within 50 ms
+        while (_requests.InFlightOn(session.Id) > 0 && !session.IsClosed)
         {
+            var now = Stopwatch.GetTimestamp();
+            if (now >= until && now >= _requests.LatestDeadlineOn(session.Id) + sweepMargin)
+            {
+                break;
+            }
+
             await Task.Delay(10).ConfigureAwait(false);
         }
 

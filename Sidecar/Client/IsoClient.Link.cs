@@ -4,7 +4,7 @@ using OrleansControl.Sidecar.Health;
 
 namespace OrleansControl.Sidecar.Client;
 
-// The link's life: connect and sign on, supervise with echo tests, reconnect.
+// The link's life: connect and sign on, supervise (echo tests: IsoClient.Echo.cs), reconnect.
 public sealed partial class IsoClient
 {
     private async Task RunAsync(CancellationToken ct)
@@ -21,9 +21,17 @@ public sealed partial class IsoClient
                     continue;
                 }
 
-                var target = Volatile.Read(ref _target);
-                if (target is null || Volatile.Read(ref _paused))
+                string? target;
+                Move move;
+                bool standAside;
+                lock (_lock)
                 {
+                    (target, move, standAside) = (_target, _move, _move.Exclusive);
+                }
+
+                if (target is null || standAside || Volatile.Read(ref _paused))
+                {
+                    // Nothing to connect to, drained, or a switch is making its own attempt.
                     await _wake.WaitAsync(Timeout.InfiniteTimeSpan, ct).ConfigureAwait(false);
                     continue;
                 }
@@ -31,16 +39,23 @@ public sealed partial class IsoClient
                 SetState(ConnectionState.Connecting, $"connecting to {target}");
                 try
                 {
-                    var fresh = await OpenAsync(target, ct).ConfigureAwait(false);
-                    _backoff.Reset();
-                    if (Volatile.Read(ref _paused))
+                    IsoSession fresh;
+                    using (var attempt = CancellationTokenSource.CreateLinkedTokenSource(ct, move.Abandon.Token))
                     {
-                        // A drain arrived while this attempt was under way: do not start using it.
-                        await SignOffAndCloseAsync(fresh).ConfigureAwait(false);
-                        continue;
+                        fresh = await OpenAsync(target, attempt.Token).ConfigureAwait(false);
                     }
 
-                    Install(fresh, target);
+                    _backoff.Reset();
+                    if (Volatile.Read(ref _paused) || !Install(fresh, target, move))
+                    {
+                        // A drain or a move arrived while this attempt was under way: do not start using it.
+                        await SignOffAndCloseAsync(fresh).ConfigureAwait(false);
+                    }
+                }
+                catch (OperationCanceledException) when (move.Abandon.IsCancellationRequested && !ct.IsCancellationRequested)
+                {
+                    // A move abandoned this attempt: the new target is tried at once, with a fresh backoff.
+                    _backoff.Reset();
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
                 {
@@ -72,7 +87,20 @@ public sealed partial class IsoClient
 
         try
         {
-            var response = await NetworkRequestAsync(session, NetworkManagement.SignOn(_wire, NextStan(), _options.InstitutionId), _options.SignOnTimeout).ConfigureAwait(false);
+            IsoMessage response;
+            // A move abandons a sign-on in progress too: closing the session fails the pending 0800 at once.
+            using (ct.Register(static s => ((IsoSession)s!).Abort("sign-on abandoned"), session))
+            {
+                try
+                {
+                    response = await NetworkRequestAsync(session, NetworkManagement.SignOn(_wire, NextStan(), _options.InstitutionId), _options.SignOnTimeout).ConfigureAwait(false);
+                }
+                catch (SidecarException) when (ct.IsCancellationRequested)
+                {
+                    throw new OperationCanceledException($"sign-on to {target} abandoned", ct);
+                }
+            }
+
             if (!NetworkManagement.IsApproved(response))
             {
                 throw new SidecarException(SidecarError.SignOnRefused, $"sign-on refused by {target} with response code {IsoWire.Get(response, 39) ?? "none"}");
@@ -87,12 +115,20 @@ public sealed partial class IsoClient
         }
     }
 
-    /// <summary>Makes a signed-on session the one requests go to; a previous live one is retired (drained, signed off).</summary>
-    private void Install(IsoSession session, string address)
+    /// <summary>
+    /// Makes a signed-on session the one requests go to; a previous live one is retired (drained, signed off).
+    /// False (nothing changed) when <paramref name="move"/> is no longer the latest: a newer move owns the link.
+    /// </summary>
+    private bool Install(IsoSession session, string address, Move move)
     {
         IsoSession? previous;
         lock (_lock)
         {
+            if (_move != move)
+            {
+                return false;
+            }
+
             previous = _current;
             _current = session;
             _currentAddress = address;
@@ -106,13 +142,14 @@ public sealed partial class IsoClient
 
         if (session.IsClosed)
         {
-            return; // lost already; OnSessionClosed wakes the loop
+            return true; // lost already; OnSessionClosed wakes the loop
         }
 
         SetState(ConnectionState.SignedOn, $"signed on to {session.Remote}");
         FlushQueued(session);
         _ = EchoLoopAsync(session);
         _wake.Set();
+        return true;
     }
 
     private void OnSessionClosed(IsoSession session, string reason)
@@ -169,66 +206,5 @@ public sealed partial class IsoClient
         }
 
         return await pending.Task.ConfigureAwait(false);
-    }
-
-    /// <summary>
-    /// Echo test whenever the peer has been silent for <see cref="IsoClientOptions.EchoInterval"/>. Silence is
-    /// measured on what we receive, so a peer that stops answering (a black hole) is found even while the
-    /// application keeps sending. After a miss the next echo goes out at once (the peer is still silent).
-    /// </summary>
-    private async Task EchoLoopAsync(IsoSession session)
-    {
-        var interval = _options.EchoInterval;
-        try
-        {
-            while (!session.IsClosed && !_lifetime.IsCancellationRequested)
-            {
-                var idle = session.IdleFor;
-                if (idle < interval)
-                {
-                    await Task.WhenAny(Task.Delay(interval - idle, _lifetime.Token), session.Closed).ConfigureAwait(false);
-                    continue;
-                }
-
-                _health.EchoSent();
-                var started = System.Diagnostics.Stopwatch.GetTimestamp();
-                string outcome;
-                try
-                {
-                    var response = await NetworkRequestAsync(session, NetworkManagement.Echo(_wire, NextStan()), _options.EchoTimeout).ConfigureAwait(false);
-                    if (NetworkManagement.IsApproved(response))
-                    {
-                        _health.EchoAnswered(System.Diagnostics.Stopwatch.GetElapsedTime(started));
-                        EvaluateHealth();
-                        continue;
-                    }
-
-                    _health.EchoFailed();
-                    outcome = $"refused ({IsoWire.Get(response, 39) ?? "no code"})";
-                }
-                catch (SidecarException ex) when (ex.Error == SidecarError.Timeout)
-                {
-                    _health.EchoTimedOut();
-                    outcome = "timed out";
-                }
-                catch (SidecarException ex) when (ex.Error == SidecarError.ConnectionLost)
-                {
-                    return;
-                }
-
-                var misses = _health.ConsecutiveEchoMisses;
-                Log.EchoMissed(_logger, Name, outcome, session.Id, misses);
-                if (misses >= _options.EchoMissesBeforeDown && session == _current)
-                {
-                    session.Abort($"{misses} echo tests missed");
-                    return;
-                }
-
-                EvaluateHealth();
-            }
-        }
-        catch (OperationCanceledException)
-        {
-        }
     }
 }

@@ -36,6 +36,7 @@ public sealed partial class IsoClient : IAsyncDisposable
     private IsoSession? _current;
     private string? _currentAddress; // host:port _current was opened to, as configured or commanded
     private string? _target;
+    private Move _move = new(null, exclusive: false); // the latest change of _target; see IsoClient.Moves.cs
     private ConnectionState _state = ConnectionState.Down;
     private DateTimeOffset? _signedOnSince;
     private bool _accepting = true;

@@ -12,10 +12,13 @@ public sealed class ReconnectBackoff(TimeSpan initial, TimeSpan max, Random? ran
 
     public int Attempt => _attempt;
 
-    public TimeSpan Next()
+    public TimeSpan Next() => Next(max);
+
+    /// <summary>The next delay with its ceiling held at <paramref name="cap"/> (if lower than the maximum); the jitter stays.</summary>
+    public TimeSpan Next(TimeSpan cap)
     {
         var exp = Math.Min(_attempt, 30);
-        var ceiling = Math.Min(max.TotalMilliseconds, initial.TotalMilliseconds * Math.Pow(2, exp));
+        var ceiling = Math.Min(Math.Min(max.TotalMilliseconds, cap.TotalMilliseconds), initial.TotalMilliseconds * Math.Pow(2, exp));
         _attempt++;
         var half = ceiling / 2;
         return TimeSpan.FromMilliseconds(half + (_random.NextDouble() * half));

@@ -29,3 +29,7 @@ public sealed record ConnectionStateChanged(
     string? Endpoint,
     string Reason,
     DateTimeOffset At);
+
+/// <summary>The signed-on link missed <paramref name="EchoMisses"/> echo tests in a row but is not declared down yet.</summary>
+/// <param name="Server">The server of the suspect session, as it was given (what the controller names servers by).</param>
+public sealed record LinkSuspicion(string Server, int EchoMisses, DateTimeOffset At);

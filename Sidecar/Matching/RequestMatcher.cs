@@ -143,6 +143,21 @@ internal sealed class RequestMatcher<TMessage> : IAsyncDisposable
         return n;
     }
 
+    /// <summary>The latest deadline (Stopwatch timestamp) of the requests written to <paramref name="sessionId"/>; 0 if none.</summary>
+    public long LatestDeadlineOn(long sessionId)
+    {
+        long latest = 0;
+        foreach (var (_, pending) in _pending)
+        {
+            if (pending.SessionId == sessionId && pending.Deadline > latest)
+            {
+                latest = pending.Deadline;
+            }
+        }
+
+        return latest;
+    }
+
     private async Task SweepAsync(TimeSpan interval, CancellationToken stop)
     {
         using var timer = new PeriodicTimer(interval);

@@ -53,6 +53,8 @@ public sealed class ControlEndpointTests
         Assert.Equal("SignedOn", status.RootElement.GetProperty("link").GetProperty("state").GetString());
         Assert.True(status.RootElement.GetProperty("link").GetProperty("score").GetInt32() >= LinkHealth.DegradedBelow);
         Assert.False(status.RootElement.GetProperty("controllerAttached").GetBoolean());
+        Assert.Equal(0, status.RootElement.GetProperty("backups").GetArrayLength());
+        Assert.Equal(JsonValueKind.Null, status.RootElement.GetProperty("lastOwnMove").ValueKind);
 
         var failover = await http.PostAsJsonAsync("/control/failover", new { server = b.Address });
         Assert.Equal(HttpStatusCode.OK, failover.StatusCode);

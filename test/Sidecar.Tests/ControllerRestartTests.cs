@@ -85,6 +85,8 @@ public sealed class ControllerRestartTests
         var commands = controller.Shared.Commands.Writer;
         var nowhere = $"127.0.0.1:{AgentTests.FreePort()}";
         await commands.WriteAsync(Move("c1", 1, b.Address));
+        // Done before c2 arrives: a move arriving while another is still signing on would abandon it.
+        await Eventually.TrueAsync(() => controller.Shared.Acks.Any(x => x.CommandId == "c1"), TimeSpan.FromSeconds(10), "c1 acknowledged");
         await commands.WriteAsync(Move("c2", 2, nowhere, TimeSpan.FromSeconds(2)));
         await Eventually.TrueAsync(() => controller.Shared.Acks.Any(x => x.CommandId == "c2"), TimeSpan.FromSeconds(10), "c2 acknowledged");
         var failed = controller.Shared.Acks.Single(x => x.CommandId == "c2");
