@@ -82,6 +82,28 @@ public sealed class KafkaStreamOptions
     /// <summary>The CloudEvents <c>source</c> names the region and the silo that published.</summary>
     public string Region { get; set; } = "local";
 
+    /// <summary>Copies every setting (a host hands options bound elsewhere to the provider's named options).</summary>
+    public void CopyTo(KafkaStreamOptions to)
+    {
+        to.BootstrapServers = BootstrapServers;
+        to.SecurityProtocol = SecurityProtocol;
+        to.SaslMechanism = SaslMechanism;
+        to.SaslUsername = SaslUsername;
+        to.SaslPassword = SaslPassword;
+        to.SslCaLocation = SslCaLocation;
+        to.Properties = new(Properties, StringComparer.Ordinal);
+        to.Topics = new(Topics, StringComparer.Ordinal);
+        to.Partitions = new(Partitions, StringComparer.Ordinal);
+        to.GroupId = GroupId;
+        to.BufferCapacity = BufferCapacity;
+        to.PublishAckTimeout = PublishAckTimeout;
+        to.AutoOffsetReset = AutoOffsetReset;
+        to.CacheSize = CacheSize;
+        to.DeduplicationWindow = DeduplicationWindow;
+        to.AllStreamKey = AllStreamKey;
+        to.Region = Region;
+    }
+
     public string TopicFor(string streamNamespace) => Topics.TryGetValue(streamNamespace, out var topic) ? topic : DefaultTopic;
 
     /// <summary>The first problem, as "Key must ..." relative to the section; null when the options are usable.</summary>
