@@ -13,7 +13,7 @@ namespace OrleansControl.Streams.Kafka;
 /// never duplicated nor reordered) per silo. While no broker acknowledges, librdkafka's producer queue holds events in
 /// order per partition — bounded by <see cref="KafkaStreamOptions.BufferCapacity"/>, without a time limit — and sends
 /// them when a broker returns. A publish waits for the acknowledgement up to <see cref="KafkaStreamOptions.PublishAckTimeout"/>;
-/// past that it returns with its event held. A full buffer refuses the publish with <see cref="KafkaBufferFullException"/>.
+/// past that it returns with its event held, and while the outage lasts publishes do not wait. A full buffer refuses the publish with <see cref="KafkaBufferFullException"/>.
 /// </summary>
 public sealed class KafkaQueueAdapter : IQueueAdapter, IDisposable
 {
@@ -93,7 +93,8 @@ public sealed class KafkaQueueAdapter : IQueueAdapter, IDisposable
             };
             acks.Add(Produce(target, message));
         }
-        if (acks.Count == 0)
+        // During a known outage nothing waits: the event is held and the caller goes on.
+        if (acks.Count == 0 || InOutage)
             return;
         var all = Task.WhenAll(acks);
         try
@@ -104,6 +105,15 @@ public sealed class KafkaQueueAdapter : IQueueAdapter, IDisposable
         {
             // Held by the producer, in order; delivered when a broker returns.
             BeginOutage($"no acknowledgement within {options.PublishAckTimeout.TotalSeconds:F0} s");
+        }
+    }
+
+    private bool InOutage
+    {
+        get
+        {
+            lock (outageGate)
+                return outageStartedAt != 0;
         }
     }
 
