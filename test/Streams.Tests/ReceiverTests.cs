@@ -65,6 +65,60 @@ public sealed class ReceiverTests(KafkaClusterFixture fixture)
         await receiver.Shutdown(TimeSpan.FromSeconds(5));
     }
 
+    [Fact]
+    public async Task A_partition_taken_over_by_another_silo_repeats_only_what_was_in_flight_and_the_subscriber_drops_the_repeats()
+    {
+        using var direct = DirectAdapter.Create(fixture.Kafka);
+        for (var v = 1; v <= 8; v++)
+            await direct.PublishAsync("conn-1", v);
+        var queue = direct.Mapper.GetQueueForStream(DirectAdapter.Stream("conn-1"));
+        var got = new List<long>();
+        var subscriber = new DeduplicatingObserver<ConnectionStatusChanged>(new Collect(got));
+
+        // Silo A reads everything and delivers it, but only 1-5 are reported finished before it stops.
+        var a = (KafkaQueueReceiver)direct.Adapter.CreateReceiver(queue);
+        await a.Initialize(TimeSpan.FromSeconds(5));
+        var readByA = await ReadAsync(a, 8);
+        foreach (var b in readByA)
+            await Deliver(subscriber, b);
+        await a.MessagesDeliveredAsync(readByA.Take(5).ToList());
+        await a.Shutdown(TimeSpan.FromSeconds(5));
+
+        // Silo B (its own producer and consumers, same group) takes the partition over.
+        using var siloB = DirectAdapter.Create(fixture.Kafka, groupId: direct.Options.GroupId, topic: direct.Topic);
+        var b2 = (KafkaQueueReceiver)siloB.Adapter.CreateReceiver(queue);
+        await b2.Initialize(TimeSpan.FromSeconds(5));
+        await siloB.PublishAsync("conn-1", 9);
+        var readByB = await ReadAsync(b2, 4);
+        Assert.Equal([5L, 6, 7, 8], readByB.Select(b => b.SequenceToken.SequenceNumber));
+        foreach (var b in readByB)
+            await Deliver(subscriber, b);
+        await b2.MessagesDeliveredAsync(readByB);
+        await b2.Shutdown(TimeSpan.FromSeconds(5));
+
+        Assert.Equal(Enumerable.Range(1, 9).Select(v => (long)v), got);
+        Assert.Equal(3, subscriber.Dropped);
+    }
+
+    private static Task Deliver(IAsyncObserver<ConnectionStatusChanged> observer, IBatchContainer batch)
+    {
+        var (item, token) = batch.GetEvents<ConnectionStatusChanged>().Single();
+        return observer.OnNextAsync(item, token);
+    }
+
+    private sealed class Collect(List<long> versions) : IAsyncObserver<ConnectionStatusChanged>
+    {
+        public Task OnNextAsync(ConnectionStatusChanged item, StreamSequenceToken? token = null)
+        {
+            versions.Add(item.Version);
+            return Task.CompletedTask;
+        }
+
+        public Task OnCompletedAsync() => Task.CompletedTask;
+
+        public Task OnErrorAsync(Exception ex) => Task.CompletedTask;
+    }
+
     private static string Id(IBatchContainer b) => ((KafkaEventToken)b.SequenceToken).EventId;
 
     private static async Task<List<IBatchContainer>> ReadAsync(KafkaQueueReceiver receiver, int count)

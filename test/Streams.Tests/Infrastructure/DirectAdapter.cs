@@ -32,9 +32,10 @@ public sealed class DirectAdapter : IDisposable
 
     public KafkaQueueAdapter Adapter { get; }
 
-    public static DirectAdapter Create(KafkaBrokerFixture kafka, int partitions = 1, int bufferCapacity = 100_000, string? groupId = null)
+    public static DirectAdapter Create(KafkaBrokerFixture kafka, int partitions = 1, int bufferCapacity = 100_000, string? groupId = null,
+        string? topic = null)
     {
-        var topic = kafka.NewTopic("direct", partitions);
+        topic ??= kafka.NewTopic("direct", partitions);
         var options = new KafkaStreamOptions
         {
             BootstrapServers = kafka.BootstrapServers,
