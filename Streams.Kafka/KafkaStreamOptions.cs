@@ -1,3 +1,5 @@
+using Orleans;
+
 namespace OrleansControl.Streams.Kafka;
 
 /// <summary>
@@ -20,12 +22,14 @@ public sealed class KafkaStreamOptions
 
     public string? SaslUsername { get; set; }
 
+    [Redact] // Orleans prints options at start-up: never a secret.
     public string? SaslPassword { get; set; }
 
     /// <summary>CA bundle that signs the brokers' certificates (librdkafka <c>ssl.ca.location</c>).</summary>
     public string? SslCaLocation { get; set; }
 
     /// <summary>Further librdkafka properties for every client (producer and consumers), e.g. <c>ssl.endpoint.identification.algorithm</c>.</summary>
+    [Redact] // may carry sasl.password or ssl.key.password
     public Dictionary<string, string> Properties { get; set; } = [];
 
     /// <summary>Stream namespace → topic. A namespace not listed goes to <see cref="DefaultTopic"/>.</summary>
