@@ -61,3 +61,39 @@ public sealed class EventPublisherGrain : Grain, IEventPublisherGrain
             await stream.OnNextAsync(e);
     }
 }
+
+/// <summary>
+/// Implicitly subscribed to every stream of <see cref="Namespace"/> (no pub-sub state to lose with a silo), recording
+/// through a <see cref="DeduplicatingObserver{T}"/> keyed by the stream's key.
+/// </summary>
+[ImplicitStreamSubscription(Namespace)]
+public sealed class ImplicitRecorderGrain : Grain, IImplicitRecorderGrain
+{
+    public const string Namespace = "test-takeover";
+
+    public static ConcurrentDictionary<string, ConcurrentQueue<Received>> Seen { get; } = new();
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        var key = this.GetPrimaryKeyString();
+        var seen = Seen.GetOrAdd(key, _ => new());
+        var stream = this.GetStreamProvider(ControllerStreams.ProviderName).GetStream<object>(StreamId.Create(Namespace, key));
+        await stream.SubscribeAsync(new DeduplicatingObserver<object>(new Recorder(seen)));
+    }
+
+    private sealed class Recorder(ConcurrentQueue<Received> seen) : IAsyncObserver<object>
+    {
+        public Task OnNextAsync(object item, StreamSequenceToken? token = null)
+        {
+            seen.Enqueue(new Received(item, (token as KafkaEventToken)?.EventId, token?.SequenceNumber ?? -1));
+            return Task.CompletedTask;
+        }
+
+        public Task OnCompletedAsync() => Task.CompletedTask;
+
+        public Task OnErrorAsync(Exception ex) => Task.CompletedTask;
+    }
+}
+
+[Alias("oc.test.IImplicitRecorderGrain")]
+public interface IImplicitRecorderGrain : IGrainWithStringKey;
