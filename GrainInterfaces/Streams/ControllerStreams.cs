@@ -3,8 +3,8 @@ using Orleans.Runtime;
 namespace OrleansControl.GrainInterfaces.Streams;
 
 /// <summary>
-/// Where the grains publish what changed. One stream provider (<see cref="ProviderName"/>, a memory stream
-/// provider today, Kafka later) with two namespaces:
+/// Where the grains publish what changed. One stream provider (<see cref="ProviderName"/>: memory streams by default,
+/// Kafka with Controller:Streams=kafka, docs/events.md) with three namespaces:
 /// <list type="bullet">
 /// <item><see cref="StatusNamespace"/>: <see cref="ConnectionStatusChanged"/>, keyed by connection id, and every event
 /// also on the key <see cref="AllKey"/> (for "watch everything").</item>
@@ -14,7 +14,8 @@ namespace OrleansControl.GrainInterfaces.Streams;
 /// <item><see cref="ServerHealthNamespace"/>: <see cref="ServerHealthChanged"/>, keyed by pool id.</item>
 /// </list>
 /// Subscribe with <c>client.GetStreamProvider(ControllerStreams.ProviderName).GetStream&lt;T&gt;(ControllerStreams.StatusOf(id))</c>.
-/// Delivery is at-most-once on the memory provider: after a reconnect, read the current state with GetState.
+/// Delivery is at-most-once on the memory provider (after a reconnect, read the current state with GetState); at least
+/// once on Kafka, where every event carries an id to drop repeats.
 /// </summary>
 public static class ControllerStreams
 {

@@ -1,3 +1,5 @@
+using OrleansControl.Streams.Kafka;
+
 namespace OrleansControl.Silo.Extensions;
 
 public enum SiloRole { Bank, Scheme }
@@ -25,6 +27,9 @@ public sealed class ControllerSiloOptions
     public StorageKind Storage { get; set; } = StorageKind.Memory;
 
     public StreamsKind Streams { get; set; } = StreamsKind.Memory;
+
+    /// <summary>Section <c>Controller:Kafka</c>: brokers, security, topics; required when Streams is kafka.</summary>
+    public KafkaStreamOptions? Kafka { get; set; }
 
     /// <summary>StackExchange.Redis connection string; required when Clustering or Storage is redis.</summary>
     public string? Redis { get; set; }

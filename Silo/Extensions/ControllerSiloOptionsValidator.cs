@@ -18,7 +18,9 @@ public sealed class ControllerSiloOptionsValidator
         if (!Enum.IsDefined(o.Role)) failures.Add($"{P}Role must be bank or scheme");
         if (!Enum.IsDefined(o.Clustering)) failures.Add($"{P}Clustering must be localhost or redis");
         if (!Enum.IsDefined(o.Storage)) failures.Add($"{P}Storage must be memory or redis");
-        if (o.Streams != StreamsKind.Memory) failures.Add($"{P}Streams={o.Streams.ToString().ToLowerInvariant()} is not available in this build (use memory)");
+        if (!Enum.IsDefined(o.Streams)) failures.Add($"{P}Streams must be memory or kafka");
+        if (o.Streams == StreamsKind.Kafka && (o.Kafka ?? new()).FindProblem() is { } kafka)
+            failures.Add($"{P}Kafka:{kafka} (required when {P}Streams is kafka)");
         var needsRedis = o.Clustering == ClusteringKind.Redis || o.Storage == StorageKind.Redis;
         if (needsRedis && string.IsNullOrWhiteSpace(o.Redis))
             failures.Add($"{P}Redis (a connection string) is required when {P}Clustering or {P}Storage is redis");

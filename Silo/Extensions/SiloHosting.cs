@@ -74,9 +74,7 @@ public static class SiloHosting
         if (options.Storage == StorageKind.Redis)
             silo.Services.AddRedisConnectionProjection(options.Redis!);
         silo.ConfigureStorage(options, health);
-        // Events only (status changes, moves started, server health): commands go straight into the sidecar outbox
-        // grains, so the streams keep Orleans' default polling period and an idle silo stays idle.
-        silo.AddMemoryStreams(ControllerStreams.ProviderName);
+        silo.AddControllerStreams(options);
         return silo;
     }
 
