@@ -113,6 +113,7 @@ public sealed partial class ConnectionGrain
         DateTimeOffset? due = S.Move is { CommandQueued: true } move ? move.Deadline
             : S.Move is { CommandQueued: false } && S.SidecarId is not null ? Now + TimeSpan.FromSeconds(1)
             : S.WaitingForTarget?.NextAttemptAt;
+        if (soonest is null && S.UnpublishedEvents.Count > 0) soonest = TimeSpan.FromSeconds(1);
         if (soonest is { } s && (due is null || Now + s < due)) due = Now + s;
         if (due is null)
         {
@@ -132,6 +133,7 @@ public sealed partial class ConnectionGrain
     /// <summary>A move's deadline passed, a command could not be queued, or a no-target retry is due.</summary>
     private async Task WakeUpAsync()
     {
+        await PublishPendingEventsAsync();
         var now = Now;
         if (S.Status == ConnectionStatus.Migrating && S.Move is { } move)
         {

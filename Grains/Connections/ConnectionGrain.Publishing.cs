@@ -9,19 +9,57 @@ namespace OrleansControl.Grains.Connections;
 /// <summary>Everything a connection tells the outside after its state is persisted: stream events, projection, index.</summary>
 public sealed partial class ConnectionGrain
 {
-    private async Task PublishStatusAsync(ConnectionStatus from, ConnectionStatus to, string reason, DateTimeOffset at)
+    private const int MaxUnpublishedEvents = 256;
+    private bool _publishFailing;
+
+    /// <summary>The event of a change, kept in the state written with the change: a publish that fails is retried, never lost.</summary>
+    private void QueueStatusEvent(ConnectionStatus from, ConnectionStatus to, string reason, DateTimeOffset at)
     {
-        var evt = new ConnectionStatusChanged(Id, S.ClientId, S.ServerId, from, to, S.Version, S.HealthScore, S.FailoverTarget, reason, at,
-            S.SidecarId, S.Region, S.ServerAddress);
+        S.UnpublishedEvents.Add(new ConnectionStatusChanged(Id, S.ClientId, S.ServerId, from, to, S.Version, S.HealthScore, S.FailoverTarget,
+            reason, at, S.SidecarId, S.Region, S.ServerAddress));
+        if (S.UnpublishedEvents.Count > MaxUnpublishedEvents)
+        {
+            // The provider has refused events for a long time: drop the oldest, loudly (the state itself is intact).
+            var dropped = S.UnpublishedEvents.Count - MaxUnpublishedEvents;
+            S.UnpublishedEvents.RemoveRange(0, dropped);
+            Log.EventsDropped(logger, Id, dropped);
+            metrics.EventsDropped(dropped);
+        }
+    }
+
+    /// <summary>Publishes the pending events in order; stops at the first refusal and retries on the wake-up timer.</summary>
+    private async Task PublishPendingEventsAsync()
+    {
+        if (S.UnpublishedEvents.Count == 0)
+            return;
+        var provider = this.GetStreamProvider(ControllerStreams.ProviderName);
+        var published = 0;
         try
         {
-            var provider = this.GetStreamProvider(ControllerStreams.ProviderName);
-            await provider.GetStream<ConnectionStatusChanged>(ControllerStreams.StatusOf(Id)).OnNextAsync(evt);
-            await provider.GetStream<ConnectionStatusChanged>(ControllerStreams.AllStatus).OnNextAsync(evt);
+            foreach (var evt in S.UnpublishedEvents)
+            {
+                await provider.GetStream<ConnectionStatusChanged>(ControllerStreams.StatusOf(Id)).OnNextAsync(evt);
+                await provider.GetStream<ConnectionStatusChanged>(ControllerStreams.AllStatus).OnNextAsync(evt);
+                published++;
+            }
+            if (_publishFailing)
+                Log.PublishRecovered(logger, Id);
+            _publishFailing = false;
         }
         catch (Exception ex)
         {
-            Log.PublishFailed(logger, ex, Id);
+            if (!_publishFailing)
+                Log.PublishFailed(logger, ex, Id); // once per streak of failures, not per retry
+            _publishFailing = true;
+            ScheduleWakeup(TimeSpan.FromSeconds(1));
+        }
+        finally
+        {
+            if (published > 0)
+            {
+                S.UnpublishedEvents.RemoveRange(0, published);
+                _heartbeatDirty = true; // written with the next state write; a replay after a crash is a duplicate, not a loss
+            }
         }
     }
 

@@ -151,13 +151,14 @@ public sealed partial class ConnectionGrain(
         if (ConnectionTransitions.IsMonitored(to) && !ConnectionTransitions.IsMonitored(from))
             S.MonitoredSince = now;
 
+        QueueStatusEvent(from, to, reason, now);
         await PersistAsync(now);
         if (from != ConnectionStatus.None) metrics.StatusLeft(from);
         metrics.StatusEntered(to);
         Log.Transition(logger, Id, from, to, S.Version, reason);
         if (ConnectionTransitions.IsMonitored(to)) EnsureTimer();
         else StopTimer();
-        await PublishStatusAsync(from, to, reason, now);
+        await PublishPendingEventsAsync();
         await ProjectAsync(now);
         if (to == ConnectionStatus.Active)
             await SendBackupsAsync();
@@ -168,8 +169,9 @@ public sealed partial class ConnectionGrain(
     {
         var now = Now;
         S.Version++;
+        QueueStatusEvent(S.Status, S.Status, reason, now);
         await PersistAsync(now);
-        await PublishStatusAsync(S.Status, S.Status, reason, now);
+        await PublishPendingEventsAsync();
         await ProjectAsync(now);
     }
 
@@ -193,8 +195,11 @@ public sealed partial class ConnectionGrain(
     private async Task OnClosedAsync()
     {
         StopTimer();
-        _wakeup?.Dispose();
-        _wakeup = null;
+        S.Move = null;
+        S.WaitingForTarget = null;
+        _heartbeatDirty = true;
+        ScheduleWakeup(); // only events still to publish keep it
+
         await GrainFactory.GetGrain<IServerPoolGrain>(S.ServerPool).Release(Id);
         var reminder = await this.GetReminder(BackstopReminder);
         if (reminder is not null)

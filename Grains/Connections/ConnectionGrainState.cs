@@ -37,6 +37,11 @@ public sealed class ConnectionGrainState
     [Id(22)] public PendingFailover? WaitingForTarget { get; set; }
     /// <summary>The backups last put in the sidecar's outbox ("id@address,…"), so an unchanged list is not sent again.</summary>
     [Id(23)] public string BackupsSent { get; set; } = "";
+    /// <summary>
+    /// Status events persisted with the change they describe and not yet accepted by the stream provider (a broker
+    /// down, a full buffer): published in order, retried until accepted. At-least-once; (id, version) identifies one.
+    /// </summary>
+    [Id(24)] public List<GrainInterfaces.Streams.ConnectionStatusChanged> UnpublishedEvents { get; set; } = [];
 }
 
 /// <summary>

@@ -17,6 +17,7 @@ public sealed class ControllerMetrics
     private readonly Counter<long> _moveAttemptsFailed;
     private readonly Counter<long> _corrections;
     private readonly Counter<long> _ejections;
+    private readonly Counter<long> _eventsDropped;
 
     public ControllerMetrics(IMeterFactory meterFactory)
     {
@@ -36,6 +37,8 @@ public sealed class ControllerMetrics
         _corrections = meter.CreateCounter<long>("orleanscontrol.registry.corrections", "{correction}",
             "Times the registry followed a sidecar that reported its link elsewhere than the registry said");
         _ejections = meter.CreateCounter<long>("orleanscontrol.pool.ejections", "{ejection}", "Servers ejected as suspect");
+        _eventsDropped = meter.CreateCounter<long>("orleanscontrol.events.dropped", "{event}",
+            "Status events dropped after the stream provider refused them for too long");
     }
 
     public void StatusEntered(ConnectionStatus status) => _connections.Add(1, Tag(status));
@@ -58,6 +61,8 @@ public sealed class ControllerMetrics
     public void RegistryCorrected() => _corrections.Add(1);
 
     public void ServerEjected() => _ejections.Add(1);
+
+    public void EventsDropped(int count) => _eventsDropped.Add(count);
 
     private static KeyValuePair<string, object?> Tag(ConnectionStatus status) => new("status", status.ToString());
 }

@@ -18,8 +18,14 @@ internal static partial class Log
     [LoggerMessage(1004, LogLevel.Warning, "Connection {ConnectionId}: projection write failed")]
     public static partial void ProjectionFailed(ILogger logger, Exception exception, string connectionId);
 
-    [LoggerMessage(1005, LogLevel.Warning, "Connection {ConnectionId}: stream publish failed")]
+    [LoggerMessage(1005, LogLevel.Warning, "Connection {ConnectionId}: stream publish failed; the events are kept and retried")]
     public static partial void PublishFailed(ILogger logger, Exception exception, string connectionId);
+
+    [LoggerMessage(1014, LogLevel.Information, "Connection {ConnectionId}: events publish again")]
+    public static partial void PublishRecovered(ILogger logger, string connectionId);
+
+    [LoggerMessage(1015, LogLevel.Error, "Connection {ConnectionId}: {Dropped} oldest status events dropped: the stream provider refused them for too long")]
+    public static partial void EventsDropped(ILogger logger, string connectionId, int dropped);
 
     [LoggerMessage(1006, LogLevel.Error, "Connection {ConnectionId}: persisting state failed; deactivating to reload")]
     public static partial void PersistFailed(ILogger logger, Exception exception, string connectionId);

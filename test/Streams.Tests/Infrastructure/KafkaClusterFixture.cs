@@ -9,8 +9,14 @@ namespace OrleansControl.Streams.Tests.Infrastructure;
 /// The mock broker and one silo composed exactly as production composes it (AddControllerProviders) with
 /// Controller:Streams=kafka. A fresh consumer group per fixture, so committed offsets never leak between runs.
 /// </summary>
-public sealed class KafkaClusterFixture : IAsyncLifetime
+public class KafkaClusterFixture : IAsyncLifetime
 {
+    private readonly int _bufferCapacity;
+
+    public KafkaClusterFixture() : this(100_000) { }
+
+    protected KafkaClusterFixture(int bufferCapacity) => _bufferCapacity = bufferCapacity;
+
     public KafkaBrokerFixture Kafka { get; } = new();
 
     public InProcessTestCluster Cluster { get; private set; } = null!;
@@ -24,6 +30,7 @@ public sealed class KafkaClusterFixture : IAsyncLifetime
         BootstrapServers = Kafka.BootstrapServers,
         GroupId = GroupId,
         PublishAckTimeout = TimeSpan.FromMilliseconds(500),
+        BufferCapacity = _bufferCapacity,
     };
 
     public async Task InitializeAsync()
@@ -50,6 +57,18 @@ public sealed class KafkaClusterFixture : IAsyncLifetime
         BackstopPeriod = TimeSpan.FromSeconds(10),
         MoveDeadline = TimeSpan.FromSeconds(30),
     };
+}
+
+/// <summary>The same with an outage buffer of 2 events: a broker outage fills it at once.</summary>
+public sealed class SmallBufferKafkaClusterFixture : KafkaClusterFixture
+{
+    public SmallBufferKafkaClusterFixture() : base(bufferCapacity: 2) { }
+}
+
+[CollectionDefinition(Name)]
+public sealed class SmallBufferKafkaClusterCollection : ICollectionFixture<SmallBufferKafkaClusterFixture>
+{
+    public const string Name = "silo on the Kafka mock broker, 2-event outage buffer";
 }
 
 [CollectionDefinition(Name)]
