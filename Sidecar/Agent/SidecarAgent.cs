@@ -30,6 +30,8 @@ public sealed partial class SidecarAgent : BackgroundService
     private RunningMove? _runningMove; // guarded by _lock
     private Channel<SidecarMessage>? _outbox;
     private GrpcChannel? _channel;
+    private GrpcChannel[] _channels = [];
+    private int _current;
     private ulong _lastAcked;
     private volatile string? _outboxIncarnation;
     private volatile bool _attached;
@@ -64,7 +66,9 @@ public sealed partial class SidecarAgent : BackgroundService
             ownMove = _lastOwnMove;
         }
 
-        return new AgentStatus(_options.SidecarId, _options.EffectiveConnectionId, _options.Controller, _attached, _lastError,
+        var controllers = _options.ControllerAddresses;
+        var current = controllers.Count == 0 ? _options.Controller : controllers[Volatile.Read(ref _current) % controllers.Count];
+        return new AgentStatus(_options.SidecarId, _options.EffectiveConnectionId, current, _attached, _lastError,
             _assigned, Interlocked.Read(ref _lastAcked), _outboxIncarnation, heartbeat, _link.SendingStopped, _link.Health(), recent,
             _backups, ownMove);
     }
@@ -72,7 +76,7 @@ public sealed partial class SidecarAgent : BackgroundService
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         _link.Start();
-        if (string.IsNullOrWhiteSpace(_options.Controller))
+        if (_options.ControllerAddresses.Count == 0)
         {
             return; // stand-alone: the link runs on its configuration alone
         }
@@ -80,12 +84,13 @@ public sealed partial class SidecarAgent : BackgroundService
         // The channel has a reconnect backoff of its own (to 120 s by default) under ours: held at our cap, or a
         // controller that comes back would wait for it however short our delay.
         var cap = _options.RetryMaxDelayWhileLinked < _options.RetryMaxDelay ? _options.RetryMaxDelayWhileLinked : _options.RetryMaxDelay;
-        _channel = GrpcChannel.ForAddress(_options.Controller, new GrpcChannelOptions
+        _channels = [.. _options.ControllerAddresses.Select(address => GrpcChannel.ForAddress(address, new GrpcChannelOptions
         {
             HttpHandler = CreateHandler(_options),
             InitialReconnectBackoff = _options.RetryInitialDelay < cap ? _options.RetryInitialDelay : cap,
             MaxReconnectBackoff = cap,
-        });
+        }))];
+        _channel = _channels[0];
         var backoff = new ReconnectBackoff(_options.RetryInitialDelay, _options.RetryMaxDelay);
         var registered = false;
         while (!stoppingToken.IsCancellationRequested)
@@ -111,8 +116,13 @@ public sealed partial class SidecarAgent : BackgroundService
                 _lastError = ex is RpcException rpc ? $"{rpc.StatusCode}: {rpc.Status.Detail}" : ex.Message;
             }
 
-            // Holding a live ISO link, a controller that comes back is re-attached to within RetryMaxDelayWhileLinked.
-            var delay = _link.SignedOnAt is not null ? backoff.Next(_options.RetryMaxDelayWhileLinked) : backoff.Next();
+            // Another gateway first, at once; only when every one has failed in turn does the backoff apply. Holding a live
+            // ISO link, a controller that comes back is re-attached to within RetryMaxDelayWhileLinked.
+            var next = (Volatile.Read(ref _current) + 1) % _channels.Length;
+            Volatile.Write(ref _current, next);
+            _channel = _channels[next];
+            var delay = next != 0 ? TimeSpan.FromMilliseconds(50)
+                : _link.SignedOnAt is not null ? backoff.Next(_options.RetryMaxDelayWhileLinked) : backoff.Next();
             Log.ControllerUnreachable(_logger, (long)delay.TotalMilliseconds, _lastError ?? "?");
             try
             {
@@ -241,7 +251,10 @@ public sealed partial class SidecarAgent : BackgroundService
         _link.StateChanged -= OnLinkStateChanged;
         _link.Suspected -= OnLinkSuspected;
         _stopping.Cancel();
-        _channel?.Dispose();
+        foreach (var channel in _channels)
+        {
+            channel.Dispose();
+        }
         base.Dispose();
     }
 }

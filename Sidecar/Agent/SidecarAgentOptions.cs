@@ -5,8 +5,16 @@ public sealed class SidecarAgentOptions
 {
     public const string Section = "Sidecar:Agent";
 
-    /// <summary>The gateway's gRPC address (e.g. http://gateway:9090). Empty: no controller, the link runs on its own.</summary>
+    /// <summary>
+    /// The gateways' gRPC addresses, comma-separated (e.g. http://gw-1:9090,http://gw-2:9090): every gateway of the
+    /// controller cluster, not one. On a broken stream the agent moves to the next at once. Empty: no controller, the
+    /// link runs on its own.
+    /// </summary>
     public string? Controller { get; set; }
+
+    /// <summary>The addresses in <see cref="Controller"/>, in order.</summary>
+    public IReadOnlyList<string> ControllerAddresses =>
+        string.IsNullOrWhiteSpace(Controller) ? [] : Controller.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
     /// <summary>Bearer token sent to the gateway, if it requires one.</summary>
     public string? BearerToken { get; set; }
@@ -72,9 +80,12 @@ public sealed class SidecarAgentOptions
 
     public IEnumerable<string> Validate()
     {
-        if (!string.IsNullOrWhiteSpace(Controller) && !Uri.TryCreate(Controller, UriKind.Absolute, out _))
+        foreach (var address in ControllerAddresses)
         {
-            yield return "Controller must be an absolute URI such as http://gateway:9090";
+            if (!Uri.TryCreate(address, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+            {
+                yield return $"Controller must be absolute http(s) URIs, comma-separated, such as http://gateway:9090 ('{address}' is not)";
+            }
         }
 
         foreach (var (name, value) in new[] { ("SidecarId", SidecarId), ("ClientId", ClientId), ("ServerPool", ServerPool), ("ConnectionId", EffectiveConnectionId) })

@@ -69,6 +69,29 @@ public sealed class AgentTests
     }
 
     [Fact]
+    public async Task When_its_gateway_dies_the_sidecar_attaches_to_another_within_a_second()
+    {
+        await using var a = new Scheme("A");
+        var first = await FakeController.StartAsync(assign: a.Address);
+        await using var second = await FakeController.StartAsync(assign: a.Address);
+        await using var link = new IsoClient(Links.Options(server: ""));
+        var options = AgentOptions($"{first.Address},{second.Address}");
+        options.RetryMaxDelay = TimeSpan.FromSeconds(15); // the backoff must not be what brings it back
+        using var agent = new SidecarAgent(link, Options.Create(options), NullLogger<SidecarAgent>.Instance);
+        await agent.StartAsync(CancellationToken.None);
+        await Eventually.TrueAsync(() => agent.Attached && first.Shared.Heartbeats.Any(), TimeSpan.FromSeconds(10), "attached to the first gateway");
+
+        await first.DisposeAsync();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        await Eventually.TrueAsync(() => second.Shared.Heartbeats.Any(), TimeSpan.FromSeconds(10), "heartbeats at the second gateway");
+
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(1.5), $"took {clock.Elapsed.TotalMilliseconds:F0} ms");
+        Assert.Equal(second.Address, agent.Status().Controller);
+        Assert.Single(second.Shared.Registers);
+        await agent.StopAsync(CancellationToken.None);
+    }
+
+    [Fact]
     public async Task A_connect_command_leaves_a_signed_on_link_where_it_is_and_says_where()
     {
         await using var a = new Scheme("A");
