@@ -271,8 +271,7 @@ public sealed partial class ConnectionGrain
 
     private void UpdateRecord(Func<FailoverRecord, FailoverRecord> change)
     {
-        var i = S.Move is { } move ? S.Failovers.FindLastIndex(f => f.IdempotencyKey == move.IdempotencyKey) : -1;
-        if (i >= 0) S.Failovers[i] = change(S.Failovers[i]);
+        if (S.Move is { } move) UpdateRecord(move, change);
     }
 
     private bool JustMoved()
