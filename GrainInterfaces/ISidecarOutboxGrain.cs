@@ -40,6 +40,13 @@ public interface ISidecarOutboxGrain : IGrainWithStringKey
 
     [ReadOnly, Alias("GetPending")]
     Task<PendingCommand[]> GetPending();
+
+    /// <summary>
+    /// Whether a stream of this sidecar is attached to a gateway now: attached, not detached, and its poll (every 2 s)
+    /// seen within the last few seconds, so a gateway that died without a word does not count.
+    /// </summary>
+    [ReadOnly, Alias("IsAttached")]
+    Task<bool> IsAttached();
 }
 
 /// <summary>The attached stream's doorbell: "commands up to this sequence are waiting".</summary>

@@ -24,4 +24,9 @@ public enum ConnectionStatus
     Migrating = 5,
     /// <summary>Terminal: the slot on the server is released.</summary>
     Closed = 6,
+    /// <summary>
+    /// The sidecar went silent while detached from every gateway, and its link was signed on when last heard: absence is
+    /// not failure. Nothing is moved (a move needs a sidecar); its next heartbeat says where the link is.
+    /// </summary>
+    Unknown = 7,
 }

@@ -16,6 +16,9 @@ public static class ConnectionTransitions
         // Failed → Active: the sidecar reports its link signed on again (it reconnected on its own).
         (ConnectionStatus.Failed, ConnectionStatus.Migrating or ConnectionStatus.Active or ConnectionStatus.Closed) => true,
         (ConnectionStatus.Migrating, ConnectionStatus.Active or ConnectionStatus.Failed or ConnectionStatus.Closed) => true,
+        // A silent, detached sidecar: Unknown; its return (or an operator's request) says what follows.
+        (ConnectionStatus.Active or ConnectionStatus.Degraded, ConnectionStatus.Unknown) => true,
+        (ConnectionStatus.Unknown, ConnectionStatus.Active or ConnectionStatus.Failed or ConnectionStatus.Migrating or ConnectionStatus.Closed) => true,
         _ => false,
     };
 

@@ -70,14 +70,13 @@ public sealed partial class ConnectionGrain
     {
         if (link.State == ObservedLinkState.Failed)
             // The sidecar reports FAILED once per outage; if that report was lost, its heartbeats still say so.
-            return ConnectionTransitions.IsMonitored(S.Status) && S.Move is null;
+            return (ConnectionTransitions.IsMonitored(S.Status) || S.Status == ConnectionStatus.Unknown) && S.Move is null;
         if (link.State != ObservedLinkState.SignedOn)
             return link.State is ObservedLinkState.Connecting or ObservedLinkState.Disconnected or ObservedLinkState.Connected
                 && S.Status == ConnectionStatus.Active;
         return S.Status switch
         {
-            ConnectionStatus.Requested => true,
-            ConnectionStatus.Failed => true,
+            ConnectionStatus.Requested or ConnectionStatus.Failed or ConnectionStatus.Unknown => true,
             ConnectionStatus.Migrating => !link.IsSignedOnAt(S.ServerAddress), // at the target or elsewhere; not the old server
             ConnectionStatus.Active or ConnectionStatus.Degraded => !link.IsSignedOnAt(S.ServerAddress),
             _ => false,
@@ -105,8 +104,13 @@ public sealed partial class ConnectionGrain
                     ? "the sidecar signed on at the target"
                     : $"the sidecar signed on at {address} instead of the target");
                 break;
-            case ConnectionStatus.Requested or ConnectionStatus.Failed:
-                await SignedOnAsync(address, S.Status == ConnectionStatus.Requested ? "first heartbeat: signed on" : "the sidecar signed on again");
+            case ConnectionStatus.Requested or ConnectionStatus.Failed or ConnectionStatus.Unknown:
+                await SignedOnAsync(address, S.Status switch
+                {
+                    ConnectionStatus.Requested => "first heartbeat: signed on",
+                    ConnectionStatus.Unknown => "the sidecar is back: signed on",
+                    _ => "the sidecar signed on again",
+                });
                 break;
             default:
                 await CorrectServerAsync(address);

@@ -63,7 +63,7 @@ public sealed partial class ConnectionGrain
         if (broken && S.WaitingForTarget is not null)
             return Result(FailoverOutcome.NoTarget, null, trigger); // already known broken and waiting for a target
 
-        if (broken && ConnectionTransitions.IsMonitored(S.Status))
+        if (broken && (ConnectionTransitions.IsMonitored(S.Status) || S.Status == ConnectionStatus.Unknown))
         {
             await TransitionAsync(ConnectionStatus.Failed, request.Reason, $"link failed: {request.Reason}");
             if (trigger == "report" && S.ServerId is { } failed)

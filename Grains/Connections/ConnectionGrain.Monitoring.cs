@@ -35,8 +35,9 @@ public sealed partial class ConnectionGrain
         var link = heartbeat.Link ?? new LinkObservation(ObservedLinkState.SignedOn, S.ServerAddress);
         if (heartbeat.Link is not null)
             S.LastLink = heartbeat.Link;
-        // Without a link observation only the first heartbeat is evidence (of a sign-on where the registry says).
-        if ((heartbeat.Link is not null || S.Status == ConnectionStatus.Requested) && NeedsToFollow(link))
+        // Without a link observation only the first heartbeat (or the first after a silence) is evidence of a sign-on
+        // where the registry says.
+        if ((heartbeat.Link is not null || S.Status is ConnectionStatus.Requested or ConnectionStatus.Unknown) && NeedsToFollow(link))
             return new ValueTask<HeartbeatAck>(FollowThenAckAsync(link, heartbeat));
         if (!ConnectionTransitions.IsMonitored(S.Status))
             return ValueTask.FromResult(Ack()); // failed or migrating: the sidecar learns it from the ack
@@ -150,6 +151,26 @@ public sealed partial class ConnectionGrain
         ScheduleWakeup();
     }
 
+    /// <summary>
+    /// Absence is not failure: a heartbeat timeout whose sidecar is attached to no gateway, while its link was signed on
+    /// when last heard, says nothing about the link or the server. (An attached sidecar that stopped beating for this
+    /// connection, or a silent one whose link was not signed on, fails over as before.)
+    /// </summary>
+    private async Task<bool> SilentWhileDetachedAsync()
+    {
+        if (S.SidecarId is not { } sidecar || S.Status is not (ConnectionStatus.Active or ConnectionStatus.Degraded)
+            || S.LastLink is not { State: ObservedLinkState.SignedOn })
+            return false;
+        try
+        {
+            return !await GrainFactory.GetGrain<GrainInterfaces.ISidecarOutboxGrain>(sidecar).IsAttached();
+        }
+        catch (Exception)
+        {
+            return true; // cannot tell (its outbox is on a dying silo): do not move on a guess
+        }
+    }
+
     private Task EnsureBackstopAsync() =>
         this.RegisterOrUpdateReminder(BackstopReminder, _options.BackstopPeriod, _options.BackstopPeriod);
 
@@ -169,6 +190,13 @@ public sealed partial class ConnectionGrain
             {
                 Log.HeartbeatTimeout(logger, Id, missed, since);
                 metrics.TimeToDetect(now - (S.LastHeartbeat ?? S.MonitoredSince));
+                if (await SilentWhileDetachedAsync())
+                {
+                    await TransitionAsync(ConnectionStatus.Unknown, "heartbeat-timeout while the sidecar is detached",
+                        $"sidecar {S.SidecarId} detached and silent since {S.LastHeartbeat:HH:mm:ss}; its link was signed on at {S.ServerId} "
+                        + "then; not moved: a move needs a sidecar to carry it, and the silence says nothing about the server");
+                    return;
+                }
                 var request = new FailoverRequest("heartbeat-timeout", $"timeout:{S.ServerId}:{since.UtcTicks}", S.ServerId);
                 await FailAsync(request, "timeout", _options.AutoFailover, broken: true);
                 return;

@@ -117,6 +117,8 @@ public sealed partial class ConnectionGrain(
             throw new VersionConflictException(Id, expectedVersion, S.Version);
         if (target == ConnectionStatus.Migrating)
             throw new IllegalTransitionException(Id, S.Status, target, "only a failover enters Migrating; use RequestFailover");
+        if (target == ConnectionStatus.Unknown)
+            throw new IllegalTransitionException(Id, S.Status, target, "Unknown is entered when a detached sidecar goes silent, not by hand");
         if (target == ConnectionStatus.Active && S.Status != ConnectionStatus.Degraded)
             throw new IllegalTransitionException(Id, S.Status, target, "Active is entered when the sidecar reports it signed on, not by hand");
 

@@ -24,7 +24,10 @@ internal sealed partial class SidecarOutboxGrain(
     ILogger<SidecarOutboxGrain> logger) : Grain, ISidecarOutboxGrain
 {
     private const int MaxRecentIds = 1024;
+    /// <summary>The attached stream polls every 2 s; three missed polls and it no longer counts as attached.</summary>
+    private static readonly TimeSpan AttachLease = TimeSpan.FromSeconds(6);
     private ISidecarCommandObserver? _observer;
+    private DateTimeOffset _lastSeen;
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -59,13 +62,19 @@ internal sealed partial class SidecarOutboxGrain(
     {
         state.State.Epoch++;
         _observer = observer;
+        _lastSeen = DateTimeOffset.UtcNow;
         if (lastAckedSequence > state.State.AckedSequence) await AckCore(lastAckedSequence);
         else await state.WriteStateAsync();
         return new OutboxAttachment(state.State.Epoch, state.State.AckedSequence, [.. state.State.Pending], state.State.Incarnation);
     }
 
-    public Task<PendingCommand[]?> Pull(long epoch, long afterSequence) =>
-        Task.FromResult(epoch != state.State.Epoch ? null : state.State.Pending.Where(p => p.Sequence > afterSequence).ToArray());
+    public Task<PendingCommand[]?> Pull(long epoch, long afterSequence)
+    {
+        if (epoch != state.State.Epoch)
+            return Task.FromResult<PendingCommand[]?>(null);
+        _lastSeen = DateTimeOffset.UtcNow; // a reactivated outbox learns from the next poll that the stream is there
+        return Task.FromResult<PendingCommand[]?>(state.State.Pending.Where(p => p.Sequence > afterSequence).ToArray());
+    }
 
     public async Task<SidecarCommand?> Ack(long sequence)
     {
@@ -76,9 +85,15 @@ internal sealed partial class SidecarOutboxGrain(
 
     public Task Detach(long epoch)
     {
-        if (epoch == state.State.Epoch) _observer = null;
+        if (epoch == state.State.Epoch)
+        {
+            _observer = null;
+            _lastSeen = default;
+        }
         return Task.CompletedTask;
     }
+
+    public Task<bool> IsAttached() => Task.FromResult(DateTimeOffset.UtcNow - _lastSeen < AttachLease);
 
     public Task<PendingCommand[]> GetPending() => Task.FromResult(state.State.Pending.ToArray());
 

@@ -55,13 +55,14 @@ public sealed class SiloKillTests(MultiSiloFixture fixture, ITestOutputHelper ou
             moved = 0;
             foreach (var c in dead)
             {
-                // A silent sidecar cannot sign on anywhere: the move is under way (or given up), never complete.
+                // A silent sidecar attached to no gateway, whose link was signed on when last heard: detected, and
+                // shown Unknown (absence is not failure; nothing can move it).
                 var status = await redis.GetDatabase().HashGetAsync($"connections:{c.GetPrimaryKeyString()}", "status");
-                if (status == "migrating" || status == "failed") moved++;
+                if (status == "unknown") moved++;
             }
         }
         output.WriteLine($"{alive.Count + dead.Count} connections, {Count(alive)} live and {Count(dead)} stopped on the killed silo; " +
-            $"all stopped ones failed over {clock.Elapsed.TotalSeconds:F1} s after the kill");
+            $"all stopped ones detected (unknown) {clock.Elapsed.TotalSeconds:F1} s after the kill");
         Assert.Equal(dead.Count, moved);
         var deadStates = await Task.WhenAll(dead.Select(c => c.GetState()));
         await stopBeating.CancelAsync();
@@ -71,12 +72,9 @@ public sealed class SiloKillTests(MultiSiloFixture fixture, ITestOutputHelper ou
         Assert.All(deadStates, s =>
         {
             // A stopped sidecar stays silent on its new server too, so later timeouts may move it again.
-            var first = s.RecentFailovers[0];
-            Assert.Equal(("heartbeat-timeout", original[s.ConnectionId]), (first.Reason, first.FromServerId));
-            Assert.Contains(first.Outcome, new[] { FailoverOutcome.Migrating, FailoverOutcome.Abandoned });
-            Assert.NotEqual(original[s.ConnectionId], first.ToServerId);
-            Assert.NotEqual(ConnectionStatus.Active, s.Status);
-            Assert.All(s.RecentFailovers, f => Assert.Equal("heartbeat-timeout", f.Reason));
+            Assert.Equal((ConnectionStatus.Unknown, original[s.ConnectionId]), (s.Status, s.ServerId));
+            Assert.Equal("heartbeat-timeout while the sidecar is detached", s.RecentTransitions[^1].Reason);
+            Assert.Empty(s.RecentFailovers);
         });
 
         // State intact everywhere: identity, assignment history and versions carried over from before the kill.

@@ -12,10 +12,12 @@ public sealed class HeartbeatTimeoutTests(FastHeartbeatFixture fixture)
     private IGrainFactory Grains => fixture.Client;
 
     [Fact]
-    public async Task Heartbeat_timeout_starts_a_move_to_another_zone_that_completes_when_the_sidecar_signs_on()
+    public async Task Heartbeat_timeout_of_an_attached_sidecar_starts_a_move_that_completes_when_it_signs_on()
     {
         await Scenario.TwoZonePoolAsync(Grains, out var poolId);
         var connection = await Scenario.ActiveAsync(Grains, poolId, preferred: "s-a1");
+        // The sidecar's stream is up (it polls its outbox), but this connection's heartbeats stopped.
+        await using var stream = await Scenario.AttachSidecarAsync(fixture.Client, connection);
         var clock = Stopwatch.StartNew();
 
         var state = await TestSettings.EventuallyAsync(connection.GetState, s => s.RecentFailovers.Length > 0, TimeSpan.FromSeconds(15));
@@ -38,6 +40,31 @@ public sealed class HeartbeatTimeoutTests(FastHeartbeatFixture fixture)
             state.RecentTransitions.Skip(1).Select(t => t.To));
         var pool = await Grains.GetGrain<IServerPoolGrain>(poolId).GetSnapshot();
         Assert.Equal((0, 1), (pool.Servers.Single(s => s.ServerId == "s-a1").Load, pool.Servers.Single(s => s.ServerId == "s-b1").Load));
+    }
+
+    [Fact]
+    public async Task A_silent_sidecar_attached_to_no_gateway_is_unknown_not_moved_and_back_when_it_beats_again()
+    {
+        await Scenario.TwoZonePoolAsync(Grains, out var poolId);
+        var connection = await Scenario.ActiveAsync(Grains, poolId, preferred: "s-a1");
+        var stream = await Scenario.AttachSidecarAsync(fixture.Client, connection);
+        await stream.DisposeAsync(); // the stream ended (its gateway's silo died, the network between them cut)
+
+        var state = await TestSettings.EventuallyAsync(connection.GetState, s => s.Status != ConnectionStatus.Active, TimeSpan.FromSeconds(15));
+        await Task.Delay(TimeSpan.FromSeconds(3)); // and nothing else happens after it
+
+        state = await connection.GetState();
+        Assert.Equal((ConnectionStatus.Unknown, "s-a1"), (state.Status, state.ServerId));
+        Assert.Contains("not moved", state.StatusDetail, StringComparison.Ordinal);
+        Assert.Empty(state.RecentFailovers);
+        Assert.DoesNotContain(await Grains.GetGrain<ISidecarOutboxGrain>(state.SidecarId!).GetPending(), p => p.Command.MovesLink);
+        var pool = await Grains.GetGrain<IServerPoolGrain>(poolId).GetSnapshot();
+        Assert.Equal(1, pool.Servers.Single(s => s.ServerId == "s-a1").Load);
+        Assert.All(pool.Servers, s => Assert.False(s.Suspect));
+
+        // It comes back: its heartbeat says where the link is.
+        var ack = await connection.RecordHeartbeat(Scenario.SignedOnAt(Scenario.Address("s-a1")));
+        Assert.Equal((ConnectionStatus.Active, "s-a1"), (ack.Status, ack.ServerId));
     }
 
     [Fact]

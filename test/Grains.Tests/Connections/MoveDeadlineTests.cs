@@ -61,8 +61,9 @@ public sealed class MoveDeadlineTests(MoveDeadlineFixture fixture)
     {
         await Scenario.TwoZonePoolAsync(Grains, out var poolId);
         var connection = await Scenario.ActiveAsync(Grains, poolId, preferred: "s-a1");
+        await using var stream = await Scenario.AttachSidecarAsync(fixture.Client, connection);
 
-        // No heartbeats at all: the timeout starts a move that nobody carries out.
+        // Attached, but no heartbeats at all: the timeout starts a move that nobody carries out.
         var state = await TestSettings.EventuallyAsync(connection.GetState,
             s => s.RecentFailovers.Length > 0 && s.RecentFailovers[^1].Attempts >= 2, TimeSpan.FromSeconds(15));
 

@@ -15,6 +15,9 @@ public sealed class StateMachineTests
         (ConnectionStatus.Degraded, ConnectionStatus.Migrating), (ConnectionStatus.Degraded, ConnectionStatus.Closed),
         (ConnectionStatus.Failed, ConnectionStatus.Migrating), (ConnectionStatus.Failed, ConnectionStatus.Active), (ConnectionStatus.Failed, ConnectionStatus.Closed),
         (ConnectionStatus.Migrating, ConnectionStatus.Active), (ConnectionStatus.Migrating, ConnectionStatus.Failed), (ConnectionStatus.Migrating, ConnectionStatus.Closed),
+        (ConnectionStatus.Active, ConnectionStatus.Unknown), (ConnectionStatus.Degraded, ConnectionStatus.Unknown),
+        (ConnectionStatus.Unknown, ConnectionStatus.Active), (ConnectionStatus.Unknown, ConnectionStatus.Failed),
+        (ConnectionStatus.Unknown, ConnectionStatus.Migrating), (ConnectionStatus.Unknown, ConnectionStatus.Closed),
     ];
 
     [Fact]

@@ -30,7 +30,7 @@ public sealed class TransitionTests(SingleSiloFixture fixture)
 
         // Operators never enter Migrating (only a failover does) nor Active (only the sidecar's sign-on does, but a
         // Degraded connection may be declared healthy again).
-        var legal = ConnectionTransitions.IsLegal(from, to) && to != ConnectionStatus.Migrating
+        var legal = ConnectionTransitions.IsLegal(from, to) && to is not (ConnectionStatus.Migrating or ConnectionStatus.Unknown)
             && (to != ConnectionStatus.Active || from == ConnectionStatus.Degraded);
         if (legal)
         {

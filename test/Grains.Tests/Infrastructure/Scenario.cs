@@ -45,6 +45,50 @@ public static class Scenario
     /// <summary>A heartbeat saying the link is not signed on anywhere (reconnecting).</summary>
     public static Heartbeat Reconnecting() => GoodHeartbeat() with { Link = new LinkObservation(ObservedLinkState.Connecting, null) };
 
+    /// <summary>
+    /// Plays the gateway's side of an attached sidecar stream: attaches to the connection's outbox and polls it as the
+    /// gateway does, so the sidecar counts as attached (silent or not) until disposed.
+    /// </summary>
+    public static async Task<IAsyncDisposable> AttachSidecarAsync(IClusterClient client, IConnectionGrain connection)
+    {
+        var outbox = client.GetGrain<ISidecarOutboxGrain>((await connection.GetState()).SidecarId!);
+        var attachment = await outbox.Attach(0, client.CreateObjectReference<ISidecarCommandObserver>(new SilentDoorbell()));
+        return new AttachedStream(outbox, attachment.Epoch);
+    }
+
+    private sealed class SilentDoorbell : ISidecarCommandObserver
+    {
+        public Task CommandsAvailable(long upToSequence) => Task.CompletedTask;
+    }
+
+    private sealed class AttachedStream : IAsyncDisposable
+    {
+        private readonly CancellationTokenSource _stop = new();
+        private readonly Task _polling;
+        private readonly ISidecarOutboxGrain _outbox;
+        private readonly long _epoch;
+
+        public AttachedStream(ISidecarOutboxGrain outbox, long epoch)
+        {
+            (_outbox, _epoch) = (outbox, epoch);
+            _polling = Task.Run(async () =>
+            {
+                while (!_stop.IsCancellationRequested)
+                {
+                    try { await outbox.Pull(epoch, long.MaxValue); } catch (Exception) { /* a silo dying: the next poll */ }
+                    try { await Task.Delay(1000, _stop.Token); } catch (OperationCanceledException) { }
+                }
+            });
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await _stop.CancelAsync();
+            await _polling;
+            await _outbox.Detach(_epoch);
+        }
+    }
+
     /// <summary>The move command waiting in the connection's sidecar outbox (the newest one).</summary>
     public static async Task<PendingCommand> PendingMoveAsync(IGrainFactory grains, IConnectionGrain connection)
     {
