@@ -38,6 +38,13 @@ public interface ISidecarOutboxGrain : IGrainWithStringKey
     [Alias("Detach")]
     Task Detach(long epoch);
 
+    /// <summary>
+    /// Drops a command that is no longer wanted (its move ended another way) if the sidecar has not acknowledged it: a
+    /// sidecar that re-attaches gets current intent, not history. Returns whether it was still pending.
+    /// </summary>
+    [Alias("Cancel")]
+    Task<bool> Cancel(string commandId);
+
     [ReadOnly, Alias("GetPending")]
     Task<PendingCommand[]> GetPending();
 

@@ -123,6 +123,8 @@ public sealed partial class ConnectionGrain
     {
         var move = S.Move!;
         var server = await Pool.ConfirmSignedOn(Id, address);
+        if (move.CommandQueued)
+            await CancelCommandAsync(move.CommandId); // done: if the sidecar never took the command, it must not run later
         var from = S.ServerId;
         Place(server, address);
         LeaveWaiting();

@@ -195,6 +195,8 @@ public sealed partial class ConnectionGrain
         var move = S.Move!;
         UpdateRecord(r => r with { Outcome = FailoverOutcome.Abandoned, Detail = why, Attempts = move.Attempt });
         S.Move = null;
+        if (move.CommandQueued)
+            await CancelCommandAsync(move.CommandId);
         metrics.Failover("move", FailoverOutcome.Abandoned);
         var origin = S.ServerAddress;
         var fresh = S.LastHeartbeat is { } heard && Now - heard <= _options.HeartbeatInterval * 2;
@@ -249,6 +251,21 @@ public sealed partial class ConnectionGrain
         var initial = _options.NoTargetRetryInitial.TotalMilliseconds;
         var capped = Math.Min(_options.NoTargetRetryMax.TotalMilliseconds, initial * Math.Pow(2, Math.Min(attempts, 30)));
         return TimeSpan.FromMilliseconds(capped * (0.8 + Random.Shared.NextDouble() * 0.4));
+    }
+
+    /// <summary>Best effort: a command left behind is superseded by the next move anyway, and its receipt is ignored.</summary>
+    private async Task CancelCommandAsync(string commandId)
+    {
+        if (S.SidecarId is not { } sidecar)
+            return;
+        try
+        {
+            await GrainFactory.GetGrain<ISidecarOutboxGrain>(sidecar).Cancel(commandId);
+        }
+        catch (Exception ex)
+        {
+            Log.QueueFailed(logger, ex, Id, sidecar);
+        }
     }
 
     private Task ReportServerFailureAsync(string serverId, string why) =>

@@ -97,6 +97,14 @@ internal sealed partial class SidecarOutboxGrain(
 
     public Task<PendingCommand[]> GetPending() => Task.FromResult(state.State.Pending.ToArray());
 
+    public async Task<bool> Cancel(string commandId)
+    {
+        if (state.State.Pending.RemoveAll(p => p.Command.CommandId == commandId) == 0)
+            return false;
+        await state.WriteStateAsync();
+        return true;
+    }
+
     private async Task AckCore(long sequence)
     {
         // A sidecar cannot acknowledge what was never issued.
