@@ -15,7 +15,40 @@ internal static class StructuredOutput
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
     private static readonly ISerializer Yaml = new SerializerBuilder().WithQuotingNecessaryStrings().Build();
 
-    public static JsonNode ToNode(IMessage message) => JsonNode.Parse(Formatter.Format(message))!;
+    public static JsonNode ToNode(IMessage message)
+    {
+        var node = JsonNode.Parse(Formatter.Format(message))!;
+        if (node is JsonObject o) AddNulls(message, o);
+        return node;
+    }
+
+    /// <summary>An unset message field (<c>ejectedUntil</c>, <c>lastHeartbeat</c>) as null, so every field is always there.</summary>
+    private static void AddNulls(IMessage message, JsonObject node)
+    {
+        foreach (var field in message.Descriptor.Fields.InFieldNumberOrder())
+        {
+            if (field.FieldType != Google.Protobuf.Reflection.FieldType.Message || field.IsMap) continue;
+            var value = field.Accessor.GetValue(message);
+            if (field.IsRepeated)
+            {
+                if (value is System.Collections.IList list && node[field.JsonName] is JsonArray array)
+                {
+                    for (var i = 0; i < list.Count && i < array.Count; i++)
+                    {
+                        if (list[i] is IMessage item && array[i] is JsonObject itemNode) AddNulls(item, itemNode);
+                    }
+                }
+            }
+            else if (value is null)
+            {
+                node[field.JsonName] = null;
+            }
+            else if (value is IMessage inner && node[field.JsonName] is JsonObject innerNode)
+            {
+                AddNulls(inner, innerNode);
+            }
+        }
+    }
 
     public static JsonObject Wrap(string name, IEnumerable<IMessage> messages) =>
         new() { [name] = new JsonArray(messages.Select(m => (JsonNode?)ToNode(m)).ToArray()) };
