@@ -101,7 +101,7 @@ public sealed class ListingTests(GatewayFixture fixture) : IDisposable
         Assert.True(table.ExitCode == 0, table.ToString());
         Assert.Contains(c.ConnectionId, table.Output);
         Assert.Contains("MIGRATING", table.Output);
-        Assert.Contains("a move to srv-b is under way (ACTIVE once the sidecar signs on there)", table.Output);
+        Assert.Contains("a move to srv-b is under way; ACTIVE once the sidecar signs on there", table.Output);
         Assert.Contains(moving.StatusDetail, table.Output);
         Assert.Contains("sidecar-7", table.Output);
         Assert.Contains("srv-a (127.0.0.1:5001)", table.Output);

@@ -23,20 +23,32 @@ internal static class ConnectionCommand
         var command = f.Command("connection", "Show one connection: status and why, server, target, sidecar, region", async (s, ct) =>
         {
             var connectionId = s.Value(id);
-            var connection = await s.CallAsync("GetConnection",
-                o => s.Controller.GetConnectionAsync(new GetConnectionRequest { ConnectionId = connectionId }, o), ct);
-            if (s.Output == OutputFormat.Table) PrintDetail(s.Console, connection);
-            else StructuredOutput.Write(s.Host.Output, connection, s.Output);
-            if (!s.Value(follow)) return ExitCodes.Ok;
+            if (!s.Value(follow))
+            {
+                Print(s, await GetAsync(s, connectionId, ct));
+                return ExitCodes.Ok;
+            }
 
+            // Subscribed first, then read: no change falls between the detail and the first line that follows it.
+            long shown = 0;
             return await new ConnectionEventStream(s).RunAsync(
                 new WatchConnectionsRequest { ConnectionId = connectionId },
                 e =>
                 {
-                    s.Host.Output.WriteLine(s.Output == OutputFormat.Table ? EventLines.Format(e) : StructuredOutput.Line(e));
-                    return Task.CompletedTask;
+                    // Already in the detail (the stream may deliver a change from before the subscription late).
+                    if (e.Connection.Version <= shown) return false;
+                    EventsCommand.Write(s, e);
+                    return true;
                 },
-                s.Value(count), null, ct);
+                s.Value(count),
+                async again =>
+                {
+                    if (again) return;
+                    var connection = await GetAsync(s, connectionId, ct);
+                    shown = connection.Version;
+                    Print(s, connection);
+                },
+                ct);
         });
         command.Aliases.Add("conn");
         command.Add(id);
@@ -45,7 +57,16 @@ internal static class ConnectionCommand
         return command;
     }
 
-    internal static void PrintDetail(IAnsiConsole console, Connection c)
+    private static Task<Connection> GetAsync(OcctlSession s, string connectionId, CancellationToken ct) =>
+        s.CallAsync("GetConnection", o => s.Controller.GetConnectionAsync(new GetConnectionRequest { ConnectionId = connectionId }, o), ct);
+
+    private static void Print(OcctlSession s, Connection connection)
+    {
+        if (s.Output == OutputFormat.Table) PrintDetail(s.Host, connection);
+        else StructuredOutput.Write(s.Host.Output, connection, s.Output);
+    }
+
+    internal static void PrintDetail(OcctlHost host, Connection c)
     {
         var now = DateTimeOffset.UtcNow;
         var grid = new Grid().AddColumn(new GridColumn().NoWrap().PadRight(2)).AddColumn();
@@ -55,7 +76,7 @@ internal static class ConnectionCommand
         Row("Client", c.ClientId);
         Row("Pool", c.ServerPool);
         Row("Server", c.ServerId.Length == 0 ? null : c.ServerAddress.Length == 0 ? c.ServerId : $"{c.ServerId} ({c.ServerAddress})");
-        grid.AddRow(new Text("Status", new Style(decoration: Decoration.Bold)), new Columns(Tables.Status(c.Status), new Text(Meaning(c))).Collapse());
+        grid.AddRow(new Text("Status", new Style(decoration: Decoration.Bold)), new Columns(Tables.Status(c.Status), new Text($"({Meaning(c)})")).Collapse());
         Row("Detail", c.StatusDetail);
         Row("Failover target", c.FailoverTarget);
         Row("Health score", c.HealthScore.ToString());
@@ -66,7 +87,7 @@ internal static class ConnectionCommand
         Row("Updated", $"{Names.Time(c.UpdatedAt)} ({Names.Age(c.UpdatedAt, now)} ago)");
         foreach (var (key, value) in c.Metadata.OrderBy(m => m.Key, StringComparer.Ordinal)) Row($"Metadata {key}", value);
         Row("History", HistoryNote);
-        console.Write(grid);
+        Tables.Print(host, grid);
     }
 
     /// <summary>What the status promises, in the contract's words: ACTIVE only on the sidecar's evidence.</summary>
@@ -76,7 +97,7 @@ internal static class ConnectionCommand
         ConnectionStatus.Active => $"the sidecar signed on at {Names.OrDash(c.ServerId)}",
         ConnectionStatus.Degraded => "signed on, but its health is poor",
         ConnectionStatus.Failed => "the link is down",
-        ConnectionStatus.Migrating => $"a move to {Names.OrDash(c.FailoverTarget)} is under way (ACTIVE once the sidecar signs on there)",
+        ConnectionStatus.Migrating => $"a move to {Names.OrDash(c.FailoverTarget)} is under way; ACTIVE once the sidecar signs on there",
         ConnectionStatus.Closed => "closed",
         _ => "",
     };

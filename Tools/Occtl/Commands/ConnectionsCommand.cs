@@ -62,6 +62,6 @@ internal static class ConnectionsCommand
         var now = DateTimeOffset.UtcNow;
         var table = Tables.New(Tables.ConnectionHeaders);
         foreach (var c in connections.OrderBy(c => c.ConnectionId, StringComparer.Ordinal)) table.AddRow(Tables.ConnectionRow(c, now));
-        s.Console.Write(table);
+        Tables.Print(s.Host, table);
     }
 }

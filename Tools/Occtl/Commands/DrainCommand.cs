@@ -82,7 +82,7 @@ internal static class DrainCommand
                 {
                     var table = Tables.New("CONNECTION", "STATUS", "TARGET", "DETAIL");
                     foreach (var c in remaining) table.AddRow(Tables.Cell(c.ConnectionId), Tables.Status(c.Status), Tables.Cell(c.FailoverTarget), Tables.Cell(c.StatusDetail));
-                    s.Console.Write(table);
+                    Tables.Print(s.Host, table);
                 }
                 else
                 {

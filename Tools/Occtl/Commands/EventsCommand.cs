@@ -23,7 +23,7 @@ internal static class EventsCommand
             return await stream.RunAsync(filters.Request(s), e =>
             {
                 Write(s, e);
-                return Task.CompletedTask;
+                return true;
             }, s.Value(filters.Count), again =>
             {
                 if (!again) s.Note($"occtl: watching connection events at {s.Settings.Gateway} (Ctrl-C to stop)");

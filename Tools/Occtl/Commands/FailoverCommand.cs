@@ -54,10 +54,10 @@ internal static class FailoverCommand
                 return ExitCodes.Ok;
             }
             var c = response.Connection;
-            s.Console.WriteLine(c.Status == ConnectionStatus.Migrating
+            s.Host.Output.WriteLine(c.Status == ConnectionStatus.Migrating
                 ? $"{c.ConnectionId}: MIGRATING from {Names.OrDash(c.ServerId)} to {Names.OrDash(c.FailoverTarget)} (version {c.Version})"
                 : $"{c.ConnectionId}: {Names.Of(c.Status)} on {Names.OrDash(c.ServerId)} (version {c.Version})");
-            if (c.StatusDetail.Length > 0) s.Console.WriteLine($"  {c.StatusDetail}");
+            if (c.StatusDetail.Length > 0) s.Host.Output.WriteLine($"  {c.StatusDetail}");
             if (response.Duplicate) s.Note($"This idempotency key ({request.IdempotencyKey}) was handled before: nothing new was requested.");
             return ExitCodes.Ok;
         });

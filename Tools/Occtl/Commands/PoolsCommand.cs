@@ -83,6 +83,6 @@ internal static class PoolsCommand
                 Tables.Cell(connections.Count.ToString()), Tables.Cell(Count(ConnectionStatus.Active).ToString()),
                 Tables.Cell(Count(ConnectionStatus.Migrating).ToString()), Tables.Cell(Count(ConnectionStatus.Failed).ToString()));
         }
-        s.Console.Write(table);
+        Tables.Print(s.Host, table);
     }
 }

@@ -36,7 +36,7 @@ internal static class ServerHealthCommand
             }
             var table = Tables.New(Tables.ServerHeaders);
             table.AddRow(Tables.ServerRow(response.Server));
-            s.Console.Write(table);
+            Tables.Print(s.Host, table);
             s.Note(target == ServerHealth.Unhealthy
                 ? $"{response.Server.ServerId} is UNHEALTHY: {response.FailoversRequested} connection(s) of this region on it are being failed over."
                 : $"{response.Server.ServerId} is {Names.Of(target)}.");

@@ -34,7 +34,7 @@ internal static class ServersCommand
             }
             var table = Tables.New(Tables.ServerHeaders);
             foreach (var server in response.Servers.OrderBy(x => x.ServerId, StringComparer.Ordinal)) table.AddRow(Tables.ServerRow(server));
-            s.Console.Write(table);
+            Tables.Print(s.Host, table);
             return ExitCodes.Ok;
         });
         command.Add(pool);

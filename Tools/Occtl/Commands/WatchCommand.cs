@@ -31,15 +31,19 @@ internal static class WatchCommand
             {
                 return await stream.RunAsync(request, e =>
                 {
+                    // The table already shows what an event older than its row says.
+                    if (!board.Apply(e)) return false;
                     EventsCommand.Write(s, e);
-                    return Task.CompletedTask;
+                    return true;
                 }, s.Value(filters.Count), async again =>
                 {
                     if (again) return;
+                    if (s.Output == OutputFormat.Table)
+                    {
+                        await board.SeedAsync(s, request, ct);
+                        Tables.Print(s.Host, board.Render(int.MaxValue));
+                    }
                     s.Note($"occtl: watching connection events at {s.Settings.Gateway} (Ctrl-C to stop)");
-                    if (s.Output != OutputFormat.Table) return;
-                    await board.SeedAsync(s, request, ct);
-                    s.Console.Write(board.Render(int.MaxValue));
                 }, ct);
             }
 
@@ -48,9 +52,9 @@ internal static class WatchCommand
             {
                 exit = await stream.RunAsync(request, e =>
                 {
-                    board.Apply(e);
-                    ctx.UpdateTarget(board.Render(Rows(s)));
-                    return Task.CompletedTask;
+                    var changed = board.Apply(e);
+                    if (changed) ctx.UpdateTarget(board.Render(Rows(s)));
+                    return changed;
                 }, s.Value(filters.Count), async _ =>
                 {
                     await board.SeedAsync(s, request, ct);
@@ -100,16 +104,18 @@ internal sealed class WatchBoard
         }
     }
 
-    public void Apply(ConnectionEvent e)
+    /// <summary>False for an event older than what the row shows (streams deliver late; versions decide).</summary>
+    public bool Apply(ConnectionEvent e)
     {
         var c = e.Connection.Clone();
         if (_rows.TryGetValue(c.ConnectionId, out var known))
         {
-            if (known.Connection.Version > c.Version) return;
+            if (known.Connection.Version >= c.Version) return false;
             // Events carry no pool and no status detail: keep what the listing said.
             if (c.ServerPool.Length == 0) c.ServerPool = known.Connection.ServerPool;
         }
         _rows[c.ConnectionId] = new Row(c, e.PreviousStatus, e.Reason, e.At?.ToDateTimeOffset() ?? DateTimeOffset.UtcNow);
+        return true;
     }
 
     public IRenderable Render(int maxRows)

@@ -94,7 +94,7 @@ internal static class ConfigCommands
             table.AddRow(Tables.Cell(name == current ? "*" : " "), Tables.Cell(name), Tables.Cell(c.Gateway ?? GatewaySettings.DevelopmentGateway.ToString()),
                 Tables.Cell(Auth(c)), Tables.Cell(c.TrustedCa));
         }
-        host.Console.Write(table);
+        Tables.Print(host, table);
     }
 
     private static string Auth(OcctlContext c) => (c.Token ?? c.TokenFile, c.ClientCertificate) switch

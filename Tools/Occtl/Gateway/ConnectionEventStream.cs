@@ -12,8 +12,11 @@ internal sealed class ConnectionEventStream(OcctlSession session)
 {
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(15);
 
-    /// <summary>Runs until <paramref name="ct"/> is cancelled (exit 0) or <paramref name="count"/> events were handled.</summary>
-    public async Task<int> RunAsync(WatchConnectionsRequest request, Func<ConnectionEvent, Task> onEvent, int? count,
+    /// <summary>
+    /// Runs until <paramref name="ct"/> is cancelled (exit 0) or <paramref name="count"/> events were shown
+    /// (<paramref name="onEvent"/> returns false for one it skipped).
+    /// </summary>
+    public async Task<int> RunAsync(WatchConnectionsRequest request, Func<ConnectionEvent, bool> onEvent, int? count,
         Func<bool, Task>? onSubscribed, CancellationToken ct)
     {
         var received = 0;
@@ -32,8 +35,7 @@ internal sealed class ConnectionEventStream(OcctlSession session)
                 backoff = TimeSpan.FromSeconds(1);
                 await foreach (var e in call.ResponseStream.ReadAllAsync(ct))
                 {
-                    await onEvent(e);
-                    if (count is { } n && ++received >= n) return ExitCodes.Ok;
+                    if (onEvent(e) && count is { } n && ++received >= n) return ExitCodes.Ok;
                 }
                 session.Note("occtl: the gateway ended the stream; opening it again");
             }

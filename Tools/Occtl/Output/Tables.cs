@@ -14,6 +14,27 @@ internal static class Tables
         return table;
     }
 
+    /// <summary>
+    /// Writes a table (or grid) to standard output with the console's colours and width but without the padding
+    /// Spectre leaves at the end of each line, so a script's <c>awk '{print $NF}'</c> gets the last column.
+    /// </summary>
+    public static void Print(OcctlHost host, IRenderable renderable)
+    {
+        var capabilities = host.Console.Profile.Capabilities;
+        var buffer = new StringWriter();
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Ansi = capabilities.Ansi ? AnsiSupport.Yes : AnsiSupport.No,
+            ColorSystem = (ColorSystemSupport)(int)capabilities.ColorSystem,
+            Interactive = InteractionSupport.No,
+            Out = new AnsiConsoleOutput(buffer),
+        });
+        console.Profile.Width = host.Console.Profile.Width;
+        console.Write(renderable);
+        foreach (var line in buffer.ToString().TrimEnd('\n').Split('\n')) host.Output.WriteLine(line.TrimEnd());
+        host.Output.Flush();
+    }
+
     public static IRenderable Cell(string? value) => new Text(Names.OrDash(value));
 
     /// <summary>A status in its colour (when the terminal has colours): what an operator scans a table for.</summary>

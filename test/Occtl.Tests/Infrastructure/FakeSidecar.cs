@@ -6,7 +6,8 @@ namespace OrleansControl.Occtl.Tests.Infrastructure;
 
 /// <summary>
 /// A sidecar on the Attach stream that carries out every command at once: signed on at the target of a CONNECT
-/// or a move (the acknowledgement names the address, which is the controller's evidence for ACTIVE).
+/// or a move. It says so as a real sidecar does, in the acknowledgement (which completes a move) and in a heartbeat
+/// with link_state SIGNED_ON (the controller's evidence for ACTIVE after a CONNECT).
 /// </summary>
 internal sealed class FakeSidecar : IAsyncDisposable
 {
@@ -53,6 +54,20 @@ internal sealed class FakeSidecar : IAsyncDisposable
                     {
                         CommandAck = new CommandAck { CommandId = command.CommandId, Sequence = command.Sequence, Success = true, ServerAddress = address },
                     });
+                    if (command.Kind is CommandKind.Connect or CommandKind.ReconnectElsewhere)
+                    {
+                        await _call.RequestStream.WriteAsync(new SidecarMessage
+                        {
+                            Heartbeat = new Heartbeat
+                            {
+                                ConnectionId = command.ConnectionId,
+                                EchoRttMs = 5,
+                                LinkState = LinkState.SignedOn,
+                                ServerAddress = address,
+                                SentAt = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTime(DateTime.UtcNow),
+                            },
+                        });
+                    }
                 }
                 finally
                 {
