@@ -131,7 +131,9 @@ public sealed class ListingTests(GatewayFixture fixture) : IDisposable
         var (pool, _) = await FivePoolAsync();
         await _registry.Pools.SetServerHealthAsync(new OrleansControl.Contract.V1.SetServerHealthRequest
         {
-            ServerPool = pool, ServerId = "srv-b", Health = OrleansControl.Contract.V1.ServerHealth.Degraded,
+            ServerPool = pool,
+            ServerId = "srv-b",
+            Health = OrleansControl.Contract.V1.ServerHealth.Degraded,
         }, new Grpc.Core.Metadata { { "authorization", "Bearer " + ControllerHost.OperatorToken } });
 
         var table = await _occtl.RunAsync("servers", pool);

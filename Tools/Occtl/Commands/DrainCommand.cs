@@ -1,5 +1,4 @@
 using System.CommandLine;
-using Command = System.CommandLine.Command;
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using Grpc.Core;
@@ -8,6 +7,7 @@ using OrleansControl.Occtl.Config;
 using OrleansControl.Occtl.Gateway;
 using OrleansControl.Occtl.Output;
 using Spectre.Console;
+using Command = System.CommandLine.Command;
 
 namespace OrleansControl.Occtl.Commands;
 
@@ -54,7 +54,7 @@ internal static class DrainCommand
         var clock = Stopwatch.StartNew();
         var marked = await ServerHealthCommand.SetAsync(s, pool, server, mark, reason, ct);
         progress.WriteLine(mark == ServerHealth.Unhealthy
-            ? $"{server} marked UNHEALTHY: the pool fails over its {marked.FailoversRequested} connection(s). Waiting until it carries none (timeout {Durations.Format(timeout)})."
+            ? $"{server} marked UNHEALTHY: the pool fails over its connections (the gateway counted {marked.FailoversRequested}). Waiting until it carries none (timeout {Durations.Format(timeout)})."
             : $"{server} marked DEGRADED: no new connections; occtl requests the move of each one. Waiting until it carries none (timeout {Durations.Format(timeout)}).");
 
         var requested = new HashSet<(string, long)>();

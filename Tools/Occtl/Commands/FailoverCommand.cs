@@ -1,8 +1,8 @@
 using System.CommandLine;
-using Command = System.CommandLine.Command;
 using OrleansControl.Contract.V1;
 using OrleansControl.Occtl.Output;
 using Spectre.Console;
+using Command = System.CommandLine.Command;
 
 namespace OrleansControl.Occtl.Commands;
 

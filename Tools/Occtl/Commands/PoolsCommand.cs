@@ -1,10 +1,10 @@
 using System.CommandLine;
-using Command = System.CommandLine.Command;
 using System.Text.Json.Nodes;
 using OrleansControl.Contract.V1;
 using OrleansControl.Occtl.Gateway;
 using OrleansControl.Occtl.Output;
 using Spectre.Console;
+using Command = System.CommandLine.Command;
 
 namespace OrleansControl.Occtl.Commands;
 

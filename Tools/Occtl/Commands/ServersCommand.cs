@@ -1,9 +1,9 @@
 using System.CommandLine;
-using Command = System.CommandLine.Command;
 using OrleansControl.Contract.V1;
 using OrleansControl.Occtl.Gateway;
 using OrleansControl.Occtl.Output;
 using Spectre.Console;
+using Command = System.CommandLine.Command;
 
 namespace OrleansControl.Occtl.Commands;
 

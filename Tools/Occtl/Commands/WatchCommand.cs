@@ -1,10 +1,10 @@
 using System.CommandLine;
-using Command = System.CommandLine.Command;
 using OrleansControl.Contract.V1;
 using OrleansControl.Occtl.Gateway;
 using OrleansControl.Occtl.Output;
 using Spectre.Console;
 using Spectre.Console.Rendering;
+using Command = System.CommandLine.Command;
 
 namespace OrleansControl.Occtl.Commands;
 
@@ -48,17 +48,17 @@ internal static class WatchCommand
             }
 
             var exit = ExitCodes.Ok;
-            await s.Console.Live(board.Render(Rows(s))).AutoClear(false).Overflow(VerticalOverflow.Ellipsis).StartAsync(async ctx =>
+            await s.Console.Live(board.Render(Rows(s), s.Console.Profile.Width)).AutoClear(false).Overflow(VerticalOverflow.Ellipsis).StartAsync(async ctx =>
             {
                 exit = await stream.RunAsync(request, e =>
                 {
                     var changed = board.Apply(e);
-                    if (changed) ctx.UpdateTarget(board.Render(Rows(s)));
+                    if (changed) ctx.UpdateTarget(board.Render(Rows(s), s.Console.Profile.Width));
                     return changed;
                 }, s.Value(filters.Count), async _ =>
                 {
                     await board.SeedAsync(s, request, ct);
-                    ctx.UpdateTarget(board.Render(Rows(s)));
+                    ctx.UpdateTarget(board.Render(Rows(s), s.Console.Profile.Width));
                 }, ct);
             });
             return exit;
@@ -118,10 +118,14 @@ internal sealed class WatchBoard
         return true;
     }
 
-    public IRenderable Render(int maxRows)
+    /// <param name="width">Below 140 columns the table leaves out client, pool, previous status and sidecar.</param>
+    public IRenderable Render(int maxRows, int width = int.MaxValue)
     {
         var now = DateTimeOffset.UtcNow;
-        var table = Tables.New("CONNECTION", "CLIENT", "POOL", "SERVER", "STATUS", "FROM", "TARGET", "SIDECAR", "VERSION", "CHANGED", "REASON");
+        var wide = width >= 140;
+        var table = wide
+            ? Tables.New("CONNECTION", "CLIENT", "POOL", "SERVER", "STATUS", "FROM", "TARGET", "SIDECAR", "VERSION", "CHANGED", "REASON")
+            : Tables.New("CONNECTION", "SERVER", "STATUS", "TARGET", "VERSION", "CHANGED", "REASON");
         var ordered = _rows.Values
             .OrderByDescending(r => r.ChangedAt ?? DateTimeOffset.MinValue)
             .ThenBy(r => r.Connection.ConnectionId, StringComparer.Ordinal)
@@ -129,12 +133,16 @@ internal sealed class WatchBoard
         foreach (var r in ordered.Take(maxRows))
         {
             var c = r.Connection;
-            table.AddRow(Tables.Cell(c.ConnectionId), Tables.Cell(c.ClientId), Tables.Cell(c.ServerPool), Tables.Cell(c.ServerId),
-                Tables.Status(c.Status), Tables.Cell(r.ChangedAt is null ? null : Names.Of(r.Previous)), Tables.Cell(c.FailoverTarget),
-                Tables.Cell(c.SidecarId), Tables.Cell(c.Version.ToString()),
-                Tables.Cell(r.ChangedAt is { } at ? Names.Age(Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(at), now) + " ago" : null),
-                Tables.Cell(r.Reason));
+            var changed = Tables.Cell(r.ChangedAt is { } at ? Names.Age(Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(at), now) + " ago" : null);
+            table.AddRow(wide
+                ? [Tables.Cell(c.ConnectionId), Tables.Cell(c.ClientId), Tables.Cell(c.ServerPool), Tables.Cell(c.ServerId), Tables.Status(c.Status),
+                    Tables.Cell(r.ChangedAt is null ? null : Names.Of(r.Previous)), Tables.Cell(c.FailoverTarget), Tables.Cell(c.SidecarId),
+                    Tables.Cell(c.Version.ToString()), changed, Tables.Cell(r.Reason)]
+                : [Tables.Cell(c.ConnectionId), Tables.Cell(c.ServerId), Tables.Status(c.Status), Tables.Cell(c.FailoverTarget),
+                    Tables.Cell(c.Version.ToString()), changed, Tables.Cell(r.Reason)]);
         }
+        // The reason may wrap; every other column stays on one line.
+        table.Columns[^1].NoWrap = false;
         if (ordered.Count > maxRows) table.Caption($"… and {ordered.Count - maxRows} more");
         if (ordered.Count == 0) table.Caption("no connections yet; waiting for changes");
         return table;

@@ -1,13 +1,13 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text;
 using Grpc.Net.Client;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using OrleansControl.Gateway.Hosting;
 using OrleansControl.Gateway.Security;
-using System.Security.Cryptography;
-using System.Text;
 using OrleansControl.Silo.Extensions;
 
 namespace OrleansControl.Occtl.Tests.Infrastructure;
