@@ -39,7 +39,7 @@ internal static class OcctlApp
             host.Error.WriteLine($"occtl: {e.Message}");
             return e.ExitCode;
         }
-        catch (OperationCanceledException)
+        catch (Exception e) when (e is OperationCanceledException || e is Grpc.Core.RpcException { StatusCode: Grpc.Core.StatusCode.Cancelled })
         {
             host.Error.WriteLine("occtl: interrupted");
             return ExitCodes.Interrupted;
