@@ -1,0 +1,8 @@
+namespace OrleansControl.Occtl.Output;
+
+internal enum OutputFormat
+{
+    Table,
+    Json,
+    Yaml,
+}

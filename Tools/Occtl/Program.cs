@@ -1,0 +1,3 @@
+using OrleansControl.Occtl;
+
+return await OcctlApp.RunAsync(args, OcctlHost.FromProcess());
