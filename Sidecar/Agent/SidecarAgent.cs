@@ -66,7 +66,7 @@ public sealed partial class SidecarAgent : BackgroundService
 
         return new AgentStatus(_options.SidecarId, _options.EffectiveConnectionId, _options.Controller, _attached, _lastError,
             _assigned, Interlocked.Read(ref _lastAcked), _outboxIncarnation, heartbeat, _link.SendingStopped, _link.Health(), recent,
-            _backups, ownMove);
+            _backups, ownMove, _link.Reversals());
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
