@@ -6,15 +6,6 @@ using OrleansControl.Sidecar.Telemetry;
 
 namespace OrleansControl.Sidecar.Reversals;
 
-/// <summary>What store-and-forward needs of the link: to wait for a signed-on session and to write to it.</summary>
-internal interface IReversalLink
-{
-    Task WaitUntilUpAsync(CancellationToken ct);
-
-    /// <summary>Writes to the signed-on session, whichever server it is on; false when there is none.</summary>
-    bool TrySend(IsoMessage message);
-}
-
 /// <summary>
 /// Timeout reversals, store-and-forward: each is journaled (<see cref="ReversalJournal"/>) before the application
 /// hears of its original's fate, then sent in queue order on whichever link is up — 0420 first, 0421 repeats after,
@@ -36,8 +27,8 @@ internal sealed class StoreAndForward : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly ReversalJournal _journal;
     private readonly Lock _lock = new();
-    private readonly SortedDictionary<long, Entry> _pending = [];
-    private readonly Dictionary<MatchKey, Entry> _byKey = [];
+    private readonly SortedDictionary<long, PendingReversal> _pending = [];
+    private readonly Dictionary<MatchKey, PendingReversal> _byKey = [];
     private readonly Signal _wake = new();
     private readonly CancellationTokenSource _stop = new();
     private Task? _loop;
@@ -58,7 +49,7 @@ internal sealed class StoreAndForward : IAsyncDisposable
 
         foreach (var journaled in contents.Pending)
         {
-            var entry = new Entry(journaled.Id, journaled.QueuedAt, journaled.OriginalKey, spec.Unpack(journaled.Packed), keys) { Attempts = journaled.Attempts };
+            var entry = new PendingReversal(journaled.Id, journaled.QueuedAt, journaled.OriginalKey, spec.Unpack(journaled.Packed), keys) { Attempts = journaled.Attempts };
             _pending[entry.Id] = entry;
             _byKey[entry.Key] = entry;
             Originals.Live(entry.OriginalKey);
@@ -92,7 +83,7 @@ internal sealed class StoreAndForward : IAsyncDisposable
         var packed = _spec.Pack(reversal);
         var id = Interlocked.Increment(ref _nextId) - 1;
         await _journal.AppendAsync(JournalRecord.Queued(id, now, originalKey, packed)).ConfigureAwait(false);
-        var entry = new Entry(id, now, originalKey, reversal, _keys);
+        var entry = new PendingReversal(id, now, originalKey, reversal, _keys);
         lock (_lock)
         {
             _pending[id] = entry;
@@ -111,7 +102,7 @@ internal sealed class StoreAndForward : IAsyncDisposable
     /// <summary>A response to a reversal (0430 for a 0420 or 0421): true when it acknowledges one that is pending.</summary>
     public bool TryAcknowledge(MatchKey key, IsoMessage response)
     {
-        Entry? entry;
+        PendingReversal? entry;
         lock (_lock)
         {
             _byKey.TryGetValue(key, out entry);
@@ -171,31 +162,51 @@ internal sealed class StoreAndForward : IAsyncDisposable
         }
     }
 
-    /// <summary>The first reversal (queue order) that is acknowledged or due; else how long until one is due.</summary>
-    private (Entry? Entry, TimeSpan Wait) Next()
+    /// <summary>
+    /// An acknowledged reversal, else the one due earliest (never sent ones first, ties in queue order), else how long
+    /// until one is due. Earliest-due, not first-in-queue: reversals being retried must not starve a fresh one.
+    /// </summary>
+    private (PendingReversal? Entry, TimeSpan Wait) Next()
     {
         var now = _time.GetUtcNow();
-        var soonest = Timeout.InfiniteTimeSpan;
+        PendingReversal? earliest = null;
         lock (_lock)
         {
             foreach (var entry in _pending.Values)
             {
-                if (entry.Acknowledged.Task.IsCompleted || entry.NextAt <= now)
+                if (entry.Acknowledged.Task.IsCompleted)
                 {
                     return (entry, TimeSpan.Zero);
                 }
 
-                var wait = entry.NextAt - now;
-                soonest = soonest == Timeout.InfiniteTimeSpan || wait < soonest ? wait : soonest;
+                if (earliest is null || entry.NextAt < earliest.NextAt)
+                {
+                    earliest = entry;
+                }
             }
         }
 
-        return (null, soonest);
+        return earliest is null ? (null, Timeout.InfiniteTimeSpan)
+            : earliest.NextAt <= now ? (earliest, TimeSpan.Zero)
+            : (null, earliest.NextAt - now);
     }
 
-    private async Task TransmitAsync(Entry entry, CancellationToken ct)
+    private async Task TransmitAsync(PendingReversal entry, CancellationToken ct)
     {
-        await _link.WaitUntilUpAsync(ct).ConfigureAwait(false);
+        // No link for longer than the reversal may live: back to the loop, which gives it up.
+        using (var until = CancellationTokenSource.CreateLinkedTokenSource(ct))
+        {
+            until.CancelAfter(TimeSpan.FromTicks(Math.Max(0, (_options.GiveUpAfter - (_time.GetUtcNow() - entry.QueuedAt)).Ticks)));
+            try
+            {
+                await _link.WaitUntilUpAsync(until.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+            {
+                return;
+            }
+        }
+
         var attempt = entry.Attempts + 1;
         try
         {
@@ -216,7 +227,9 @@ internal sealed class StoreAndForward : IAsyncDisposable
             Interlocked.Increment(ref _sent);
             _metrics.ReversalSent(message.Mti.Value);
             Log.ReversalSent(_logger, _name, entry.Id, message.Mti.Value, attempt);
-            await Task.WhenAny(entry.Acknowledged.Task, Task.Delay(_options.ResponseTimeout, _time, ct)).ConfigureAwait(false);
+            using var wait = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            await Task.WhenAny(entry.Acknowledged.Task, Task.Delay(_options.ResponseTimeout, _time, wait.Token)).ConfigureAwait(false);
+            await wait.CancelAsync().ConfigureAwait(false);
             ct.ThrowIfCancellationRequested();
         }
 
@@ -234,7 +247,7 @@ internal sealed class StoreAndForward : IAsyncDisposable
         }
     }
 
-    private async Task EndAsync(Entry entry, ReversalEnd end, string reason)
+    private async Task EndAsync(PendingReversal entry, ReversalEnd end, string reason)
     {
         try
         {
@@ -279,26 +292,5 @@ internal sealed class StoreAndForward : IAsyncDisposable
 
         await _journal.DisposeAsync().ConfigureAwait(false);
         _stop.Dispose();
-    }
-
-    /// <summary>One reversal to send. <see cref="Attempts"/> and <see cref="NextAt"/> are the send loop's alone.</summary>
-    private sealed class Entry(long id, DateTimeOffset queuedAt, MatchKey originalKey, IsoMessage message, MatchKeyPolicy keys)
-    {
-        public long Id { get; } = id;
-
-        public DateTimeOffset QueuedAt { get; } = queuedAt;
-
-        public MatchKey OriginalKey { get; } = originalKey;
-
-        public IsoMessage Message { get; } = message;
-
-        /// <summary>What its 0430 matches on (the repeat bit does not change it).</summary>
-        public MatchKey Key { get; } = keys.KeyOf(message);
-
-        public int Attempts { get; set; }
-
-        public DateTimeOffset NextAt { get; set; } = DateTimeOffset.MinValue;
-
-        public TaskCompletionSource<IsoMessage> Acknowledged { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 }
