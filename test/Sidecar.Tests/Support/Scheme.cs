@@ -163,6 +163,20 @@ internal static class Links
 
 internal static class Eventually
 {
+    public static async Task TrueAsync(Func<Task<bool>> condition, TimeSpan timeout, string what)
+    {
+        var until = DateTime.UtcNow + timeout;
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > until)
+            {
+                throw new TimeoutException($"not {what} within {timeout.TotalSeconds:F1} s");
+            }
+
+            await Task.Delay(50);
+        }
+    }
+
     public static async Task TrueAsync(Func<bool> condition, TimeSpan timeout, string what)
     {
         var until = DateTime.UtcNow + timeout;
