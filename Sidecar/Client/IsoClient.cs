@@ -67,7 +67,15 @@ public sealed partial class IsoClient : IAsyncDisposable
         if (options.Reversals.Enabled)
         {
             // First, so that a journal that cannot be opened fails the client before anything runs.
-            _reversals = new StoreAndForward(options.Reversals, _wire.Spec, _keys, this, options.Name, _logger, _metrics);
+            try
+            {
+                _reversals = new StoreAndForward(options.Reversals, _wire.Spec, _keys, this, options.Name, _logger, _metrics);
+            }
+            catch
+            {
+                _metrics.Dispose();
+                throw;
+            }
         }
 
         var sweep = TimeSpan.FromMilliseconds(Math.Clamp(options.RequestTimeout.TotalMilliseconds / 20, 5, 50));

@@ -147,6 +147,13 @@ internal sealed class ReversalJournal : IAsyncDisposable
         }
     }
 
+    /// <summary>Lets go of a journal nothing was appended to yet (its owner failed to start).</summary>
+    public void Abandon()
+    {
+        _appends.Writer.TryComplete();
+        _file.Dispose();
+    }
+
     public async ValueTask DisposeAsync()
     {
         _appends.Writer.TryComplete();

@@ -41,18 +41,27 @@ internal sealed class StoreAndForward : IAsyncDisposable
         _builder = new ReversalBuilder(options, spec);
         Originals = new ReversedOriginals(options.LateResponseWindow, _time);
         _journal = ReversalJournal.Open(options.EffectiveJournalPath(name), out var contents);
-        _nextId = contents.NextId;
-        foreach (var original in contents.Originals)
+        try
         {
-            Originals.Ended(original);
-        }
+            _nextId = contents.NextId;
+            foreach (var original in contents.Originals)
+            {
+                Originals.Ended(original);
+            }
 
-        foreach (var journaled in contents.Pending)
+            foreach (var journaled in contents.Pending)
+            {
+                var entry = new PendingReversal(journaled.Id, journaled.QueuedAt, journaled.OriginalKey, spec.Unpack(journaled.Packed), keys) { Attempts = journaled.Attempts };
+                _pending[entry.Id] = entry;
+                _byKey[entry.Key] = entry;
+                Originals.Live(entry.OriginalKey);
+            }
+        }
+        catch
         {
-            var entry = new PendingReversal(journaled.Id, journaled.QueuedAt, journaled.OriginalKey, spec.Unpack(journaled.Packed), keys) { Attempts = journaled.Attempts };
-            _pending[entry.Id] = entry;
-            _byKey[entry.Key] = entry;
-            Originals.Live(entry.OriginalKey);
+            // A journal written with another spec: fail loudly, and let go of the file.
+            _journal.Abandon();
+            throw;
         }
 
         Log.JournalOpened(_logger, name, _journal.Path, _pending.Count);
