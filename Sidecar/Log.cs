@@ -64,4 +64,31 @@ internal static partial class Log
 
     [LoggerMessage(19, LogLevel.Warning, "Agent: no usable backup signed on ({Count} known); the link stays with {From}")]
     public static partial void NoUsableBackup(ILogger logger, string from, int count);
+
+    [LoggerMessage(20, LogLevel.Information, "Connection {Name}: reversal #{Id} {Mti:D4} STAN {Stan} queued for original {OriginalData} (terminal {Terminal}, PAN {Pan}, amount {Amount})")]
+    public static partial void ReversalQueued(ILogger logger, string name, long id, int mti, string? stan, string? originalData, string? terminal, string? pan, string? amount);
+
+    [LoggerMessage(21, LogLevel.Debug, "Connection {Name}: reversal #{Id} sent as {Mti:D4} (transmission {Attempt})")]
+    public static partial void ReversalSent(ILogger logger, string name, long id, int mti, int attempt);
+
+    [LoggerMessage(22, LogLevel.Information, "Connection {Name}: reversal #{Id} acknowledged by {Mti:D4} with response code {Code} after {Attempts} transmissions")]
+    public static partial void ReversalAcknowledged(ILogger logger, string name, long id, int mti, string? code, int attempts);
+
+    [LoggerMessage(23, LogLevel.Warning, "Connection {Name}: reversal #{Id} {Mti:D4} STAN {Stan} for original {OriginalData} (terminal {Terminal}, PAN {Pan}, amount {Amount}) given up after {Attempts} transmissions: {Reason}")]
+    public static partial void ReversalGivenUp(ILogger logger, string name, long id, int mti, string? stan, string? originalData, string? terminal, string? pan, string? amount, int attempts, string reason);
+
+    [LoggerMessage(24, LogLevel.Warning, "Connection {Name}: late {Mti:D4} for a reversed request (STAN {Stan}, terminal {Terminal}, PAN {Pan}, response code {Code}): counted, not delivered as an answer")]
+    public static partial void LateResponseToReversed(ILogger logger, string name, int mti, string? stan, string? terminal, string? pan, string? code);
+
+    [LoggerMessage(25, LogLevel.Error, "Connection {Name}: a {Mti:D4} whose fate is unknown (STAN {Stan}) could not be queued for reversal: {Error}")]
+    public static partial void ReversalNotQueued(ILogger logger, string name, int mti, string? stan, string error);
+
+    [LoggerMessage(26, LogLevel.Information, "Connection {Name}: reversal journal {Path} opened, {Pending} reversals to send")]
+    public static partial void JournalOpened(ILogger logger, string name, string path, int pending);
+
+    [LoggerMessage(27, LogLevel.Error, "Connection {Name}: reversal #{Id} ended ({End}) but the journal could not record it; it will be sent again after a restart: {Error}")]
+    public static partial void JournalEndFailed(ILogger logger, string name, long id, Reversals.ReversalEnd end, string error);
+
+    [LoggerMessage(28, LogLevel.Warning, "Connection {Name}: reversal #{Id} could not record transmission {Attempt}; retrying in {DelayMs} ms: {Error}")]
+    public static partial void JournalAttemptFailed(ILogger logger, string name, long id, int attempt, long delayMs, string error);
 }

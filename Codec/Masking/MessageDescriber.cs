@@ -38,6 +38,21 @@ internal static class MessageDescriber
         return sb.ToString();
     }
 
+    /// <summary>One present field's value, masked as in <see cref="Describe"/>.</summary>
+    public static string DescribeValue(IsoMessage message, int field)
+    {
+        var def = message.Spec[field];
+        var value = message.GetBytes(field);
+        if (def is null)
+        {
+            return Hidden(value.Length, "bytes");
+        }
+
+        var sb = new StringBuilder();
+        AppendValue(sb, def, value.Span);
+        return sb.ToString();
+    }
+
     /// <summary>First 6 and last 4 digits of a PAN; anything shorter than 13 digits is masked entirely.</summary>
     public static string MaskPan(ReadOnlySpan<char> pan)
     {

@@ -207,6 +207,12 @@ public sealed class IsoMessage
 
     public override string ToString() => Describe();
 
+    /// <summary>
+    /// One field as it may appear in a log line: PAN as first 6 / last 4, secret fields as their length only, sensitive
+    /// EMV tags hidden; null when absent. The same rules as <see cref="Describe"/>.
+    /// </summary>
+    public string? GetMasked(int field) => Has(field) ? MessageDescriber.DescribeValue(this, field) : null;
+
     internal static IsoMessage ForUnpack(MessageSpec spec, Mti mti, int capacity) => new(spec, mti, capacity);
 
     /// <summary>Presence bits of fields 1–64, 65–128 or 129–192 (most significant bit = lowest field).</summary>

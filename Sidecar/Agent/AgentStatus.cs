@@ -17,7 +17,8 @@ public sealed record AgentStatus(
     LinkHealthSnapshot Link,
     IReadOnlyList<CommandRecord> RecentCommands,
     IReadOnlyList<RankedBackup> Backups,
-    OwnMove? LastOwnMove);
+    OwnMove? LastOwnMove,
+    Reversals.ReversalStatus? Reversals);
 
 /// <summary>A command the agent carried out (or refused), newest last.</summary>
 public sealed record CommandRecord(string CommandId, ulong Sequence, string Kind, bool Success, string Detail, DateTimeOffset At);

@@ -70,7 +70,7 @@ public sealed partial class SidecarAgent : BackgroundService
         var current = controllers.Count == 0 ? _options.Controller : controllers[Volatile.Read(ref _current) % controllers.Count];
         return new AgentStatus(_options.SidecarId, _options.EffectiveConnectionId, current, _attached, _lastError,
             _assigned, Interlocked.Read(ref _lastAcked), _outboxIncarnation, heartbeat, _link.SendingStopped, _link.Health(), recent,
-            _backups, ownMove);
+            _backups, ownMove, _link.Reversals());
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)

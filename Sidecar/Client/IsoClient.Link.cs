@@ -147,6 +147,7 @@ public sealed partial class IsoClient
 
         SetState(ConnectionState.SignedOn, $"signed on to {session.Remote}");
         FlushQueued(session);
+        _linkUp.Set();
         _ = EchoLoopAsync(session);
         _wake.Set();
         return true;

@@ -5,6 +5,8 @@ using OrleansControl.Codec;
 using OrleansControl.Sidecar.Connections;
 using OrleansControl.Sidecar.Health;
 using OrleansControl.Sidecar.Matching;
+using OrleansControl.Sidecar.Reversals;
+using OrleansControl.Sidecar.Telemetry;
 
 namespace OrleansControl.Sidecar.Client;
 
@@ -15,8 +17,9 @@ namespace OrleansControl.Sidecar.Client;
 /// without losing accepted requests, drain, stop sending, sign off.
 /// </summary>
 /// <remarks>
-/// Every request accepted by <see cref="SendAsync"/> ends with its response or a <see cref="SidecarException"/>
-/// (timeout, connection lost); requests accepted while no session is up wait for one within their timeout.
+/// Every request accepted by <see cref="SendAsync"/> ends with its response or a <see cref="SidecarException"/> that
+/// says whether it was sent (<see cref="SidecarException.Outcome"/>); requests accepted while no session is up wait for
+/// one within their timeout. Requests whose fate is unknown are reversed where configured (IsoClient.Reversals.cs).
 /// </remarks>
 public sealed partial class IsoClient : IAsyncDisposable
 {
@@ -28,6 +31,7 @@ public sealed partial class IsoClient : IAsyncDisposable
     private readonly RequestMatcher<IsoMessage> _requests;
     private readonly RequestMatcher<IsoMessage> _network;
     private readonly LinkHealth _health = new();
+    private readonly SidecarMetrics _metrics;
     private readonly ReconnectBackoff _backoff;
     private readonly Signal _wake = new();
     private readonly CancellationTokenSource _lifetime = new();
@@ -44,7 +48,9 @@ public sealed partial class IsoClient : IAsyncDisposable
     private volatile bool _sendingStopped;
     private int _stan;
 
-    public IsoClient(IsoClientOptions options, IInboundHandler? inbound = null, ILogger<IsoClient>? logger = null)
+    /// <param name="meters">The host's meter factory for <see cref="SidecarMetrics"/>; without one the link owns its meter.</param>
+    /// <exception cref="IOException">Reversals are on and their journal is held by another process or cannot be created.</exception>
+    public IsoClient(IsoClientOptions options, IInboundHandler? inbound = null, ILogger<IsoClient>? logger = null, System.Diagnostics.Metrics.IMeterFactory? meters = null)
     {
         var errors = options.Validate().ToList();
         if (errors.Count > 0)
@@ -57,8 +63,28 @@ public sealed partial class IsoClient : IAsyncDisposable
         _keys = new MatchKeyPolicy(options.MatchFields, options.DefaultMatchFields);
         _inbound = inbound ?? new DelegateInboundHandler();
         _logger = (ILogger?)logger ?? NullLogger.Instance;
+        _metrics = new SidecarMetrics(meters, options.Name);
+        if (options.Reversals.Enabled)
+        {
+            // First, so that a journal that cannot be opened fails the client before anything runs.
+            try
+            {
+                _reversals = new StoreAndForward(options.Reversals, _wire.Spec, _keys, this, options.Name, _logger, _metrics);
+            }
+            catch
+            {
+                _metrics.Dispose();
+                throw;
+            }
+        }
+
         var sweep = TimeSpan.FromMilliseconds(Math.Clamp(options.RequestTimeout.TotalMilliseconds / 20, 5, 50));
-        _requests = new RequestMatcher<IsoMessage>(options.MaxInFlight, sweep) { TimedOut = _ => OnRequestTimedOut() };
+        _requests = new RequestMatcher<IsoMessage>(options.MaxInFlight, sweep)
+        {
+            TimedOut = _ => OnRequestTimedOut(),
+            Failed = OnRequestFailed,
+            UnknownFate = _reversals is null ? null : this,
+        };
         _network = new RequestMatcher<IsoMessage>(64, TimeSpan.FromMilliseconds(20));
         _backoff = new ReconnectBackoff(options.ReconnectInitialDelay, options.ReconnectMaxDelay);
         _target = string.IsNullOrWhiteSpace(options.Server) ? null : options.Server;
@@ -108,7 +134,11 @@ public sealed partial class IsoClient : IAsyncDisposable
     public event Action<ConnectionStateChanged>? StateChanged;
 
     /// <summary>Starts connecting (if a server is known) and keeps the link up until disposed, drained or signed off.</summary>
-    public void Start() => _runner ??= Task.Run(() => RunAsync(_lifetime.Token));
+    public void Start()
+    {
+        _runner ??= Task.Run(() => RunAsync(_lifetime.Token));
+        _reversals?.Start();
+    }
 
     /// <summary>A fresh STAN (field 11), 000001..999999, wrapping.</summary>
     public string NextStan()
@@ -119,110 +149,6 @@ public sealed partial class IsoClient : IAsyncDisposable
 
     public LinkHealthSnapshot Health() =>
         _health.Snapshot(State, _current is { IsClosed: false } s ? s.Remote : Server, _requests.InFlight, _signedOnSince);
-
-    /// <summary>
-    /// Sends a request and returns its response. Throws <see cref="SidecarException"/>: at once for
-    /// <see cref="SidecarError.NotAccepting"/>, <see cref="SidecarError.SendingStopped"/>,
-    /// <see cref="SidecarError.InFlightLimit"/> and <see cref="SidecarError.DuplicateKey"/> (nothing was sent);
-    /// later for <see cref="SidecarError.Timeout"/> or <see cref="SidecarError.ConnectionLost"/>.
-    /// </summary>
-    public Task<IsoMessage> SendAsync(IsoMessage request, TimeSpan? timeout = null, CancellationToken ct = default)
-    {
-        if (!Volatile.Read(ref _accepting))
-        {
-            throw new SidecarException(SidecarError.NotAccepting, $"connection {Name} is draining or closed");
-        }
-
-        if (_sendingStopped)
-        {
-            throw new SidecarException(SidecarError.SendingStopped, $"sending on connection {Name} was stopped by command");
-        }
-
-        var pending = _requests.Register(_keys.KeyOf(request), request, timeout ?? _options.RequestTimeout);
-        _health.RequestSent();
-        if (_current is { } session)
-        {
-            Write(session, pending);
-        }
-
-        if (ct.CanBeCanceled)
-        {
-            return WithCancellation(pending, ct);
-        }
-
-        return pending.Task;
-    }
-
-    private async Task<IsoMessage> WithCancellation(PendingRequest<IsoMessage> pending, CancellationToken ct)
-    {
-        await using var registration = ct.Register(() => _requests.TryFail(pending, new OperationCanceledException(ct))).ConfigureAwait(false);
-        return await pending.Task.ConfigureAwait(false);
-    }
-
-    private void Write(IsoSession session, PendingRequest<IsoMessage> pending)
-    {
-        if (pending.TryAssign(session.Id) && !session.TrySend(pending.Request))
-        {
-            LoseRequest(pending, $"session {session.Id} closed before the request was written");
-        }
-    }
-
-    private void LoseRequest(PendingRequest<IsoMessage> pending, string reason)
-    {
-        if (_requests.TryFail(pending, new SidecarException(SidecarError.ConnectionLost, reason)))
-        {
-            _health.RequestLost();
-        }
-    }
-
-    /// <summary>Writes the requests accepted while no session was up.</summary>
-    private void FlushQueued(IsoSession session)
-    {
-        foreach (var pending in _requests.Queued())
-        {
-            Write(session, pending);
-        }
-    }
-
-    private ValueTask OnMessage(IsoSession session, IsoMessage message)
-    {
-        var mti = IsoWire.MtiOf(message);
-        if (!MatchKey.IsRequest(mti))
-        {
-            var key = _keys.KeyOf(message);
-            if (NetworkManagement.IsNetworkManagement(mti) && _network.TryComplete(key, message))
-            {
-                return ValueTask.CompletedTask;
-            }
-
-            if (_requests.TryComplete(key, message))
-            {
-                _health.ResponseMatched();
-                return ValueTask.CompletedTask;
-            }
-
-            _health.UnmatchedResponse();
-            try
-            {
-                _inbound.OnUnmatchedResponse(new IsoPeer(session.Id, session.Remote, null), message);
-            }
-            catch (Exception ex)
-            {
-                Log.InboundHandlerFailed(_logger, mti, ex);
-            }
-
-            return ValueTask.CompletedTask;
-        }
-
-        if (NetworkManagement.IsNetworkManagement(mti))
-        {
-            session.TrySend(NetworkManagement.Answer(_wire, message));
-            return ValueTask.CompletedTask;
-        }
-
-        InboundRequests.Dispatch(session, new IsoPeer(session.Id, session.Remote, null), message, _inbound, _logger, _lifetime.Token);
-        return ValueTask.CompletedTask;
-    }
 
     private void SetState(ConnectionState next, string reason)
     {
@@ -298,6 +224,8 @@ public sealed partial class IsoClient : IAsyncDisposable
         SetState(ConnectionState.Closed, "disposed");
         await _requests.DisposeAsync().ConfigureAwait(false);
         await _network.DisposeAsync().ConfigureAwait(false);
+        await CloseReversalsAsync().ConfigureAwait(false);
+        _metrics.Dispose();
         _lifetime.Dispose();
     }
 

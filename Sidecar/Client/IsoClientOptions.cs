@@ -37,6 +37,9 @@ public sealed class IsoClientOptions : LinkOptions
     /// <summary>How long a drain (or a move to another server) waits for requests in flight before closing.</summary>
     public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>Timeout reversals with store-and-forward (<c>Sidecar:Link:Reversals</c>); off in the library, on in the sidecar host.</summary>
+    public Reversals.ReversalOptions Reversals { get; set; } = new();
+
     public override IEnumerable<string> Validate()
     {
         foreach (var error in base.Validate())
@@ -73,5 +76,28 @@ public sealed class IsoClientOptions : LinkOptions
         {
             yield return "ReconnectInitialDelay must be positive and at most ReconnectMaxDelay";
         }
+
+        if (Reversals.Enabled)
+        {
+            foreach (var error in ValidateReversals())
+            {
+                yield return error;
+            }
+        }
+    }
+
+    private IEnumerable<string> ValidateReversals()
+    {
+        Codec.MessageSpec spec;
+        try
+        {
+            spec = IsoWire.Create(this).Spec;
+        }
+        catch (Exception ex) when (ex is ArgumentException or IOException or Codec.Iso8583Exception or System.Text.Json.JsonException or KeyNotFoundException)
+        {
+            return [$"Reversals: spec '{Spec}' could not be loaded to check them: {ex.Message}"];
+        }
+
+        return Reversals.Validate(spec, Name);
     }
 }

@@ -31,7 +31,8 @@ public static class SidecarHostingExtensions
         services.TryAddSingleton(sp => new IsoClient(
             sp.GetRequiredService<IOptions<IsoClientOptions>>().Value,
             sp.GetService<IInboundHandler>(),
-            sp.GetRequiredService<ILogger<IsoClient>>()));
+            sp.GetRequiredService<ILogger<IsoClient>>(),
+            sp.GetService<System.Diagnostics.Metrics.IMeterFactory>()));
         services.TryAddSingleton<SidecarAgent>();
         services.AddHostedService(sp => sp.GetRequiredService<SidecarAgent>());
         services.TryAddSingleton<SidecarRelay>();

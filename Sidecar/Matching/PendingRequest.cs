@@ -7,6 +7,9 @@ namespace OrleansControl.Sidecar.Matching;
 internal sealed class PendingRequest<TMessage>(MatchKey key, TMessage request, long deadline, TimeSpan timeout)
     : TaskCompletionSource<TMessage>(TaskCreationOptions.RunContinuationsAsynchronously)
 {
+    /// <summary>Marks a request that is being failed before any session took it: no session may write it any more.</summary>
+    private const long Unwritten = -1;
+
     /// <summary>0 while queued (accepted, waiting for a signed-on session); afterwards the id of the session it was written to.</summary>
     private long _sessionId;
 
@@ -21,8 +24,18 @@ internal sealed class PendingRequest<TMessage>(MatchKey key, TMessage request, l
 
     public long SessionId => Volatile.Read(ref _sessionId);
 
+    /// <summary>
+    /// Given to a session to write (it may have reached the wire). Erring this way is deliberate: a request counted
+    /// as written that was not costs a needless reversal; one counted as not sent that was could cost money.
+    /// </summary>
+    public bool WasWritten => SessionId > 0;
+
     public long StartedAt { get; } = System.Diagnostics.Stopwatch.GetTimestamp();
 
-    /// <summary>Claims the request for one session; false if another session already took it.</summary>
+    /// <summary>Claims the request for one session; false if another session already took it (or it is being failed unwritten).</summary>
     public bool TryAssign(long sessionId) => Interlocked.CompareExchange(ref _sessionId, sessionId, 0) == 0;
+
+    /// <summary>True when no session took it, and now none can: failing it means it was not sent.</summary>
+    public bool TryClaimUnwritten() =>
+        Interlocked.CompareExchange(ref _sessionId, Unwritten, 0) is 0 or Unwritten;
 }

@@ -29,6 +29,12 @@ internal sealed class RequestMatcher<TMessage> : IAsyncDisposable
     /// <summary>Called with each request that timed out (after it was failed), for health accounting.</summary>
     public Action<PendingRequest<TMessage>>? TimedOut { get; set; }
 
+    /// <summary>Called with each request that ends in an error (once, by whoever removed it), for outcome accounting.</summary>
+    public Action<PendingRequest<TMessage>, Exception>? Failed { get; set; }
+
+    /// <summary>Where written requests that end without an answer (their fate unknown) are handed, if anywhere.</summary>
+    public IUnknownFateSink<TMessage>? UnknownFate { get; set; }
+
     public PendingRequest<TMessage> Register(MatchKey key, TMessage request, TimeSpan timeout)
     {
         if (Interlocked.Increment(ref _count) > _maxInFlight)
@@ -61,15 +67,38 @@ internal sealed class RequestMatcher<TMessage> : IAsyncDisposable
         return true;
     }
 
-    /// <summary>Ends one request with an error, if it is still pending.</summary>
+    /// <summary>
+    /// Ends one request with an error, if it is still pending. A written request whose fate is now unknown (timeout,
+    /// session lost, cancelled after the write) is offered to <see cref="UnknownFate"/> first: reserved before it is
+    /// removed, so a response racing the removal finds the reservation, and completed by the sink if it takes it over.
+    /// </summary>
     public bool TryFail(PendingRequest<TMessage> pending, Exception error)
     {
+        var sink = pending.WasWritten && IsFateUnknown(error) ? UnknownFate : null;
+        var reserved = sink?.Reserve(pending) == true;
         if (!_pending.TryRemove(new KeyValuePair<MatchKey, PendingRequest<TMessage>>(pending.Key, pending)))
         {
+            if (reserved)
+            {
+                sink!.Release(pending);
+            }
+
             return false;
         }
 
         Interlocked.Decrement(ref _count);
+        Failed?.Invoke(pending, error);
+        if (!reserved || !sink!.TakeOver(pending, error))
+        {
+            Complete(pending, error);
+        }
+
+        return true;
+    }
+
+    /// <summary>Completes a removed request with <paramref name="error"/> (cancellation as cancellation).</summary>
+    public static void Complete(PendingRequest<TMessage> pending, Exception error)
+    {
         if (error is OperationCanceledException oce)
         {
             pending.TrySetCanceled(oce.CancellationToken);
@@ -78,9 +107,10 @@ internal sealed class RequestMatcher<TMessage> : IAsyncDisposable
         {
             pending.TrySetException(error);
         }
-
-        return true;
     }
+
+    private static bool IsFateUnknown(Exception error) =>
+        error is OperationCanceledException || error is SidecarException { Outcome: RequestOutcome.FateUnknown };
 
     /// <summary>Ends the pending request for exactly this message (by key and identity), if there is one.</summary>
     public bool TryFail(MatchKey key, TMessage request, Exception error) =>
@@ -101,13 +131,14 @@ internal sealed class RequestMatcher<TMessage> : IAsyncDisposable
         return failed;
     }
 
-    /// <summary>Fails every pending request (the connection is closed for good).</summary>
+    /// <summary>Fails every pending request (the connection is closed for good); those no session took end as <see cref="SidecarError.NoLink"/>.</summary>
     public int FailAll(SidecarError error, string message)
     {
         var failed = 0;
         foreach (var (_, pending) in _pending)
         {
-            if (TryFail(pending, new SidecarException(error, message)))
+            var unwritten = pending.TryClaimUnwritten();
+            if (TryFail(pending, new SidecarException(unwritten ? SidecarError.NoLink : error, unwritten ? $"{message} before it was sent" : message)))
             {
                 failed++;
             }
@@ -168,9 +199,7 @@ internal sealed class RequestMatcher<TMessage> : IAsyncDisposable
                 var now = Stopwatch.GetTimestamp();
                 foreach (var (_, pending) in _pending)
                 {
-                    if (pending.Deadline <= now && TryFail(pending, new SidecarException(
-                            SidecarError.Timeout,
-                            $"no response to {pending.Key} within {pending.Timeout.TotalMilliseconds:F0} ms")))
+                    if (pending.Deadline <= now && TryFail(pending, Expired(pending)))
                     {
                         TimedOut?.Invoke(pending);
                     }
@@ -181,6 +210,11 @@ internal sealed class RequestMatcher<TMessage> : IAsyncDisposable
         {
         }
     }
+
+    /// <summary>A request past its deadline: timed out if a session took it, else it never got a link.</summary>
+    private static SidecarException Expired(PendingRequest<TMessage> pending) => pending.TryClaimUnwritten()
+        ? new SidecarException(SidecarError.NoLink, $"no signed-on link took {pending.Key} within {pending.Timeout.TotalMilliseconds:F0} ms; it was not sent")
+        : new SidecarException(SidecarError.Timeout, $"no response to {pending.Key} within {pending.Timeout.TotalMilliseconds:F0} ms");
 
     public async ValueTask DisposeAsync()
     {

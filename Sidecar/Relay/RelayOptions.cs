@@ -15,8 +15,11 @@ public sealed class RelayOptions
     /// <summary>Where the application connects; localhost only by default.</summary>
     public string Listen { get; set; } = "127.0.0.1:8583";
 
-    /// <summary>Response code (field 39) sent to the application when the link could not deliver a request.</summary>
-    public string UnavailableResponseCode { get; set; } = "91";
+    /// <summary>Field 39 of the relay's own answers, one per outcome (<see cref="RelayAnswers"/>).</summary>
+    public RelayResponseCodes ResponseCodes { get; set; } = new();
+
+    /// <summary>Where the relay's own answers say what happened ("NOT SENT", "FATE UNKNOWN REVERSING", …); 0 = nowhere.</summary>
+    public int DetailField { get; set; } = 44;
 
     public IsoServerOptions ToServerOptions(Client.IsoClientOptions link) => new()
     {
@@ -36,9 +39,14 @@ public sealed class RelayOptions
             yield return "Relay:Listen must be host:port";
         }
 
-        if (UnavailableResponseCode is not { Length: 2 })
+        foreach (var error in ResponseCodes.Validate())
         {
-            yield return "Relay:UnavailableResponseCode must be two characters";
+            yield return error;
+        }
+
+        if (DetailField is not 0 and (< 2 or > 128) || DetailField is 3 or 4 or 7 or 11 or 37 or 39 or 41 or 42 or 49)
+        {
+            yield return "Relay:DetailField must be 0 or a free field 2..128 (e.g. 44, additional response data)";
         }
     }
 }

@@ -9,9 +9,10 @@ using OrleansControl.Sidecar.Server;
 namespace OrleansControl.Sidecar.Relay;
 
 /// <summary>
-/// Relays the local application's requests over the managed link and returns the responses. When the link
-/// cannot deliver (timeout, lost, draining, stopped), the application gets a response with
-/// <see cref="RelayOptions.UnavailableResponseCode"/> at once rather than silence.
+/// Relays the local application's requests over the managed link and returns the responses. When the link brings no
+/// response, the application gets the relay's own answer at once rather than silence, with a field 39 code that says
+/// which outcome it was (<see cref="RelayAnswers"/>): not sent (91, 94, 30) or fate unknown (68, reversed by the
+/// sidecar where configured) — never one that reads as a plain decline.
 /// </summary>
 public sealed class SidecarRelay(IsoClient link, IOptions<RelayOptions> options, IOptions<IsoClientOptions> linkOptions, ILoggerFactory loggers)
     : IHostedService, IInboundHandler, IAsyncDisposable
@@ -40,8 +41,9 @@ public sealed class SidecarRelay(IsoClient link, IOptions<RelayOptions> options,
         {
             return await link.SendAsync(request, ct: ct).ConfigureAwait(false);
         }
-        catch (SidecarException)
+        catch (SidecarException error)
         {
+            var (code, detail) = RelayAnswers.For(error, _options.ResponseCodes);
             var response = request.Spec.CreateMessage(request.Mti.ToResponse());
             foreach (var field in (ReadOnlySpan<int>)[3, 4, 7, 11, 37, 41, 42, 49])
             {
@@ -51,7 +53,12 @@ public sealed class SidecarRelay(IsoClient link, IOptions<RelayOptions> options,
                 }
             }
 
-            return response.Set(39, _options.UnavailableResponseCode);
+            if (_options.DetailField != 0 && request.Spec[_options.DetailField] is not null)
+            {
+                response.Set(_options.DetailField, detail);
+            }
+
+            return response.Set(39, code);
         }
     }
 

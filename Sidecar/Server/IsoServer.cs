@@ -234,7 +234,7 @@ public sealed class IsoServer : IAsyncDisposable
     public async Task<IsoMessage> SendAsync(string client, IsoMessage request, TimeSpan? timeout = null, CancellationToken ct = default)
     {
         var entry = _sessions.Values.FirstOrDefault(s => s.Is(client) && !s.Session.IsClosed)
-            ?? throw new SidecarException(SidecarError.ConnectionLost, "no open session for that client");
+            ?? throw new SidecarException(SidecarError.NoLink, "no open session for that client");
         if (entry.SendingStopped)
         {
             throw new SidecarException(SidecarError.SendingStopped, $"sending to session {entry.Session.Id} was stopped by command");
@@ -243,7 +243,7 @@ public sealed class IsoServer : IAsyncDisposable
         var pending = _outbound.Register(SessionKey(entry.Session.Id, request), request, timeout ?? _options.RequestTimeout);
         if (!pending.TryAssign(entry.Session.Id) || !entry.Session.TrySend(request))
         {
-            _outbound.TryFail(pending, new SidecarException(SidecarError.ConnectionLost, $"session {entry.Session.Id} closed"));
+            _outbound.TryFail(pending, new SidecarException(SidecarError.NoLink, $"session {entry.Session.Id} closed before the request was written"));
         }
 
         await using var registration = ct.Register(() => _outbound.TryFail(pending, new OperationCanceledException(ct))).ConfigureAwait(false);

@@ -17,7 +17,7 @@ internal sealed record Authorization(DateTimeOffset SentAt, Outcome Outcome, str
 
 /// <summary>
 /// The bank's application: a plain TCP client on the sidecar's relay port, sending 0200s (binary2 framing, the
-/// 1987 ASCII spec) and matching 0210s by STAN. Counts approved, declined (any other field 39, e.g. the relay's 91 when
+/// 1987 ASCII spec) and matching 0210s by STAN. Counts approved, declined (any other field 39, e.g. the relay's 91 or 68 when
 /// the link cannot deliver) and no answer (nothing within the timeout).
 /// </summary>
 internal sealed class IsoTraffic(int relayPort) : IAsyncDisposable

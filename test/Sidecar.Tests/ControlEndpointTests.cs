@@ -17,23 +17,9 @@ namespace OrleansControl.Sidecar.Tests;
 
 public sealed class ControlEndpointTests
 {
-    private static async Task<WebApplication> StartHostAsync(Dictionary<string, string?> settings)
-    {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.Configuration.AddInMemoryCollection(settings);
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Services.AddSidecar(builder.Configuration);
-        var app = builder.Build();
-        app.MapSidecarControl();
-        await app.StartAsync();
-        return app;
-    }
+    private static Task<WebApplication> StartHostAsync(Dictionary<string, string?> settings) => InProcessSidecar.StartAsync(settings);
 
-    private static HttpClient ClientFor(WebApplication app) => new()
-    {
-        BaseAddress = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First()),
-    };
+    private static HttpClient ClientFor(WebApplication app) => InProcessSidecar.ControlClient(app);
 
     [Fact]
     public async Task Status_failover_and_drain_over_http()

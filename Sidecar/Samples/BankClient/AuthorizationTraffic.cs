@@ -1,57 +1,77 @@
 using OrleansControl.Codec;
 using OrleansControl.Sidecar;
 using OrleansControl.Sidecar.Client;
+using OrleansControl.Sidecar.Relay;
 
 namespace OrleansControl.Samples.BankClient;
 
-/// <summary>Outcome counts of the 0200s sent (one request ends in exactly one of them).</summary>
+/// <summary>
+/// Outcome counts of the 0200s sent; one request ends in exactly one of approved, declined, not sent (definitely not
+/// processed) and unknown fate (sent, no answer: the scheme may have approved it). Unknown-fate ones the sidecar is
+/// reversing are counted again under <see cref="Reversed"/>. The same whether the answer came from the library
+/// (<see cref="SidecarException.Outcome"/>) or from the sidecar's relay (its own answers, see <see cref="RelayAnswers"/>).
+/// </summary>
 public sealed class Outcomes
 {
-    private long _approved, _declined, _timeouts, _lost, _refused;
+    private static readonly RelayResponseCodes Defaults = new();
+    private long _approved, _declined, _notSent, _unknownFate, _reversed;
 
     public long Approved => Interlocked.Read(ref _approved);
 
     public long Declined => Interlocked.Read(ref _declined);
 
-    public long Timeouts => Interlocked.Read(ref _timeouts);
+    /// <summary>Not sent: no link, draining, stopped, over the in-flight cap, duplicate, unpackable.</summary>
+    public long NotSent => Interlocked.Read(ref _notSent);
 
-    public long Lost => Interlocked.Read(ref _lost);
+    /// <summary>Sent, no answer (timeout, link lost after the write). Never a decline.</summary>
+    public long UnknownFate => Interlocked.Read(ref _unknownFate);
 
-    /// <summary>Not sent: draining, stopped, over the in-flight cap, duplicate.</summary>
-    public long Refused => Interlocked.Read(ref _refused);
+    /// <summary>Of <see cref="UnknownFate"/>, those the sidecar queued a reversal for.</summary>
+    public long Reversed => Interlocked.Read(ref _reversed);
 
-    public long Total => Approved + Declined + Timeouts + Lost + Refused;
+    public long Total => Approved + Declined + NotSent + UnknownFate;
 
-    public void Record(IsoMessage response)
+    public void Record(IsoMessage response, RelayResponseCodes? relayCodes = null)
     {
-        if (response.GetString(39) == "00")
+        var codes = relayCodes ?? Defaults;
+        var code = response.GetString(39);
+        switch (response.GetString(44))
         {
-            Interlocked.Increment(ref _approved);
-        }
-        else
-        {
-            Interlocked.Increment(ref _declined);
+            // The relay's own answers name themselves in field 44: a scheme's 91 is its decline, the relay's means not sent.
+            case RelayAnswers.ReversingDetail when code == codes.FateUnknown:
+                Interlocked.Increment(ref _unknownFate);
+                Interlocked.Increment(ref _reversed);
+                break;
+            case RelayAnswers.UnreversedDetail when code == codes.FateUnknown:
+                Interlocked.Increment(ref _unknownFate);
+                break;
+            case RelayAnswers.NotSentDetail or RelayAnswers.DuplicateDetail or RelayAnswers.FormatErrorDetail:
+                Interlocked.Increment(ref _notSent);
+                break;
+            default:
+                Interlocked.Increment(ref code == "00" ? ref _approved : ref _declined);
+                break;
         }
     }
 
     public void Record(SidecarException error)
     {
-        switch (error.Error)
+        if (error.Outcome == RequestOutcome.FateUnknown)
         {
-            case SidecarError.Timeout:
-                Interlocked.Increment(ref _timeouts);
-                break;
-            case SidecarError.ConnectionLost:
-                Interlocked.Increment(ref _lost);
-                break;
-            default:
-                Interlocked.Increment(ref _refused);
-                break;
+            Interlocked.Increment(ref _unknownFate);
+            if (error.Reversal is not null)
+            {
+                Interlocked.Increment(ref _reversed);
+            }
+        }
+        else
+        {
+            Interlocked.Increment(ref _notSent);
         }
     }
 
     public override string ToString() =>
-        $"approved={Approved} declined={Declined} timeouts={Timeouts} lost={Lost} refused={Refused}";
+        $"approved={Approved} declined={Declined} not_sent={NotSent} unknown_fate={UnknownFate} (reversed={Reversed})";
 }
 
 /// <summary>Builds the bank's 0200 financial requests: a test PAN, an amount, a fresh STAN per request.</summary>

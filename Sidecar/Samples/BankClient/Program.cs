@@ -5,7 +5,8 @@ using OrleansControl.Codec;
 using OrleansControl.Samples.BankClient;
 using OrleansControl.Sidecar.Client;
 
-// A bank-side ISO 8583 application: sends 0200s at a steady rate and counts outcomes.
+// A bank-side ISO 8583 application: sends 0200s at a steady rate and counts outcomes: approved, declined, not sent,
+// unknown fate (and of those, reversed by the sidecar).
 // Configuration (args --Key value or env BANK__KEY): Server (127.0.0.1:8583, e.g. the sidecar's relay or a
 // scheme server), Rate per second (10), Duration in seconds (0 = until stopped), TerminalId, InstitutionId.
 var config = new ConfigurationBuilder().AddEnvironmentVariables("BANK__").AddCommandLine(args).Build();

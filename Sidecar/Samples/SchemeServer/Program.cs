@@ -3,7 +3,7 @@ using Microsoft.Extensions.Logging;
 using OrleansControl.Samples.SchemeServer;
 using OrleansControl.Sidecar.Server;
 
-// A scheme-side ISO 8583 server that approves 0200s. Configuration (args --Key value or env SCHEME__KEY):
+// A scheme-side ISO 8583 server that approves 0200s and acknowledges 0420/0421 reversals with 0430. Configuration (args --Key value or env SCHEME__KEY):
 //   Listen (0.0.0.0:5000), ServerId (scheme-1), MaxSessions (1000), Spec, Framing.
 var config = new ConfigurationBuilder().AddEnvironmentVariables("SCHEME__").AddCommandLine(args).Build();
 var options = new IsoServerOptions
@@ -29,7 +29,7 @@ try
     while (!stop.IsCancellationRequested)
     {
         await Task.Delay(TimeSpan.FromSeconds(5), stop.Token);
-        Console.WriteLine($"sessions={server.Sessions.Count} answered={responder.Answered}");
+        Console.WriteLine($"sessions={server.Sessions.Count} answered={responder.Answered} reversals={responder.Reversals}");
     }
 }
 catch (OperationCanceledException)

@@ -27,6 +27,7 @@ internal sealed class SidecarHostProcess : IDisposable
 {
     private readonly ChildProcess _process;
     private readonly HttpClient _control;
+    private string? _journalDirectory;
 
     private SidecarHostProcess(ChildProcess process, int controlPort, int relayPort, string connectionId)
     {
@@ -46,8 +47,11 @@ internal sealed class SidecarHostProcess : IDisposable
     {
         var controlPort = LoopbackPorts.Next();
         var relayPort = LoopbackPorts.Next();
+        // Each process its own reversal journal: one sidecar per journal (the host turns reversals on; the file is locked).
+        var journalDirectory = Path.Combine(Path.GetTempPath(), $"oc-e2e-{sidecarId}-{Guid.NewGuid():N}");
         var settings = new Dictionary<string, string>
         {
+            ["Sidecar:Link:Reversals:JournalPath"] = Path.Combine(journalDirectory, "link.reversals"),
             ["Sidecar:Control:Url"] = $"http://127.0.0.1:{controlPort}",
             ["Sidecar:Relay:Enabled"] = "true",
             ["Sidecar:Relay:Listen"] = $"127.0.0.1:{relayPort}",
@@ -69,7 +73,7 @@ internal sealed class SidecarHostProcess : IDisposable
             ["Sidecar:Link:ReconnectMaxDelay"] = "00:00:00.500",
         };
         var process = ChildProcess.Start(sidecarId, BuildOutput.SidecarHost, settings.SelectMany(s => new[] { $"--{s.Key}", s.Value }));
-        var sidecar = new SidecarHostProcess(process, controlPort, relayPort, $"{sidecarId}.{clientId}");
+        var sidecar = new SidecarHostProcess(process, controlPort, relayPort, $"{sidecarId}.{clientId}") { _journalDirectory = journalDirectory };
         try
         {
             await Eventually.Until(async () => !process.HasExited && await sidecar.StatusAsync() is not null, up => up || process.HasExited,
@@ -111,6 +115,10 @@ internal sealed class SidecarHostProcess : IDisposable
     {
         _process.Dispose();
         _control.Dispose();
+        if (_journalDirectory is not null && Directory.Exists(_journalDirectory))
+        {
+            Directory.Delete(_journalDirectory, recursive: true);
+        }
     }
 
     private static int? PortOf(string endpoint)

@@ -36,8 +36,11 @@ internal sealed class Scheme : IInboundHandler, IAsyncDisposable
     /// <summary>While true, 0200s are held until <see cref="ReleaseAll"/> (or answered by the test).</summary>
     public bool Hold { get; set; }
 
-    /// <summary>Answer 0200s at all (false: swallow them).</summary>
+    /// <summary>Answer 0200s at all (false: swallow them). Reversals are governed by <see cref="AckReversals"/>.</summary>
     public bool Answer { get; set; } = true;
+
+    /// <summary>Acknowledge 0420/0421 with 0430 (false: swallow them).</summary>
+    public bool AckReversals { get; set; } = true;
 
     public TimeSpan Delay { get; set; }
 
@@ -58,8 +61,8 @@ internal sealed class Scheme : IInboundHandler, IAsyncDisposable
 
     public IsoMessage Respond(IsoMessage request)
     {
-        var response = Spec.CreateMessage(request.Mti.ToResponse());
-        foreach (var field in new[] { 3, 4, 11, 41 })
+        var response = Spec.CreateMessage(Samples.SchemeServer.AuthorizationResponder.ResponseMti(request.Mti));
+        foreach (var field in new[] { 2, 3, 4, 11, 41 })
         {
             if (request.GetString(field) is { } v)
             {
@@ -74,6 +77,11 @@ internal sealed class Scheme : IInboundHandler, IAsyncDisposable
     public async ValueTask<IsoMessage?> OnRequestAsync(IsoPeer peer, IsoMessage request, CancellationToken ct)
     {
         Received.Enqueue(request);
+        if (request.Mti.Class == 4)
+        {
+            return AckReversals ? Respond(request) : null;
+        }
+
         if (!Answer)
         {
             return null;
@@ -155,6 +163,20 @@ internal static class Links
 
 internal static class Eventually
 {
+    public static async Task TrueAsync(Func<Task<bool>> condition, TimeSpan timeout, string what)
+    {
+        var until = DateTime.UtcNow + timeout;
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > until)
+            {
+                throw new TimeoutException($"not {what} within {timeout.TotalSeconds:F1} s");
+            }
+
+            await Task.Delay(50);
+        }
+    }
+
     public static async Task TrueAsync(Func<bool> condition, TimeSpan timeout, string what)
     {
         var until = DateTime.UtcNow + timeout;
