@@ -85,11 +85,17 @@ public sealed class ControllerServiceTests(GatewayFixture f)
         for (var i = 0; i < 12; i++)
             await f.Controller.RegisterConnectionAsync(new RegisterConnectionRequest
             {
-                ClientId = "c", ServerPool = pool, SidecarId = crowd, ConnectionId = $"aaa-{crowd}-{i:D2}",
+                ClientId = "c",
+                ServerPool = pool,
+                SidecarId = crowd,
+                ConnectionId = $"aaa-{crowd}-{i:D2}",
             }, Operator);
         var mine = (await f.Controller.RegisterConnectionAsync(new RegisterConnectionRequest
         {
-            ClientId = "c", ServerPool = pool, SidecarId = loner, ConnectionId = $"zzz-{loner}",
+            ClientId = "c",
+            ServerPool = pool,
+            SidecarId = loner,
+            ConnectionId = $"zzz-{loner}",
         }, Operator)).Connection;
 
         var page = await Eventually.Until(

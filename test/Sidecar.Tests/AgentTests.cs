@@ -106,7 +106,11 @@ public sealed class AgentTests
         // A restarted controller's first registration sends CONNECT to the server it just assigned.
         await controller.Shared.Commands.Writer.WriteAsync(new Command
         {
-            CommandId = "connect-1", Sequence = 1, Kind = CommandKind.Connect, ConnectionId = "sidecar-1.bank-a", TargetServerAddress = a.Address,
+            CommandId = "connect-1",
+            Sequence = 1,
+            Kind = CommandKind.Connect,
+            ConnectionId = "sidecar-1.bank-a",
+            TargetServerAddress = a.Address,
         });
         await Eventually.TrueAsync(() => controller.Shared.Acks.Any(x => x.CommandId == "connect-1"), TimeSpan.FromSeconds(10), "acknowledged");
 
