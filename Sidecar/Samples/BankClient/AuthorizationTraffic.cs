@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using OrleansControl.Codec;
 using OrleansControl.Sidecar;
 using OrleansControl.Sidecar.Client;
@@ -7,6 +8,7 @@ namespace OrleansControl.Samples.BankClient;
 /// <summary>Outcome counts of the 0200s sent (one request ends in exactly one of them).</summary>
 public sealed class Outcomes
 {
+    private readonly ConcurrentDictionary<string, long> _approvedBy = new(StringComparer.Ordinal);
     private long _approved, _declined, _timeouts, _lost, _refused;
 
     public long Approved => Interlocked.Read(ref _approved);
@@ -22,11 +24,16 @@ public sealed class Outcomes
 
     public long Total => Approved + Declined + Timeouts + Lost + Refused;
 
+    /// <summary>Approvals per answering server (field 44 of the response; "?" when it names none).</summary>
+    public IReadOnlyDictionary<string, long> ApprovedBy => _approvedBy;
+
     public void Record(IsoMessage response)
     {
         if (response.GetString(39) == "00")
         {
             Interlocked.Increment(ref _approved);
+            var server = response.GetString(44)?.Trim();
+            _approvedBy.AddOrUpdate(string.IsNullOrEmpty(server) ? "?" : server, 1, (_, n) => n + 1);
         }
         else
         {
@@ -52,6 +59,10 @@ public sealed class Outcomes
 
     public override string ToString() =>
         $"approved={Approved} declined={Declined} timeouts={Timeouts} lost={Lost} refused={Refused}";
+
+    /// <summary>approved-by=srv-a:120,srv-b:4 (sorted by server id), for tools that follow which server answers.</summary>
+    public string DescribeApprovedBy() =>
+        "approved-by=" + string.Join(',', _approvedBy.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}:{p.Value}"));
 }
 
 /// <summary>Builds the bank's 0200 financial requests: a test PAN, an amount, a fresh STAN per request.</summary>
