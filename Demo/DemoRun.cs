@@ -163,6 +163,8 @@ internal static class DemoRun
         console.Write(Screen.TimelineTable(timeline.Records));
         console.Write(Summary.Faults(timeline.Records));
         console.Write(Summary.Totals(finals));
+        console.MarkupLine("[grey]91: the sidecar's relay answered at once because its link could not deliver (timeout, connection lost, " +
+            "moving); whether such a request reached a server the bank client cannot tell (reversals: not done yet).[/]");
         console.Write(Summary.Agreement(installation, last));
         return exit;
     }

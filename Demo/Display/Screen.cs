@@ -32,7 +32,7 @@ internal sealed class Screen(Installation installation, Observer observer, Timel
             var link = snapshot.Sidecars.GetValueOrDefault(bank.Sidecar.SidecarId);
             var t = bank.Client.Latest;
             return $"  {bank.ConnectionId}: {entry?.Status ?? "-"} on {entry?.ServerId ?? "-"}, link {link?.LinkState ?? "?"}, " +
-                $"{bank.Client.ApprovalRate():0} tx/s, approved={t.Approved} declined={t.Declined} timeouts={t.Timeouts} lost={t.Lost} not-sent={t.Refused}";
+                $"{bank.Client.ApprovalRate():0} tx/s, approved={t.Approved} declined={t.Declined} 91={t.Unavailable} timeouts={t.Timeouts} lost={t.Lost} not-sent={t.Refused}";
         }));
     }
 
@@ -62,7 +62,7 @@ internal sealed class Screen(Installation installation, Observer observer, Timel
     private Table Connections(Snapshot snapshot)
     {
         var table = new Table().Border(TableBorder.Rounded).Title("[bold]connections[/] (registry | link | bank client)")
-            .AddColumns("connection", "server", "status", "detail", "link", "tx/s", "approved", "declined", "timeouts", "lost", "not sent");
+            .AddColumns("connection", "server", "status", "detail", "link", "tx/s", "approved", "declined", "91", "timeouts", "lost", "not sent");
         foreach (var bank in installation.Banks)
         {
             var entry = snapshot.Entry(bank.ConnectionId);
@@ -77,6 +77,7 @@ internal sealed class Screen(Installation installation, Observer observer, Timel
                 new Text($"{bank.Client.ApprovalRate():0}"),
                 new Markup($"[green]{traffic.Approved}[/]"),
                 Count(traffic.Declined),
+                Count(traffic.Unavailable),
                 Count(traffic.Timeouts),
                 Count(traffic.Lost),
                 Count(traffic.Refused));

@@ -11,7 +11,7 @@ internal static class Summary
     public static Table Faults(IReadOnlyList<FaultRecord> records)
     {
         var table = new Table().Border(TableBorder.Rounded).Title("[bold]per fault[/] (after injection; outcomes of the 0200s from injection to recovery + 1 s)")
-            .AddColumns("fault", "connection", "detected", "ACTIVE again", "first approved", "approved", "declined", "timeouts", "lost", "not sent");
+            .AddColumns("fault", "connection", "detected", "ACTIVE again", "first approved", "approved", "declined", "91 not delivered", "timeouts", "lost", "not sent");
         foreach (var r in records)
         {
             var from = r.AtInjection;
@@ -24,6 +24,7 @@ internal static class Summary
                 After(r.InjectedAt, r.FirstApprovedAt, r.FirstApprovedBy),
                 new Markup($"[green]{to.Approved - from.Approved}[/]"),
                 Count(to.Declined - from.Declined),
+                Count(to.Unavailable - from.Unavailable),
                 Count(to.Timeouts - from.Timeouts),
                 Count(to.Lost - from.Lost),
                 Count(to.Refused - from.Refused));
@@ -31,7 +32,7 @@ internal static class Summary
 
         if (records.Count == 0)
         {
-            table.AddRow("[grey]no faults injected[/]", "", "", "", "", "", "", "", "", "");
+            table.AddRow("[grey]no faults injected[/]", "", "", "", "", "", "", "", "", "", "");
         }
 
         return table;
@@ -40,11 +41,11 @@ internal static class Summary
     public static Table Totals(IReadOnlyList<(Bank Bank, TrafficSample Final)> finals)
     {
         var table = new Table().Border(TableBorder.Rounded).Title("[bold]all 0200s[/] (each bank client's own count after it stopped)")
-            .AddColumns("bank client", "sent", "approved", "declined", "timeouts (unknown fate)", "lost (connection dropped)", "not sent", "no outcome");
+            .AddColumns("bank client", "sent", "approved", "declined", "91 not delivered", "timeouts", "lost", "not sent", "no outcome");
         foreach (var (bank, f) in finals)
         {
             table.AddRow(new Text(bank.ClientId), new Text($"{f.Sent}"), new Markup($"[green]{f.Approved}[/]"), Count(f.Declined),
-                Count(f.Timeouts), Count(f.Lost), Count(f.Refused), Count(f.Unaccounted));
+                Count(f.Unavailable), Count(f.Timeouts), Count(f.Lost), Count(f.Refused), Count(f.Unaccounted));
         }
 
         return table;

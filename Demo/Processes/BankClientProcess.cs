@@ -4,13 +4,13 @@ using System.Text.RegularExpressions;
 namespace OrleansControl.Demo.Processes;
 
 /// <summary>One report line of the bank client: its counts so far, when the demo read it.</summary>
-internal sealed record TrafficSample(TimeSpan At, string LinkState, long Sent, long Approved, long Declined, long Timeouts,
+internal sealed record TrafficSample(TimeSpan At, string LinkState, long Sent, long Approved, long Declined, long Unavailable, long Timeouts,
     long Lost, long Refused, IReadOnlyDictionary<string, long> ApprovedBy)
 {
-    public static readonly TrafficSample Empty = new(TimeSpan.Zero, "-", 0, 0, 0, 0, 0, 0, new Dictionary<string, long>());
+    public static readonly TrafficSample Empty = new(TimeSpan.Zero, "-", 0, 0, 0, 0, 0, 0, 0, new Dictionary<string, long>());
 
     /// <summary>Sent but without an outcome yet (in flight); 0 in the last report of a client that stopped its own way.</summary>
-    public long Unaccounted => Sent - Approved - Declined - Timeouts - Lost - Refused;
+    public long Unaccounted => Sent - Approved - Declined - Unavailable - Timeouts - Lost - Refused;
 
     public long ApprovedByServer(string serverId) => ApprovedBy.TryGetValue(serverId, out var n) ? n : 0;
 }
@@ -100,11 +100,11 @@ internal sealed partial class BankClientProcess : IDisposable
         }
     }
 
-    /// <summary>Stops sending and waits for the answers still in flight (the client's own Ctrl-C path), so that its last
+    /// <summary>Stops sending and waits for the answers still in flight (its SIGTERM path), so that its last
     /// report accounts for every 0200 it sent.</summary>
     public async Task<TrafficSample> StopAsync()
     {
-        if (!_process.HasExited && !await _process.InterruptAsync(TimeSpan.FromSeconds(8)))
+        if (!_process.HasExited && !await _process.TerminateAsync(TimeSpan.FromSeconds(8)))
         {
             _process.Kill();
         }
@@ -138,7 +138,7 @@ internal sealed partial class BankClientProcess : IDisposable
         }
 
         long L(string g) => long.Parse(m.Groups[g].Value, CultureInfo.InvariantCulture);
-        var sample = new TrafficSample(_clock(), m.Groups["state"].Value, L("sent"), L("approved"), L("declined"), L("timeouts"),
+        var sample = new TrafficSample(_clock(), m.Groups["state"].Value, L("sent"), L("approved"), L("declined"), L("unavailable"), L("timeouts"),
             L("lost"), L("refused"), by);
         lock (_gate)
         {
@@ -146,6 +146,6 @@ internal sealed partial class BankClientProcess : IDisposable
         }
     }
 
-    [GeneratedRegex(@"(state=(?<state>\S+) )?sent=(?<sent>\d+) approved=(?<approved>\d+) declined=(?<declined>\d+) timeouts=(?<timeouts>\d+) lost=(?<lost>\d+) refused=(?<refused>\d+) approved-by=(?<by>\S*)")]
+    [GeneratedRegex(@"(state=(?<state>\S+) )?sent=(?<sent>\d+) approved=(?<approved>\d+) declined=(?<declined>\d+) unavailable=(?<unavailable>\d+) timeouts=(?<timeouts>\d+) lost=(?<lost>\d+) refused=(?<refused>\d+) approved-by=(?<by>\S*)")]
     private static partial Regex Report();
 }

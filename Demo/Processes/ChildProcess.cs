@@ -102,10 +102,11 @@ internal sealed class ChildProcess : IDisposable
     /// <summary>SIGCONT after <see cref="Pause"/>.</summary>
     public void Resume() => Signal("CONT");
 
-    /// <summary>SIGINT (what Ctrl-C sends): the program ends its own way; false if it has not exited within <paramref name="timeout"/>.</summary>
-    public async Task<bool> InterruptAsync(TimeSpan timeout)
+    /// <summary>SIGTERM (not SIGINT, which a parent shell may have set to ignored): the program ends its own way; false if
+    /// it has not exited within <paramref name="timeout"/>.</summary>
+    public async Task<bool> TerminateAsync(TimeSpan timeout)
     {
-        Signal("INT");
+        Signal("TERM");
         using var cts = new CancellationTokenSource(timeout);
         try
         {

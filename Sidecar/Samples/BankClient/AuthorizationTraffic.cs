@@ -9,11 +9,15 @@ namespace OrleansControl.Samples.BankClient;
 public sealed class Outcomes
 {
     private readonly ConcurrentDictionary<string, long> _approvedBy = new(StringComparer.Ordinal);
-    private long _approved, _declined, _timeouts, _lost, _refused;
+    private long _approved, _declined, _unavailable, _timeouts, _lost, _refused;
 
     public long Approved => Interlocked.Read(ref _approved);
 
     public long Declined => Interlocked.Read(ref _declined);
+
+    /// <summary>Answered 91 (issuer or switch inoperative): what the sidecar's relay answers at once when its link cannot
+    /// deliver (timeout, connection lost, draining), so the request may or may not have reached a server.</summary>
+    public long Unavailable => Interlocked.Read(ref _unavailable);
 
     public long Timeouts => Interlocked.Read(ref _timeouts);
 
@@ -22,18 +26,23 @@ public sealed class Outcomes
     /// <summary>Not sent: draining, stopped, over the in-flight cap, duplicate.</summary>
     public long Refused => Interlocked.Read(ref _refused);
 
-    public long Total => Approved + Declined + Timeouts + Lost + Refused;
+    public long Total => Approved + Declined + Unavailable + Timeouts + Lost + Refused;
 
     /// <summary>Approvals per answering server (field 44 of the response; "?" when it names none).</summary>
     public IReadOnlyDictionary<string, long> ApprovedBy => _approvedBy;
 
     public void Record(IsoMessage response)
     {
-        if (response.GetString(39) == "00")
+        var code = response.GetString(39);
+        if (code == "00")
         {
             Interlocked.Increment(ref _approved);
             var server = response.GetString(44)?.Trim();
             _approvedBy.AddOrUpdate(string.IsNullOrEmpty(server) ? "?" : server, 1, (_, n) => n + 1);
+        }
+        else if (code == "91")
+        {
+            Interlocked.Increment(ref _unavailable);
         }
         else
         {
@@ -58,7 +67,7 @@ public sealed class Outcomes
     }
 
     public override string ToString() =>
-        $"approved={Approved} declined={Declined} timeouts={Timeouts} lost={Lost} refused={Refused}";
+        $"approved={Approved} declined={Declined} unavailable={Unavailable} timeouts={Timeouts} lost={Lost} refused={Refused}";
 
     /// <summary>approved-by=srv-a:120,srv-b:4 (sorted by server id), for tools that follow which server answers.</summary>
     public string DescribeApprovedBy() =>

@@ -28,6 +28,9 @@ var traffic = new AuthorizationTraffic(link, config["TerminalId"] ?? "TERM0001")
 
 using var stop = new CancellationTokenSource();
 Console.CancelKeyPress += (_, e) => { e.Cancel = true; stop.Cancel(); };
+// SIGTERM too (a container's stop, a supervisor's): finish what is in flight and print the last report.
+using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(
+    System.Runtime.InteropServices.PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
 if (duration > TimeSpan.Zero)
 {
     stop.CancelAfter(duration);
