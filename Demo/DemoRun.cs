@@ -197,7 +197,8 @@ internal static class DemoRun
         var listening = LoopbackPorts.Listening(LoopbackPorts.All);
         if (alive.Count == 0 && listening.Count == 0)
         {
-            say($"stopped {ChildProcess.Started.Count} processes; nothing left running, none of its {LoopbackPorts.All.Count} ports listening");
+            say($"stopped {ChildProcess.Started.Count} processes (pids {string.Join(", ", ChildProcess.Started.Order())}); " +
+                $"nothing left running, none of its {LoopbackPorts.All.Count} ports listening");
             RunRecord.Close();
             return true;
         }
