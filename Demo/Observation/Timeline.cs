@@ -122,13 +122,13 @@ internal sealed class Timeline
             said.Add((r, $"ACTIVE on {e.ServerId} at {DemoClock.Format(s.At)}, where its link is signed on"));
         }
 
-        if (r.FirstApprovedAt is null
-            && r.Bank.Client.FirstApproval(r.InjectedAt, r.Kind == FaultKind.Controller ? null : r.FromServer) is { } first)
+        // A server fault counts approvals by another server only; a controller fault any approval (it moves no link).
+        var notBy = r.Kind == FaultKind.Controller ? null : r.FromServer;
+        if (r.FirstApprovedAt is null && r.Bank.Client.FirstApproval(r.InjectedAt, notBy) is { } first)
         {
             r.FirstApprovedAt = first.At;
             var before = r.Bank.Client.At(r.InjectedAt);
-            r.FirstApprovedBy = first.ApprovedBy.FirstOrDefault(p => p.Key != r.FromServer && p.Value > before.ApprovedByServer(p.Key)).Key
-                ?? first.ApprovedBy.Keys.FirstOrDefault();
+            r.FirstApprovedBy = first.ApprovedBy.First(p => p.Key != notBy && p.Value > before.ApprovedByServer(p.Key)).Key;
             said.Add((r, $"first approval by {r.FirstApprovedBy} at {DemoClock.Format(first.At)}"));
         }
     }
