@@ -22,6 +22,7 @@ internal sealed class ChildProcess : IDisposable
     {
         // A demo that ends without running Dispose (an unhandled exception) must not leave servers behind.
         AppDomain.CurrentDomain.ProcessExit += (_, _) => KillAll();
+        AppDomain.CurrentDomain.UnhandledException += (_, _) => KillAll();
     }
 
     private ChildProcess(string name, Process process, Action<string>? onLine)
