@@ -15,7 +15,6 @@ namespace OrleansControl.Demo;
 /// </summary>
 internal static class DemoRun
 {
-    private const string Topology = "one region: bank and scheme share one controller (two regions: not yet)";
     private static readonly TimeSpan DefaultCalm = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan NoFaultDuration = TimeSpan.FromSeconds(30);
 
@@ -59,7 +58,9 @@ internal static class DemoRun
                 : $"black hole: no network namespaces here ({reason}); a black-holed server is a stopped process (SIGSTOP) instead");
         }
 
-        Say(Topology);
+        Say(options.Regions == 2
+            ? "two regions: a bank controller and a scheme controller (separate Orleans clusters), linked by mutual TLS"
+            : "one region: bank and scheme share one controller");
         Installation? installation = null;
         var exit = 0;
         try
@@ -75,6 +76,11 @@ internal static class DemoRun
         catch (DemoException e)
         {
             console.MarkupLine($"[red]{Markup.Escape(e.Message)}[/]");
+            exit = 1;
+        }
+        catch (Exception e)
+        {
+            console.MarkupLine($"[red]the demo failed: {Markup.Escape(e.ToString())}[/]");
             exit = 1;
         }
         finally
@@ -99,7 +105,7 @@ internal static class DemoRun
         var observer = new Observer(installation);
         var timeline = new Timeline(installation.Clock, observer);
         var scenario = new Scenario(installation, observer, timeline, options);
-        var screen = new Screen(installation, observer, timeline, () => scenario.Phase, Topology);
+        var screen = new Screen(installation, observer, timeline, () => scenario.Phase, installation.Regions.Describe());
         using var observing = CancellationTokenSource.CreateLinkedTokenSource(stop);
         var observe = observer.RunAsync(observing.Token);
         if (options.Plain)

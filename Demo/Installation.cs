@@ -1,4 +1,5 @@
 using OrleansControl.Demo.Processes;
+using OrleansControl.Demo.Regions;
 
 namespace OrleansControl.Demo;
 
@@ -9,7 +10,8 @@ internal sealed record Bank(string ClientId, SidecarHostProcess Sidecar, BankCli
 }
 
 /// <summary>
-/// Everything the demo runs, each piece its own process on free loopback ports: the controller, three scheme ISO 8583
+/// Everything the demo runs, each piece its own process on free loopback ports: the controllers (see
+/// <see cref="RegionPair"/>: two regions, or one), three scheme ISO 8583
 /// servers in two zones declared in one pool (each in its own network namespace when the demo may create them, so one
 /// can be black-holed), and two bank applications, each with its sidecar, sending 0200s at a steady rate.
 /// <see cref="DisposeAsync"/> stops every process it started, also after a failed start.
@@ -35,7 +37,10 @@ internal sealed class Installation : IAsyncDisposable
     /// <summary>True: each scheme server runs in its own network namespace (black hole by tc); false: on loopback (SIGSTOP).</summary>
     public bool UsesNamespaces { get; }
 
-    public ControllerProcess Controller { get; private set; } = null!;
+    public RegionPair Regions { get; private set; } = null!;
+
+    /// <summary>The bank region's controller: the sidecars' controller, whose registry the demo follows.</summary>
+    public ControllerProcess Controller => Regions.Bank;
 
     public IReadOnlyList<SchemeServerProcess> Servers => _servers;
 
@@ -63,16 +68,19 @@ internal sealed class Installation : IAsyncDisposable
     {
         foreach (var server in _servers)
         {
-            await Controller.Rest.AddServerAsync(Pool, server.ServerId, server.Address, server.Zone, ct);
+            await Regions.Scheme.Rest.AddServerAsync(Pool, server.ServerId, server.Address, server.Zone, ct);
         }
     }
 
     /// <summary>Every process it runs now, by name, for the screen and for the end-of-run check.</summary>
     public IEnumerable<(string Name, int Pid)> Processes()
     {
-        if (Controller?.Pid is { } pid)
+        foreach (var controller in Regions?.Controllers ?? [])
         {
-            yield return ($"controller {Controller.Region}", pid);
+            if (controller.Pid is { } pid)
+            {
+                yield return ($"controller {controller.Region}", pid);
+            }
         }
 
         foreach (var s in _servers)
@@ -100,7 +108,7 @@ internal sealed class Installation : IAsyncDisposable
             bank.Sidecar.Dispose();
         }
 
-        Controller?.Dispose();
+        Regions?.Dispose();
         foreach (var server in _servers)
         {
             server.Dispose();
@@ -111,12 +119,12 @@ internal sealed class Installation : IAsyncDisposable
 
     private async Task StartCoreAsync(DemoOptions options, Action<string> say, CancellationToken ct)
     {
-        Controller = new ControllerProcess("local", "scheme");
-        var controllerUp = Controller.StartAsync(ct);
+        Regions = options.Regions == 2 ? RegionPair.TwoLinked(RunRecord.PrivateFolder("certs")) : RegionPair.One();
+        var controllersUp = Regions.Controllers.Select(c => c.StartAsync(ct)).ToList();
         var starting = ServerLayout.Select(s => SchemeServerProcess.StartAsync(s.Id, s.Zone, UsesNamespaces, ct)).ToList();
         try
         {
-            await Task.WhenAll(starting.Cast<Task>().Append(controllerUp));
+            await Task.WhenAll(starting.Cast<Task>().Concat(controllersUp));
         }
         finally
         {
@@ -124,17 +132,27 @@ internal sealed class Installation : IAsyncDisposable
             _servers.AddRange(starting.Where(t => t.IsCompletedSuccessfully).Select(t => t.Result));
         }
 
-        say($"controller up: gRPC {Controller.GrpcAddress}, REST {Controller.Rest.BaseAddress} (pid {Controller.Pid})");
+        foreach (var c in Regions.Controllers)
+        {
+            say($"controller {c.Region} up: gRPC {c.GrpcAddress}, REST {c.Rest.BaseAddress} (pid {c.Pid})");
+        }
+
+        if (Regions is { Two: true, ToScheme: { } toScheme, ToBank: { } toBank })
+        {
+            say($"link between the regions: bank -> scheme via 127.0.0.1:{toScheme.Port}, scheme -> bank via 127.0.0.1:{toBank.Port} " +
+                $"(mutual TLS; CA and certificates in {Regions.Certificates!.Folder}, deleted at the end)");
+        }
+
         foreach (var s in _servers)
         {
             say($"scheme server {s.ServerId} ({s.Zone}) listening on {s.Address}{(s.Namespace is { } ns ? $" in network namespace {ns.Name}" : "")} (pid {s.Pid})");
         }
 
         await DeclareServersAsync(ct);
-        say($"pool '{Pool}' declared: {string.Join(", ", _servers.Select(s => $"{s.ServerId}@{s.Address}"))}");
+        say($"pool '{Pool}' declared in region {Regions.Scheme.Region}: {string.Join(", ", _servers.Select(s => $"{s.ServerId}@{s.Address}"))}");
 
         var sidecars = BankLayout.Select(b =>
-            SidecarHostProcess.StartAsync(Controller.GrpcAddress, b.Sidecar, b.Client, Pool, b.Preferred, null, ct)).ToList();
+            SidecarHostProcess.StartAsync(Controller.GrpcAddress, b.Sidecar, b.Client, Pool, b.Preferred, Regions.SidecarCredentials(b.Sidecar), ct)).ToList();
         try
         {
             await Task.WhenAll(sidecars);

@@ -46,7 +46,8 @@ internal sealed class Screen(Installation installation, Observer observer, Timel
                 new Text(r.Description),
                 new Text(r.Connection),
                 new Text(DemoClock.Format(r.InjectedAt)),
-                At(r.InjectedAt, r.DetectedAt, r.DetectedAs is null ? "" : Shorten(r.DetectedAs, 48)),
+                r is { Kind: FaultKind.Link, DetectedAt: null, ClosedAt: not null } ? new Markup("[grey]registries never differed[/]")
+                    : At(r.InjectedAt, r.DetectedAt, r.DetectedAs is null ? "" : Shorten(r.DetectedAs, 48)),
                 At(r.InjectedAt, r.ActiveAt, r.ActiveOn is null ? "" : $"on {r.ActiveOn}"),
                 At(r.InjectedAt, r.FirstApprovedAt, r.FirstApprovedBy is null ? "" : $"by {r.FirstApprovedBy}"));
         }

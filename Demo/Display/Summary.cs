@@ -1,6 +1,7 @@
 using OrleansControl.Demo.Observation;
 using OrleansControl.Demo.Processes;
 using Spectre.Console;
+using Spectre.Console.Rendering;
 
 namespace OrleansControl.Demo.Display;
 
@@ -19,7 +20,7 @@ internal static class Summary
             table.AddRow(
                 new Text(r.Description),
                 new Text(r.Connection),
-                After(r.InjectedAt, r.DetectedAt),
+                r is { Kind: FaultKind.Link, DetectedAt: null } ? new Markup("[grey]registries never differed[/]") : After(r.InjectedAt, r.DetectedAt),
                 After(r.InjectedAt, r.ActiveAt, r.ActiveOn),
                 After(r.InjectedAt, r.FirstApprovedAt, r.FirstApprovedBy),
                 new Markup($"[green]{to.Approved - from.Approved}[/]"),
@@ -53,18 +54,38 @@ internal static class Summary
 
     public static Table Agreement(Installation installation, Snapshot snapshot)
     {
-        var table = new Table().Border(TableBorder.Rounded).Title("[bold]registry vs. link[/] (at the end)")
-            .AddColumns("connection", "registry", "link signed on at", "agree");
+        var two = installation.Regions.Two;
+        var table = new Table().Border(TableBorder.Rounded).Title(two ? "[bold]registries vs. link[/] (at the end)" : "[bold]registry vs. link[/] (at the end)")
+            .AddColumns(two
+                ? ["connection", "bank registry", "scheme's copy", "link signed on at", "agree", "note"]
+                : ["connection", "registry", "link signed on at", "agree"]);
         foreach (var bank in installation.Banks)
         {
             var entry = snapshot.Entry(bank.ConnectionId);
             var link = snapshot.Sidecars.GetValueOrDefault(bank.Sidecar.SidecarId);
             var linkServer = installation.Servers.FirstOrDefault(s => link?.IsSignedOnAt(s.Address) == true)?.ServerId;
-            table.AddRow(
+            var agree = snapshot.Agrees(bank) && snapshot.RegistriesAgree(bank.ConnectionId);
+            var cells = new List<IRenderable>
+            {
                 new Text(bank.ConnectionId),
-                new Text(entry is null ? "not registered" : $"{entry.Status} on {entry.ServerId ?? "-"}"),
-                new Text(link is null ? "?" : $"{link.LinkState} {linkServer ?? link.LinkEndpoint ?? "-"}"),
-                new Markup(snapshot.Agrees(bank) ? "[green]yes[/]" : "[red]no[/]"));
+                new Text(entry is null ? "not registered" : $"v{entry.Version} {entry.Status} on {entry.ServerId ?? "-"}"),
+            };
+            if (two)
+            {
+                var copy = snapshot.Replica?.GetValueOrDefault(bank.ConnectionId);
+                cells.Add(new Text(copy is null ? "none" : $"v{copy.Version} {copy.Status} on {copy.ServerId ?? "-"}"));
+            }
+
+            cells.Add(new Text(link is null ? "?" : $"{link.LinkState} {linkServer ?? link.LinkEndpoint ?? "-"}"));
+            cells.Add(new Markup(agree ? "[green]yes[/]" : "[red]no[/]"));
+            if (two)
+            {
+                cells.Add(new Markup(snapshot.VersionsDiffer(bank.ConnectionId)
+                    ? "[yellow]versions differ: a restarted in-memory bank registry counts from v1 again; the scheme keeps its higher version[/]"
+                    : ""));
+            }
+
+            table.AddRow(cells);
         }
 
         return table;

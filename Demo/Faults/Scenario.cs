@@ -11,6 +11,7 @@ internal sealed class Scenario(Installation installation, Observer observer, Tim
 {
     private static readonly TimeSpan RecoveryTimeout = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan Settle = TimeSpan.FromSeconds(3);
+    private static readonly TimeSpan LinkCut = TimeSpan.FromSeconds(5);
 
     /// <summary>What the demo is doing now, for the header line.</summary>
     public string Phase { get; private set; } = "starting";
@@ -19,7 +20,9 @@ internal sealed class Scenario(Installation installation, Observer observer, Tim
     {
         Phase = "waiting for every connection to be ACTIVE and approving";
         await UntilSteadyAsync(TimeSpan.FromSeconds(60), ct);
-        timeline.Log("steady: every connection ACTIVE where its link is signed on, and approving");
+        timeline.Log(installation.Regions.Two
+            ? "steady: every connection ACTIVE where its link is signed on, in both registries, and approving"
+            : "steady: every connection ACTIVE where its link is signed on, and approving");
         foreach (var fault in options.Faults)
         {
             Phase = "steady";
@@ -29,10 +32,11 @@ internal sealed class Scenario(Installation installation, Observer observer, Tim
                 FaultKind.Kill => KillServerAsync(ct),
                 FaultKind.BlackHole => BlackHoleServerAsync(ct),
                 FaultKind.Controller => KillControllerAsync(ct),
+                FaultKind.Link => CutLinkAsync(ct),
                 _ => throw new ArgumentOutOfRangeException(nameof(options), fault, null),
             });
             Phase = "settling";
-            await UntilSteadyAsync(TimeSpan.FromSeconds(30), ct);
+            await UntilSteadyAsync(TimeSpan.FromSeconds(20), ct);
         }
 
         Phase = options.Faults.Count == 0 ? "steady (no faults)" : "all faults done";
@@ -107,18 +111,57 @@ internal sealed class Scenario(Installation installation, Observer observer, Tim
             var back = installation.Clock.Now;
             foreach (var r in records)
             {
-                r.RestartedAt = back;
+                r.UndoneAt = back;
             }
 
             timeline.Log($"controller {controller.Region} started again on the same ports (pid {controller.Pid})");
-            await installation.DeclareServersAsync(ct);
-            timeline.Log($"pool '{Installation.Pool}' declared again (the operator's configuration)");
+            if (!installation.Regions.Two)
+            {
+                await installation.DeclareServersAsync(ct);
+                timeline.Log($"pool '{Installation.Pool}' declared again (the operator's configuration)");
+            }
             await FollowAsync(records, ct);
         }
         finally
         {
             Close(records);
         }
+    }
+
+    private async Task CutLinkAsync(CancellationToken ct)
+    {
+        if (installation.Regions is not { Two: true, ToScheme: { } toScheme, ToBank: { } toBank })
+        {
+            timeline.Log("link fault skipped: one region, no link between regions");
+            return;
+        }
+
+        Phase = "link between the regions cut";
+        var records = installation.Banks
+            .Select(b => timeline.Open(FaultKind.Link, "link cut", "bank <-> scheme", b, observer.Latest.Entry(b.ConnectionId)?.ServerId,
+                installation.Clock.Now))
+            .ToList();
+        toScheme.Cut();
+        toBank.Cut();
+        timeline.Log("link between the regions cut both ways (every connection reset, nothing listening): each region goes on alone");
+        try
+        {
+            await Task.Delay(LinkCut, ct);
+        }
+        finally
+        {
+            toScheme.Restore();
+            toBank.Restore();
+            var back = installation.Clock.Now;
+            foreach (var r in records)
+            {
+                r.UndoneAt = back;
+            }
+
+            timeline.Log($"link restored after {LinkCut.TotalSeconds:0} s");
+        }
+
+        await FollowAsync(records, ct);
     }
 
     /// <summary>The server carrying bank <paramref name="preferBank"/>'s connection (else any carrying server).</summary>
@@ -179,7 +222,7 @@ internal sealed class Scenario(Installation installation, Observer observer, Tim
         while (installation.Clock.Now < deadline)
         {
             var snapshot = observer.Latest;
-            if (installation.Banks.All(b => snapshot.Agrees(b) && b.Client.ApprovalRate() > 0))
+            if (installation.Banks.All(b => snapshot.Agrees(b) && snapshot.RegistriesAgree(b.ConnectionId) && b.Client.ApprovalRate() > 0))
             {
                 return;
             }
@@ -187,6 +230,12 @@ internal sealed class Scenario(Installation installation, Observer observer, Tim
             await Task.Delay(100, ct);
         }
 
-        timeline.Log($"not steady after {timeout.TotalSeconds:0} s; carrying on");
+        var last = observer.Latest;
+        var why = installation.Banks.Select(b => (b, Entry: last.Entry(b.ConnectionId), Copy: last.Replica?.GetValueOrDefault(b.ConnectionId)))
+            .Where(x => !last.Agrees(x.b) || !last.RegistriesAgree(x.b.ConnectionId) || x.b.Client.ApprovalRate() <= 0)
+            .Select(x => $"{x.b.ConnectionId}: bank {x.Entry?.Status ?? "-"} on {x.Entry?.ServerId ?? "-"}" +
+                (last.Replica is null ? "" : $", scheme's copy {x.Copy?.Status ?? "none"} on {x.Copy?.ServerId ?? "-"}") +
+                $", {x.b.Client.ApprovalRate():0} approvals/s");
+        timeline.Log($"not steady after {timeout.TotalSeconds:0} s ({string.Join("; ", why)}); carrying on");
     }
 }

@@ -36,8 +36,9 @@ internal sealed class FaultRecord(FaultKind kind, string description, string tar
 
     public string? ActiveOn { get; set; }
 
-    /// <summary>Controller fault: when the new controller process answered; its registry counts from then on.</summary>
-    public TimeSpan? RestartedAt { get; set; }
+    /// <summary>When the fault was undone: the new controller process answered (its registry counts from then on), the
+    /// link between the regions was restored.</summary>
+    public TimeSpan? UndoneAt { get; set; }
 
     public TimeSpan? FirstApprovedAt { get; set; }
 

@@ -3,7 +3,8 @@ using OrleansControl.Demo.Processes;
 namespace OrleansControl.Demo.Observation;
 
 /// <summary>
-/// Polls the controller's REST API (registry and pool) and every sidecar's /control/status every 100 ms, and keeps
+/// Polls the controllers' REST APIs (the bank's registry, the scheme's pool and, in two regions, its replica of each
+/// bank connection) and every sidecar's /control/status every 100 ms, and keeps
 /// the latest <see cref="Snapshot"/>. The timeline is derived from these snapshots and the bank clients' reports, so
 /// its times are accurate to about 100 ms.
 /// </summary>
@@ -31,18 +32,22 @@ internal sealed class Observer(Installation installation)
 
     private async Task<Snapshot> TakeAsync(CancellationToken ct)
     {
-        var rest = installation.Controller.Rest;
-        var registry = Try(() => rest.ListConnectionsAsync(ct));
-        var pool = Try(() => rest.ListServersAsync(Installation.Pool, ct));
+        var regions = installation.Regions;
+        var registry = Try(() => regions.Bank.Rest.ListConnectionsAsync(ct));
+        var pool = Try(() => regions.Scheme.Rest.ListServersAsync(Installation.Pool, ct));
         var sidecars = installation.Banks.Select(b => (b.Sidecar.SidecarId, Status: Try(() => b.Sidecar.StatusAsync(ct)))).ToList();
-        await Task.WhenAll(sidecars.Select(s => (Task)s.Status).Append(registry).Append(pool));
+        var replica = regions.Two
+            ? installation.Banks.Select(b => (b.ConnectionId, Entry: Try(() => regions.Scheme.Rest.GetConnectionAsync(b.ConnectionId, ct)))).ToList()
+            : null;
+        await Task.WhenAll(sidecars.Select(s => (Task)s.Status).Concat(replica?.Select(r => (Task)r.Entry) ?? []).Append(registry).Append(pool));
         return new Snapshot(installation.Clock.Now,
             (await registry)?.ToDictionary(e => e.ConnectionId),
             await pool,
-            sidecars.ToDictionary(s => s.SidecarId, s => s.Status.Result));
+            sidecars.ToDictionary(s => s.SidecarId, s => s.Status.Result),
+            replica?.ToDictionary(r => r.ConnectionId, r => r.Entry.Result));
     }
 
-    private static async Task<T?> Try<T>(Func<Task<T>> call) where T : class
+    private static async Task<T?> Try<T>(Func<Task<T>> call) where T : class?
     {
         try
         {

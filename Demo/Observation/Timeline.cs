@@ -99,6 +99,12 @@ internal sealed class Timeline
     {
         var entry = s.Entry(r.Connection);
         var sidecar = s.Sidecars.GetValueOrDefault(r.Bank.Sidecar.SidecarId);
+        if (r.Kind == FaultKind.Link)
+        {
+            FollowLink(r, s, entry, said);
+            return;
+        }
+
         if (r.DetectedAt is null)
         {
             var detected = r.Kind == FaultKind.Controller
@@ -115,15 +121,43 @@ internal sealed class Timeline
         }
 
         if (r.ActiveAt is null && r.DetectedAt is not null && entry is { Status: "ACTIVE" } e
-            && (r.Kind == FaultKind.Controller ? r.RestartedAt is { } back && s.At >= back : e.ServerId != r.FromServer) && s.Agrees(r.Bank))
+            && (r.Kind == FaultKind.Controller ? r.UndoneAt is { } back && s.At >= back : e.ServerId != r.FromServer) && s.Agrees(r.Bank))
         {
             r.ActiveAt = s.At;
             r.ActiveOn = e.ServerId;
             said.Add((r, $"ACTIVE on {e.ServerId} at {DemoClock.Format(s.At)}, where its link is signed on"));
         }
 
-        // A server fault counts approvals by another server only; a controller fault any approval (it moves no link).
-        var notBy = r.Kind == FaultKind.Controller ? null : r.FromServer;
+        FollowApprovals(r, said);
+    }
+
+    /// <summary>The link cut moves nothing: detected is when the scheme's replica first lags the bank's entry (if it
+    /// does), recovered when, after the restore, both registries agree again.</summary>
+    private static void FollowLink(FaultRecord r, Snapshot s, RegistryEntry? entry, List<(FaultRecord, string)> said)
+    {
+        if (r.DetectedAt is null && entry is not null && !s.RegistriesAgree(r.Connection))
+        {
+            r.DetectedAt = s.At;
+            var replica = s.Replica?.GetValueOrDefault(r.Connection);
+            r.DetectedAs = $"scheme's copy lags: {(replica is null ? "none" : $"v{replica.Version} {replica.Status} on {replica.ServerId ?? "-"}")} vs v{entry.Version}";
+            said.Add((r, $"registries differ at {DemoClock.Format(s.At)} ({r.DetectedAs})"));
+        }
+
+        if (r.ActiveAt is null && r.UndoneAt is { } back && s.At >= back && s.RegistriesAgree(r.Connection) && s.Agrees(r.Bank))
+        {
+            r.ActiveAt = s.At;
+            r.ActiveOn = entry?.ServerId;
+            said.Add((r, $"both registries agree at {DemoClock.Format(s.At)}, {DemoClock.Delta(back, s.At)} after the restore " +
+                $"(v{entry?.Version} {entry?.Status} on {entry?.ServerId})"));
+        }
+
+        FollowApprovals(r, said);
+    }
+
+    private static void FollowApprovals(FaultRecord r, List<(FaultRecord, string)> said)
+    {
+        // A server fault counts approvals by another server only; a controller or link fault any approval (they move no link).
+        var notBy = r.Kind is FaultKind.Controller or FaultKind.Link ? null : r.FromServer;
         if (r.FirstApprovedAt is null && r.Bank.Client.FirstApproval(r.InjectedAt, notBy) is { } first)
         {
             r.FirstApprovedAt = first.At;

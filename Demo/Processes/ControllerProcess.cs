@@ -9,7 +9,7 @@ namespace OrleansControl.Demo.Processes;
 internal sealed class ControllerProcess : IDisposable
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
-    private readonly IReadOnlyDictionary<string, string> _settings;
+    private readonly Dictionary<string, string> _settings;
     private ChildProcess? _process;
     private int _starts;
 
@@ -46,6 +46,9 @@ internal sealed class ControllerProcess : IDisposable
     }
 
     public string Region { get; }
+
+    /// <summary>A setting (environment variable form, e.g. Gateway__Peer__Address) for the next start.</summary>
+    public void Set(string key, string value) => _settings[key] = value;
 
     public int GrpcPort { get; }
 

@@ -18,6 +18,14 @@ internal static class RunRecord
 
     public static void AddNamespace(string name) => Append($"netns {name}");
 
+    /// <summary>A folder of this run's own (e.g. its certificates), deleted by the run, or by the next one if it was killed.</summary>
+    public static string PrivateFolder(string name)
+    {
+        var path = Path.Combine(Folder, $"{name}-{Environment.ProcessId}");
+        Append($"dir {path}");
+        return path;
+    }
+
     /// <summary>This run ended cleanly: nothing to sweep later.</summary>
     public static void Close()
     {
@@ -59,6 +67,11 @@ internal static class RunRecord
                     {
                         // Gone meanwhile.
                     }
+                }
+                else if (parts is ["dir", var dir] && dir.StartsWith(Folder, StringComparison.Ordinal) && Directory.Exists(dir))
+                {
+                    Directory.Delete(dir, recursive: true);
+                    done.Add($"deleted {dir} left by demo run {demoPid}");
                 }
                 else if (parts is ["netns", var ns] && NetworkNamespace.Exists(ns))
                 {

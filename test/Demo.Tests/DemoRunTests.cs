@@ -22,7 +22,7 @@ public sealed partial class DemoRunTests
         AssertNothingLeft(run);
 
         // A second run at once: nothing of the first is in its way.
-        var again = await DemoProcess.RunAsync(TimeSpan.FromSeconds(60), "--faults", "none", "--duration", "2", "--rate", "10");
+        var again = await DemoProcess.RunAsync(TimeSpan.FromSeconds(60), "--faults", "none", "--duration", "6", "--rate", "10");
         Assert.True(again.ExitCode == 0, $"second run: exit code {again.ExitCode}{Environment.NewLine}{again.Output}");
         Assert.Contains("steady: every connection ACTIVE", again.Output);
         AssertNothingLeft(again);
