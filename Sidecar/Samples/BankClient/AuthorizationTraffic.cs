@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using OrleansControl.Codec;
 using OrleansControl.Sidecar;
 using OrleansControl.Sidecar.Client;
@@ -14,6 +15,7 @@ namespace OrleansControl.Samples.BankClient;
 public sealed class Outcomes
 {
     private static readonly RelayResponseCodes Defaults = new();
+    private readonly ConcurrentDictionary<string, long> _approvedBy = new(StringComparer.Ordinal);
     private long _approved, _declined, _notSent, _unknownFate, _reversed;
 
     public long Approved => Interlocked.Read(ref _approved);
@@ -30,6 +32,9 @@ public sealed class Outcomes
     public long Reversed => Interlocked.Read(ref _reversed);
 
     public long Total => Approved + Declined + NotSent + UnknownFate;
+
+    /// <summary>Approvals per answering server (field 44 of the response; "?" when it names none).</summary>
+    public IReadOnlyDictionary<string, long> ApprovedBy => _approvedBy;
 
     public void Record(IsoMessage response, RelayResponseCodes? relayCodes = null)
     {
@@ -49,7 +54,14 @@ public sealed class Outcomes
                 Interlocked.Increment(ref _notSent);
                 break;
             default:
-                Interlocked.Increment(ref code == "00" ? ref _approved : ref _declined);
+                if (code != "00")
+                {
+                    Interlocked.Increment(ref _declined);
+                    break;
+                }
+                Interlocked.Increment(ref _approved);
+                var server = response.GetString(44)?.Trim();
+                _approvedBy.AddOrUpdate(string.IsNullOrEmpty(server) ? "?" : server, 1, (_, n) => n + 1);
                 break;
         }
     }
@@ -72,6 +84,10 @@ public sealed class Outcomes
 
     public override string ToString() =>
         $"approved={Approved} declined={Declined} not_sent={NotSent} unknown_fate={UnknownFate} (reversed={Reversed})";
+
+    /// <summary>approved-by=srv-a:120,srv-b:4 (sorted by server id), for tools that follow which server answers.</summary>
+    public string DescribeApprovedBy() =>
+        "approved-by=" + string.Join(',', _approvedBy.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}:{p.Value}"));
 }
 
 /// <summary>Builds the bank's 0200 financial requests: a test PAN, an amount, a fresh STAN per request.</summary>

@@ -8,10 +8,12 @@ using OrleansControl.Sidecar.Client;
 // A bank-side ISO 8583 application: sends 0200s at a steady rate and counts outcomes: approved, declined, not sent,
 // unknown fate (and of those, reversed by the sidecar).
 // Configuration (args --Key value or env BANK__KEY): Server (127.0.0.1:8583, e.g. the sidecar's relay or a
-// scheme server), Rate per second (10), Duration in seconds (0 = until stopped), TerminalId, InstitutionId.
+// scheme server), Rate per second (10), Duration in seconds (0 = until stopped), ReportEvery in milliseconds (1000),
+// TerminalId, InstitutionId. Each report line ends with the approvals per answering server (field 44).
 var config = new ConfigurationBuilder().AddEnvironmentVariables("BANK__").AddCommandLine(args).Build();
 var rate = Math.Max(1, int.TryParse(config["Rate"], out var r) ? r : 10);
 var duration = TimeSpan.FromSeconds(int.TryParse(config["Duration"], out var d) ? d : 0);
+var reportEvery = TimeSpan.FromMilliseconds(Math.Max(50, int.TryParse(config["ReportEvery"], out var e) ? e : 1000));
 var options = new IsoClientOptions
 {
     Name = "bank-client",
@@ -27,6 +29,9 @@ var traffic = new AuthorizationTraffic(link, config["TerminalId"] ?? "TERM0001")
 
 using var stop = new CancellationTokenSource();
 Console.CancelKeyPress += (_, e) => { e.Cancel = true; stop.Cancel(); };
+// SIGTERM too (a container's stop, a supervisor's): finish what is in flight and print the last report.
+using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(
+    System.Runtime.InteropServices.PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
 if (duration > TimeSpan.Zero)
 {
     stop.CancelAfter(duration);
@@ -35,7 +40,7 @@ if (duration > TimeSpan.Zero)
 var clock = Stopwatch.StartNew();
 var pending = new List<Task>();
 long sent = 0;
-var nextReport = TimeSpan.FromSeconds(1);
+var nextReport = reportEvery;
 try
 {
     while (!stop.IsCancellationRequested)
@@ -50,8 +55,8 @@ try
         pending.RemoveAll(t => t.IsCompleted);
         if (clock.Elapsed >= nextReport)
         {
-            Console.WriteLine($"t={clock.Elapsed.TotalSeconds:F0}s state={link.State} sent={sent} {traffic.Outcomes}");
-            nextReport += TimeSpan.FromSeconds(1);
+            Console.WriteLine($"t={clock.Elapsed.TotalSeconds:F1}s state={link.State} sent={sent} {traffic.Outcomes} {traffic.Outcomes.DescribeApprovedBy()}");
+            nextReport += reportEvery;
         }
 
         await Task.Delay(5, stop.Token);
@@ -62,4 +67,4 @@ catch (OperationCanceledException)
 }
 
 await Task.WhenAll(pending);
-Console.WriteLine($"done: sent={sent} {traffic.Outcomes}");
+Console.WriteLine($"done: sent={sent} {traffic.Outcomes} {traffic.Outcomes.DescribeApprovedBy()}");

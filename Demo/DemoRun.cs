@@ -1,0 +1,215 @@
+using System.Runtime.InteropServices;
+using OrleansControl.Demo.Display;
+using OrleansControl.Demo.Faults;
+using OrleansControl.Demo.Network;
+using OrleansControl.Demo.Observation;
+using OrleansControl.Demo.Processes;
+using Spectre.Console;
+
+namespace OrleansControl.Demo;
+
+/// <summary>
+/// One run: start everything, show it live, inject the faults, print the summary, and stop everything it started
+/// (also on Ctrl-C, SIGTERM or a failed start), then check that no process and no port of it is left.
+/// Exit codes: 0 done, 1 could not start or run, 2 bad options, 3 something was left running, 130 stopped by a signal.
+/// </summary>
+internal static class DemoRun
+{
+    private static readonly TimeSpan DefaultCalm = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan NoFaultDuration = TimeSpan.FromSeconds(30);
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        DemoOptions options;
+        try
+        {
+            options = DemoOptions.Parse(args);
+        }
+        catch (DemoException e)
+        {
+            Console.Error.WriteLine(e.Message);
+            return 2;
+        }
+
+        using var stop = new CancellationTokenSource();
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
+        using var sighup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, c => { c.Cancel = true; stop.Cancel(); });
+        var console = AnsiConsole.Console;
+        if (Console.IsOutputRedirected)
+        {
+            console.Profile.Width = 160; // a log or a test reads it: no wrapping at 80 columns
+        }
+
+        var clock = new DemoClock();
+        void Say(string text) => console.MarkupLine($"[grey]{DemoClock.Format(clock.Now)}[/] {Markup.Escape(text)}");
+
+        foreach (var swept in RunRecord.SweepAbandonedRuns())
+        {
+            Say(swept);
+        }
+
+        var namespaces = false;
+        if (options.Namespaces && options.Faults.Contains(FaultKind.BlackHole))
+        {
+            namespaces = NetworkNamespace.CanCreate(out var reason);
+            Say(namespaces
+                ? "black hole: each scheme server runs in its own network namespace"
+                : $"black hole: no network namespaces here ({reason}); a black-holed server is a stopped process (SIGSTOP) instead");
+        }
+
+        Say(options.Regions == 2
+            ? "two regions: a bank controller and a scheme controller (separate Orleans clusters), linked by mutual TLS"
+            : "one region: bank and scheme share one controller");
+        Installation? installation = null;
+        var exit = 0;
+        try
+        {
+            installation = await Installation.StartAsync(options, clock, namespaces, Say, stop.Token);
+            exit = await ShowAsync(installation, options, console, Say, stop.Token);
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            Say("stopped (signal) while starting");
+            exit = 130;
+        }
+        catch (DemoException e)
+        {
+            console.MarkupLine($"[red]{Markup.Escape(e.Message)}[/]");
+            exit = 1;
+        }
+        catch (Exception e)
+        {
+            console.MarkupLine($"[red]the demo failed: {Markup.Escape(e.ToString())}[/]");
+            exit = 1;
+        }
+        finally
+        {
+            if (installation is not null)
+            {
+                Say("stopping everything it started");
+                await installation.DisposeAsync();
+            }
+
+            if (!NothingLeft(Say))
+            {
+                exit = 3;
+            }
+        }
+
+        return exit;
+    }
+
+    private static async Task<int> ShowAsync(Installation installation, DemoOptions options, IAnsiConsole console, Action<string> say, CancellationToken stop)
+    {
+        var observer = new Observer(installation);
+        var timeline = new Timeline(installation.Clock, observer);
+        var scenario = new Scenario(installation, observer, timeline, options);
+        var screen = new Screen(installation, observer, timeline, () => scenario.Phase, installation.Regions.Describe());
+        using var observing = CancellationTokenSource.CreateLinkedTokenSource(stop);
+        var observe = observer.RunAsync(observing.Token);
+        if (options.Plain)
+        {
+            timeline.Logged += (at, text) => console.MarkupLine($"[grey]{DemoClock.Format(at)}[/] {Markup.Escape(text)}");
+        }
+
+        var started = installation.Clock.Now;
+        var story = StoryAsync(scenario, options, installation.Clock, started, stop);
+        if (options.Plain)
+        {
+            while (await Task.WhenAny(story, Task.Delay(TimeSpan.FromSeconds(5), CancellationToken.None)) != story)
+            {
+                say($"[{scenario.Phase}]{Environment.NewLine}{screen.PlainStatus()}");
+            }
+        }
+        else
+        {
+            await console.Live(screen.Render()).AutoClear(false).StartAsync(async ctx =>
+            {
+                while (await Task.WhenAny(story, Task.Delay(500, CancellationToken.None)) != story)
+                {
+                    ctx.UpdateTarget(screen.Render());
+                }
+
+                ctx.UpdateTarget(screen.Render());
+            });
+        }
+
+        var exit = 0;
+        try
+        {
+            await story;
+            say("done");
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            say("stopped by Ctrl-C (or a signal): summary so far");
+            exit = 130;
+        }
+        catch (OperationCanceledException)
+        {
+            say($"--duration reached ({options.Duration?.TotalSeconds:0} s)");
+        }
+
+        foreach (var r in timeline.Records)
+        {
+            timeline.Close(r);
+        }
+
+        var finals = new List<(Bank, TrafficSample)>();
+        foreach (var bank in installation.Banks)
+        {
+            finals.Add((bank, await bank.Client.StopAsync()));
+        }
+
+        var last = observer.Latest;
+        await observing.CancelAsync();
+        await observe.ContinueWith(_ => { }, TaskScheduler.Default);
+        console.WriteLine();
+        console.Write(Screen.TimelineTable(timeline.Records));
+        console.Write(Summary.Faults(timeline.Records));
+        console.Write(Summary.Totals(finals));
+        console.MarkupLine("[grey]91: the sidecar's relay answered at once because its link could not deliver (timeout, connection lost, " +
+            "moving); whether such a request reached a server the bank client cannot tell (reversals: not done yet).[/]");
+        console.Write(Summary.Agreement(installation, last));
+        return exit;
+    }
+
+    /// <summary>The faults, then calm until --duration (counted from when everything is up) or for a few seconds.</summary>
+    private static async Task StoryAsync(Scenario scenario, DemoOptions options, DemoClock clock, TimeSpan started, CancellationToken stop)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(stop);
+        if (options.Duration is { } d)
+        {
+            deadline.CancelAfter(d);
+        }
+
+        await scenario.RunAsync(deadline.Token);
+        var end = options.Duration is { } duration ? started + duration
+            : clock.Now + (options.Faults.Count == 0 ? NoFaultDuration : DefaultCalm);
+        var rest = end - clock.Now;
+        if (rest > TimeSpan.Zero)
+        {
+            await Task.Delay(rest, deadline.Token);
+        }
+
+        stop.ThrowIfCancellationRequested();
+    }
+
+    /// <summary>Every process this run started has exited and none of its ports is listening; says what is left otherwise.</summary>
+    private static bool NothingLeft(Action<string> say)
+    {
+        var alive = ChildProcess.Started.Where(ChildProcess.IsAlive).Order().ToList();
+        var listening = LoopbackPorts.Listening(LoopbackPorts.All);
+        if (alive.Count == 0 && listening.Count == 0)
+        {
+            say($"stopped {ChildProcess.Started.Count} processes (pids {string.Join(", ", ChildProcess.Started.Order())}); " +
+                $"nothing left running, none of its {LoopbackPorts.All.Count} ports listening");
+            RunRecord.Close();
+            return true;
+        }
+
+        say($"LEFT BEHIND: processes [{string.Join(", ", alive)}], listening ports [{string.Join(", ", listening)}]");
+        return false;
+    }
+}

@@ -1,0 +1,79 @@
+using System.Net.NetworkInformation;
+using System.Text.RegularExpressions;
+
+namespace OrleansControl.Demo.Tests;
+
+/// <summary>
+/// The README's first command, run briefly: it starts everything, injects one fault, prints its summary and ends,
+/// leaving no process it started running and none of its ports listening; a second run works at once.
+/// </summary>
+public sealed partial class DemoRunTests
+{
+    [Fact]
+    public async Task A_short_run_with_a_killed_server_recovers_and_leaves_no_process_or_port_behind()
+    {
+        var run = await DemoProcess.RunAsync(TimeSpan.FromSeconds(90), "--faults", "kill", "--duration", "12", "--rate", "10");
+
+        Assert.True(run.ExitCode == 0, $"exit code {run.ExitCode}{Environment.NewLine}{run.Output}");
+        Assert.Contains("kill -9 srv-a: injected", run.Output);
+        Assert.Matches(@"kill -9 srv-a: sidecar-1\.bank-1 ACTIVE on srv-[bc]", run.Output);
+        Assert.Matches(@"kill -9 srv-a: sidecar-1\.bank-1 first approval by srv-[bc]", run.Output);
+        Assert.Contains("nothing left running", run.Output);
+        AssertNothingLeft(run);
+
+        // A second run at once: nothing of the first is in its way.
+        var again = await DemoProcess.RunAsync(TimeSpan.FromSeconds(60), "--faults", "none", "--duration", "6", "--rate", "10");
+        Assert.True(again.ExitCode == 0, $"second run: exit code {again.ExitCode}{Environment.NewLine}{again.Output}");
+        Assert.Contains("steady: every connection ACTIVE", again.Output);
+        AssertNothingLeft(again);
+    }
+
+    [Fact]
+    public async Task An_unknown_fault_is_refused_with_the_usage_before_anything_starts()
+    {
+        var run = await DemoProcess.RunAsync(TimeSpan.FromSeconds(30), "--faults", "meteor");
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("unknown fault 'meteor'", run.Output);
+        Assert.DoesNotContain("pid", run.Output);
+    }
+
+    /// <summary>Every pid and port the demo printed: no such process alive, nothing listening on such a port.</summary>
+    private static void AssertNothingLeft(DemoResult run)
+    {
+        var pids = Pid().Matches(run.Output).Select(m => int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)).ToHashSet();
+        // The closing line lists every pid it started, restarts included.
+        pids.UnionWith(Stopped().Matches(run.Output).SelectMany(m => m.Groups[1].Value.Split(", "))
+            .Select(p => int.Parse(p, System.Globalization.CultureInfo.InvariantCulture)));
+        var ports = Port().Matches(run.Output).Select(m => int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)).ToHashSet();
+        Assert.True(pids.Count >= 8, $"expected the demo to name every process it started (pid N), found {pids.Count}{Environment.NewLine}{run.Output}");
+        Assert.True(ports.Count >= 8, $"expected the demo to name the ports it uses, found {ports.Count}{Environment.NewLine}{run.Output}");
+        var alive = pids.Where(p => Directory.Exists($"/proc/{p}") && !IsZombie(p)).ToList();
+        Assert.True(alive.Count == 0, $"still running after the demo ended: {string.Join(", ", alive)}");
+        var listening = IPGlobalProperties.GetIPGlobalProperties().GetActiveTcpListeners().Select(e => e.Port).Where(ports.Contains).ToList();
+        Assert.True(listening.Count == 0, $"still listening after the demo ended: {string.Join(", ", listening)}");
+    }
+
+    private static bool IsZombie(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            return stat[(stat.LastIndexOf(')') + 2)..].StartsWith('Z');
+        }
+        catch (IOException)
+        {
+            return true; // gone meanwhile
+        }
+    }
+
+    [GeneratedRegex(@"\bpid (\d+)\)")]
+    private static partial Regex Pid();
+
+    [GeneratedRegex(@"processes \(pids ([\d, ]+)\)")]
+    private static partial Regex Stopped();
+
+    // 127.0.0.1:P, 10.213.N.2:P, "relay :P", "control :P"
+    [GeneratedRegex(@"(?:127\.0\.0\.1|10\.213\.\d+\.2|relay |control ):(\d{4,5})\b")]
+    private static partial Regex Port();
+}
