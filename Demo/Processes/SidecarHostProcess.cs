@@ -42,8 +42,12 @@ internal sealed class SidecarHostProcess : IDisposable
     {
         var controlPort = LoopbackPorts.Next();
         var relayPort = LoopbackPorts.Next();
+        // Each sidecar its own reversal journal (the host turns reversals on; one sidecar per journal, the file is locked),
+        // in this run's folder, removed when the sidecar stops.
+        var journal = Path.Combine(Path.GetTempPath(), "orleanscontrol-demo", $"journal-{Environment.ProcessId}-{sidecarId}");
         var settings = new Dictionary<string, string>
         {
+            ["Sidecar:Link:Reversals:JournalPath"] = Path.Combine(journal, "link.reversals"),
             ["Sidecar:Control:Url"] = $"http://127.0.0.1:{controlPort}",
             ["Sidecar:Relay:Enabled"] = "true",
             ["Sidecar:Relay:Listen"] = $"127.0.0.1:{relayPort}",
@@ -70,7 +74,7 @@ internal sealed class SidecarHostProcess : IDisposable
         }
 
         var process = ChildProcess.Start(sidecarId, BuildOutput.SidecarHost, settings.SelectMany(s => new[] { $"--{s.Key}", s.Value }));
-        var sidecar = new SidecarHostProcess(sidecarId, $"{sidecarId}.{clientId}", process, controlPort, relayPort);
+        var sidecar = new SidecarHostProcess(sidecarId, $"{sidecarId}.{clientId}", process, controlPort, relayPort) { _journal = journal };
         try
         {
             await Wait.Until(async () => process.HasExited
@@ -96,10 +100,20 @@ internal sealed class SidecarHostProcess : IDisposable
 
     public string Tail(int lines = 60) => _process.Tail(lines);
 
+    private string? _journal;
+
     public void Dispose()
     {
         _process.Dispose();
         _control.Dispose();
+        try
+        {
+            if (_journal is not null && Directory.Exists(_journal)) Directory.Delete(_journal, recursive: true);
+        }
+        catch (IOException)
+        {
+            // a reversal journal still held: the next run's sweep removes it
+        }
     }
 }
 

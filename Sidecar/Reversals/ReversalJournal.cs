@@ -63,7 +63,18 @@ internal sealed class ReversalJournal : IAsyncDisposable
             options.UnixCreateMode = FileMode0600;
         }
 
-        var file = new FileStream(path, options);
+        FileStream file;
+        try
+        {
+            file = new FileStream(path, options);
+        }
+        catch (IOException e)
+        {
+            // The usual cause: a second sidecar on this machine with the same link name and the default path.
+            throw new IOException($"reversal journal {path} is held by another process: give each sidecar its own " +
+                "Sidecar:Link:Reversals:JournalPath (one sidecar per journal)", e);
+        }
+
         try
         {
             if (!OperatingSystem.IsWindows() && File.GetUnixFileMode(file.SafeFileHandle) != FileMode0600)
