@@ -162,6 +162,9 @@ public sealed partial class ConnectionGrain
         Log.RegistryCorrected(logger, Id, said, S.ServerId ?? address);
         metrics.RegistryCorrected();
         await RecordChangeAsync($"registry corrected: the sidecar is signed on at {S.ServerId ?? address}, not {said}");
+        // Active somewhere else without a transition (the sidecar moved on its own): its backups were ranked for the
+        // server it left, which they leave out, and name the one it is on now.
+        await SendBackupsAsync();
     }
 
     private void Place(ServerAssignment? server, string address)

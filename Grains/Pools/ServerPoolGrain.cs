@@ -76,7 +76,8 @@ public sealed partial class ServerPoolGrain(
         if (health == ServerHealth.Unhealthy && previous.Health != ServerHealth.Unhealthy)
             Evacuate(serverId, $"server {serverId} unhealthy");
         if (health == ServerHealth.Healthy) NotifyWaiting();
-        if (health != previous.Health) NotifyTopologyChanged();
+        // An operator's Healthy that ends an ejection changes what is usable as much as a change of health does.
+        if (health != previous.Health || (health == ServerHealth.Healthy && wasEjected is not null)) NotifyTopologyChanged();
         return ToInstance(S.Servers[serverId]);
     }
 

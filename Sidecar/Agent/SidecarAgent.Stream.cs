@@ -200,6 +200,9 @@ public sealed partial class SidecarAgent
         try
         {
             await RegisterAsync(ct).ConfigureAwait(false);
+            // Until a heartbeat says where the link is, the registry has only the assignment it just made (Requested):
+            // tell it now rather than one heartbeat interval later.
+            _outbox?.Writer.TryWrite(new SidecarMessage { Heartbeat = Heartbeat() });
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {

@@ -14,17 +14,18 @@ namespace OrleansControl.Benchmarks.Shared;
 /// </summary>
 internal static class InProcessController
 {
+    /// <summary>Starts one; <paramref name="grpcPort"/> pins the gateway's port (a controller started again where its sidecars look).</summary>
     public static async Task<(WebApplication App, int GrpcPort)> StartAsync(
-        IDictionary<string, string?> settings, Action<ISiloBuilder>? configureSilo = null)
+        IDictionary<string, string?> settings, Action<ISiloBuilder>? configureSilo = null, int? grpcPort = null)
     {
-        var grpcPort = FreePort();
+        var port = grpcPort ?? FreePort();
         var builder = WebApplication.CreateBuilder();
         var all = new Dictionary<string, string?>
         {
             ["Controller:SiloPort"] = FreePort().ToString(),
             ["Controller:GatewayPort"] = FreePort().ToString(),
             ["Controller:ClusterId"] = $"bench-{Guid.NewGuid():N}",
-            ["Gateway:GrpcPort"] = grpcPort.ToString(),
+            ["Gateway:GrpcPort"] = port.ToString(),
             ["Gateway:RestPort"] = FreePort().ToString(),
         };
         foreach (var (key, value) in settings) all[key] = value;
@@ -36,7 +37,7 @@ internal static class InProcessController
         app.MapControllerSilo();
         app.MapControllerGateway();
         await app.StartAsync();
-        return (app, grpcPort);
+        return (app, port);
     }
 
     public static int FreePort()
@@ -54,5 +55,11 @@ internal static class ToolArgs
     {
         var i = Array.IndexOf(args, name);
         return i >= 0 && i + 1 < args.Length && int.TryParse(args[i + 1], out var v) ? v : fallback;
+    }
+
+    public static string String(string[] args, string name, string fallback)
+    {
+        var i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
     }
 }

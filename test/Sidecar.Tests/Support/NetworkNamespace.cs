@@ -7,6 +7,10 @@ namespace OrleansControl.Sidecar.Tests.Support;
 /// A network namespace joined to the host by a veth pair on a private /30, for a real black hole (see
 /// shared/NOTES.md): names are unique per run, and the namespace (with its veth pair) is deleted on dispose.
 /// </summary>
+/// <remarks>
+/// test/Benchmarks/Failover/DataPath/NetworkNamespace.cs is a copy (the benchmarks do not reference the tests) with its
+/// own name prefix and subnet; a change to the recipe belongs in both.
+/// </remarks>
 internal sealed class NetworkNamespace : IDisposable
 {
     private NetworkNamespace(string id, int third, int fourth)

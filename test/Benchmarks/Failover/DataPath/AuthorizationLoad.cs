@@ -13,10 +13,10 @@ internal enum TxnOutcome
     Approved,
     /// <summary>A response with field 39 other than 00.</summary>
     Declined,
-    /// <summary>No response within the request timeout: no definite outcome (it may or may not have reached a server).</summary>
+    /// <summary>No response within the request timeout: fate unknown (it may or may not have reached a server).</summary>
     Timeout,
-    /// <summary>The session carrying it went down before the response: no definite outcome.</summary>
-    Lost,
+    /// <summary>The session carrying it went down before the response: fate unknown.</summary>
+    ConnectionLost,
     /// <summary>Refused by the client before anything was written (draining, stopped, in-flight cap, duplicate key).</summary>
     NotSent,
     /// <summary>Anything else (a bug in the harness or the client).</summary>
@@ -39,8 +39,6 @@ internal sealed class Txn(long sentAt)
     public TxnOutcome Outcome => (TxnOutcome)Volatile.Read(ref _outcome);
 
     public bool Ended => Outcome != TxnOutcome.Pending;
-
-    public bool IndefiniteOutcome => Outcome is TxnOutcome.Timeout or TxnOutcome.Lost or TxnOutcome.Other;
 
     public void End(TxnOutcome outcome, string? code = null, string? server = null)
     {
@@ -132,7 +130,7 @@ internal sealed class AuthorizationLoad(IsoClient link, MessageSpec spec, int pe
             txn.End(e.Error switch
             {
                 SidecarError.Timeout => TxnOutcome.Timeout,
-                SidecarError.ConnectionLost => TxnOutcome.Lost,
+                SidecarError.ConnectionLost => TxnOutcome.ConnectionLost,
                 _ => TxnOutcome.NotSent, // NotAccepting, SendingStopped, InFlightLimit, DuplicateKey, InvalidMessage: nothing written
             });
         }

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using OrleansControl.Benchmarks.Shared;
 using OrleansControl.Codec;
@@ -16,112 +15,156 @@ using ConnectionStatus = OrleansControl.GrainInterfaces.Models.ConnectionStatus;
 
 namespace OrleansControl.Benchmarks.Failover.DataPath;
 
+/// <summary>The fault each trial injects (<c>failover-datapath --scenario</c>).</summary>
+internal enum FaultScenario
+{
+    /// <summary>kill -9 of the server the link is on (the kernel closes its sockets: RST/FIN).</summary>
+    Kill,
+
+    /// <summary>The server the link is on falls silent in its network namespace: no RST, no error, nothing.</summary>
+    BlackHole,
+
+    /// <summary>The controller is stopped, then the server the link is on is killed; then the controller is started again.</summary>
+    ControllerDown,
+}
+
 /// <summary>The knobs of the data-path failover benchmark (command-line options of <c>failover-datapath</c>).</summary>
-internal sealed record DataPathSettings(int Rate, int EchoMs, int TimeoutMs, int HeartbeatMs, int PollMs, int SteadyMs, int WarmUp);
+internal sealed record DataPathSettings(
+    FaultScenario Scenario, int Rate, int EchoMs, int TimeoutMs, int RequestTimeoutMs, int HeartbeatMs, int PollMs, int SteadyMs, int WarmUp);
 
 /// <summary>
 /// Everything a trial needs, real: the controller in process (gateway on loopback), three scheme servers as child
-/// processes in three zones, the sidecar (<see cref="IsoClient"/> + <see cref="SidecarAgent"/>) attached to the
-/// controller, the 0200 load through it and the registry watch. <see cref="RunTrialAsync"/> kills -9 the server the
-/// link is on, waits for the data path and the registry to recover, starts the server again and reinstates it.
+/// processes in three zones (on loopback, or each in its own network namespace for the black hole), the sidecar
+/// (<see cref="IsoClient"/> + <see cref="SidecarAgent"/>) attached to the controller, the 0200 load through it and the
+/// registry watch. A trial (DataPathRig.Kill.cs, .BlackHole.cs, .ControllerDown.cs) faults the server the link is
+/// on, waits for the data path and the registry to recover, then brings the server back and reinstates it.
 /// </summary>
-internal sealed class DataPathRig : IAsyncDisposable
+internal sealed partial class DataPathRig : IAsyncDisposable
 {
     private const string Pool = "scheme-pool";
     private static readonly TimeSpan StepTimeout = TimeSpan.FromSeconds(30);
 
     private readonly DataPathSettings _settings;
-    private readonly WebApplication _app;
+    private readonly Dictionary<string, string?> _controllerSettings;
+    private readonly int _grpcPort;
     private readonly SchemeServerProcess[] _servers;
-    private readonly long[] _killedAt;
-    private readonly IServerPoolGrain _pool;
+    private readonly NetworkNamespace[] _namespaces;
+    private readonly long[] _faultedAt;
     private readonly IsoClient _link;
     private readonly LinkEvents _events;
     private readonly SidecarAgent _agent;
-    private readonly IConnectionGrain _connection;
+    private readonly AgentMoveLog _moves;
+    private readonly string _connectionId;
     private readonly CancellationTokenSource _stop = new();
+    private WebApplication? _app; // null while the controller is down
     private Task _loadTask = Task.CompletedTask;
     private Task _watchTask = Task.CompletedTask;
 
-    private DataPathRig(DataPathSettings settings, WebApplication app, SchemeServerProcess[] servers, IServerPoolGrain pool,
-        IsoClient link, SidecarAgent agent, IConnectionGrain connection)
+    private DataPathRig(DataPathSettings settings, Dictionary<string, string?> controllerSettings, WebApplication app, int grpcPort,
+        SchemeServerProcess[] servers, NetworkNamespace[] namespaces, IsoClient link, SidecarAgent agent, AgentMoveLog moves)
     {
         _settings = settings;
+        _controllerSettings = controllerSettings;
         _app = app;
+        _grpcPort = grpcPort;
         _servers = servers;
-        _killedAt = new long[servers.Length];
-        _pool = pool;
+        _namespaces = namespaces;
+        _faultedAt = new long[servers.Length];
         _link = link;
         _events = new LinkEvents(link);
         _agent = agent;
-        _connection = connection;
+        _moves = moves;
+        _connectionId = agent.Status().ConnectionId;
         Load = new AuthorizationLoad(link, MessageSpec.BuiltIn(IsoWire.DefaultSpec), settings.Rate);
-        Watch = new RegistryWatch(connection, link, address =>
-            ByAddress(address) is { } s && !s.Alive ? (true, _killedAt[Array.IndexOf(_servers, s)]) : (false, 0L),
+        Watch = new RegistryWatch(() => Volatile.Read(ref _app) is null ? null : Connection, link, address =>
+            ByAddress(address) is { } s && !s.Alive ? (true, _faultedAt[Array.IndexOf(_servers, s)]) : (false, 0L),
             TimeSpan.FromMilliseconds(settings.PollMs));
+        link.Suspected += _ => _events.Add(null);
     }
 
     public AuthorizationLoad Load { get; }
 
     public RegistryWatch Watch { get; }
 
-    public static async Task<DataPathRig> StartAsync(DataPathSettings settings)
+    private IClusterClient Client => (Volatile.Read(ref _app) ?? throw new InvalidOperationException("the controller is down"))
+        .Services.GetRequiredService<IClusterClient>();
+
+    private IServerPoolGrain PoolGrain => Client.GetGrain<IServerPoolGrain>(Pool);
+
+    private IConnectionGrain Connection => Client.GetGrain<IConnectionGrain>(_connectionId);
+
+    /// <summary>
+    /// Starts the rig. With <paramref name="namespaces"/> (one per server) each server runs inside its own; the rig
+    /// owns them from here and deletes them when disposed (also when starting fails).
+    /// </summary>
+    public static async Task<DataPathRig> StartAsync(DataPathSettings settings, NetworkNamespace[]? namespaces = null)
     {
+        namespaces ??= [];
         var heartbeat = TimeSpan.FromMilliseconds(settings.HeartbeatMs);
-        var (app, grpcPort) = await InProcessController.StartAsync(new Dictionary<string, string?>
+        var controllerSettings = new Dictionary<string, string?>
         {
             ["Controller:Health:HeartbeatInterval"] = heartbeat.ToString(),
             ["Gateway:HeartbeatInterval"] = heartbeat.ToString(),
-        });
-        var pool = app.Services.GetRequiredService<IClusterClient>().GetGrain<IServerPoolGrain>(Pool);
-        var servers = Enumerable.Range(1, 3).Select(i => new SchemeServerProcess($"srv-{i}", InProcessController.FreePort())).ToArray();
+        };
+        var servers = Enumerable.Range(0, 3).Select(i => namespaces.Length > i
+            ? new SchemeServerProcess($"srv-{i + 1}", 20_000 + Random.Shared.Next(0, 40_000), namespaces[i])
+            : new SchemeServerProcess($"srv-{i + 1}", InProcessController.FreePort())).ToArray();
+        WebApplication? app = null;
         try
         {
-            for (var i = 0; i < servers.Length; i++)
+            (app, var grpcPort) = await InProcessController.StartAsync(controllerSettings);
+            var pool = app.Services.GetRequiredService<IClusterClient>().GetGrain<IServerPoolGrain>(Pool);
+            foreach (var server in servers)
             {
-                await servers[i].StartAsync(CancellationToken.None);
-                await WarmUpAsync(servers[i], settings.WarmUp);
-                await pool.AddOrUpdateServer(new ServerDefinition(servers[i].ServerId, servers[i].Address, $"zone-{i + 1}", 10));
+                await server.StartAsync(CancellationToken.None);
+                await WarmUpAsync(server, settings.WarmUp);
             }
+
+            await DeclareServersAsync(pool, servers);
+            var link = new IsoClient(new IsoClientOptions
+            {
+                Name = "bank",
+                InstitutionId = "12345",
+                EchoInterval = TimeSpan.FromMilliseconds(settings.EchoMs),
+                EchoTimeout = TimeSpan.FromMilliseconds(settings.TimeoutMs),
+                RequestTimeout = TimeSpan.FromMilliseconds(settings.RequestTimeoutMs),
+            });
+            var moves = new AgentMoveLog();
+            var agent = new SidecarAgent(link, Options.Create(new SidecarAgentOptions
+            {
+                Controller = $"http://127.0.0.1:{grpcPort}",
+                SidecarId = "bench-sidecar",
+                ClientId = "bench-bank",
+                ServerPool = Pool,
+                PreferredServer = servers[0].ServerId,
+                HeartbeatInterval = heartbeat,
+            }), moves);
+            var rig = new DataPathRig(settings, controllerSettings, app, grpcPort, servers, namespaces, link, agent, moves);
+            await agent.StartAsync(CancellationToken.None);
+            await Until(async () => link.SignedOnAt is { } at && await rig.IsActiveAt(at), "the link signed on and the registry active there");
+            rig._loadTask = Task.Run(() => rig.Load.RunAsync(rig._stop.Token));
+            rig._watchTask = Task.Run(() => rig.Watch.RunAsync(rig._stop.Token));
+            return rig;
         }
         catch
         {
             foreach (var server in servers) await server.DisposeAsync(); // no child process outlives a failed start
-            await app.DisposeAsync();
+            foreach (var ns in namespaces) ns.Dispose();
+            if (app is not null) await app.DisposeAsync();
             throw;
         }
-
-        var link = new IsoClient(new IsoClientOptions
-        {
-            Name = "bank",
-            InstitutionId = "12345",
-            EchoInterval = TimeSpan.FromMilliseconds(settings.EchoMs),
-            EchoTimeout = TimeSpan.FromMilliseconds(settings.TimeoutMs),
-            RequestTimeout = TimeSpan.FromMilliseconds(settings.TimeoutMs),
-        });
-        var agent = new SidecarAgent(link, Options.Create(new SidecarAgentOptions
-        {
-            Controller = $"http://127.0.0.1:{grpcPort}",
-            SidecarId = "bench-sidecar",
-            ClientId = "bench-bank",
-            ServerPool = Pool,
-            PreferredServer = servers[0].ServerId,
-            HeartbeatInterval = heartbeat,
-        }), NullLogger<SidecarAgent>.Instance);
-        var connection = app.Services.GetRequiredService<IClusterClient>().GetGrain<IConnectionGrain>(agent.Status().ConnectionId);
-        var rig = new DataPathRig(settings, app, servers, pool, link, agent, connection);
-        await agent.StartAsync(CancellationToken.None);
-        await Until(async () => link.SignedOnAt is { } at && await rig.IsActiveAt(at), "the link signed on and the registry active there");
-        rig._loadTask = Task.Run(() => rig.Load.RunAsync(rig._stop.Token));
-        rig._watchTask = Task.Run(() => rig.Watch.RunAsync(rig._stop.Token));
-        return rig;
     }
 
     public async Task<DataPathTrial> RunTrialAsync(int number)
     {
         try
         {
-            return await TrialAsync(number);
+            return _settings.Scenario switch
+            {
+                FaultScenario.BlackHole => await BlackHoleTrialAsync(number),
+                FaultScenario.ControllerDown => await ControllerDownTrialAsync(number),
+                _ => await KillTrialAsync(number),
+            };
         }
         catch (TimeoutException)
         {
@@ -130,49 +173,32 @@ internal sealed class DataPathRig : IAsyncDisposable
         }
     }
 
-    private async Task<DataPathTrial> TrialAsync(int number)
+    /// <summary>
+    /// Waits until a trial can start (every server up and usable, both other servers known to the sidecar as backups,
+    /// the registry agreeing with the link, traffic approved where it is), then lets traffic run for the steady period.
+    /// Returns the server the link is on (the one to fault), the trial's first transaction and its start.
+    /// </summary>
+    private async Task<(SchemeServerProcess Victim, int FirstTxn, long StartedAt)> ReadyAsync()
     {
-        // Ready: every server up and usable, the registry agrees with the link, traffic approved where it is.
-        await Until(async () => _servers.All(s => s.Alive) && (await _pool.GetSnapshot()).Servers.All(s => !s.Suspect)
-            && _link.SignedOnAt is { } at && await IsActiveAt(at) && RecentlyApproved(ByAddress(at)!.ServerId), "ready for a trial");
+        await Until(async () => _servers.All(s => s.Alive) && (await PoolGrain.GetSnapshot()).Servers.All(s => !s.Suspect)
+            && _link.SignedOnAt is { } at && await IsActiveAt(at) && RecentlyApproved(ByAddress(at)!.ServerId)
+            && _agent.Status().Backups.Count(b => !Same(b.Address, at)) >= _servers.Length - 1, "ready for a trial");
         var first = Load.Count;
         var startedAt = Stopwatch.GetTimestamp();
         await Task.Delay(_settings.SteadyMs);
+        return (ByAddress(_link.SignedOnAt!)!, first, startedAt);
+    }
 
-        var victim = ByAddress(_link.SignedOnAt!)!;
-        var killWall = DateTimeOffset.UtcNow;
-        var killAt = victim.Kill();
-        _killedAt[Array.IndexOf(_servers, victim)] = killAt;
-        var afterKill = Load.Count;
-        await victim.WaitForExitAsync();
+    private void MarkFaulted(SchemeServerProcess victim, long at) => _faultedAt[Array.IndexOf(_servers, victim)] = at;
 
-        var approved = await FirstApprovedElsewhere(afterKill, killAt, victim.ServerId);
-        await Until(async () => _link.SignedOnAt is { } at && ByAddress(at) != victim && await IsActiveAt(at), "the registry active on the backup");
-        // Let the transactions sent around the failover end (each within its timeout) before the server comes back.
-        await Task.Delay(_settings.TimeoutMs + 500);
-
-        var state = await _connection.GetState();
-        double? Since(ConnectionStatus to) =>
-            state.RecentTransitions.FirstOrDefault(t => t.To == to && t.At >= killWall) is { } t ? (t.At - killWall).TotalMilliseconds : null;
-        var trial = new DataPathTrial(number, victim.ServerId, approved?.Server ?? state.ServerId, startedAt, killAt, first)
-        {
-            LinkDownMs = _events.FirstAfter(killAt, e => e.Current == ConnectionState.Down),
-            RegistryFailedMs = Since(ConnectionStatus.Failed),
-            RegistryMigratingMs = Since(ConnectionStatus.Migrating),
-            // The link heads for the backup only on the controller's command: this splits command delivery from connect + sign-on.
-            LinkConnectingToBackupMs = _events.FirstAfter(killAt, e => e.Current == ConnectionState.Connecting && e.Endpoint == state.ServerAddress),
-            LinkSignedOnMs = _events.FirstAfter(killAt, e => e.Current == ConnectionState.SignedOn),
-            RegistryActiveMs = Since(ConnectionStatus.Active),
-            FirstApprovedMs = approved is null ? null : DataPathReport.Ms(killAt, approved.EndedAt),
-        };
-
-        await victim.StartAsync(CancellationToken.None);
+    /// <summary>Warms the server brought back and, if the fault got it ejected on evidence, reinstates it as its operator would.</summary>
+    private async Task<bool> ReinstateAsync(SchemeServerProcess victim)
+    {
         await WarmUpAsync(victim, _settings.WarmUp);
-        // The kill got the server ejected on evidence; the operator who restarted it says it is healthy again.
-        var suspect = (await _pool.GetSnapshot()).Servers.Single(s => s.ServerId == victim.ServerId).Suspect;
+        var suspect = (await PoolGrain.GetSnapshot()).Servers.Single(s => s.ServerId == victim.ServerId).Suspect;
         if (suspect)
-            await _pool.SetServerHealth(victim.ServerId, ServerHealth.Healthy);
-        return trial with { Reinstated = suspect };
+            await PoolGrain.SetServerHealth(victim.ServerId, ServerHealth.Healthy);
+        return suspect;
     }
 
     /// <summary>Stops the load and the watch once every transaction has ended.</summary>
@@ -180,9 +206,16 @@ internal sealed class DataPathRig : IAsyncDisposable
     {
         await _stop.CancelAsync();
         await _loadTask;
-        await Load.DrainAsync(TimeSpan.FromMilliseconds(_settings.TimeoutMs * 3));
+        await Load.DrainAsync(TimeSpan.FromMilliseconds(_settings.RequestTimeoutMs * 3));
         await _watchTask;
         await _agent.StopAsync(CancellationToken.None);
+    }
+
+    /// <summary>The pool as its operator declares it (at start, and again after a controller restart on memory storage).</summary>
+    private static async Task DeclareServersAsync(IServerPoolGrain pool, SchemeServerProcess[] servers)
+    {
+        for (var i = 0; i < servers.Length; i++)
+            await pool.AddOrUpdateServer(new ServerDefinition(servers[i].ServerId, servers[i].Address, $"zone-{i + 1}", 10));
     }
 
     /// <summary>
@@ -203,100 +236,85 @@ internal sealed class DataPathRig : IAsyncDisposable
         await link.DrainAsync(TimeSpan.FromSeconds(1));
     }
 
-    private SchemeServerProcess? ByAddress(string address) =>
-        _servers.FirstOrDefault(s => string.Equals(s.Address, address, StringComparison.OrdinalIgnoreCase));
+    private SchemeServerProcess? ByAddress(string address) => _servers.FirstOrDefault(s => Same(s.Address, address));
+
+    private static bool Same(string a, string? b) => string.Equals(a, b, StringComparison.OrdinalIgnoreCase);
 
     private async Task<bool> IsActiveAt(string address)
     {
-        var state = await _connection.GetState();
-        return state.Status == ConnectionStatus.Active && string.Equals(state.ServerAddress, address, StringComparison.OrdinalIgnoreCase);
+        var state = await Connection.GetState();
+        return state.Status == ConnectionStatus.Active && Same(address, state.ServerAddress);
     }
 
-    /// <summary>The last quarter second of ended transactions were all approved by <paramref name="serverId"/>.</summary>
-    private bool RecentlyApproved(string serverId)
+    private static async Task Until(Func<Task<bool>> condition, string what, TimeSpan? timeout = null)
     {
-        var needed = Math.Max(5, _settings.Rate / 4);
-        var recent = Load.Since(Math.Max(0, Load.Count - 2 * needed)).Where(t => t.Ended).TakeLast(needed).ToList();
-        return recent.Count >= needed && recent.All(t => t.Outcome == TxnOutcome.Approved && t.Server == serverId);
-    }
-
-    /// <summary>The first transaction approved by another server than the killed one, ended after the kill.</summary>
-    private async Task<Txn?> FirstApprovedElsewhere(int from, long killAt, string killed)
-    {
-        var until = Stopwatch.GetTimestamp() + (long)(StepTimeout.TotalSeconds * Stopwatch.Frequency);
-        // A transaction sent shortly before the kill, queued for a session, can be the first the backup answers.
-        from = Math.Max(0, from - _settings.Rate);
-        while (Stopwatch.GetTimestamp() < until)
-        {
-            var first = Load.Since(from).Where(t => t.Outcome == TxnOutcome.Approved && t.Server != killed && t.EndedAt > killAt).MinBy(t => t.EndedAt);
-            if (first is not null)
-                return first;
-            await Task.Delay(5);
-        }
-        return null;
-    }
-
-    private static async Task Until(Func<Task<bool>> condition, string what)
-    {
-        var until = Stopwatch.GetTimestamp() + (long)(StepTimeout.TotalSeconds * Stopwatch.Frequency);
-        while (!await condition())
+        var limit = timeout ?? StepTimeout;
+        var until = Stopwatch.GetTimestamp() + (long)(limit.TotalSeconds * Stopwatch.Frequency);
+        while (!await Holds(condition))
         {
             if (Stopwatch.GetTimestamp() > until)
-                throw new TimeoutException($"timed out after {StepTimeout.TotalSeconds:F0} s waiting for {what}");
+                throw new TimeoutException($"timed out after {limit.TotalSeconds:F0} s waiting for {what}");
             await Task.Delay(10);
+        }
+    }
+
+    /// <summary>A condition that asks the controller is false while the controller cannot answer (down, starting, registration lost).</summary>
+    private static async Task<bool> Holds(Func<Task<bool>> condition)
+    {
+        try
+        {
+            return await condition().WaitAsync(TimeSpan.FromSeconds(2));
+        }
+        catch (Exception ex) when (ex is TimeoutException or InvalidOperationException or OrleansException or ObjectDisposedException
+                                       or GrainInterfaces.Errors.ConnectionNotFoundException)
+        {
+            return false;
         }
     }
 
     /// <summary>What a stuck trial needs to be understood: the registry, the pool, the link and the agent.</summary>
     private async Task PrintWhereThingsAre()
     {
-        var state = await _connection.GetState();
-        Console.WriteLine($"registry: {state.Status} on {state.ServerId} ({state.ServerAddress}) v{state.Version}: {state.StatusDetail}; last link {state.LastLink}");
-        foreach (var t in state.RecentTransitions.TakeLast(8)) Console.WriteLine($"  {t.At:HH:mm:ss.fff} {t.From} -> {t.To}: {t.Reason}");
-        foreach (var f in state.RecentFailovers.TakeLast(3)) Console.WriteLine($"  failover {f}");
-        foreach (var s in (await _pool.GetSnapshot()).Servers) Console.WriteLine($"  pool: {s}");
+        try
+        {
+            var state = await Connection.GetState();
+            Console.WriteLine($"registry: {state.Status} on {state.ServerId} ({state.ServerAddress}) v{state.Version}: {state.StatusDetail}; last link {state.LastLink}");
+            foreach (var t in state.RecentTransitions.TakeLast(8)) Console.WriteLine($"  {t.At:HH:mm:ss.fff} {t.From} -> {t.To}: {t.Reason}");
+            foreach (var f in state.RecentFailovers.TakeLast(3)) Console.WriteLine($"  failover {f}");
+            foreach (var s in (await PoolGrain.GetSnapshot()).Servers) Console.WriteLine($"  pool: {s}");
+        }
+        catch (Exception ex)
+        {
+            Console.WriteLine($"registry: not readable ({ex.GetType().Name}: {ex.Message})");
+        }
         Console.WriteLine($"link: {_link.State}, signed on at {_link.SignedOnAt ?? "nothing"}, target {_link.Server}");
         var status = _agent.Status();
-        Console.WriteLine($"agent: attached {status.ControllerAttached}, last error {status.ControllerError}");
+        Console.WriteLine($"agent: attached {status.ControllerAttached}, last error {status.ControllerError}, backups " +
+            $"[{string.Join(", ", status.Backups.Select(b => b.Address))}], last own move {status.LastOwnMove}");
         foreach (var c in status.RecentCommands) Console.WriteLine($"  command {c}");
     }
 
     public async ValueTask DisposeAsync()
     {
-        if (!_stop.IsCancellationRequested)
-            await _stop.CancelAsync();
-        _agent.Dispose();
-        await _link.DisposeAsync();
-        foreach (var server in _servers)
-            await server.DisposeAsync();
-        await _app.StopAsync();
-        await _app.DisposeAsync();
-        _stop.Dispose();
-    }
-
-    /// <summary>The link's state changes with Stopwatch timestamps (the handler runs on the thread that changed it).</summary>
-    private sealed class LinkEvents
-    {
-        private readonly List<(long At, ConnectionStateChanged Change)> _events = [];
-        private readonly Lock _lock = new();
-
-        public LinkEvents(IsoClient link) => link.StateChanged += change =>
+        try
         {
-            var at = Stopwatch.GetTimestamp();
-            lock (_lock) _events.Add((at, change));
-        };
-
-        public double? FirstAfter(long since, Func<ConnectionStateChanged, bool> match)
-        {
-            lock (_lock)
+            if (!_stop.IsCancellationRequested)
+                await _stop.CancelAsync();
+            _agent.Dispose();
+            await _link.DisposeAsync();
+            foreach (var server in _servers)
+                await server.DisposeAsync();
+            if (Interlocked.Exchange(ref _app, null) is { } app)
             {
-                foreach (var (at, change) in _events)
-                {
-                    if (at >= since && match(change))
-                        return DataPathReport.Ms(since, at);
-                }
+                await app.StopAsync();
+                await app.DisposeAsync();
             }
-            return null;
+            _stop.Dispose();
+        }
+        finally
+        {
+            foreach (var ns in _namespaces) // whatever failed above, no namespace outlives the run
+                ns.Dispose();
         }
     }
 }

@@ -20,10 +20,13 @@ internal sealed record RegistryLie(long From, long To, string Claimed, string? L
 /// Compares the registry with the link every <c>period</c>: the connection grain's status and server (GetState through
 /// the cluster client, as an operator's query sees it) against the server the <see cref="IsoClient"/> is really signed
 /// on at (<see cref="IsoClient.SignedOnAt"/>, read before and after the call so a change during the call is not
-/// counted) and whether that server's process is alive.
+/// counted) and whether that server's process is alive. While the controller is down (<paramref name="connection"/>
+/// gives null) or a query does not answer within a second, there is no observation: an open interval stays open.
 /// </summary>
-internal sealed class RegistryWatch(IConnectionGrain connection, IsoClient link, Func<string, (bool Dead, long Since)> server, TimeSpan period)
+internal sealed class RegistryWatch(Func<IConnectionGrain?> connection, IsoClient link, Func<string, (bool Dead, long Since)> server, TimeSpan period)
 {
+    private static readonly TimeSpan QueryTimeout = TimeSpan.FromSeconds(1);
+
     private readonly List<RegistryLie> _lies = [];
     private readonly Lock _lock = new();
     private long _samples;
@@ -50,7 +53,9 @@ internal sealed class RegistryWatch(IConnectionGrain connection, IsoClient link,
             ConnectionSnapshot state;
             try
             {
-                state = await connection.GetState();
+                if (connection() is not { } grain)
+                    continue; // the controller is down
+                state = await grain.GetState().WaitAsync(QueryTimeout, ct);
             }
             catch (Exception) when (!ct.IsCancellationRequested)
             {

@@ -3,10 +3,12 @@ using System.Diagnostics;
 namespace OrleansControl.Benchmarks.Failover.DataPath;
 
 /// <summary>
-/// The scheme server sample (<c>Sidecar/Samples/SchemeServer</c>) as a child process on a fixed loopback port, so a
-/// trial can <c>kill -9</c> it (<see cref="Process.Kill()"/> sends SIGKILL on Linux) and start it again on the same port.
+/// The scheme server sample (<c>Sidecar/Samples/SchemeServer</c>) as a child process on a fixed port, so a trial can
+/// <c>kill -9</c> it (<see cref="Process.Kill()"/> sends SIGKILL on Linux) and start it again on the same port. On
+/// loopback, or inside a <see cref="NetworkNamespace"/> (started with <c>ip netns exec</c>, which execs the server,
+/// so the process is the server's) where a trial can black-hole it instead.
 /// </summary>
-internal sealed class SchemeServerProcess(string serverId, int port) : IAsyncDisposable
+internal sealed class SchemeServerProcess(string serverId, int port, NetworkNamespace? netns = null) : IAsyncDisposable
 {
     private const string Assembly = "OrleansControl.Samples.SchemeServer.dll";
     private Process? _process;
@@ -14,9 +16,9 @@ internal sealed class SchemeServerProcess(string serverId, int port) : IAsyncDis
 
     public string ServerId { get; } = serverId;
 
-    public string Address { get; } = $"127.0.0.1:{port}";
+    public string Address { get; } = $"{netns?.InnerAddress ?? "127.0.0.1"}:{port}";
 
-    /// <summary>False from just before the kill signal until the restarted process listens again.</summary>
+    /// <summary>False from just before the kill signal (or the black hole) until the restarted process listens again.</summary>
     public bool Alive => Volatile.Read(ref _alive);
 
     public async Task StartAsync(CancellationToken ct)
@@ -53,6 +55,29 @@ internal sealed class SchemeServerProcess(string serverId, int port) : IAsyncDis
         return at;
     }
 
+    /// <summary>
+    /// Every packet to and from the server vanishes; the process runs on. Returns the Stopwatch timestamp taken just
+    /// before the first command (its start-up, a few ms, counts against the recovery measured from it).
+    /// </summary>
+    public long BlackHole()
+    {
+        var ns = netns ?? throw new InvalidOperationException($"{ServerId} does not run in a network namespace");
+        Volatile.Write(ref _alive, false);
+        var at = Stopwatch.GetTimestamp();
+        ns.BlackHole();
+        return at;
+    }
+
+    /// <summary>After a black hole: the process killed, the network back, a fresh process listening on the same address.</summary>
+    public async Task RestoreAsync(CancellationToken ct)
+    {
+        if (_process is { HasExited: false } process)
+            process.Kill();
+        await WaitForExitAsync();
+        netns?.Restore();
+        await StartAsync(ct);
+    }
+
     public async Task WaitForExitAsync()
     {
         if (_process is { } process)
@@ -65,12 +90,15 @@ internal sealed class SchemeServerProcess(string serverId, int port) : IAsyncDis
 
     private (Process Process, Task<bool> Listening) TryStart(string dll)
     {
-        var info = new ProcessStartInfo(DotnetHost())
+        var info = new ProcessStartInfo(netns is null ? DotnetHost() : "ip")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        if (netns is not null)
+            foreach (var arg in new[] { "netns", "exec", netns.Name, DotnetHost() })
+                info.ArgumentList.Add(arg);
         foreach (var arg in new[] { "exec", dll, "--Listen", Address, "--ServerId", ServerId })
             info.ArgumentList.Add(arg);
         var process = new Process { StartInfo = info, EnableRaisingEvents = true };
