@@ -40,6 +40,11 @@ public sealed class BackupsTests(SingleSiloFixture fixture)
         Assert.Equal((ConnectionStatus.Active, "s-b1"), (state.Status, state.ServerId));
         var record = Assert.Single(state.RecentFailovers);
         Assert.Equal(("s-a1", "s-b1", FailoverOutcome.Moved, "sidecar-initiated"), (record.FromServerId, record.ToServerId, record.Outcome, record.Detail));
+        // Its backups are ranked again from where it is now: the server it left is one of them, the one it is on is not.
+        var backups = await TestSettings.EventuallyAsync(() => BackupsAsync(Grains.GetGrain<ISidecarOutboxGrain>(state.SidecarId!)),
+            b => b.Any(c => c.Backups.All(x => x.ServerId != "s-b1")), TimeSpan.FromSeconds(5));
+        Assert.Contains("s-a1", backups[^1].Backups.Select(x => x.ServerId));
+        Assert.DoesNotContain("s-b1", backups[^1].Backups.Select(x => x.ServerId));
         var pool = await Grains.GetGrain<IServerPoolGrain>(poolId).GetSnapshot();
         Assert.Equal((0, 1), (pool.Servers.Single(s => s.ServerId == "s-a1").Load, pool.Servers.Single(s => s.ServerId == "s-b1").Load));
     }
