@@ -38,9 +38,9 @@ internal sealed partial class PeerOutbox(PeerLink link, IClusterClient cluster, 
                     await (n.Method switch
                     {
                         AssignServer => link.CallAsync(n.Method,
-                            o => link.Pools!.AssignServerAsync(AssignServerRequest.Parser.ParseFrom(n.Request), o).ResponseAsync, true, cancellationToken),
+                            o => link.Pools!.AssignServerAsync(AssignServerRequest.Parser.ParseFrom(n.Request), o).ResponseAsync, PeerCallKind.Retried, cancellationToken),
                         SetServerHealth => (Task)link.CallAsync(n.Method,
-                            o => link.Pools!.SetServerHealthAsync(SetServerHealthRequest.Parser.ParseFrom(n.Request), o).ResponseAsync, true, cancellationToken),
+                            o => link.Pools!.SetServerHealthAsync(SetServerHealthRequest.Parser.ParseFrom(n.Request), o).ResponseAsync, PeerCallKind.Retried, cancellationToken),
                         _ => Task.CompletedTask,
                     });
                 }

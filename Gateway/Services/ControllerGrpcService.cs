@@ -77,7 +77,15 @@ internal sealed class ControllerGrpcService(
                 snapshot.ServerId, snapshot.ServerAddress, DateTimeOffset.UtcNow + CommandDeadline,
                 "registered by an operator"));
         }
-        return new RegisterConnectionResponse { Connection = snapshot.ToProto(Region) };
+        var connection = snapshot.ToProto(Region);
+        if (peers.Enabled && peerChoice is null)
+        {
+            // Said in the answer only: the stored entry keeps its own status detail, and the scheme's confirmation
+            // (the queued AssignServer) needs nothing from the caller.
+            var provisional = peers.ProvisionalDetail(pool);
+            connection.StatusDetail = connection.StatusDetail.Length == 0 ? provisional : $"{connection.StatusDetail}; {provisional}";
+        }
+        return new RegisterConnectionResponse { Connection = connection };
     }
 
     public override async Task<ReportHealthResponse> ReportHealth(ReportHealthRequest request, ServerCallContext context)

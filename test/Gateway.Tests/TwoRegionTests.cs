@@ -1,4 +1,5 @@
 using Grpc.Core;
+using Xunit.Abstractions;
 using OrleansControl.Contract.V1;
 using OrleansControl.Gateway.Tests.Infrastructure;
 using static OrleansControl.Gateway.Tests.Infrastructure.GatewayFixture;
@@ -9,7 +10,7 @@ namespace OrleansControl.Gateway.Tests;
 /// Two regions in one test: a bank cluster and a scheme cluster (own silos, own cluster ids), each with its gateway,
 /// linked by mutual TLS through forwarders the test can cut.
 /// </summary>
-public sealed class TwoRegionTests : IAsyncLifetime
+public sealed class TwoRegionTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private readonly TestCertificates _certs = new();
     private GatewayHost _bank = null!;
@@ -36,11 +37,7 @@ public sealed class TwoRegionTests : IAsyncLifetime
             o.Tls.ServerCertificate = server;
             o.Tls.ClientCa = [_certs.Ca];
             o.Peer.TrustedCa = [_certs.Ca];
-            o.Peer.SyncInterval = TimeSpan.FromMilliseconds(300);
-            o.Peer.CallDeadline = TimeSpan.FromSeconds(2);
-            o.Peer.MaxRetries = 1;
-            o.Peer.BreakerFailureThreshold = 2;
-            o.Peer.BreakerOpenDuration = TimeSpan.FromMilliseconds(500);
+            // The link's timing is left at its defaults: what these tests measure is what production gets.
         }
 
         _scheme = await GatewayHost.StartAsync("scheme-eu", o =>
@@ -185,6 +182,92 @@ public sealed class TwoRegionTests : IAsyncLifetime
         await Eventually.Until(
             () => bankPools.ListServersAsync(new ListServersRequest { ServerPool = "visa" }, Operator).ResponseAsync,
             l => l.Servers.Single(s => s.ServerId == "visa-2").Healthy, TimeSpan.FromSeconds(20));
+    }
+
+    private async Task<bool> AllAgree(IEnumerable<string> ids)
+    {
+        foreach (var id in ids)
+        {
+            if (!await Agree(() => Get(_bankApi, id), () => Get(_schemeApi, id))) return false;
+        }
+        return true;
+    }
+
+    private async Task<Connection> RegisterOnBank(string client, string preferred) =>
+        (await _bankApi.RegisterConnectionAsync(
+            new RegisterConnectionRequest { ClientId = client, ServerPool = "visa", PreferredServer = preferred }, Operator)).Connection;
+
+    private async Task<Connection> Close(ControllerService.ControllerServiceClient api, Connection c) =>
+        (await api.UpdateConnectionStateAsync(new UpdateConnectionStateRequest
+        {
+            ConnectionId = c.ConnectionId,
+            State = ConnectionStatus.Closed,
+            ExpectedVersion = c.Version,
+        }, Operator)).Connection;
+
+    [Theory]
+    [InlineData("refused")]
+    [InlineData("black hole")]
+    public async Task Both_registries_agree_within_5_s_of_the_links_return(string fault)
+    {
+        var onVisa2 = await RegisterOnBank("acquirer-a", "visa-2");
+        var alsoOnVisa2 = await RegisterOnBank("acquirer-b", "visa-2");
+        var onVisa1 = await RegisterOnBank("acquirer-c", "visa-1");
+        var schemeOwned = (await _schemeApi.RegisterConnectionAsync(
+            new RegisterConnectionRequest { ClientId = "issuer-a", ServerPool = "visa", PreferredServer = "visa-1" }, Operator)).Connection;
+        var schemeOnVisa2 = (await _schemeApi.RegisterConnectionAsync(
+            new RegisterConnectionRequest { ClientId = "issuer-b", ServerPool = "visa", PreferredServer = "visa-2" }, Operator)).Connection;
+        var ids = new List<string> { onVisa2.ConnectionId, alsoOnVisa2.ConnectionId, onVisa1.ConnectionId, schemeOwned.ConnectionId, schemeOnVisa2.ConnectionId };
+        await Eventually.Until(() => AllAgree(ids), ok => ok);
+
+        if (fault == "refused")
+        {
+            _toScheme.Cut();
+            _toBank.Cut();
+        }
+        else
+        {
+            _toScheme.BlackHole();
+            _toBank.BlackHole();
+        }
+
+        // Changes on both sides while apart: closes, a registration from the bank's mirror, and the scheme's verdict
+        // on visa-2 (which the bank learns only when the link is back, and which then moves the bank's connections).
+        await Close(_bankApi, alsoOnVisa2);
+        await Close(_schemeApi, schemeOwned);
+        var duringCut = await RegisterOnBank("acquirer-d", "visa-1");
+        ids.Add(duringCut.ConnectionId);
+        await _schemePools.SetServerHealthAsync(new SetServerHealthRequest
+        {
+            ServerPool = "visa",
+            ServerId = "visa-2",
+            Health = ServerHealth.Unhealthy,
+            Reason = "host unreachable",
+        }, Operator);
+        await Task.Delay(TimeSpan.FromSeconds(4)); // long enough for every deadline and breaker to be in play
+        Assert.Equal(onVisa2.Version, (await Get(_schemeApi, onVisa2.ConnectionId)).Version);
+
+        var restored = System.Diagnostics.Stopwatch.StartNew();
+        _toScheme.Restore();
+        _toBank.Restore();
+        await Eventually.Until(async () =>
+        {
+            if (!await AllAgree(ids)) return false;
+            // ... and agree on the end state, not on the state before the cut.
+            var moved = await Get(_schemeApi, onVisa2.ConnectionId);
+            var closed = await Get(_schemeApi, alsoOnVisa2.ConnectionId);
+            var schemeClosed = await Get(_bankApi, schemeOwned.ConnectionId);
+            return moved.Status == ConnectionStatus.Migrating && moved.FailoverTarget == "visa-1"
+                && closed.Status == ConnectionStatus.Closed && schemeClosed.Status == ConnectionStatus.Closed;
+        }, ok => ok, TimeSpan.FromSeconds(15));
+        var elapsed = restored.Elapsed;
+        output.WriteLine($"{fault}: agreement {elapsed.TotalMilliseconds:F0} ms after the link's return");
+        Assert.True(elapsed < TimeSpan.FromSeconds(5), $"registries agreed {elapsed.TotalSeconds:F2} s after the link's return ({fault})");
+
+        // The bank's mirror took the verdict too.
+        var bankPools = new ServerPoolService.ServerPoolServiceClient(TlsClients.Channel(_bank.GrpcAddress, _certs.Ca, null));
+        var mirror = await bankPools.ListServersAsync(new ListServersRequest { ServerPool = "visa" }, Operator);
+        Assert.False(mirror.Servers.Single(s => s.ServerId == "visa-2").Healthy);
     }
 
     [Fact]
