@@ -271,6 +271,37 @@ public sealed class TwoRegionTests(ITestOutputHelper output) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_registration_facing_a_black_holed_scheme_takes_the_mirror_within_about_a_second_and_says_it_is_provisional()
+    {
+        var confirmed = await RegisterOnBank("acquirer-1", "visa-1"); // the scheme assigns (and the bank mirrors the pool)
+        Assert.DoesNotContain("provisional", confirmed.StatusDetail);
+
+        _toScheme.BlackHole();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var provisional = await RegisterOnBank("acquirer-2", "visa-2");
+        var first = clock.Elapsed;
+        Assert.True(first < TimeSpan.FromSeconds(2), $"the first registration waited {first.TotalMilliseconds:F0} ms");
+        Assert.Equal("visa-2", provisional.ServerId);
+        Assert.Contains("provisional", provisional.StatusDetail);
+        Assert.Contains("scheme-eu", provisional.StatusDetail);
+
+        // The link is known down now: the next registration does not wait for a deadline at all.
+        clock.Restart();
+        var next = await RegisterOnBank("acquirer-3", "visa-1");
+        var second = clock.Elapsed;
+        Assert.True(second < TimeSpan.FromMilliseconds(500), $"the second registration waited {second.TotalMilliseconds:F0} ms");
+        Assert.Contains("provisional", next.StatusDetail);
+        output.WriteLine($"black-holed scheme: first registration {first.TotalMilliseconds:F0} ms, next {second.TotalMilliseconds:F0} ms");
+
+        // Once the link is back the scheme confirms the assignments (the queued AssignServer) and holds the entries.
+        _toScheme.Restore();
+        await Eventually.Until(() => AllAgree([provisional.ConnectionId, next.ConnectionId]), ok => ok, TimeSpan.FromSeconds(5));
+        var servers = (await _schemePools.ListServersAsync(new ListServersRequest { ServerPool = "visa" }, Operator)).Servers;
+        Assert.Equal(1 + (next.ServerId == "visa-1" ? 1 : 0), servers.Single(x => x.ServerId == "visa-1").Load);
+        Assert.Equal(1 + (next.ServerId == "visa-2" ? 1 : 0), servers.Single(x => x.ServerId == "visa-2").Load);
+    }
+
+    [Fact]
     public async Task SyncState_from_the_peer_for_another_region_is_PERMISSION_DENIED()
     {
         var peerAsBank = new ControllerService.ControllerServiceClient(
