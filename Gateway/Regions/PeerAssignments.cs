@@ -23,6 +23,9 @@ internal sealed partial class PeerAssignments(
 {
     public bool Enabled => link.Configured && options.Value.Peer.OwnsServerPools;
 
+    /// <summary>The other region, when one is configured.</summary>
+    public string? PeerRegion => link.Configured ? link.PeerRegion : null;
+
     /// <summary>The server to prefer locally: the peer's choice, or null (the caller's preference) when the peer is down.</summary>
     public async Task<string?> AssignAsync(string pool, string connectionId, string clientId, string? preferred, CancellationToken cancellationToken)
     {

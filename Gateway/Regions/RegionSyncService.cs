@@ -183,7 +183,7 @@ internal sealed partial class RegionSyncService : BackgroundService
         var sent = 0;
         do
         {
-            var page = await index.List(new ConnectionQuery(PageSize: BatchSize, PageToken: token));
+            var page = await index.List(new ConnectionQuery(PageSize: BatchSize, PageToken: token, Replicas: false));
             token = page.NextPageToken;
             if (page.Items.IsEmpty) break;
             sent += await PushAsync(page.Items.Where(i => i.Version >= 1).Select(i => i.ToProto(_options.Region)), cancellationToken);

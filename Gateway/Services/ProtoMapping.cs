@@ -41,6 +41,15 @@ internal static class ProtoMapping
         StatusDetail = s.StatusDetail,
     };
 
+    /// <summary>A peer's entry as an index row (for this region's listing of its replicas).</summary>
+    public static ConnectionSummary ToSummary(this Proto.Connection c) => new(
+        c.ConnectionId, c.ClientId, c.ServerPool, NullIfEmpty(c.ServerId), c.Status.FromProto(), c.HealthScore,
+        NullIfEmpty(c.FailoverTarget), c.Version, c.LastHeartbeat?.ToDateTimeOffset(),
+        c.UpdatedAt?.ToDateTimeOffset() ?? DateTimeOffset.UnixEpoch, NullIfEmpty(c.ServerAddress), NullIfEmpty(c.SidecarId),
+        NullIfEmpty(c.Region), c.StatusDetail);
+
+    private static string? NullIfEmpty(string s) => s.Length == 0 ? null : s;
+
     public static Proto.ConnectionEvent ToProto(this ConnectionStatusChanged e, string localRegion) => new()
     {
         Connection = new Proto.Connection

@@ -301,6 +301,74 @@ public sealed class TwoRegionTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal(1 + (next.ServerId == "visa-2" ? 1 : 0), servers.Single(x => x.ServerId == "visa-2").Load);
     }
 
+    private async Task<ListConnectionsResponse> List(ControllerService.ControllerServiceClient api, ListConnectionsRequest request, Metadata? who = null) =>
+        await api.ListConnectionsAsync(request, who ?? Operator);
+
+    [Fact]
+    public async Task Each_side_lists_both_regions_connections_with_the_owner_and_the_other_regions_are_read_only()
+    {
+        // Both name sidecar-1: sidecar ids are per region, and the scheme's sidecar-1 must not see the bank's.
+        var bankOwned = (await _bankApi.RegisterConnectionAsync(new RegisterConnectionRequest
+        {
+            ClientId = "acquirer-l",
+            ServerPool = "visa",
+            PreferredServer = "visa-1",
+            SidecarId = "sidecar-1",
+        }, Operator)).Connection;
+        var schemeOwned = (await _schemeApi.RegisterConnectionAsync(new RegisterConnectionRequest
+        {
+            ClientId = "issuer-l",
+            ServerPool = "visa",
+            PreferredServer = "visa-2",
+            SidecarId = "sidecar-1",
+        }, Operator)).Connection;
+
+        // The scheme's operator sees who is connected to its servers, whoever owns the connection.
+        var onScheme = await Eventually.Until(() => List(_schemeApi, new ListConnectionsRequest { ServerPool = "visa" }),
+            l => l.Connections.Any(c => c.ConnectionId == bankOwned.ConnectionId));
+        Assert.Equal("bank-eu", onScheme.Connections.Single(c => c.ConnectionId == bankOwned.ConnectionId).Region);
+        Assert.Equal("scheme-eu", onScheme.Connections.Single(c => c.ConnectionId == schemeOwned.ConnectionId).Region);
+        var replica = onScheme.Connections.Single(c => c.ConnectionId == bankOwned.ConnectionId);
+        Assert.Equal((bankOwned.Version, bankOwned.ServerId, bankOwned.Status), (replica.Version, replica.ServerId, replica.Status));
+
+        // The owning region is a filter, and the other filters apply to the replicas too.
+        var banks = await List(_schemeApi, new ListConnectionsRequest { Region = "bank-eu" });
+        Assert.Equal([bankOwned.ConnectionId], banks.Connections.Select(c => c.ConnectionId));
+        var schemes = await List(_schemeApi, new ListConnectionsRequest { Region = "scheme-eu" });
+        Assert.Equal([schemeOwned.ConnectionId], schemes.Connections.Select(c => c.ConnectionId));
+        var onVisa1 = await List(_schemeApi, new ListConnectionsRequest { ServerId = "visa-1" });
+        Assert.Equal([bankOwned.ConnectionId], onVisa1.Connections.Select(c => c.ConnectionId));
+        Assert.Empty((await List(_schemeApi, new ListConnectionsRequest { Region = "elsewhere" })).Connections);
+
+        // The same from the bank's side.
+        var onBank = await Eventually.Until(() => List(_bankApi, new ListConnectionsRequest()),
+            l => l.Connections.Any(c => c.ConnectionId == schemeOwned.ConnectionId));
+        Assert.Equal(["bank-eu", "scheme-eu"], onBank.Connections.Select(c => c.Region).Order());
+
+        // Read only for the non-owner: the answer names the owner.
+        var e = await Assert.ThrowsAsync<RpcException>(() => _schemeApi.UpdateConnectionStateAsync(new UpdateConnectionStateRequest
+        {
+            ConnectionId = bankOwned.ConnectionId,
+            State = ConnectionStatus.Closed,
+            ExpectedVersion = bankOwned.Version,
+        }, Operator).ResponseAsync);
+        Assert.Equal(StatusCode.FailedPrecondition, e.StatusCode);
+        Assert.Contains("bank-eu", e.Status.Detail);
+        e = await Assert.ThrowsAsync<RpcException>(() => _schemeApi.RequestFailoverAsync(new RequestFailoverRequest
+        {
+            ConnectionId = bankOwned.ConnectionId,
+            Reason = "operator",
+            IdempotencyKey = "k-1",
+        }, Operator).ResponseAsync);
+        Assert.Equal(StatusCode.FailedPrecondition, e.StatusCode);
+
+        // A sidecar sees its own connections only, never the other region's (even one with its name on it).
+        var mine = await List(_schemeApi, new ListConnectionsRequest(), Sidecar1);
+        Assert.Equal([schemeOwned.ConnectionId], mine.Connections.Select(c => c.ConnectionId));
+        e = await Assert.ThrowsAsync<RpcException>(() => _schemeApi.ListConnectionsAsync(new ListConnectionsRequest { Region = "bank-eu" }, Sidecar1).ResponseAsync);
+        Assert.Equal(StatusCode.PermissionDenied, e.StatusCode);
+    }
+
     [Fact]
     public async Task SyncState_from_the_peer_for_another_region_is_PERMISSION_DENIED()
     {
