@@ -29,9 +29,15 @@ public enum SidecarError
 
     /// <summary>A move was abandoned because a newer move (or a drain) replaced it before it was signed on.</summary>
     Superseded,
+
+    /// <summary>A listener (scheme server, relay) could not take its port: another process holds it. Start-up fails.</summary>
+    ListenFailed,
 }
 
-/// <summary>The one exception type of the sidecar: a request or link operation that ended without a response.</summary>
+/// <summary>
+/// The one exception type of the sidecar: a request or link operation that ended without a response, or a listener
+/// that could not start (<see cref="SidecarError.ListenFailed"/>).
+/// </summary>
 /// <remarks>Messages never carry message contents (PAN, track, PIN block); only MTI, STAN-level keys and endpoints.</remarks>
 public sealed class SidecarException(SidecarError error, string message, Exception? inner = null)
     : Exception(message, inner)
