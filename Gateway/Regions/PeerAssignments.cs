@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using OrleansControl.Contract.V1;
 using OrleansControl.Gateway.Hosting;
+using OrleansControl.Gateway.Services;
 using OrleansControl.GrainInterfaces;
 using OrleansControl.GrainInterfaces.Models;
 
@@ -56,8 +57,7 @@ internal sealed partial class PeerAssignments(
     /// </summary>
     private async Task MirrorPoolAsync(string pool, Contract.V1.ServerInstance assigned, CancellationToken cancellationToken)
     {
-        var local = cluster.GetGrain<IServerPoolGrain>(pool);
-        IEnumerable<Contract.V1.ServerInstance> servers = [assigned];
+        IReadOnlyList<Contract.V1.ServerInstance> servers = [assigned];
         try
         {
             var listed = await link.CallAsync("ListServers",
@@ -66,12 +66,47 @@ internal sealed partial class PeerAssignments(
         }
         catch (PeerUnavailableException)
         {
-            // The assignment itself is what matters; the rest of the mirror is refreshed on the next registration.
+            // The assignment itself is what matters; the sync refreshes the rest of the mirror.
         }
+        await ApplyMirrorAsync(pool, servers);
+    }
+
+    /// <summary>
+    /// Every full sync round: the mirror takes the scheme's current servers and declared health, so a verdict whose
+    /// relay was lost (a scheme restarted on memory, an outbox that never got through) does not stay here for ever.
+    /// An empty answer changes nothing: a scheme that forgot its pool says nothing about its servers.
+    /// </summary>
+    public async Task RefreshMirrorAsync(string pool, CancellationToken cancellationToken)
+    {
+        var listed = await link.CallAsync("ListServers",
+            o => link.Pools!.ListServersAsync(new ListServersRequest { ServerPool = pool }, o).ResponseAsync, PeerCallKind.Once, cancellationToken);
+        await ApplyMirrorAsync(pool, listed.Servers);
+    }
+
+    private async Task ApplyMirrorAsync(string pool, IReadOnlyList<Contract.V1.ServerInstance> servers)
+    {
+        if (servers.Count == 0) return;
+        var local = cluster.GetGrain<IServerPoolGrain>(pool);
+        var mirrored = (await local.GetSnapshot()).Servers.ToDictionary(x => x.ServerId, StringComparer.Ordinal);
         foreach (var s in servers)
         {
-            await local.AddOrUpdateServer(new ServerDefinition(s.ServerId, s.Address, s.Zone, Math.Max(1, s.Capacity),
-                s.Healthy ? GrainInterfaces.Models.ServerHealth.Healthy : GrainInterfaces.Models.ServerHealth.Unhealthy));
+            var declared = s.DeclaredHealth();
+            var capacity = Math.Max(1, s.Capacity);
+            if (!mirrored.TryGetValue(s.ServerId, out var mine))
+            {
+                await local.AddOrUpdateServer(new ServerDefinition(s.ServerId, s.Address, s.Zone, capacity, declared));
+                continue;
+            }
+            if (mine.Address != s.Address || mine.Zone != s.Zone || mine.Capacity != capacity)
+            {
+                await local.AddOrUpdateServer(new ServerDefinition(s.ServerId, s.Address, s.Zone, capacity, mine.Health));
+            }
+            if (mine.Health != declared)
+            {
+                // As a relayed verdict would: UNHEALTHY moves our connections off the server, HEALTHY lets it back.
+                LogMirrorCorrected(pool, s.ServerId, mine.Health, declared);
+                await local.SetServerHealth(s.ServerId, declared);
+            }
         }
     }
 
@@ -83,6 +118,9 @@ internal sealed partial class PeerAssignments(
     /// <summary>After a local-only registration: tell the peer which server the connection took, once the link is back.</summary>
     public Task QueueForPeerAsync(string pool, string connectionId, string clientId, string? serverId) =>
         outbox.QueueAsync(new AssignServerRequest { ServerPool = pool, ConnectionId = connectionId, ClientId = clientId, PreferredServer = serverId ?? "" });
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Mirror of pool {Pool}: server {ServerId} is {Declared} at the peer, was {Mirrored} here")]
+    private partial void LogMirrorCorrected(string pool, string serverId, GrainInterfaces.Models.ServerHealth mirrored, GrainInterfaces.Models.ServerHealth declared);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Peer region unreachable; connection {ConnectionId} assigned from the local mirror ({Why})")]
     private partial void LogPeerDown(string connectionId, string why);

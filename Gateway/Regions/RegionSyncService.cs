@@ -34,6 +34,7 @@ internal sealed partial class RegionSyncService : BackgroundService
     private const int BatchSize = 500;
     private readonly PeerLink _link;
     private readonly PeerOutbox _outbox;
+    private readonly PeerAssignments _assignments;
     private readonly IClusterClient _cluster;
     private readonly GatewayOptions _options;
     private readonly ILogger<RegionSyncService> _logger;
@@ -42,11 +43,12 @@ internal sealed partial class RegionSyncService : BackgroundService
     private StreamSubscriptionHandle<ConnectionStatusChanged>? _subscription;
     private volatile bool _fullRoundDue = true;
 
-    public RegionSyncService(PeerLink link, PeerOutbox outbox, IClusterClient cluster, IOptions<GatewayOptions> options,
-        ILogger<RegionSyncService> logger)
+    public RegionSyncService(PeerLink link, PeerOutbox outbox, PeerAssignments assignments, IClusterClient cluster,
+        IOptions<GatewayOptions> options, ILogger<RegionSyncService> logger)
     {
         _link = link;
         _outbox = outbox;
+        _assignments = assignments;
         _cluster = cluster;
         _options = options.Value;
         _logger = logger;
@@ -171,7 +173,7 @@ internal sealed partial class RegionSyncService : BackgroundService
         }
     }
 
-    /// <summary>A full round: the queued calls, then every entry this region owns.</summary>
+    /// <summary>A full round: the queued calls, every entry this region owns, and (bank side) the pool mirrors.</summary>
     public async Task SyncOnceAsync(CancellationToken cancellationToken)
     {
         if (_link.IsOpen) throw new PeerUnavailableException("circuit open");
@@ -181,15 +183,23 @@ internal sealed partial class RegionSyncService : BackgroundService
         var index = _cluster.GetGrain<IConnectionIndexGrain>(IConnectionIndexGrain.DefaultKey);
         string? token = null;
         var sent = 0;
+        var pools = new HashSet<string>(StringComparer.Ordinal);
         do
         {
             var page = await index.List(new ConnectionQuery(PageSize: BatchSize, PageToken: token, Replicas: false));
             token = page.NextPageToken;
             if (page.Items.IsEmpty) break;
+            pools.UnionWith(page.Items.Select(i => i.ServerPool));
             sent += await PushAsync(page.Items.Where(i => i.Version >= 1).Select(i => i.ToProto(_options.Region)), cancellationToken);
         }
         while (!string.IsNullOrEmpty(token));
         LogSynced(sent, _link.PeerRegion ?? "?");
+
+        // Bank side: the mirrors of the scheme's pools take its current servers and health.
+        if (_assignments.Enabled)
+        {
+            foreach (var pool in pools) await _assignments.RefreshMirrorAsync(pool, cancellationToken);
+        }
     }
 
     /// <summary>Pushes the connections marked changed, read from their grains (the index may lag them).</summary>

@@ -82,5 +82,25 @@ internal static class ProtoMapping
         Suspect = s.Suspect,
         EjectedUntil = s.EjectedUntil is { } until ? Timestamp.FromDateTimeOffset(until) : null,
         HealthDetail = s.HealthDetail,
+        Health = s.Health.ToProto(),
+    };
+
+    public static Proto.ServerHealth ToProto(this ServerHealth h) => h switch
+    {
+        ServerHealth.Healthy => Proto.ServerHealth.Healthy,
+        ServerHealth.Degraded => Proto.ServerHealth.Degraded,
+        _ => Proto.ServerHealth.Unhealthy,
+    };
+
+    /// <summary>
+    /// The declared health a peer's server carries; from a peer without the <c>health</c> field, <c>healthy</c>
+    /// (which also says "not ejected") is the best there is.
+    /// </summary>
+    public static ServerHealth DeclaredHealth(this Proto.ServerInstance s) => s.Health switch
+    {
+        Proto.ServerHealth.Healthy => ServerHealth.Healthy,
+        Proto.ServerHealth.Degraded => ServerHealth.Degraded,
+        Proto.ServerHealth.Unhealthy => ServerHealth.Unhealthy,
+        _ => s.Healthy ? ServerHealth.Healthy : ServerHealth.Unhealthy,
     };
 }

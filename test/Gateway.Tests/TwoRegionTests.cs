@@ -20,6 +20,7 @@ public sealed class TwoRegionTests(ITestOutputHelper output) : IAsyncLifetime
     private ControllerService.ControllerServiceClient _bankApi = null!;
     private ControllerService.ControllerServiceClient _schemeApi = null!;
     private ServerPoolService.ServerPoolServiceClient _schemePools = null!;
+    private Func<Task<GatewayHost>> _startScheme = null!;
 
     public async Task InitializeAsync()
     {
@@ -40,13 +41,15 @@ public sealed class TwoRegionTests(ITestOutputHelper output) : IAsyncLifetime
             // The link's timing is left at its defaults: what these tests measure is what production gets.
         }
 
-        _scheme = await GatewayHost.StartAsync("scheme-eu", o =>
+        // In memory: a restart (StartScheme again on the same port) forgets the pool, the replicas and the outbox.
+        _startScheme = () => GatewayHost.StartAsync("scheme-eu", o =>
         {
             Common(o, schemeServer);
             o.Peer.Address = $"https://localhost:{_toBank.Port}";
             o.Peer.Region = "bank-eu";
             o.Peer.ClientCertificate = schemeCert;
         }, grpcPort: schemePort);
+        _scheme = await _startScheme();
         _bank = await GatewayHost.StartAsync("bank-eu", o =>
         {
             Common(o, bankServer);
@@ -59,6 +62,11 @@ public sealed class TwoRegionTests(ITestOutputHelper output) : IAsyncLifetime
         _bankApi = new(TlsClients.Channel(_bank.GrpcAddress, _certs.Ca, null));
         _schemeApi = new(TlsClients.Channel(_scheme.GrpcAddress, _certs.Ca, null));
         _schemePools = new(TlsClients.Channel(_scheme.GrpcAddress, _certs.Ca, null));
+        await AddSchemeServers();
+    }
+
+    private async Task AddSchemeServers()
+    {
         foreach (var (id, zone) in new[] { ("visa-1", "zone-a"), ("visa-2", "zone-b") })
         {
             await _schemePools.AddServerAsync(new AddServerRequest
@@ -166,8 +174,10 @@ public sealed class TwoRegionTests(ITestOutputHelper output) : IAsyncLifetime
         var moved = await Eventually.Until(() => Get(_bankApi, c.ConnectionId), x => x.FailoverTarget == "visa-1");
         Assert.Equal((ConnectionStatus.Migrating, "visa-2"), (moved.Status, moved.ServerId));
 
-        // A verdict given while the link is down is queued and relayed once it is back.
+        // A verdict given while the link is down is queued and relayed once it is back. (Both ways: the bank's own
+        // sync would otherwise fetch it with the mirror refresh.)
         _toBank.Cut();
+        _toScheme.Cut();
         await _schemePools.SetServerHealthAsync(new SetServerHealthRequest
         {
             ServerPool = "visa",
@@ -179,6 +189,7 @@ public sealed class TwoRegionTests(ITestOutputHelper output) : IAsyncLifetime
         var mirror = await bankPools.ListServersAsync(new ListServersRequest { ServerPool = "visa" }, Operator);
         Assert.False(mirror.Servers.Single(s => s.ServerId == "visa-2").Healthy);
         _toBank.Restore();
+        _toScheme.Restore();
         await Eventually.Until(
             () => bankPools.ListServersAsync(new ListServersRequest { ServerPool = "visa" }, Operator).ResponseAsync,
             l => l.Servers.Single(s => s.ServerId == "visa-2").Healthy, TimeSpan.FromSeconds(20));
@@ -299,6 +310,48 @@ public sealed class TwoRegionTests(ITestOutputHelper output) : IAsyncLifetime
         var servers = (await _schemePools.ListServersAsync(new ListServersRequest { ServerPool = "visa" }, Operator)).Servers;
         Assert.Equal(1 + (next.ServerId == "visa-1" ? 1 : 0), servers.Single(x => x.ServerId == "visa-1").Load);
         Assert.Equal(1 + (next.ServerId == "visa-2" ? 1 : 0), servers.Single(x => x.ServerId == "visa-2").Load);
+    }
+
+    [Fact]
+    public async Task After_a_scheme_restart_on_memory_the_banks_mirror_takes_the_schemes_current_health()
+    {
+        var c = await RegisterOnBank("acquirer-r", "visa-1");
+        await _schemePools.SetServerHealthAsync(new SetServerHealthRequest
+        {
+            ServerPool = "visa",
+            ServerId = "visa-2",
+            Health = ServerHealth.Unhealthy,
+            Reason = "host unreachable",
+        }, Operator);
+        var bankPools = new ServerPoolService.ServerPoolServiceClient(TlsClients.Channel(_bank.GrpcAddress, _certs.Ca, null));
+        async Task<ServerInstance> MirrorOf(string id) =>
+            (await bankPools.ListServersAsync(new ListServersRequest { ServerPool = "visa" }, Operator)).Servers.Single(s => s.ServerId == id);
+        await Eventually.Until(() => MirrorOf("visa-2"), s => !s.Healthy);
+
+        // The scheme restarts on memory: its pool, its replicas and its outbox are gone. Its operator adds the servers
+        // again (healthy: the host is back); nothing relays that as a verdict.
+        await _scheme.DisposeAsync();
+        _scheme = await _startScheme();
+        await AddSchemeServers();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+
+        // The bank's next sync gives its mirror the scheme's current word, and the scheme relearns the bank's entries.
+        var healed = await Eventually.Until(() => MirrorOf("visa-2"), s => s.Healthy, TimeSpan.FromSeconds(15));
+        var elapsed = clock.Elapsed;
+        output.WriteLine($"mirror healthy again {elapsed.TotalMilliseconds:F0} ms after the restarted scheme's servers were added");
+        Assert.True(elapsed < TimeSpan.FromSeconds(5), $"the mirror kept the stale verdict for {elapsed.TotalSeconds:F1} s");
+        Assert.Equal(ServerHealth.Healthy, healed.Health);
+        await Eventually.Until(() => AllAgree([c.ConnectionId]), ok => ok, TimeSpan.FromSeconds(5));
+
+        // And a verdict the scheme declares now (link up) reaches the mirror as before.
+        await _schemePools.SetServerHealthAsync(new SetServerHealthRequest
+        {
+            ServerPool = "visa",
+            ServerId = "visa-1",
+            Health = ServerHealth.Degraded,
+            Reason = "draining",
+        }, Operator);
+        Assert.Equal(ServerHealth.Degraded, (await Eventually.Until(() => MirrorOf("visa-1"), s => s.Health == ServerHealth.Degraded)).Health);
     }
 
     private async Task<ListConnectionsResponse> List(ControllerService.ControllerServiceClient api, ListConnectionsRequest request, Metadata? who = null) =>
