@@ -15,28 +15,29 @@ namespace OrleansControl.Benchmarks.Shared;
 internal static class InProcessController
 {
     public static async Task<(WebApplication App, int GrpcPort)> StartAsync(
-        IDictionary<string, string?> settings, Action<ISiloBuilder>? configureSilo = null)
+        IDictionary<string, string?> settings, Action<ISiloBuilder>? configureSilo = null,
+        Action<GatewayOptions>? configureGateway = null, int? grpcPort = null)
     {
-        var grpcPort = FreePort();
+        var port = grpcPort ?? FreePort();
         var builder = WebApplication.CreateBuilder();
         var all = new Dictionary<string, string?>
         {
             ["Controller:SiloPort"] = FreePort().ToString(),
             ["Controller:GatewayPort"] = FreePort().ToString(),
             ["Controller:ClusterId"] = $"bench-{Guid.NewGuid():N}",
-            ["Gateway:GrpcPort"] = grpcPort.ToString(),
+            ["Gateway:GrpcPort"] = port.ToString(),
             ["Gateway:RestPort"] = FreePort().ToString(),
         };
         foreach (var (key, value) in settings) all[key] = value;
         builder.Configuration.AddInMemoryCollection(all);
         builder.Logging.ClearProviders();
         builder.AddControllerSilo(configureSilo);
-        builder.AddControllerGateway();
+        builder.AddControllerGateway(configureGateway);
         var app = builder.Build();
         app.MapControllerSilo();
         app.MapControllerGateway();
         await app.StartAsync();
-        return (app, grpcPort);
+        return (app, port);
     }
 
     public static int FreePort()
