@@ -4,9 +4,12 @@ namespace OrleansControl.GrainInterfaces;
 [Alias("oc.gw.IPeerReplicaGrain")]
 public interface IPeerReplicaGrain : IGrainWithStringKey
 {
-    /// <summary>Keeps <paramref name="entry"/> (a serialized orleanscontrol.v1.Connection) if its version is higher.</summary>
-    [Alias("Apply")]
-    Task<ReplicaApplyResult> Apply(long version, byte[] entry);
+    /// <summary>
+    /// Keeps <paramref name="entry"/> (a serialized orleanscontrol.v1.Connection) if its version is higher, and lists
+    /// <paramref name="row"/> (the same entry as an index row) in the connection index while it is the current copy.
+    /// </summary>
+    [Alias("ApplyRow")]
+    Task<ReplicaApplyResult> Apply(long version, byte[] entry, Models.ConnectionSummary row);
 
     [Alias("Get")]
     Task<ReplicaEntry?> Get();

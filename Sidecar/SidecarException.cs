@@ -35,6 +35,9 @@ public enum SidecarError
     /// it): it never reached the wire.
     /// </summary>
     NoLink,
+
+    /// <summary>A listener (scheme server, relay) could not take its port: another process holds it. Start-up fails.</summary>
+    ListenFailed,
 }
 
 /// <summary>What the application may conclude about a request, whatever the error.</summary>
@@ -59,7 +62,10 @@ public enum RequestOutcome
 /// <param name="Stan">The reversal's own STAN (field 11).</param>
 public sealed record QueuedReversal(long Id, int Mti, string Stan);
 
-/// <summary>The one exception type of the sidecar: a request or link operation that ended without a response.</summary>
+/// <summary>
+/// The one exception type of the sidecar: a request or link operation that ended without a response, or a listener
+/// that could not start (<see cref="SidecarError.ListenFailed"/>).
+/// </summary>
 /// <remarks>Messages never carry message contents (PAN, track, PIN block); only MTI, STAN-level keys and endpoints.</remarks>
 public sealed class SidecarException(SidecarError error, string message, Exception? inner = null, QueuedReversal? reversal = null)
     : Exception(message, inner)

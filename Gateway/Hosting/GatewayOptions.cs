@@ -109,14 +109,30 @@ public sealed class PeerRegionOptions
 
     public X509Certificate2Collection? TrustedCa { get; set; }
 
+    /// <summary>Deadline of one call to the peer (retried calls get it per attempt).</summary>
     public TimeSpan CallDeadline { get; set; } = TimeSpan.FromSeconds(3);
 
-    public TimeSpan SyncInterval { get; set; } = TimeSpan.FromSeconds(10);
+    /// <summary>
+    /// Bank side: how long a registration waits for the scheme's AssignServer before it assigns from the local mirror
+    /// (provisionally, until the scheme confirms it). Short, because a sidecar's sign-on waits on it.
+    /// </summary>
+    public TimeSpan AssignDeadline { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>Anti-entropy period while the link is up (each change is also pushed as it happens).</summary>
+    public TimeSpan SyncInterval { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>While the link is down: how often a health probe checks whether it is back (a full sync follows at once).</summary>
+    public TimeSpan ProbeInterval { get; set; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>How long a change waits for others before it is pushed to the peer (one push carries a burst).</summary>
+    public TimeSpan PushDelay { get; set; } = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>Retries of an idempotent call after a transient failure (exponential backoff with jitter).</summary>
     public int MaxRetries { get; set; } = 3;
 
-    /// <summary>Consecutive failures that open the circuit.</summary>
+    /// <summary>Failures in a row (no success between them) that open the circuit. At least 2.</summary>
     public int BreakerFailureThreshold { get; set; } = 5;
 
+    /// <summary>How long an open circuit refuses calls before one trial goes through (a successful probe closes it sooner).</summary>
     public TimeSpan BreakerOpenDuration { get; set; } = TimeSpan.FromSeconds(10);
 }

@@ -42,7 +42,12 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
             if (string.IsNullOrWhiteSpace(o.Peer.Region)) errors.Add("Gateway:Peer:Region is required when Gateway:Peer:Address is set.");
             if (o.Peer.CallDeadline <= TimeSpan.Zero) errors.Add("Gateway:Peer:CallDeadline must be positive.");
             if (o.Peer.MaxRetries is < 0 or > 10) errors.Add("Gateway:Peer:MaxRetries must be 0..10.");
-            if (o.Peer.BreakerFailureThreshold < 1) errors.Add("Gateway:Peer:BreakerFailureThreshold must be at least 1.");
+            if (o.Peer.BreakerFailureThreshold < 2) errors.Add("Gateway:Peer:BreakerFailureThreshold must be at least 2.");
+            if (o.Peer.BreakerOpenDuration < TimeSpan.FromMilliseconds(500)) errors.Add("Gateway:Peer:BreakerOpenDuration must be at least 500 ms.");
+            if (o.Peer.AssignDeadline <= TimeSpan.Zero) errors.Add("Gateway:Peer:AssignDeadline must be positive.");
+            if (o.Peer.SyncInterval <= TimeSpan.Zero) errors.Add("Gateway:Peer:SyncInterval must be positive.");
+            if (o.Peer.ProbeInterval <= TimeSpan.Zero) errors.Add("Gateway:Peer:ProbeInterval must be positive.");
+            if (o.Peer.PushDelay < TimeSpan.Zero) errors.Add("Gateway:Peer:PushDelay must not be negative.");
         }
 
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);

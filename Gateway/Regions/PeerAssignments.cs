@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using OrleansControl.Contract.V1;
 using OrleansControl.Gateway.Hosting;
+using OrleansControl.Gateway.Services;
 using OrleansControl.GrainInterfaces;
 using OrleansControl.GrainInterfaces.Models;
 
@@ -10,7 +11,9 @@ namespace OrleansControl.Gateway.Regions;
 /// <summary>
 /// Bank side: the scheme region owns the server pools. A registration asks the peer's AssignServer for a server and
 /// mirrors that server into the local pool, so the local registration lands on it. While the peer is unreachable the
-/// local mirror decides (the bank keeps serving its sidecars) and the assignment is queued for the peer.
+/// local mirror decides (the bank keeps serving its sidecars) and the assignment is queued for the peer. A peer that
+/// does not answer costs a registration one <see cref="PeerRegionOptions.AssignDeadline"/> (about a second), and
+/// nothing while the link is known to be down.
 /// </summary>
 internal sealed partial class PeerAssignments(
     PeerLink link,
@@ -21,14 +24,23 @@ internal sealed partial class PeerAssignments(
 {
     public bool Enabled => link.Configured && options.Value.Peer.OwnsServerPools;
 
-    /// <summary>The server to prefer locally: the peer's choice, or the caller's preference when the peer is down.</summary>
+    /// <summary>The other region, when one is configured.</summary>
+    public string? PeerRegion => link.Configured ? link.PeerRegion : null;
+
+    /// <summary>The server to prefer locally: the peer's choice, or null (the caller's preference) when the peer is down.</summary>
     public async Task<string?> AssignAsync(string pool, string connectionId, string clientId, string? preferred, CancellationToken cancellationToken)
     {
+        if (link.IsDown)
+        {
+            // The sync service probes the link and says when it is back; until then nobody waits for a deadline.
+            LogPeerDown(connectionId, "link down");
+            return null;
+        }
         var request = new AssignServerRequest { ServerPool = pool, ConnectionId = connectionId, ClientId = clientId, PreferredServer = preferred ?? "" };
         try
         {
             var response = await link.CallAsync("AssignServer",
-                o => link.Pools!.AssignServerAsync(request, o).ResponseAsync, idempotent: true, cancellationToken);
+                o => link.Pools!.AssignServerAsync(request, o).ResponseAsync, PeerCallKind.Quick, cancellationToken);
             await MirrorPoolAsync(pool, response.Server, cancellationToken);
             return response.Server.ServerId;
         }
@@ -45,28 +57,70 @@ internal sealed partial class PeerAssignments(
     /// </summary>
     private async Task MirrorPoolAsync(string pool, Contract.V1.ServerInstance assigned, CancellationToken cancellationToken)
     {
-        var local = cluster.GetGrain<IServerPoolGrain>(pool);
-        IEnumerable<Contract.V1.ServerInstance> servers = [assigned];
+        IReadOnlyList<Contract.V1.ServerInstance> servers = [assigned];
         try
         {
             var listed = await link.CallAsync("ListServers",
-                o => link.Pools!.ListServersAsync(new ListServersRequest { ServerPool = pool }, o).ResponseAsync, idempotent: true, cancellationToken);
+                o => link.Pools!.ListServersAsync(new ListServersRequest { ServerPool = pool }, o).ResponseAsync, PeerCallKind.Quick, cancellationToken);
             servers = listed.Servers;
         }
         catch (PeerUnavailableException)
         {
-            // The assignment itself is what matters; the rest of the mirror is refreshed on the next registration.
+            // The assignment itself is what matters; the sync refreshes the rest of the mirror.
         }
+        await ApplyMirrorAsync(pool, servers);
+    }
+
+    /// <summary>
+    /// Every full sync round: the mirror takes the scheme's current servers and declared health, so a verdict whose
+    /// relay was lost (a scheme restarted on memory, an outbox that never got through) does not stay here for ever.
+    /// An empty answer changes nothing: a scheme that forgot its pool says nothing about its servers.
+    /// </summary>
+    public async Task RefreshMirrorAsync(string pool, CancellationToken cancellationToken)
+    {
+        var listed = await link.CallAsync("ListServers",
+            o => link.Pools!.ListServersAsync(new ListServersRequest { ServerPool = pool }, o).ResponseAsync, PeerCallKind.Once, cancellationToken);
+        await ApplyMirrorAsync(pool, listed.Servers);
+    }
+
+    private async Task ApplyMirrorAsync(string pool, IReadOnlyList<Contract.V1.ServerInstance> servers)
+    {
+        if (servers.Count == 0) return;
+        var local = cluster.GetGrain<IServerPoolGrain>(pool);
+        var mirrored = (await local.GetSnapshot()).Servers.ToDictionary(x => x.ServerId, StringComparer.Ordinal);
         foreach (var s in servers)
         {
-            await local.AddOrUpdateServer(new ServerDefinition(s.ServerId, s.Address, s.Zone, Math.Max(1, s.Capacity),
-                s.Healthy ? GrainInterfaces.Models.ServerHealth.Healthy : GrainInterfaces.Models.ServerHealth.Unhealthy));
+            var declared = s.DeclaredHealth();
+            var capacity = Math.Max(1, s.Capacity);
+            if (!mirrored.TryGetValue(s.ServerId, out var mine))
+            {
+                await local.AddOrUpdateServer(new ServerDefinition(s.ServerId, s.Address, s.Zone, capacity, declared));
+                continue;
+            }
+            if (mine.Address != s.Address || mine.Zone != s.Zone || mine.Capacity != capacity)
+            {
+                await local.AddOrUpdateServer(new ServerDefinition(s.ServerId, s.Address, s.Zone, capacity, mine.Health));
+            }
+            if (mine.Health != declared)
+            {
+                // As a relayed verdict would: UNHEALTHY moves our connections off the server, HEALTHY lets it back.
+                LogMirrorCorrected(pool, s.ServerId, mine.Health, declared);
+                await local.SetServerHealth(s.ServerId, declared);
+            }
         }
     }
+
+    /// <summary>What a registration assigned from the mirror says about itself until the peer has confirmed it.</summary>
+    public string ProvisionalDetail(string pool) =>
+        $"provisional: assigned from this region's mirror of pool {pool} while region {link.PeerRegion} is unreachable; " +
+        $"{link.PeerRegion} confirms it when the link is back";
 
     /// <summary>After a local-only registration: tell the peer which server the connection took, once the link is back.</summary>
     public Task QueueForPeerAsync(string pool, string connectionId, string clientId, string? serverId) =>
         outbox.QueueAsync(new AssignServerRequest { ServerPool = pool, ConnectionId = connectionId, ClientId = clientId, PreferredServer = serverId ?? "" });
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Mirror of pool {Pool}: server {ServerId} is {Declared} at the peer, was {Mirrored} here")]
+    private partial void LogMirrorCorrected(string pool, string serverId, GrainInterfaces.Models.ServerHealth mirrored, GrainInterfaces.Models.ServerHealth declared);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Peer region unreachable; connection {ConnectionId} assigned from the local mirror ({Why})")]
     private partial void LogPeerDown(string connectionId, string why);

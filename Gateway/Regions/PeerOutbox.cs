@@ -24,7 +24,9 @@ internal sealed partial class PeerOutbox(PeerLink link, IClusterClient cluster, 
         LogQueued(method, key);
     }
 
-    /// <summary>Replays queued calls (all idempotent) in order; stops at the first transient failure.</summary>
+    /// <summary>Replays queued calls (all idempotent) in order.</summary>
+    /// <exception cref="PeerUnavailableException">The link failed: the rest stays queued, and what follows the replay
+    /// (a push of the registry) should wait for the next round, so the peer never sees entries before their assignments.</exception>
     public async Task FlushAsync(CancellationToken cancellationToken)
     {
         while (true)
@@ -38,15 +40,11 @@ internal sealed partial class PeerOutbox(PeerLink link, IClusterClient cluster, 
                     await (n.Method switch
                     {
                         AssignServer => link.CallAsync(n.Method,
-                            o => link.Pools!.AssignServerAsync(AssignServerRequest.Parser.ParseFrom(n.Request), o).ResponseAsync, true, cancellationToken),
+                            o => link.Pools!.AssignServerAsync(AssignServerRequest.Parser.ParseFrom(n.Request), o).ResponseAsync, PeerCallKind.Retried, cancellationToken),
                         SetServerHealth => (Task)link.CallAsync(n.Method,
-                            o => link.Pools!.SetServerHealthAsync(SetServerHealthRequest.Parser.ParseFrom(n.Request), o).ResponseAsync, true, cancellationToken),
+                            o => link.Pools!.SetServerHealthAsync(SetServerHealthRequest.Parser.ParseFrom(n.Request), o).ResponseAsync, PeerCallKind.Retried, cancellationToken),
                         _ => Task.CompletedTask,
                     });
-                }
-                catch (PeerUnavailableException)
-                {
-                    return;
                 }
                 catch (RpcException e)
                 {

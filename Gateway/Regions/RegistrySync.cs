@@ -40,7 +40,8 @@ internal sealed class RegistrySync(IClusterClient cluster, IOptions<GatewayOptio
                 continue;
             }
 
-            var result = await cluster.GetGrain<IPeerReplicaGrain>(entry.ConnectionId).Apply(entry.Version, entry.ToByteArray());
+            if (entry.Region.Length == 0) entry.Region = owner;
+            var result = await cluster.GetGrain<IPeerReplicaGrain>(entry.ConnectionId).Apply(entry.Version, entry.ToByteArray(), entry.ToSummary());
             switch (result.Outcome)
             {
                 case ReplicaApplyOutcome.Applied: response.Applied++; break;

@@ -77,7 +77,34 @@ internal sealed class ControllerGrpcService(
                 snapshot.ServerId, snapshot.ServerAddress, DateTimeOffset.UtcNow + CommandDeadline,
                 "registered by an operator"));
         }
-        return new RegisterConnectionResponse { Connection = snapshot.ToProto(Region) };
+        var connection = snapshot.ToProto(Region);
+        if (peers.Enabled && peerChoice is null)
+        {
+            // Said in the answer only: the stored entry keeps its own status detail, and the scheme's confirmation
+            // (the queued AssignServer) needs nothing from the caller.
+            var provisional = peers.ProvisionalDetail(pool);
+            connection.StatusDetail = connection.StatusDetail.Length == 0 ? provisional : $"{connection.StatusDetail}; {provisional}";
+        }
+        return new RegisterConnectionResponse { Connection = connection };
+    }
+
+    /// <summary>
+    /// Runs a call that changes a connection; for an id this region holds only a replica of, answers
+    /// FAILED_PRECONDITION naming the owner (the entry is read only here) instead of NOT_FOUND.
+    /// </summary>
+    private async Task<T> OwnedHere<T>(string id, Func<Task<T>> call)
+    {
+        try
+        {
+            return await call();
+        }
+        catch (GrainInterfaces.Errors.ConnectionNotFoundException)
+        {
+            if (await cluster.GetGrain<IPeerReplicaGrain>(id).Get() is not { } replica) throw;
+            var owner = Connection.Parser.ParseFrom(replica.Entry).Region;
+            throw GatewayErrors.FailedPrecondition(
+                $"connection '{id}' is owned by region {owner}: it is read only in region {Region}; change it there");
+        }
     }
 
     public override async Task<ReportHealthResponse> ReportHealth(ReportHealthRequest request, ServerCallContext context)
@@ -94,7 +121,7 @@ internal sealed class ControllerGrpcService(
         }
 
         var grain = ConnectionGrain(id);
-        var snapshot = await grain.GetState();
+        var snapshot = await OwnedHere(id, grain.GetState);
         auth.RequireOwnerOrOperator(caller, context, snapshot.SidecarId, id);
 
         if (request.Metrics is { } metrics)
@@ -139,9 +166,9 @@ internal sealed class ControllerGrpcService(
         var grain = ConnectionGrain(id);
         if (caller.IsSidecar && !caller.IsOperator && !caller.IsPeer)
         {
-            auth.RequireOwnerOrOperator(caller, context, (await grain.GetState()).SidecarId, id);
+            auth.RequireOwnerOrOperator(caller, context, (await OwnedHere(id, grain.GetState)).SidecarId, id);
         }
-        var result = await grain.RequestFailover(new FailoverRequest(reason, key));
+        var result = await OwnedHere(id, () => grain.RequestFailover(new FailoverRequest(reason, key)));
         if (result.Outcome == FailoverOutcome.NoTarget && result.Snapshot.Status != GrainInterfaces.Models.ConnectionStatus.Failed)
         {
             // Nothing moved and nothing changed: say so instead of answering as if a move had started.
@@ -164,8 +191,8 @@ internal sealed class ControllerGrpcService(
         if (request.ExpectedVersion < 1) throw GatewayErrors.InvalidArgument("expected_version", "is required and must be at least 1");
         var reason = Text(request.Reason, "reason", required: false);
 
-        var snapshot = await ConnectionGrain(id).TransitionTo(state.FromProto(), request.ExpectedVersion,
-            reason.Length == 0 ? $"operator {caller.Subject}" : reason);
+        var snapshot = await OwnedHere(id, () => ConnectionGrain(id).TransitionTo(state.FromProto(), request.ExpectedVersion,
+            reason.Length == 0 ? $"operator {caller.Subject}" : reason));
         if (state == ConnectionStatus.Closed && snapshot.SidecarId is { } owner)
         {
             await cluster.GetGrain<ISidecarOutboxGrain>(owner).Enqueue(new SidecarCommand(
@@ -223,17 +250,24 @@ internal sealed class ControllerGrpcService(
         var sidecarId = OptionalId(request.SidecarId, "sidecar_id");
         if (request.PageSize is < 0 or > MaxPageSize) throw GatewayErrors.InvalidArgument("page_size", $"must be between 0 and {MaxPageSize}");
         var pageToken = Text(request.PageToken, "page_token", required: false, max: 256);
+        var region = OptionalId(request.Region, "region");
 
-        // A sidecar sees only its own connections.
+        // Both regions' connections: ours, and our replicas of the peer's (which only operators and the peer see).
+        bool? replicas = region is null ? null : region == Region ? false : true;
+        if (region is not null && region != Region && region != peers.PeerRegion) return new ListConnectionsResponse();
+
+        // A sidecar sees only its own connections, in its own region.
         if (!caller.IsOperator && !caller.IsPeer && !caller.IsDevelopmentAnonymous)
         {
             if (sidecarId is not null && sidecarId != caller.Subject) auth.Deny(caller, context, "a sidecar lists only its own connections");
+            if (replicas == true) auth.Deny(caller, context, "connections of the other region are visible to operators and the peer");
             sidecarId = caller.Subject;
+            replicas = false;
         }
 
         var page = await cluster.GetGrain<IConnectionIndexGrain>(IConnectionIndexGrain.DefaultKey).List(new ConnectionQuery(
             status == ConnectionStatus.Unspecified ? null : status.FromProto(), clientId, pool, serverId,
-            request.PageSize == 0 ? DefaultPageSize : request.PageSize, pageToken.Length == 0 ? null : pageToken, sidecarId));
+            request.PageSize == 0 ? DefaultPageSize : request.PageSize, pageToken.Length == 0 ? null : pageToken, sidecarId, replicas));
 
         var response = new ListConnectionsResponse { NextPageToken = page.NextPageToken ?? "" };
         response.Connections.AddRange(page.Items.Select(i => i.ToProto(Region)));

@@ -41,6 +41,15 @@ internal static class ProtoMapping
         StatusDetail = s.StatusDetail,
     };
 
+    /// <summary>A peer's entry as an index row (for this region's listing of its replicas).</summary>
+    public static ConnectionSummary ToSummary(this Proto.Connection c) => new(
+        c.ConnectionId, c.ClientId, c.ServerPool, NullIfEmpty(c.ServerId), c.Status.FromProto(), c.HealthScore,
+        NullIfEmpty(c.FailoverTarget), c.Version, c.LastHeartbeat?.ToDateTimeOffset(),
+        c.UpdatedAt?.ToDateTimeOffset() ?? DateTimeOffset.UnixEpoch, NullIfEmpty(c.ServerAddress), NullIfEmpty(c.SidecarId),
+        NullIfEmpty(c.Region), c.StatusDetail);
+
+    private static string? NullIfEmpty(string s) => s.Length == 0 ? null : s;
+
     public static Proto.ConnectionEvent ToProto(this ConnectionStatusChanged e, string localRegion) => new()
     {
         Connection = new Proto.Connection
@@ -73,5 +82,25 @@ internal static class ProtoMapping
         Suspect = s.Suspect,
         EjectedUntil = s.EjectedUntil is { } until ? Timestamp.FromDateTimeOffset(until) : null,
         HealthDetail = s.HealthDetail,
+        Health = s.Health.ToProto(),
+    };
+
+    public static Proto.ServerHealth ToProto(this ServerHealth h) => h switch
+    {
+        ServerHealth.Healthy => Proto.ServerHealth.Healthy,
+        ServerHealth.Degraded => Proto.ServerHealth.Degraded,
+        _ => Proto.ServerHealth.Unhealthy,
+    };
+
+    /// <summary>
+    /// The declared health a peer's server carries; from a peer without the <c>health</c> field, <c>healthy</c>
+    /// (which also says "not ejected") is the best there is.
+    /// </summary>
+    public static ServerHealth DeclaredHealth(this Proto.ServerInstance s) => s.Health switch
+    {
+        Proto.ServerHealth.Healthy => ServerHealth.Healthy,
+        Proto.ServerHealth.Degraded => ServerHealth.Degraded,
+        Proto.ServerHealth.Unhealthy => ServerHealth.Unhealthy,
+        _ => s.Healthy ? ServerHealth.Healthy : ServerHealth.Unhealthy,
     };
 }

@@ -111,9 +111,16 @@ internal sealed partial class ServerPoolGrpcService(
         // The scheme side tells the bank side (not back again when the change came from the peer).
         if (peer.Configured && !caller.IsPeer)
         {
+            if (peer.IsDown)
+            {
+                // Known down: queue at once; the sync service replays it the moment the link is back.
+                await peerOutbox.QueueAsync(request);
+                return response;
+            }
             try
             {
-                await peer.CallAsync("SetServerHealth", o => peer.Pools!.SetServerHealthAsync(request, o).ResponseAsync, idempotent: true, context.CancellationToken);
+                // The operator waits on this: a black-holed peer costs one short deadline, then the outbox carries it.
+                await peer.CallAsync("SetServerHealth", o => peer.Pools!.SetServerHealthAsync(request, o).ResponseAsync, PeerCallKind.Quick, context.CancellationToken);
             }
             catch (PeerUnavailableException e)
             {

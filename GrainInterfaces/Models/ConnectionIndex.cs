@@ -2,7 +2,10 @@ using System.Collections.Immutable;
 
 namespace OrleansControl.GrainInterfaces.Models;
 
-/// <summary>One row of the connection index (what ListConnections returns per connection).</summary>
+/// <summary>
+/// One row of the connection index (what ListConnections returns per connection). <see cref="Replica"/>: the row is
+/// this region's copy of a connection the other region owns (read only here; <see cref="Region"/> says whose).
+/// </summary>
 [GenerateSerializer, Immutable, Alias("oc.ConnectionSummary")]
 public sealed record ConnectionSummary(
     [property: Id(0)] string ConnectionId,
@@ -18,11 +21,14 @@ public sealed record ConnectionSummary(
     [property: Id(10)] string? ServerAddress = null,
     [property: Id(11)] string? SidecarId = null,
     [property: Id(12)] string? Region = null,
-    [property: Id(13)] string StatusDetail = "");
+    [property: Id(13)] string StatusDetail = "",
+    [property: Id(14)] bool Replica = false);
 
 /// <summary>
 /// Filters (all optional, combined with AND) and paging for <see cref="IConnectionIndexGrain.List"/>.
 /// Results are ordered by connection id; <see cref="PageToken"/> is the <c>NextPageToken</c> of the previous page.
+/// <see cref="Replicas"/>: null lists both this region's connections and its replicas of the other region's, false
+/// only its own, true only the replicas.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("oc.ConnectionQuery")]
 public sealed record ConnectionQuery(
@@ -32,7 +38,8 @@ public sealed record ConnectionQuery(
     [property: Id(3)] string? ServerId = null,
     [property: Id(4)] int PageSize = 100,
     [property: Id(5)] string? PageToken = null,
-    [property: Id(6)] string? SidecarId = null);
+    [property: Id(6)] string? SidecarId = null,
+    [property: Id(7)] bool? Replicas = null);
 
 [GenerateSerializer, Immutable, Alias("oc.ConnectionPage")]
 public sealed record ConnectionPage(

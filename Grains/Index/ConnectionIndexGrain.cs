@@ -7,6 +7,8 @@ namespace OrleansControl.Grains.Index;
 /// <summary>
 /// Soft-state listing of all connections, ordered by id. Not persisted: connection grains re-send their row on
 /// status changes, heartbeat persists and backstop reminders, so after a loss it refills within one backstop period.
+/// Replicas of the other region's connections are listed too (<see cref="ConnectionSummary.Replica"/>); their replica
+/// grains re-send their row on every sync from the peer, which runs every few seconds.
 /// </summary>
 public sealed class ConnectionIndexGrain : Grain, IConnectionIndexGrain
 {
@@ -51,5 +53,6 @@ public sealed class ConnectionIndexGrain : Grain, IConnectionIndexGrain
         && (q.ClientId is null || row.ClientId == q.ClientId)
         && (q.ServerPool is null || row.ServerPool == q.ServerPool)
         && (q.ServerId is null || row.ServerId == q.ServerId)
-        && (q.SidecarId is null || row.SidecarId == q.SidecarId);
+        && (q.SidecarId is null || row.SidecarId == q.SidecarId)
+        && (q.Replicas is null || row.Replica == q.Replicas);
 }

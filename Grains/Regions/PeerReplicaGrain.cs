@@ -1,4 +1,5 @@
 using OrleansControl.GrainInterfaces;
+using OrleansControl.GrainInterfaces.Models;
 
 namespace OrleansControl.Grains.Regions;
 
@@ -13,14 +14,21 @@ public sealed class PeerReplicaState
 internal sealed class PeerReplicaGrain([PersistentState("peerReplica", ControllerStorage.Name)] IPersistentState<PeerReplicaState> state)
     : Grain, IPeerReplicaGrain
 {
-    public async Task<ReplicaApplyResult> Apply(long version, byte[] entry)
+    public async Task<ReplicaApplyResult> Apply(long version, byte[] entry, ConnectionSummary row)
     {
         var s = state.State;
         if (s.Entry is not null && s.Version > version) return new(ReplicaApplyOutcome.Newer, new(s.Version, s.Entry));
-        if (s.Entry is not null && s.Version == version) return new(ReplicaApplyOutcome.Unchanged, null);
+        // Listed on every sync, changed or not: the index is soft state and refills from these calls.
+        var index = GrainFactory.GetGrain<IConnectionIndexGrain>(IConnectionIndexGrain.DefaultKey);
+        if (s.Entry is not null && s.Version == version)
+        {
+            await index.Upsert(row with { Replica = true });
+            return new(ReplicaApplyOutcome.Unchanged, null);
+        }
         s.Version = version;
         s.Entry = entry;
         await state.WriteStateAsync();
+        await index.Upsert(row with { Replica = true });
         return new(ReplicaApplyOutcome.Applied, null);
     }
 

@@ -25,6 +25,7 @@ public sealed class RelayOptions
     {
         Name = "relay",
         Listen = Listen,
+        ListenSetting = $"{Section}:Listen",
         Spec = link.Spec,
         Framing = link.Framing,
         MaxFrameLength = link.MaxFrameLength,
@@ -36,7 +37,7 @@ public sealed class RelayOptions
     {
         if (!Connections.IsoEndpoint.TryParse(Listen, out _, allowPortZero: true))
         {
-            yield return "Relay:Listen must be host:port";
+            yield return $"{Section}:Listen must be host:port";
         }
 
         foreach (var error in ResponseCodes.Validate())

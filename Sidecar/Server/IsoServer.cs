@@ -74,14 +74,44 @@ public sealed class IsoServer : IAsyncDisposable
             : IPAddress.TryParse(listen.Host, out var ip) ? ip
             : Dns.GetHostAddresses(listen.Host).First();
         var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-        socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
-        socket.Bind(new IPEndPoint(address, listen.Port));
-        socket.Listen(512);
+        ListenExclusively(socket, new IPEndPoint(address, listen.Port));
         _listener = socket;
         _acceptLoop = Task.Run(() => AcceptLoopAsync(socket, _stop.Token));
         if (_options.IdleTimeout > TimeSpan.Zero)
         {
             _ = CloseIdleSessionsAsync(_options.IdleTimeout, _stop.Token);
+        }
+    }
+
+    /// <summary>
+    /// Binds so that a restart may reuse the port at once (old sessions in TIME_WAIT) but no other listener may
+    /// share it. .NET's <see cref="SocketOptionName.ReuseAddress"/> cannot do that on Linux: it sets SO_REUSEPORT
+    /// too, which lets a second process bind the same port and the kernel split connections between the two.
+    /// </summary>
+    private void ListenExclusively(Socket socket, IPEndPoint endpoint)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            socket.ExclusiveAddressUse = true;
+        }
+        else
+        {
+            // SO_REUSEADDR alone: SOL_SOCKET/SO_REUSEADDR are 1/2 on Linux, 0xffff/4 on the BSDs and macOS.
+            var (level, name) = OperatingSystem.IsLinux() ? (1, 2) : (0xffff, 4);
+            socket.SetRawSocketOption(level, name, BitConverter.GetBytes(1));
+        }
+
+        try
+        {
+            socket.Bind(endpoint);
+            socket.Listen(512);
+        }
+        catch (SocketException e) when (e.SocketErrorCode is SocketError.AddressAlreadyInUse or SocketError.AccessDenied)
+        {
+            socket.Dispose();
+            var why = e.SocketErrorCode == SocketError.AddressAlreadyInUse ? "is in use by another listener" : "may not be bound by this process";
+            throw new SidecarException(SidecarError.ListenFailed,
+                $"{_options.Name}: cannot listen on {endpoint}: the port {why}; set {_options.ListenSetting} to a free host:port", e);
         }
     }
 

@@ -10,6 +10,9 @@ public sealed class IsoServerOptions : LinkOptions
     /// <summary>host:port to listen on; port 0 picks a free one (see <see cref="IsoServer.Endpoint"/>).</summary>
     public string Listen { get; set; } = "127.0.0.1:0";
 
+    /// <summary>The setting that moves <see cref="Listen"/>, named when the port is taken (each host sets its own key).</summary>
+    public string ListenSetting { get; set; } = $"{Section}:Listen";
+
     /// <summary>Sessions beyond this are closed as soon as they are accepted.</summary>
     public int MaxSessions { get; set; } = 1000;
 

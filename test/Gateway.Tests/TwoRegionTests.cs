@@ -1,4 +1,5 @@
 using Grpc.Core;
+using Xunit.Abstractions;
 using OrleansControl.Contract.V1;
 using OrleansControl.Gateway.Tests.Infrastructure;
 using static OrleansControl.Gateway.Tests.Infrastructure.GatewayFixture;
@@ -9,7 +10,7 @@ namespace OrleansControl.Gateway.Tests;
 /// Two regions in one test: a bank cluster and a scheme cluster (own silos, own cluster ids), each with its gateway,
 /// linked by mutual TLS through forwarders the test can cut.
 /// </summary>
-public sealed class TwoRegionTests : IAsyncLifetime
+public sealed class TwoRegionTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private readonly TestCertificates _certs = new();
     private GatewayHost _bank = null!;
@@ -19,6 +20,7 @@ public sealed class TwoRegionTests : IAsyncLifetime
     private ControllerService.ControllerServiceClient _bankApi = null!;
     private ControllerService.ControllerServiceClient _schemeApi = null!;
     private ServerPoolService.ServerPoolServiceClient _schemePools = null!;
+    private Func<Task<GatewayHost>> _startScheme = null!;
 
     public async Task InitializeAsync()
     {
@@ -36,20 +38,18 @@ public sealed class TwoRegionTests : IAsyncLifetime
             o.Tls.ServerCertificate = server;
             o.Tls.ClientCa = [_certs.Ca];
             o.Peer.TrustedCa = [_certs.Ca];
-            o.Peer.SyncInterval = TimeSpan.FromMilliseconds(300);
-            o.Peer.CallDeadline = TimeSpan.FromSeconds(2);
-            o.Peer.MaxRetries = 1;
-            o.Peer.BreakerFailureThreshold = 2;
-            o.Peer.BreakerOpenDuration = TimeSpan.FromMilliseconds(500);
+            // The link's timing is left at its defaults: what these tests measure is what production gets.
         }
 
-        _scheme = await GatewayHost.StartAsync("scheme-eu", o =>
+        // In memory: a restart (StartScheme again on the same port) forgets the pool, the replicas and the outbox.
+        _startScheme = () => GatewayHost.StartAsync("scheme-eu", o =>
         {
             Common(o, schemeServer);
             o.Peer.Address = $"https://localhost:{_toBank.Port}";
             o.Peer.Region = "bank-eu";
             o.Peer.ClientCertificate = schemeCert;
         }, grpcPort: schemePort);
+        _scheme = await _startScheme();
         _bank = await GatewayHost.StartAsync("bank-eu", o =>
         {
             Common(o, bankServer);
@@ -62,6 +62,11 @@ public sealed class TwoRegionTests : IAsyncLifetime
         _bankApi = new(TlsClients.Channel(_bank.GrpcAddress, _certs.Ca, null));
         _schemeApi = new(TlsClients.Channel(_scheme.GrpcAddress, _certs.Ca, null));
         _schemePools = new(TlsClients.Channel(_scheme.GrpcAddress, _certs.Ca, null));
+        await AddSchemeServers();
+    }
+
+    private async Task AddSchemeServers()
+    {
         foreach (var (id, zone) in new[] { ("visa-1", "zone-a"), ("visa-2", "zone-b") })
         {
             await _schemePools.AddServerAsync(new AddServerRequest
@@ -169,8 +174,10 @@ public sealed class TwoRegionTests : IAsyncLifetime
         var moved = await Eventually.Until(() => Get(_bankApi, c.ConnectionId), x => x.FailoverTarget == "visa-1");
         Assert.Equal((ConnectionStatus.Migrating, "visa-2"), (moved.Status, moved.ServerId));
 
-        // A verdict given while the link is down is queued and relayed once it is back.
+        // A verdict given while the link is down is queued and relayed once it is back. (Both ways: the bank's own
+        // sync would otherwise fetch it with the mirror refresh.)
         _toBank.Cut();
+        _toScheme.Cut();
         await _schemePools.SetServerHealthAsync(new SetServerHealthRequest
         {
             ServerPool = "visa",
@@ -182,9 +189,237 @@ public sealed class TwoRegionTests : IAsyncLifetime
         var mirror = await bankPools.ListServersAsync(new ListServersRequest { ServerPool = "visa" }, Operator);
         Assert.False(mirror.Servers.Single(s => s.ServerId == "visa-2").Healthy);
         _toBank.Restore();
+        _toScheme.Restore();
         await Eventually.Until(
             () => bankPools.ListServersAsync(new ListServersRequest { ServerPool = "visa" }, Operator).ResponseAsync,
             l => l.Servers.Single(s => s.ServerId == "visa-2").Healthy, TimeSpan.FromSeconds(20));
+    }
+
+    private async Task<bool> AllAgree(IEnumerable<string> ids)
+    {
+        foreach (var id in ids)
+        {
+            if (!await Agree(() => Get(_bankApi, id), () => Get(_schemeApi, id))) return false;
+        }
+        return true;
+    }
+
+    private async Task<Connection> RegisterOnBank(string client, string preferred) =>
+        (await _bankApi.RegisterConnectionAsync(
+            new RegisterConnectionRequest { ClientId = client, ServerPool = "visa", PreferredServer = preferred }, Operator)).Connection;
+
+    private async Task<Connection> Close(ControllerService.ControllerServiceClient api, Connection c) =>
+        (await api.UpdateConnectionStateAsync(new UpdateConnectionStateRequest
+        {
+            ConnectionId = c.ConnectionId,
+            State = ConnectionStatus.Closed,
+            ExpectedVersion = c.Version,
+        }, Operator)).Connection;
+
+    [Theory]
+    [InlineData("refused")]
+    [InlineData("black hole")]
+    public async Task Both_registries_agree_within_5_s_of_the_links_return(string fault)
+    {
+        var onVisa2 = await RegisterOnBank("acquirer-a", "visa-2");
+        var alsoOnVisa2 = await RegisterOnBank("acquirer-b", "visa-2");
+        var onVisa1 = await RegisterOnBank("acquirer-c", "visa-1");
+        var schemeOwned = (await _schemeApi.RegisterConnectionAsync(
+            new RegisterConnectionRequest { ClientId = "issuer-a", ServerPool = "visa", PreferredServer = "visa-1" }, Operator)).Connection;
+        var schemeOnVisa2 = (await _schemeApi.RegisterConnectionAsync(
+            new RegisterConnectionRequest { ClientId = "issuer-b", ServerPool = "visa", PreferredServer = "visa-2" }, Operator)).Connection;
+        var ids = new List<string> { onVisa2.ConnectionId, alsoOnVisa2.ConnectionId, onVisa1.ConnectionId, schemeOwned.ConnectionId, schemeOnVisa2.ConnectionId };
+        await Eventually.Until(() => AllAgree(ids), ok => ok);
+
+        if (fault == "refused")
+        {
+            _toScheme.Cut();
+            _toBank.Cut();
+        }
+        else
+        {
+            _toScheme.BlackHole();
+            _toBank.BlackHole();
+        }
+
+        // Changes on both sides while apart: closes, a registration from the bank's mirror, and the scheme's verdict
+        // on visa-2 (which the bank learns only when the link is back, and which then moves the bank's connections).
+        await Close(_bankApi, alsoOnVisa2);
+        await Close(_schemeApi, schemeOwned);
+        var duringCut = await RegisterOnBank("acquirer-d", "visa-1");
+        ids.Add(duringCut.ConnectionId);
+        await _schemePools.SetServerHealthAsync(new SetServerHealthRequest
+        {
+            ServerPool = "visa",
+            ServerId = "visa-2",
+            Health = ServerHealth.Unhealthy,
+            Reason = "host unreachable",
+        }, Operator);
+        await Task.Delay(TimeSpan.FromSeconds(4)); // long enough for every deadline and breaker to be in play
+        Assert.Equal(onVisa2.Version, (await Get(_schemeApi, onVisa2.ConnectionId)).Version);
+
+        var restored = System.Diagnostics.Stopwatch.StartNew();
+        _toScheme.Restore();
+        _toBank.Restore();
+        await Eventually.Until(async () =>
+        {
+            if (!await AllAgree(ids)) return false;
+            // ... and agree on the end state, not on the state before the cut.
+            var moved = await Get(_schemeApi, onVisa2.ConnectionId);
+            var closed = await Get(_schemeApi, alsoOnVisa2.ConnectionId);
+            var schemeClosed = await Get(_bankApi, schemeOwned.ConnectionId);
+            return moved.Status == ConnectionStatus.Migrating && moved.FailoverTarget == "visa-1"
+                && closed.Status == ConnectionStatus.Closed && schemeClosed.Status == ConnectionStatus.Closed;
+        }, ok => ok, TimeSpan.FromSeconds(15));
+        var elapsed = restored.Elapsed;
+        output.WriteLine($"{fault}: agreement {elapsed.TotalMilliseconds:F0} ms after the link's return");
+        Assert.True(elapsed < TimeSpan.FromSeconds(5), $"registries agreed {elapsed.TotalSeconds:F2} s after the link's return ({fault})");
+
+        // The bank's mirror took the verdict too.
+        var bankPools = new ServerPoolService.ServerPoolServiceClient(TlsClients.Channel(_bank.GrpcAddress, _certs.Ca, null));
+        var mirror = await bankPools.ListServersAsync(new ListServersRequest { ServerPool = "visa" }, Operator);
+        Assert.False(mirror.Servers.Single(s => s.ServerId == "visa-2").Healthy);
+    }
+
+    [Fact]
+    public async Task A_registration_facing_a_black_holed_scheme_takes_the_mirror_within_about_a_second_and_says_it_is_provisional()
+    {
+        var confirmed = await RegisterOnBank("acquirer-1", "visa-1"); // the scheme assigns (and the bank mirrors the pool)
+        Assert.DoesNotContain("provisional", confirmed.StatusDetail);
+
+        _toScheme.BlackHole();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var provisional = await RegisterOnBank("acquirer-2", "visa-2");
+        var first = clock.Elapsed;
+        Assert.True(first < TimeSpan.FromSeconds(2), $"the first registration waited {first.TotalMilliseconds:F0} ms");
+        Assert.Equal("visa-2", provisional.ServerId);
+        Assert.Contains("provisional", provisional.StatusDetail);
+        Assert.Contains("scheme-eu", provisional.StatusDetail);
+
+        // The link is known down now: the next registration does not wait for a deadline at all.
+        clock.Restart();
+        var next = await RegisterOnBank("acquirer-3", "visa-1");
+        var second = clock.Elapsed;
+        Assert.True(second < TimeSpan.FromMilliseconds(500), $"the second registration waited {second.TotalMilliseconds:F0} ms");
+        Assert.Contains("provisional", next.StatusDetail);
+        output.WriteLine($"black-holed scheme: first registration {first.TotalMilliseconds:F0} ms, next {second.TotalMilliseconds:F0} ms");
+
+        // Once the link is back the scheme confirms the assignments (the queued AssignServer) and holds the entries.
+        _toScheme.Restore();
+        await Eventually.Until(() => AllAgree([provisional.ConnectionId, next.ConnectionId]), ok => ok, TimeSpan.FromSeconds(5));
+        var servers = (await _schemePools.ListServersAsync(new ListServersRequest { ServerPool = "visa" }, Operator)).Servers;
+        Assert.Equal(1 + (next.ServerId == "visa-1" ? 1 : 0), servers.Single(x => x.ServerId == "visa-1").Load);
+        Assert.Equal(1 + (next.ServerId == "visa-2" ? 1 : 0), servers.Single(x => x.ServerId == "visa-2").Load);
+    }
+
+    [Fact]
+    public async Task After_a_scheme_restart_on_memory_the_banks_mirror_takes_the_schemes_current_health()
+    {
+        var c = await RegisterOnBank("acquirer-r", "visa-1");
+        await _schemePools.SetServerHealthAsync(new SetServerHealthRequest
+        {
+            ServerPool = "visa",
+            ServerId = "visa-2",
+            Health = ServerHealth.Unhealthy,
+            Reason = "host unreachable",
+        }, Operator);
+        var bankPools = new ServerPoolService.ServerPoolServiceClient(TlsClients.Channel(_bank.GrpcAddress, _certs.Ca, null));
+        async Task<ServerInstance> MirrorOf(string id) =>
+            (await bankPools.ListServersAsync(new ListServersRequest { ServerPool = "visa" }, Operator)).Servers.Single(s => s.ServerId == id);
+        await Eventually.Until(() => MirrorOf("visa-2"), s => !s.Healthy);
+
+        // The scheme restarts on memory: its pool, its replicas and its outbox are gone. Its operator adds the servers
+        // again (healthy: the host is back); nothing relays that as a verdict.
+        await _scheme.DisposeAsync();
+        _scheme = await _startScheme();
+        await AddSchemeServers();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+
+        // The bank's next sync gives its mirror the scheme's current word, and the scheme relearns the bank's entries.
+        var healed = await Eventually.Until(() => MirrorOf("visa-2"), s => s.Healthy, TimeSpan.FromSeconds(15));
+        var elapsed = clock.Elapsed;
+        output.WriteLine($"mirror healthy again {elapsed.TotalMilliseconds:F0} ms after the restarted scheme's servers were added");
+        Assert.True(elapsed < TimeSpan.FromSeconds(5), $"the mirror kept the stale verdict for {elapsed.TotalSeconds:F1} s");
+        Assert.Equal(ServerHealth.Healthy, healed.Health);
+        await Eventually.Until(() => AllAgree([c.ConnectionId]), ok => ok, TimeSpan.FromSeconds(5));
+
+        // And a verdict the scheme declares now (link up) reaches the mirror as before.
+        await _schemePools.SetServerHealthAsync(new SetServerHealthRequest
+        {
+            ServerPool = "visa",
+            ServerId = "visa-1",
+            Health = ServerHealth.Degraded,
+            Reason = "draining",
+        }, Operator);
+        Assert.Equal(ServerHealth.Degraded, (await Eventually.Until(() => MirrorOf("visa-1"), s => s.Health == ServerHealth.Degraded)).Health);
+    }
+
+    private async Task<ListConnectionsResponse> List(ControllerService.ControllerServiceClient api, ListConnectionsRequest request, Metadata? who = null) =>
+        await api.ListConnectionsAsync(request, who ?? Operator);
+
+    [Fact]
+    public async Task Each_side_lists_both_regions_connections_with_the_owner_and_the_other_regions_are_read_only()
+    {
+        // Both name sidecar-1: sidecar ids are per region, and the scheme's sidecar-1 must not see the bank's.
+        var bankOwned = (await _bankApi.RegisterConnectionAsync(new RegisterConnectionRequest
+        {
+            ClientId = "acquirer-l",
+            ServerPool = "visa",
+            PreferredServer = "visa-1",
+            SidecarId = "sidecar-1",
+        }, Operator)).Connection;
+        var schemeOwned = (await _schemeApi.RegisterConnectionAsync(new RegisterConnectionRequest
+        {
+            ClientId = "issuer-l",
+            ServerPool = "visa",
+            PreferredServer = "visa-2",
+            SidecarId = "sidecar-1",
+        }, Operator)).Connection;
+
+        // The scheme's operator sees who is connected to its servers, whoever owns the connection.
+        var onScheme = await Eventually.Until(() => List(_schemeApi, new ListConnectionsRequest { ServerPool = "visa" }),
+            l => l.Connections.Any(c => c.ConnectionId == bankOwned.ConnectionId));
+        Assert.Equal("bank-eu", onScheme.Connections.Single(c => c.ConnectionId == bankOwned.ConnectionId).Region);
+        Assert.Equal("scheme-eu", onScheme.Connections.Single(c => c.ConnectionId == schemeOwned.ConnectionId).Region);
+        var replica = onScheme.Connections.Single(c => c.ConnectionId == bankOwned.ConnectionId);
+        Assert.Equal((bankOwned.Version, bankOwned.ServerId, bankOwned.Status), (replica.Version, replica.ServerId, replica.Status));
+
+        // The owning region is a filter, and the other filters apply to the replicas too.
+        var banks = await List(_schemeApi, new ListConnectionsRequest { Region = "bank-eu" });
+        Assert.Equal([bankOwned.ConnectionId], banks.Connections.Select(c => c.ConnectionId));
+        var schemes = await List(_schemeApi, new ListConnectionsRequest { Region = "scheme-eu" });
+        Assert.Equal([schemeOwned.ConnectionId], schemes.Connections.Select(c => c.ConnectionId));
+        var onVisa1 = await List(_schemeApi, new ListConnectionsRequest { ServerId = "visa-1" });
+        Assert.Equal([bankOwned.ConnectionId], onVisa1.Connections.Select(c => c.ConnectionId));
+        Assert.Empty((await List(_schemeApi, new ListConnectionsRequest { Region = "elsewhere" })).Connections);
+
+        // The same from the bank's side.
+        var onBank = await Eventually.Until(() => List(_bankApi, new ListConnectionsRequest()),
+            l => l.Connections.Any(c => c.ConnectionId == schemeOwned.ConnectionId));
+        Assert.Equal(["bank-eu", "scheme-eu"], onBank.Connections.Select(c => c.Region).Order());
+
+        // Read only for the non-owner: the answer names the owner.
+        var e = await Assert.ThrowsAsync<RpcException>(() => _schemeApi.UpdateConnectionStateAsync(new UpdateConnectionStateRequest
+        {
+            ConnectionId = bankOwned.ConnectionId,
+            State = ConnectionStatus.Closed,
+            ExpectedVersion = bankOwned.Version,
+        }, Operator).ResponseAsync);
+        Assert.Equal(StatusCode.FailedPrecondition, e.StatusCode);
+        Assert.Contains("bank-eu", e.Status.Detail);
+        e = await Assert.ThrowsAsync<RpcException>(() => _schemeApi.RequestFailoverAsync(new RequestFailoverRequest
+        {
+            ConnectionId = bankOwned.ConnectionId,
+            Reason = "operator",
+            IdempotencyKey = "k-1",
+        }, Operator).ResponseAsync);
+        Assert.Equal(StatusCode.FailedPrecondition, e.StatusCode);
+
+        // A sidecar sees its own connections only, never the other region's (even one with its name on it).
+        var mine = await List(_schemeApi, new ListConnectionsRequest(), Sidecar1);
+        Assert.Equal([schemeOwned.ConnectionId], mine.Connections.Select(c => c.ConnectionId));
+        e = await Assert.ThrowsAsync<RpcException>(() => _schemeApi.ListConnectionsAsync(new ListConnectionsRequest { Region = "bank-eu" }, Sidecar1).ResponseAsync);
+        Assert.Equal(StatusCode.PermissionDenied, e.StatusCode);
     }
 
     [Fact]

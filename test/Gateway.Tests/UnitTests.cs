@@ -8,50 +8,6 @@ using OrleansControl.GrainInterfaces.Models;
 
 namespace OrleansControl.Gateway.Tests;
 
-internal sealed class FakeTimeProvider : TimeProvider
-{
-    private DateTimeOffset _now = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
-
-    public override DateTimeOffset GetUtcNow() => _now;
-
-    public void Advance(TimeSpan by) => _now += by;
-}
-
-public sealed class CircuitBreakerTests
-{
-    [Fact]
-    public void Opens_after_the_threshold_and_lets_one_trial_through_after_the_open_period()
-    {
-        var time = new FakeTimeProvider();
-        var breaker = new CircuitBreaker(2, TimeSpan.FromSeconds(10), time);
-
-        breaker.Failure();
-        Assert.True(breaker.TryAcquire());
-        breaker.Failure();
-        Assert.True(breaker.IsOpen);
-        Assert.False(breaker.TryAcquire());
-
-        time.Advance(TimeSpan.FromSeconds(11));
-        Assert.True(breaker.TryAcquire());   // the half-open trial
-        Assert.False(breaker.TryAcquire());  // only one at a time
-        breaker.Success();
-        Assert.False(breaker.IsOpen);
-        Assert.True(breaker.TryAcquire());
-    }
-
-    [Fact]
-    public void A_failed_trial_opens_it_again()
-    {
-        var time = new FakeTimeProvider();
-        var breaker = new CircuitBreaker(1, TimeSpan.FromSeconds(5), time);
-        breaker.Failure();
-        time.Advance(TimeSpan.FromSeconds(6));
-        Assert.True(breaker.TryAcquire());
-        breaker.Failure();
-        Assert.False(breaker.TryAcquire());
-    }
-}
-
 public sealed class GatewayOptionsValidatorTests
 {
     private static IEnumerable<string> Failures(GatewayOptions o) =>

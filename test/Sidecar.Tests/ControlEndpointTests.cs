@@ -107,6 +107,24 @@ public sealed class ControlEndpointTests
     }
 
     [Fact]
+    public async Task A_relay_port_in_use_fails_the_host_at_start_naming_the_setting()
+    {
+        await using var scheme = new Scheme("A");
+        await using var neighbour = new Scheme("neighbour");
+
+        var error = await Assert.ThrowsAsync<SidecarException>(() => StartHostAsync(new()
+        {
+            ["Sidecar:Link:Server"] = scheme.Address,
+            ["Sidecar:Relay:Enabled"] = "true",
+            ["Sidecar:Relay:Listen"] = neighbour.Address,
+        }));
+
+        Assert.Equal(SidecarError.ListenFailed, error.Error);
+        Assert.Contains("Sidecar:Relay:Listen", error.Message, StringComparison.Ordinal);
+        Assert.Contains(neighbour.Address, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Invalid_link_options_fail_the_host_at_start()
     {
         var error = await Assert.ThrowsAsync<Microsoft.Extensions.Options.OptionsValidationException>(() => StartHostAsync(new()

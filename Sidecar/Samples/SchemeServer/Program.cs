@@ -10,6 +10,7 @@ var options = new IsoServerOptions
 {
     Name = config["ServerId"] ?? "scheme-1",
     Listen = config["Listen"] ?? "0.0.0.0:5000",
+    ListenSetting = "Listen (--Listen or SCHEME__LISTEN)",
     MaxSessions = int.TryParse(config["MaxSessions"], out var max) ? max : 1000,
 };
 options.Spec = config["Spec"] ?? options.Spec;

@@ -16,7 +16,8 @@ internal static class InProcessController
 {
     /// <summary>Starts one; <paramref name="grpcPort"/> pins the gateway's port (a controller started again where its sidecars look).</summary>
     public static async Task<(WebApplication App, int GrpcPort)> StartAsync(
-        IDictionary<string, string?> settings, Action<ISiloBuilder>? configureSilo = null, int? grpcPort = null)
+        IDictionary<string, string?> settings, Action<ISiloBuilder>? configureSilo = null,
+        Action<GatewayOptions>? configureGateway = null, int? grpcPort = null)
     {
         var port = grpcPort ?? FreePort();
         var builder = WebApplication.CreateBuilder();
@@ -32,7 +33,7 @@ internal static class InProcessController
         builder.Configuration.AddInMemoryCollection(all);
         builder.Logging.ClearProviders();
         builder.AddControllerSilo(configureSilo);
-        builder.AddControllerGateway();
+        builder.AddControllerGateway(configureGateway);
         var app = builder.Build();
         app.MapControllerSilo();
         app.MapControllerGateway();
