@@ -20,6 +20,8 @@ public sealed class RelayTests
         { SidecarError.InFlightLimit, false, "91", RelayAnswers.NotSentDetail },
         { SidecarError.SignOnRefused, false, "91", RelayAnswers.NotSentDetail },
         { SidecarError.Superseded, false, "91", RelayAnswers.NotSentDetail },
+        // A listener that cannot start never carries a request; were one to surface on a request, it was not sent.
+        { SidecarError.ListenFailed, false, "91", RelayAnswers.NotSentDetail },
         { SidecarError.DuplicateKey, false, "94", RelayAnswers.DuplicateDetail },
         { SidecarError.InvalidMessage, false, "30", RelayAnswers.FormatErrorDetail },
     };
