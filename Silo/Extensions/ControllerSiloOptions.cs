@@ -1,3 +1,4 @@
+using OrleansControl.Grains.Kubernetes;
 using OrleansControl.Streams.Kafka;
 
 namespace OrleansControl.Silo.Extensions;
@@ -30,6 +31,12 @@ public sealed class ControllerSiloOptions
 
     /// <summary>Section <c>Controller:Kafka</c>: brokers, security, topics; required when Streams is kafka.</summary>
     public KafkaStreamOptions? Kafka { get; set; }
+
+    /// <summary>
+    /// Section <c>Controller:Kubernetes</c>: scale the pools' Deployments and take failed pods out of rotation
+    /// (disabled by default; validated at start-up when enabled).
+    /// </summary>
+    public KubernetesOptions Kubernetes { get; set; } = new();
 
     /// <summary>StackExchange.Redis connection string; required when Clustering or Storage is redis.</summary>
     public string? Redis { get; set; }

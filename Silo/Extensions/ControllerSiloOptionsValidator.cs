@@ -21,6 +21,8 @@ public sealed class ControllerSiloOptionsValidator
         if (!Enum.IsDefined(o.Streams)) failures.Add($"{P}Streams must be memory or kafka");
         if (o.Streams == StreamsKind.Kafka && (o.Kafka ?? new()).FindProblem() is { } kafka)
             failures.Add($"{P}Kafka:{kafka} (required when {P}Streams is kafka)");
+        if ((o.Kubernetes ?? new()).FindProblem() is { } kubernetes)
+            failures.Add($"{P}Kubernetes:{kubernetes}");
         var needsRedis = o.Clustering == ClusteringKind.Redis || o.Storage == StorageKind.Redis;
         if (needsRedis && string.IsNullOrWhiteSpace(o.Redis))
             failures.Add($"{P}Redis (a connection string) is required when {P}Clustering or {P}Storage is redis");

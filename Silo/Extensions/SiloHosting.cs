@@ -9,6 +9,7 @@ using OrleansControl.GrainInterfaces.Streams;
 using OrleansControl.Grains;
 using OrleansControl.Grains.Connections;
 using OrleansControl.Grains.Hosting;
+using OrleansControl.Grains.Kubernetes;
 using OrleansControl.Grains.Pools;
 using StackExchange.Redis;
 
@@ -70,6 +71,7 @@ public static class SiloHosting
     public static ISiloBuilder AddControllerProviders(this ISiloBuilder silo, ControllerSiloOptions options, ConnectionHealthOptions health)
     {
         silo.Services.AddControllerGrains();
+        silo.Services.AddKubernetesActions(options.Kubernetes ?? new());
         silo.Services.Configure<ConnectionHealthOptions>(h => Copy(health, h));
         if (options.Storage == StorageKind.Redis)
             silo.Services.AddRedisConnectionProjection(options.Redis!);
