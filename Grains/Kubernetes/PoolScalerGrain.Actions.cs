@@ -51,7 +51,9 @@ public sealed partial class PoolScalerGrain
             var joined = await WaitForNewServersAsync(scale.Selector, known, plan.To - plan.From, deadline.Token);
             var elapsed = Stopwatch.GetElapsedTime(started);
             metrics.ScaleUpDuration(elapsed);
-            _noTargetIgnoredUntil = Now + O.EvaluationInterval; // waiting connections are told of the new server first
+            // Failovers that found no target meanwhile are told of the new server by the pool: they try it first.
+            _noTargetIgnoredUntil = Now + O.EvaluationInterval;
+            _noTargetPending = false;
             Event(ScalingAction.ScaleUp, ScalingOutcome.Succeeded, pool.Deployment, plan.From, plan.To,
                 $"{plan.Why}; {string.Join(", ", joined)} Ready and registered after {elapsed.TotalSeconds:0.0} s");
         }

@@ -35,6 +35,7 @@ public sealed partial class PoolScalerGrain(
     private DateTimeOffset _scaleUpNotBefore;
     private DateTimeOffset _noTargetIgnoredUntil;
     private bool _atBoundReported;
+    private bool _noTargetPending;
 
     private KubernetesOptions O => options.Value;
 
@@ -98,15 +99,21 @@ public sealed partial class PoolScalerGrain(
         var pool = _pool!;
         var now = Now;
         StartRotation();
+        // Kept until acted on: it may arrive while an action is in flight (the next evaluation, at the latest the
+        // timer's, takes it up); ignored for a while after a scale-up, while waiting connections try the new server.
+        if (noTarget && now >= _noTargetIgnoredUntil)
+            _noTargetPending = true;
         if (!_scaling.IsCompleted)
-            return; // one scaling action in flight per pool; the next evaluation sees what it left
+            return; // one scaling action in flight per pool
         var usable = ScalingDecision.Usable(_servers);
-        noTarget &= now >= _noTargetIgnoredUntil;
-        if (usable < pool.Min || noTarget)
+        if (usable < pool.Min || _noTargetPending)
         {
             _overNeedSince = null;
             if (now >= _scaleUpNotBefore)
-                _scaling = ScaleUpAsync(noTarget);
+            {
+                _scaling = ScaleUpAsync(_noTargetPending);
+                _noTargetPending = false;
+            }
             return;
         }
         if (ScalingDecision.ScaleDownVictim(_servers, pool) is not { } victim)

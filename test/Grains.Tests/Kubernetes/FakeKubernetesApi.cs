@@ -56,6 +56,9 @@ public sealed partial class FakeKubernetesApi : IAsyncDisposable
     /// <summary>How long a pod a scale-up creates takes to become Ready.</summary>
     public TimeSpan ReadyAfter { get; set; } = TimeSpan.FromMilliseconds(300);
 
+    /// <summary>Per Deployment, overrides <see cref="ReadyAfter"/>.</summary>
+    public ConcurrentDictionary<string, TimeSpan> ReadyAfterOf { get; } = new(StringComparer.Ordinal);
+
     public IReadOnlyList<RecordedRequest> Requests => [.. _requests];
 
     public static async Task<FakeKubernetesApi> StartAsync()
@@ -112,6 +115,8 @@ public sealed partial class FakeKubernetesApi : IAsyncDisposable
         lock (_gate)
             return _replicas[deployment];
     }
+
+    public bool IsReady(FakePod pod) => DateTimeOffset.UtcNow >= pod.ReadyAt && !pod.Terminating;
 
     public IReadOnlyList<FakePod> PodsOf(string deployment)
     {
@@ -220,7 +225,7 @@ public sealed partial class FakeKubernetesApi : IAsyncDisposable
         _replicas[deployment] = replicas;
         var live = _pods.Where(p => p.Deployment == deployment && !p.Terminating).ToList();
         for (var i = live.Count; i < replicas; i++)
-            AddPod(deployment, DateTimeOffset.UtcNow + ReadyAfter);
+            AddPod(deployment, DateTimeOffset.UtcNow + ReadyAfterOf.GetValueOrDefault(deployment, ReadyAfter));
         // The ReplicaSet removes the lowest deletion cost first.
         foreach (var gone in live.OrderBy(p => int.Parse(p.Annotations.GetValueOrDefault("controller.kubernetes.io/pod-deletion-cost", "0"),
                      System.Globalization.CultureInfo.InvariantCulture)).Take(Math.Max(0, live.Count - replicas)))

@@ -27,3 +27,58 @@ public sealed class SiloConfigurationTests
         Assert.Contains(named, error.Message, StringComparison.Ordinal);
     }
 }
+
+public sealed class KubernetesConfigurationTests
+{
+    private static Dictionary<string, string?> Enabled()
+    {
+        var settings = SiloHost.Ports();
+        settings["Controller:Kubernetes:Enabled"] = "true";
+        settings["Controller:Kubernetes:Namespace"] = "orleanscontrol-scheme";
+        settings["Controller:Kubernetes:Pools:scheme:Deployment"] = "scheme-server";
+        settings["Controller:Kubernetes:Pools:scheme:Min"] = "2";
+        settings["Controller:Kubernetes:Pools:scheme:Max"] = "6";
+        return settings;
+    }
+
+    [Theory]
+    [InlineData("Controller:Kubernetes:Namespace", "", "Controller:Kubernetes:Namespace")]
+    [InlineData("Controller:Kubernetes:Namespace", "Not_A_Namespace", "Controller:Kubernetes:Namespace")]
+    [InlineData("Controller:Kubernetes:Pools:scheme:Deployment", "", "Controller:Kubernetes:Pools:scheme:Deployment")]
+    [InlineData("Controller:Kubernetes:Pools:scheme:Min", "0", "Controller:Kubernetes:Pools:scheme:Min")]
+    [InlineData("Controller:Kubernetes:Pools:scheme:Max", "1", "Controller:Kubernetes:Pools:scheme:Max")]
+    [InlineData("Controller:Kubernetes:Connection", "kubeconfig", "Controller:Kubernetes:KubeconfigPath")]
+    [InlineData("Controller:Kubernetes:KubeconfigPath", "/etc/kube/config", "Controller:Kubernetes:KubeconfigPath")]
+    [InlineData("Controller:Kubernetes:ReadyTimeout", "00:00:00", "Controller:Kubernetes:ReadyTimeout")]
+    [InlineData("Controller:Kubernetes:MaxRetries", "-1", "Controller:Kubernetes:MaxRetries")]
+    [InlineData("Controller:Kubernetes:RotationLabel", "not a label", "Controller:Kubernetes:RotationLabel")]
+    public void Invalid_kubernetes_setting_stops_start_up_and_names_it(string key, string value, string named)
+    {
+        var settings = Enabled();
+        settings[key] = value;
+        var error = Assert.ThrowsAny<OptionsValidationException>(() => SiloHost.Build(settings));
+        Assert.Contains(named, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_kubeconfig_that_does_not_exist_stops_start_up()
+    {
+        var settings = Enabled();
+        settings["Controller:Kubernetes:Connection"] = "kubeconfig";
+        settings["Controller:Kubernetes:KubeconfigPath"] = "/nonexistent/kubeconfig";
+        var error = Assert.ThrowsAny<OptionsValidationException>(() => SiloHost.Build(settings));
+        Assert.Contains("'/nonexistent/kubeconfig' does not exist", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Enabled_without_pools_stops_start_up_and_disabled_needs_nothing()
+    {
+        var settings = SiloHost.Ports();
+        settings["Controller:Kubernetes:Enabled"] = "true";
+        settings["Controller:Kubernetes:Namespace"] = "orleanscontrol-scheme";
+        Assert.Contains("Controller:Kubernetes:Pools", Assert.ThrowsAny<OptionsValidationException>(() => SiloHost.Build(settings)).Message, StringComparison.Ordinal);
+
+        settings["Controller:Kubernetes:Enabled"] = "false";
+        using var app = SiloHost.Build(settings);
+    }
+}
