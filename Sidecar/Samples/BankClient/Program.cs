@@ -7,7 +7,8 @@ using OrleansControl.Sidecar.Client;
 
 // A bank-side ISO 8583 application: sends 0200s at a steady rate and counts outcomes.
 // Configuration (args --Key value or env BANK__KEY): Server (127.0.0.1:8583, e.g. the sidecar's relay or a
-// scheme server), Rate per second (10), Duration in seconds (0 = until stopped), TerminalId, InstitutionId.
+// scheme server), Rate per second (10), Duration in seconds (0 = until stopped), TerminalId, InstitutionId,
+// ProbePort (0 = none: /healthz and /readyz for the kubelet, ready while the link is signed on).
 var config = new ConfigurationBuilder().AddEnvironmentVariables("BANK__").AddCommandLine(args).Build();
 var rate = Math.Max(1, int.TryParse(config["Rate"], out var r) ? r : 10);
 var duration = TimeSpan.FromSeconds(int.TryParse(config["Duration"], out var d) ? d : 0);
@@ -21,6 +22,10 @@ var options = new IsoClientOptions
 using var loggers = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true));
 await using var link = new IsoClient(options, logger: loggers.CreateLogger<IsoClient>());
 link.Start();
+await using var probes = int.TryParse(config["ProbePort"], out var probePort) && probePort > 0
+    ? new ProbeListener(probePort, () => link.State is OrleansControl.Sidecar.Health.ConnectionState.SignedOn or OrleansControl.Sidecar.Health.ConnectionState.Degraded)
+    : null;
+probes?.Start();
 var spec = MessageSpec.BuiltIn(options.Spec);
 var traffic = new AuthorizationTraffic(link, config["TerminalId"] ?? "TERM0001");
 
