@@ -49,6 +49,13 @@ public sealed class ControllerSiloOptions
 
     public int GatewayPort { get; set; } = 30000;
 
+    /// <summary>
+    /// Plain-HTTP port for the kubelet and the metrics scraper: /healthz, /readyz and /metrics are served there and
+    /// nowhere else, and nothing else is served there (so a NetworkPolicy can open /metrics to the monitoring namespace
+    /// alone). 0 (the default): those three are served on the host's own endpoints.
+    /// </summary>
+    public int ProbePort { get; set; }
+
     /// <summary>The IP other silos reach this one on (Kubernetes: the pod IP). Default: loopback with localhost
     /// clustering, the host's DNS address otherwise.</summary>
     public string? AdvertisedAddress { get; set; }

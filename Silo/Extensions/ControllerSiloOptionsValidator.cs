@@ -31,6 +31,9 @@ public sealed class ControllerSiloOptionsValidator
         if (o.SiloPort is < 1 or > 65535) failures.Add($"{P}SiloPort must be 1..65535 (was {o.SiloPort})");
         if (o.GatewayPort is < 1 or > 65535) failures.Add($"{P}GatewayPort must be 1..65535 (was {o.GatewayPort})");
         if (o.SiloPort == o.GatewayPort) failures.Add($"{P}GatewayPort must differ from {P}SiloPort");
+        if (o.ProbePort is < 0 or > 65535) failures.Add($"{P}ProbePort must be 0..65535 (was {o.ProbePort})");
+        if (o.ProbePort != 0 && (o.ProbePort == o.SiloPort || o.ProbePort == o.GatewayPort))
+            failures.Add($"{P}ProbePort must differ from {P}SiloPort and {P}GatewayPort");
         if (o.AdvertisedAddress is not null && !IPAddress.TryParse(o.AdvertisedAddress, out _))
             failures.Add($"{P}AdvertisedAddress must be an IP address (was '{o.AdvertisedAddress}')");
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

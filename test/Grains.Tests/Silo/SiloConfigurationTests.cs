@@ -82,3 +82,34 @@ public sealed class KubernetesConfigurationTests
         using var app = SiloHost.Build(settings);
     }
 }
+
+public sealed class ProbePortTests
+{
+    [Fact]
+    public async Task The_probe_port_serves_health_and_metrics_and_nothing_else()
+    {
+        var settings = SiloHost.Ports();
+        var port = SiloHost.FreePort();
+        settings["Controller:ProbePort"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        await using var app = SiloHost.Build(settings);
+        await app.StartAsync();
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+
+        var metrics = await http.GetAsync(new Uri("/metrics", UriKind.Relative));
+        var health = await http.GetAsync(new Uri("/healthz", UriKind.Relative));
+        var other = await http.GetAsync(new Uri("/anything-else", UriKind.Relative));
+        await app.StopAsync();
+
+        Assert.Equal(System.Net.HttpStatusCode.OK, metrics.StatusCode);
+        Assert.Equal(System.Net.HttpStatusCode.OK, health.StatusCode);
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, other.StatusCode);
+    }
+
+    [Fact]
+    public void A_probe_port_equal_to_the_silo_port_stops_start_up()
+    {
+        var settings = SiloHost.Ports();
+        settings["Controller:ProbePort"] = settings["Controller:SiloPort"];
+        Assert.Contains("Controller:ProbePort", Assert.ThrowsAny<OptionsValidationException>(() => SiloHost.Build(settings)).Message, StringComparison.Ordinal);
+    }
+}
