@@ -21,6 +21,14 @@ public sealed class ControllerSiloOptionsValidator
         if (!Enum.IsDefined(o.Streams)) failures.Add($"{P}Streams must be memory or kafka");
         if (o.Streams == StreamsKind.Kafka && (o.Kafka ?? new()).FindProblem() is { } kafka)
             failures.Add($"{P}Kafka:{kafka} (required when {P}Streams is kafka)");
+        var tls = o.SiloTls ?? new();
+        if (tls.FindProblem() is { } tlsProblem)
+            failures.Add($"{P}SiloTls:{tlsProblem}");
+        // The gateway refuses plain text off loopback for its ports; the silo ports follow it.
+        if (o.Clustering == ClusteringKind.Redis && !tls.Enabled && !tls.AllowInsecure
+            && o.AdvertisedAddress is not null && IPAddress.TryParse(o.AdvertisedAddress, out var advertised) && !IPAddress.IsLoopback(advertised))
+            failures.Add($"{P}AdvertisedAddress '{o.AdvertisedAddress}' is not loopback and {P}SiloTls:Enabled is false; " +
+                         $"configure silo TLS, or set {P}SiloTls:AllowInsecure=true for local experiments only");
         if ((o.Kubernetes ?? new()).FindProblem() is { } kubernetes)
             failures.Add($"{P}Kubernetes:{kubernetes}");
         var needsRedis = o.Clustering == ClusteringKind.Redis || o.Storage == StorageKind.Redis;

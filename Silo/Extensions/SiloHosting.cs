@@ -40,6 +40,7 @@ public static class SiloHosting
         builder.UseOrleans(silo =>
         {
             silo.UseControllerClustering(options);
+            silo.UseControllerSiloTls(options.SiloTls ?? new());
             silo.AddControllerProviders(options, health);
             configureSilo?.Invoke(silo);
         });

@@ -101,6 +101,8 @@ public sealed class ManifestTests
         Assert.Equal(role, options.Role.ToString(), ignoreCase: true);
         Assert.Equal(ClusteringKind.Redis, options.Clustering);
         Assert.Equal(StorageKind.Redis, options.Storage);
+        Assert.True(options.SiloTls.Enabled, "the silo ports carry grain calls: TLS with client certificates");
+        Assert.False(options.SiloTls.AllowInsecure);
     }
 
     private static V1Deployment ControllerDeployment() =>

@@ -113,3 +113,34 @@ public sealed class ProbePortTests
         Assert.Contains("Controller:ProbePort", Assert.ThrowsAny<OptionsValidationException>(() => SiloHost.Build(settings)).Message, StringComparison.Ordinal);
     }
 }
+
+public sealed class SiloTlsConfigurationTests
+{
+    [Fact]
+    public void A_non_loopback_silo_on_redis_clustering_without_tls_stops_start_up()
+    {
+        var settings = SiloHost.Ports();
+        settings["Controller:Clustering"] = "redis";
+        settings["Controller:Redis"] = "127.0.0.1:1";
+        settings["Controller:AdvertisedAddress"] = "10.0.12.34";
+        var error = Assert.ThrowsAny<OptionsValidationException>(() => SiloHost.Build(settings));
+        Assert.Contains("Controller:SiloTls:Enabled", error.Message, StringComparison.Ordinal);
+
+        settings["Controller:SiloTls:AllowInsecure"] = "true";
+        using var app = SiloHost.Build(settings);
+    }
+
+    [Fact]
+    public void Silo_tls_without_its_files_stops_start_up_and_names_the_setting()
+    {
+        var settings = SiloHost.Ports();
+        settings["Controller:SiloTls:Enabled"] = "true";
+        Assert.Contains("Controller:SiloTls:CertificatePath", Assert.ThrowsAny<OptionsValidationException>(() => SiloHost.Build(settings)).Message, StringComparison.Ordinal);
+
+        settings["Controller:SiloTls:CertificatePath"] = "/nonexistent/tls.crt";
+        settings["Controller:SiloTls:KeyPath"] = "/nonexistent/tls.key";
+        settings["Controller:SiloTls:CaPath"] = "/nonexistent/ca.crt";
+        var missing = Assert.Throws<InvalidOperationException>(() => SiloHost.Build(settings));
+        Assert.Contains("Controller:SiloTls:CertificatePath '/nonexistent/tls.crt' does not exist", missing.Message, StringComparison.Ordinal);
+    }
+}
