@@ -17,6 +17,8 @@ public static class GrainsServiceCollectionExtensions
         services.TryAddSingleton<IConnectionProjection, InMemoryConnectionProjection>();
         services.AddOptions<Connections.ConnectionHealthOptions>();
         services.AddOptions<Pools.ServerEjectionOptions>();
+        services.AddOptions<Kubernetes.KubernetesOptions>(); // disabled unless the silo calls AddKubernetesActions
+        services.TryAddSingleton<Kubernetes.KubernetesMetrics>();
         return services;
     }
 

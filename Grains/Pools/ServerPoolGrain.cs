@@ -5,6 +5,7 @@ using OrleansControl.GrainInterfaces;
 using OrleansControl.GrainInterfaces.Errors;
 using OrleansControl.GrainInterfaces.Models;
 using OrleansControl.GrainInterfaces.Streams;
+using OrleansControl.Grains.Kubernetes;
 using OrleansControl.Grains.Telemetry;
 
 namespace OrleansControl.Grains.Pools;
@@ -39,6 +40,7 @@ public sealed partial class ServerPoolGrain(
         foreach (var serverId in S.Assignments.Values)
             _load[serverId] = ServerSelection.LoadOf(serverId, _load) + 1;
         ScheduleReinstatement();
+        SignalScaler(noTarget: false);
         return Task.CompletedTask;
     }
 
@@ -138,6 +140,7 @@ public sealed partial class ServerPoolGrain(
         if (target is null)
         {
             _waiting.Add(request.ConnectionId);
+            SignalScaler(noTarget: true);
             return null;
         }
         _waiting.Remove(request.ConnectionId);
@@ -271,7 +274,12 @@ public sealed partial class ServerPoolGrain(
     {
         foreach (var connectionId in S.Assignments.Keys)
             _ = GrainFactory.GetGrain<IConnectionGrain>(connectionId).PoolChanged();
+        SignalScaler(noTarget: false);
     }
+
+    /// <summary>One-way to the pool's Kubernetes scaler (Grains/Kubernetes): it decides and waits; the pool never does.</summary>
+    private void SignalScaler(bool noTarget) =>
+        _ = GrainFactory.GetGrain<IPoolScalerGrain>(PoolId).PoolChanged(new PoolObservation([.. S.Servers.Values.Select(ToInstance)], noTarget));
 
     private async Task PublishHealthAsync(string serverId, string reason)
     {

@@ -150,6 +150,20 @@ public sealed partial class SidecarAgent : BackgroundService
                 [System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadPkcs12FromFile(path, options.ClientCertificatePassword)];
         }
 
+        if (options.TrustedCaPath is { Length: > 0 } caPath)
+        {
+            // A private CA: chain to it alone (the host name is still checked).
+            var trusted = new System.Security.Cryptography.X509Certificates.X509Certificate2Collection();
+            trusted.ImportFromPemFile(caPath);
+            var policy = new System.Security.Cryptography.X509Certificates.X509ChainPolicy
+            {
+                TrustMode = System.Security.Cryptography.X509Certificates.X509ChainTrustMode.CustomRootTrust,
+                RevocationMode = System.Security.Cryptography.X509Certificates.X509RevocationMode.NoCheck,
+            };
+            policy.CustomTrustStore.AddRange(trusted);
+            handler.SslOptions.CertificateChainPolicy = policy;
+        }
+
         if (options.AllowUntrustedController)
         {
             handler.SslOptions.RemoteCertificateValidationCallback = (_, _, _, _) => true;
@@ -161,9 +175,10 @@ public sealed partial class SidecarAgent : BackgroundService
     private Metadata Headers()
     {
         var headers = new Metadata();
-        if (!string.IsNullOrEmpty(_options.BearerToken))
+        var token = _options.BearerTokenPath is { Length: > 0 } path ? File.ReadAllText(path).Trim() : _options.BearerToken;
+        if (!string.IsNullOrEmpty(token))
         {
-            headers.Add("authorization", $"Bearer {_options.BearerToken}");
+            headers.Add("authorization", $"Bearer {token}");
         }
 
         return headers;

@@ -19,6 +19,15 @@ public sealed class SidecarAgentOptions
     /// <summary>Bearer token sent to the gateway, if it requires one.</summary>
     public string? BearerToken { get; set; }
 
+    /// <summary>
+    /// A file holding the bearer token (a mounted Secret; read on every call, so a rotated Secret is picked up).
+    /// Instead of <see cref="BearerToken"/>.
+    /// </summary>
+    public string? BearerTokenPath { get; set; }
+
+    /// <summary>PEM bundle of the CA(s) the controller's certificate must chain to (a private CA); the system roots otherwise.</summary>
+    public string? TrustedCaPath { get; set; }
+
     /// <summary>PKCS#12 client certificate for an https controller that authenticates sidecars by certificate.</summary>
     public string? ClientCertificatePath { get; set; }
 
@@ -86,6 +95,24 @@ public sealed class SidecarAgentOptions
             {
                 yield return $"Controller must be absolute http(s) URIs, comma-separated, such as http://gateway:9090 ('{address}' is not)";
             }
+        }
+
+        if (!string.IsNullOrEmpty(BearerToken) && !string.IsNullOrEmpty(BearerTokenPath))
+        {
+            yield return "BearerToken and BearerTokenPath are exclusive";
+        }
+
+        foreach (var (name, path) in new[] { ("BearerTokenPath", BearerTokenPath), ("TrustedCaPath", TrustedCaPath) })
+        {
+            if (!string.IsNullOrEmpty(path) && !File.Exists(path))
+            {
+                yield return $"{name} '{path}' does not exist";
+            }
+        }
+
+        if (!string.IsNullOrEmpty(TrustedCaPath) && AllowUntrustedController)
+        {
+            yield return "TrustedCaPath and AllowUntrustedController are exclusive";
         }
 
         foreach (var (name, value) in new[] { ("SidecarId", SidecarId), ("ClientId", ClientId), ("ServerPool", ServerPool), ("ConnectionId", EffectiveConnectionId) })

@@ -1,3 +1,4 @@
+using OrleansControl.Grains.Kubernetes;
 using OrleansControl.Streams.Kafka;
 
 namespace OrleansControl.Silo.Extensions;
@@ -31,6 +32,15 @@ public sealed class ControllerSiloOptions
     /// <summary>Section <c>Controller:Kafka</c>: brokers, security, topics; required when Streams is kafka.</summary>
     public KafkaStreamOptions? Kafka { get; set; }
 
+    /// <summary>
+    /// Section <c>Controller:Kubernetes</c>: scale the pools' Deployments and take failed pods out of rotation
+    /// (disabled by default; validated at start-up when enabled).
+    /// </summary>
+    public KubernetesOptions Kubernetes { get; set; } = new();
+
+    /// <summary>Section <c>Controller:SiloTls</c>: TLS with client certificates between silos (and Orleans clients).</summary>
+    public SiloTlsOptions SiloTls { get; set; } = new();
+
     /// <summary>StackExchange.Redis connection string; required when Clustering or Storage is redis.</summary>
     public string? Redis { get; set; }
 
@@ -41,6 +51,13 @@ public sealed class ControllerSiloOptions
     public int SiloPort { get; set; } = 11111;
 
     public int GatewayPort { get; set; } = 30000;
+
+    /// <summary>
+    /// Plain-HTTP port for the kubelet and the metrics scraper: /healthz, /readyz and /metrics are served there and
+    /// nowhere else, and nothing else is served there (so a NetworkPolicy can open /metrics to the monitoring namespace
+    /// alone). 0 (the default): those three are served on the host's own endpoints.
+    /// </summary>
+    public int ProbePort { get; set; }
 
     /// <summary>The IP other silos reach this one on (Kubernetes: the pod IP). Default: loopback with localhost
     /// clustering, the host's DNS address otherwise.</summary>

@@ -21,6 +21,16 @@ public sealed class ControllerSiloOptionsValidator
         if (!Enum.IsDefined(o.Streams)) failures.Add($"{P}Streams must be memory or kafka");
         if (o.Streams == StreamsKind.Kafka && (o.Kafka ?? new()).FindProblem() is { } kafka)
             failures.Add($"{P}Kafka:{kafka} (required when {P}Streams is kafka)");
+        var tls = o.SiloTls ?? new();
+        if (tls.FindProblem() is { } tlsProblem)
+            failures.Add($"{P}SiloTls:{tlsProblem}");
+        // The gateway refuses plain text off loopback for its ports; the silo ports follow it.
+        if (o.Clustering == ClusteringKind.Redis && !tls.Enabled && !tls.AllowInsecure
+            && o.AdvertisedAddress is not null && IPAddress.TryParse(o.AdvertisedAddress, out var advertised) && !IPAddress.IsLoopback(advertised))
+            failures.Add($"{P}AdvertisedAddress '{o.AdvertisedAddress}' is not loopback and {P}SiloTls:Enabled is false; " +
+                         $"configure silo TLS, or set {P}SiloTls:AllowInsecure=true for local experiments only");
+        if ((o.Kubernetes ?? new()).FindProblem() is { } kubernetes)
+            failures.Add($"{P}Kubernetes:{kubernetes}");
         var needsRedis = o.Clustering == ClusteringKind.Redis || o.Storage == StorageKind.Redis;
         if (needsRedis && string.IsNullOrWhiteSpace(o.Redis))
             failures.Add($"{P}Redis (a connection string) is required when {P}Clustering or {P}Storage is redis");
@@ -29,6 +39,9 @@ public sealed class ControllerSiloOptionsValidator
         if (o.SiloPort is < 1 or > 65535) failures.Add($"{P}SiloPort must be 1..65535 (was {o.SiloPort})");
         if (o.GatewayPort is < 1 or > 65535) failures.Add($"{P}GatewayPort must be 1..65535 (was {o.GatewayPort})");
         if (o.SiloPort == o.GatewayPort) failures.Add($"{P}GatewayPort must differ from {P}SiloPort");
+        if (o.ProbePort is < 0 or > 65535) failures.Add($"{P}ProbePort must be 0..65535 (was {o.ProbePort})");
+        if (o.ProbePort != 0 && (o.ProbePort == o.SiloPort || o.ProbePort == o.GatewayPort))
+            failures.Add($"{P}ProbePort must differ from {P}SiloPort and {P}GatewayPort");
         if (o.AdvertisedAddress is not null && !IPAddress.TryParse(o.AdvertisedAddress, out _))
             failures.Add($"{P}AdvertisedAddress must be an IP address (was '{o.AdvertisedAddress}')");
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

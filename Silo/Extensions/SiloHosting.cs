@@ -9,6 +9,7 @@ using OrleansControl.GrainInterfaces.Streams;
 using OrleansControl.Grains;
 using OrleansControl.Grains.Connections;
 using OrleansControl.Grains.Hosting;
+using OrleansControl.Grains.Kubernetes;
 using OrleansControl.Grains.Pools;
 using StackExchange.Redis;
 
@@ -39,20 +40,36 @@ public static class SiloHosting
         builder.UseOrleans(silo =>
         {
             silo.UseControllerClustering(options);
+            silo.UseControllerSiloTls(options.SiloTls ?? new());
             silo.AddControllerProviders(options, health);
             configureSilo?.Invoke(silo);
         });
 
+        if (options.ProbePort > 0)
+            builder.WebHost.ConfigureKestrel(kestrel => kestrel.ListenAnyIP(options.ProbePort));
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
         builder.Services.AddHealthChecks().AddCheck<SiloReadinessCheck>("silo", tags: ["ready"]);
         builder.AddControllerTelemetry(options);
         return builder;
     }
 
-    /// <summary>/healthz (process alive), /readyz (silo active), /metrics (Prometheus).</summary>
+    /// <summary>/healthz (process alive), /readyz (silo active), /metrics (Prometheus); on the probe port alone when set.</summary>
     public static WebApplication MapControllerSilo(this WebApplication app)
     {
         var options = app.Services.GetRequiredService<IOptions<ControllerSiloOptions>>().Value;
+        if (options.ProbePort > 0)
+        {
+            // Decided on the local port the connection arrived at, not the Host header (which the caller chooses).
+            app.Use((context, next) =>
+            {
+                var onProbePort = context.Connection.LocalPort == options.ProbePort;
+                var probePath = context.Request.Path.Value is "/healthz" or "/readyz" or "/metrics";
+                if (onProbePort == probePath)
+                    return next(context);
+                context.Response.StatusCode = StatusCodes.Status404NotFound;
+                return Task.CompletedTask;
+            });
+        }
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("OrleansControl.Silo");
         app.Lifetime.ApplicationStarted.Register(() => SiloLog.Started(
             logger, options.Region, options.Role, options.Clustering, options.Storage, options.Streams, options.ClusterId));
@@ -70,6 +87,7 @@ public static class SiloHosting
     public static ISiloBuilder AddControllerProviders(this ISiloBuilder silo, ControllerSiloOptions options, ConnectionHealthOptions health)
     {
         silo.Services.AddControllerGrains();
+        silo.Services.AddKubernetesActions(options.Kubernetes ?? new());
         silo.Services.Configure<ConnectionHealthOptions>(h => Copy(health, h));
         if (options.Storage == StorageKind.Redis)
             silo.Services.AddRedisConnectionProjection(options.Redis!);

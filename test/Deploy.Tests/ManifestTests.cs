@@ -41,7 +41,7 @@ public sealed class ManifestTests
     }
 
     [Fact]
-    public void Controller_probes_hit_the_silo_health_endpoints_on_a_declared_port()
+    public void Controller_probes_hit_the_silo_health_endpoints_on_its_probe_port()
     {
         var container = ControllerDeployment().Spec.Template.Spec.Containers.Single(c => c.Name == "controller");
         var ports = container.Ports.ToDictionary(p => p.Name, p => p.ContainerPort);
@@ -50,12 +50,14 @@ public sealed class ManifestTests
         Assert.Equal(8080, ports["rest"]);
         Assert.Equal("/readyz", container.ReadinessProbe.HttpGet.Path);
         Assert.Equal("/healthz", container.LivenessProbe.HttpGet.Path);
-        Assert.Contains(container.ReadinessProbe.HttpGet.Port.Value, ports.Keys);
-        Assert.Contains(container.LivenessProbe.HttpGet.Port.Value, ports.Keys);
-        // The gateway serves REST (and so the health endpoints) over TLS whenever a certificate is configured.
+        Assert.All(new[] { container.ReadinessProbe, container.LivenessProbe, container.StartupProbe }, probe =>
+        {
+            Assert.Equal("probes", probe.HttpGet.Port.Value);
+            Assert.Equal("HTTP", probe.HttpGet.Scheme); // the probe port is plain HTTP; gRPC and REST stay TLS-only
+        });
+        Assert.Equal(ports["probes"].ToString(System.Globalization.CultureInfo.InvariantCulture),
+            container.Env.Single(e => e.Name == "Controller__ProbePort").Value);
         Assert.Contains(container.Env, e => e.Name == "Gateway__Tls__CertificatePath");
-        Assert.Equal("HTTPS", container.ReadinessProbe.HttpGet.Scheme);
-        Assert.Equal("HTTPS", container.LivenessProbe.HttpGet.Scheme);
     }
 
     [Fact]
@@ -65,13 +67,6 @@ public sealed class ManifestTests
         var pdb = Load<V1PodDisruptionBudget>("base/controller-pdb.yaml").Single();
         Assert.True(pdb.Spec.MinAvailable.Value is { } min && int.Parse(min) < deployment.Spec.Replicas,
             "minAvailable must be below the replica count or no node can ever be drained");
-    }
-
-    [Fact]
-    public void Controller_role_may_scale_deployments_during_failover()
-    {
-        var role = Load<V1Role>("base/controller-rbac.yaml").Single();
-        Assert.Contains(role.Rules, r => r.ApiGroups.Contains("apps") && r.Resources.Contains("deployments/scale") && r.Verbs.Contains("patch"));
     }
 
     [Theory]
@@ -106,6 +101,8 @@ public sealed class ManifestTests
         Assert.Equal(role, options.Role.ToString(), ignoreCase: true);
         Assert.Equal(ClusteringKind.Redis, options.Clustering);
         Assert.Equal(StorageKind.Redis, options.Storage);
+        Assert.True(options.SiloTls.Enabled, "the silo ports carry grain calls: TLS with client certificates");
+        Assert.False(options.SiloTls.AllowInsecure);
     }
 
     private static V1Deployment ControllerDeployment() =>

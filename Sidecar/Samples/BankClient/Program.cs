@@ -9,7 +9,8 @@ using OrleansControl.Sidecar.Client;
 // unknown fate (and of those, reversed by the sidecar).
 // Configuration (args --Key value or env BANK__KEY): Server (127.0.0.1:8583, e.g. the sidecar's relay or a
 // scheme server), Rate per second (10), Duration in seconds (0 = until stopped), ReportEvery in milliseconds (1000),
-// TerminalId, InstitutionId. Each report line ends with the approvals per answering server (field 44).
+// TerminalId, InstitutionId, ProbePort (0 = none: /healthz and /readyz for the kubelet, ready while the link is signed
+// on). Each report line ends with the approvals per answering server (field 44).
 var config = new ConfigurationBuilder().AddEnvironmentVariables("BANK__").AddCommandLine(args).Build();
 var rate = Math.Max(1, int.TryParse(config["Rate"], out var r) ? r : 10);
 var duration = TimeSpan.FromSeconds(int.TryParse(config["Duration"], out var d) ? d : 0);
@@ -24,6 +25,10 @@ var options = new IsoClientOptions
 using var loggers = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true));
 await using var link = new IsoClient(options, logger: loggers.CreateLogger<IsoClient>());
 link.Start();
+await using var probes = int.TryParse(config["ProbePort"], out var probePort) && probePort > 0
+    ? new ProbeListener(probePort, () => link.State is OrleansControl.Sidecar.Health.ConnectionState.SignedOn or OrleansControl.Sidecar.Health.ConnectionState.Degraded)
+    : null;
+probes?.Start();
 var spec = MessageSpec.BuiltIn(options.Spec);
 var traffic = new AuthorizationTraffic(link, config["TerminalId"] ?? "TERM0001");
 
