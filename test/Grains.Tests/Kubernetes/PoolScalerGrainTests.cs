@@ -92,7 +92,7 @@ public sealed class PoolScalerGrainTests(KubernetesClusterFixture f)
     public async Task Signals_while_a_scale_up_waits_never_start_a_second_one()
     {
         var first = f.Api.AddDeployment("busy-servers", 1)[0];
-        f.Api.ReadyAfterOf["busy-servers"] = TimeSpan.FromSeconds(2);
+        f.Api.ReadyAfterOf["busy-servers"] = TimeSpan.FromSeconds(6); // longer than the loop below, even on a loaded machine
         var pool = f.Pool("busy");
         await pool.AddOrUpdateServer(new ServerDefinition(first, "10.9.2.1:5000", "a", 10));
         await pool.Assign(new AssignmentRequest("c-busy", "bank"));
