@@ -1,4 +1,5 @@
 using System.Security.Cryptography.X509Certificates;
+using OrleansControl.Gateway.Tests.Infrastructure;
 using OrleansControl.Occtl.Tests.Infrastructure;
 
 namespace OrleansControl.Occtl.Tests;

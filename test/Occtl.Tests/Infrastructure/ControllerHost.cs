@@ -8,6 +8,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using OrleansControl.Gateway.Hosting;
 using OrleansControl.Gateway.Security;
+using OrleansControl.Gateway.Tests.Infrastructure;
 using OrleansControl.Silo.Extensions;
 
 namespace OrleansControl.Occtl.Tests.Infrastructure;
