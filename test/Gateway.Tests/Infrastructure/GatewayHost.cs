@@ -14,6 +14,7 @@ namespace OrleansControl.Gateway.Tests.Infrastructure;
 public sealed class GatewayHost : IAsyncDisposable
 {
     public const string OperatorToken = "operator-token-for-tests";
+    public const string ViewerToken = "viewer-token-for-tests";
     public static string SidecarToken(int n) => $"sidecar-{n}-token-for-tests";
 
     private readonly WebApplication _app;
@@ -58,6 +59,9 @@ public sealed class GatewayHost : IAsyncDisposable
             config[$"Gateway:Auth:Tokens:{i}:Role"] = GatewayRoles.Sidecar;
             config[$"Gateway:Auth:Tokens:{i}:Sha256"] = BearerTokenHandler.Hash(SidecarToken(i));
         }
+        config["Gateway:Auth:Tokens:10:Subject"] = "victor";
+        config["Gateway:Auth:Tokens:10:Role"] = GatewayRoles.Viewer;
+        config["Gateway:Auth:Tokens:10:Sha256"] = BearerTokenHandler.Hash(ViewerToken);
         foreach (var (k, v) in settings ?? new Dictionary<string, string?>()) config[k] = v;
         builder.Configuration.AddInMemoryCollection(config);
         builder.Logging.ClearProviders();
