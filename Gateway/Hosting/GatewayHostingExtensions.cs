@@ -98,7 +98,12 @@ public static class GatewayHostingExtensions
         app.MapGrpcService<SidecarGrpcService>();
         app.MapGrpcHealthChecksService();
         app.MapGrpcReflectionService();
-        if (app.Services.GetRequiredService<IOptions<UiOptions>>().Value.Enabled) app.MapControllerUi();
+        if (app.Services.GetRequiredService<IOptions<UiOptions>>().Value.Enabled)
+        {
+            app.MapControllerUi();
+            // The silos run Orleans' dashboard when asked (Silo: Controller:Dashboard); a co-hosted gateway shows it.
+            if (app.Configuration.GetValue<bool>("Controller:Dashboard")) app.MapOrleansDashboardForOperators();
+        }
         return app;
     }
 

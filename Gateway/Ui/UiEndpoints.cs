@@ -5,9 +5,11 @@ using Grpc.Core;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Orleans.Dashboard;
 using Orleans.Streams;
 using OrleansControl.GrainInterfaces.Streams;
 using OrleansControl.Gateway.Hosting;
@@ -44,15 +46,35 @@ internal static partial class UiEndpoints
         app.MapGet("/ui/{file?}", (HttpContext http, string? file) =>
             file is null && http.Request.Path.Value?.EndsWith('/') != true ? Results.Redirect("/ui/") : StaticFile(file ?? "index.html"));
         app.MapGet("/ui/api/me", (HttpContext http, GatewayAuthorizer auth) =>
-            Caller(http, auth, out var caller) is { } denied ? denied : Results.Json(Me(caller!), Json));
+            Caller(http, auth, out var caller) is { } denied ? denied : Results.Json(Me(caller!, http), Json));
         app.MapGet("/ui/api/view", async (HttpContext http, GatewayAuthorizer auth, UiViewReader reader) =>
             Caller(http, auth, out _) is { } denied ? denied : Results.Json(await reader.ReadAsync(http.RequestAborted), Json));
         app.MapGet("/ui/api/events", StreamAsync);
         return app;
     }
 
-    private static object Me(Caller caller) => new
+    /// <summary>
+    /// Orleans' dashboard at <c>/ui/dashboard</c>, for operators only (the silos must run it: Controller:Dashboard).
+    /// Its own page calls its API without our bearer token, so it opens with a client certificate or on a development
+    /// gateway.
+    /// </summary>
+    public static IEndpointRouteBuilder MapOrleansDashboardForOperators(this IEndpointRouteBuilder app)
     {
+        app.MapOrleansDashboard("/ui/dashboard").AddEndpointFilter(async (context, next) =>
+        {
+            var http = context.HttpContext;
+            var auth = http.RequestServices.GetRequiredService<GatewayAuthorizer>();
+            if (Caller(http, auth, out var caller) is { } denied) return denied;
+            return caller!.IsOperator
+                ? await next(context)
+                : Results.Problem(statusCode: StatusCodes.Status403Forbidden, title: "permission denied", detail: "the Orleans dashboard is for operators");
+        });
+        return app;
+    }
+
+    private static object Me(Caller caller, HttpContext http) => new
+    {
+        dashboard = caller.IsOperator && http.RequestServices.GetRequiredService<IConfiguration>().GetValue<bool>("Controller:Dashboard"),
         subject = caller.Subject,
         roles = caller.Roles.Order(StringComparer.Ordinal).ToArray(),
         @operator = caller.IsOperator,
@@ -121,7 +143,7 @@ internal static partial class UiEndpoints
             http.Response.Headers.ContentType = "text/event-stream";
             http.Response.Headers.CacheControl = "no-cache";
             http.Response.Headers["X-Accel-Buffering"] = "no";
-            await WriteAsync(http, "hello", Me(caller!), ct);
+            await WriteAsync(http, "hello", Me(caller!, http), ct);
             await WriteAsync(http, "view", await reader.ReadAsync(ct), ct);
             var nextView = DateTimeOffset.UtcNow + options.Value.RefreshInterval;
             while (!overflow.IsCancellationRequested)

@@ -130,6 +130,27 @@ public sealed class UiTests(GatewayFixture f)
         Assert.InRange(server.GetProperty("transactionsPerSecond").GetDouble(), 20, 200);
     }
 
+    [Fact]
+    public async Task Orleans_dashboard_is_served_to_operators_when_the_silo_runs_it()
+    {
+        await using var host = await GatewayHost.StartAsync(settings: new Dictionary<string, string?> { ["Controller:Dashboard"] = "true" });
+        using var op = new HttpClient { BaseAddress = host.RestAddress };
+        op.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", GatewayHost.OperatorToken);
+        var page = await op.GetAsync("/ui/dashboard/");
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        Assert.Contains("Orleans Dashboard", await page.Content.ReadAsStringAsync());
+        Assert.True(JsonDocument.Parse(await op.GetStringAsync("/ui/api/me")).RootElement.GetProperty("dashboard").GetBoolean());
+
+        using var viewer = new HttpClient { BaseAddress = host.RestAddress };
+        viewer.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", GatewayHost.ViewerToken);
+        Assert.Equal(HttpStatusCode.Forbidden, (await viewer.GetAsync("/ui/dashboard/")).StatusCode);
+        using var anonymous = new HttpClient { BaseAddress = host.RestAddress };
+        Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync("/ui/dashboard/")).StatusCode);
+        // Not running it is the default: nothing at that path.
+        using var plain = Http(GatewayHost.OperatorToken);
+        Assert.Equal(HttpStatusCode.NotFound, (await plain.GetAsync("/ui/dashboard/")).StatusCode);
+    }
+
     private static SidecarMessage Beat(string connectionId, uint responses) => new()
     {
         Heartbeat = new Heartbeat

@@ -125,6 +125,7 @@ function onHello(me) {
   document.getElementById("who").textContent =
     (me.development ? "development (no credentials)" : me.subject) + (me.operator ? " · operator" : " · read-only");
   document.body.classList.toggle("operator", !!me.operator);
+  document.getElementById("dashboard").hidden = !me.dashboard;
   if (state.view) render();
 }
 
