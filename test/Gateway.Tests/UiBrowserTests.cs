@@ -23,7 +23,7 @@ public sealed class UiBrowserTests(GatewayFixture f, ITestOutputHelper output)
     {
         using var browser = StartBrowser();
         var pool = await f.CreatePoolAsync();
-        var c = await ActiveConnectionAsync(pool, 6);
+        var c = await ActiveConnectionAsync(pool, 12);
 
         SignIn(browser, GatewayHost.OperatorToken);
         var row = WaitFor(browser, $"tr[data-connection='{c.ConnectionId}']", e => e.FindElement(By.CssSelector(".status")).Text == "ACTIVE");
@@ -50,7 +50,7 @@ public sealed class UiBrowserTests(GatewayFixture f, ITestOutputHelper output)
     {
         using var browser = StartBrowser();
         var pool = await f.CreatePoolAsync();
-        var c = await ActiveConnectionAsync(pool, 8);
+        var c = await ActiveConnectionAsync(pool, 13);
 
         SignIn(browser, GatewayHost.ViewerToken);
         var row = WaitFor(browser, $"tr[data-connection='{c.ConnectionId}']", e => e.FindElement(By.CssSelector(".status")).Text == "ACTIVE");

@@ -107,8 +107,8 @@ public sealed class UiTests(GatewayFixture f)
     {
         var pool = await f.CreatePoolAsync();
         var c = (await f.Controller.RegisterConnectionAsync(
-            new RegisterConnectionRequest { ClientId = "ui-tps", ServerPool = pool, PreferredServer = "srv-0" }, Sidecar(5))).Connection;
-        var (stream, _) = await SidecarStream.AttachAsync(f.Sidecars, Sidecar(5), "sidecar-5");
+            new RegisterConnectionRequest { ClientId = "ui-tps", ServerPool = pool, PreferredServer = "srv-0" }, Sidecar(11))).Connection;
+        var (stream, _) = await SidecarStream.AttachAsync(f.Sidecars, Sidecar(11), "sidecar-11");
         await using var _ = stream;
         await stream.SendAsync(Beat(c.ConnectionId, 0));
         await Eventually.Until(
