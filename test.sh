@@ -15,6 +15,8 @@ command -v redis-server >/dev/null || need_apt+=(redis-server redis-tools)
 command -v kcat >/dev/null || need_apt+=(kcat)
 # Debian's python3 (not a pyenv shim that may be first on PATH) carries python3-grpcio.
 /usr/bin/python3 -c 'import grpc, grpc_tools' 2>/dev/null || need_apt+=(python3 python3-grpcio python3-grpc-tools)
+# The web view's browser tests drive Debian's headless Chromium through Selenium.
+{ [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; } || need_apt+=(chromium chromium-driver)
 if ((${#need_apt[@]})); then
   echo "installing: ${need_apt[*]}"
   (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}") >"$results/apt.log" 2>&1 \
@@ -24,6 +26,8 @@ fi
 # restart them); they find the binary here.
 export ORLEANSCONTROL_REDIS_SERVER="$(command -v redis-server)"
 export ORLEANSCONTROL_PYTHON=/usr/bin/python3
+# Screenshots and other artifacts tests keep.
+export ORLEANSCONTROL_ARTIFACTS="$results/artifacts"
 
 echo "building (Release)…"
 if ! dotnet build OrleansControl.sln -c Release -nologo -v q >"$results/build.log" 2>&1; then

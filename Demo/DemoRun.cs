@@ -66,6 +66,12 @@ internal static class DemoRun
         try
         {
             installation = await Installation.StartAsync(options, clock, namespaces, Say, stop.Token);
+            foreach (var controller in installation.Regions.Controllers)
+            {
+                Say($"web view of the {controller.Region} controller: {controller.WebView} (sign in with token {controller.WebViewToken}" +
+                    (controller.WebView.Scheme == "https" ? "; the browser will not know the demo's CA: accept it, or trust the certificate folder's ca.pem)" : ")"));
+            }
+
             exit = await ShowAsync(installation, options, console, Say, stop.Token);
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)

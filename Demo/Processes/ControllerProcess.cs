@@ -34,6 +34,11 @@ internal sealed class ControllerProcess : IDisposable
             ["Gateway__GrpcPort"] = GrpcPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Gateway__RestPort"] = RestPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Gateway__HeartbeatInterval"] = "00:00:01",
+            // The web view's sign-in (a token made for this run; the gateway keeps only its SHA-256).
+            ["Gateway__Auth__Tokens__0__Subject"] = "demo-operator",
+            ["Gateway__Auth__Tokens__0__Role"] = "operator",
+            ["Gateway__Auth__Tokens__0__Sha256"] = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(
+                System.Text.Encoding.UTF8.GetBytes(WebViewToken))),
         };
         foreach (var (key, value) in extraSettings ?? new Dictionary<string, string>())
         {
@@ -43,7 +48,14 @@ internal sealed class ControllerProcess : IDisposable
         _settings = settings;
         GrpcAddress = $"{scheme}://{(scheme == "https" ? "localhost" : "127.0.0.1")}:{GrpcPort}";
         Rest = new ControllerRest(new Uri($"{scheme}://{(scheme == "https" ? "localhost" : "127.0.0.1")}:{RestPort}"), restHandler?.Invoke());
+        WebView = new Uri($"{scheme}://{(scheme == "https" ? "localhost" : "127.0.0.1")}:{RestPort}/ui/");
     }
+
+    /// <summary>The live web view (docs/ui.md) this controller's gateway serves.</summary>
+    public Uri WebView { get; }
+
+    /// <summary>An operator bearer token for the web view, made for this run.</summary>
+    public string WebViewToken { get; } = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
 
     public string Region { get; }
 

@@ -15,6 +15,7 @@ using OrleansControl.Gateway.Regions;
 using OrleansControl.Gateway.Security;
 using OrleansControl.Gateway.Services;
 using OrleansControl.Gateway.Sidecars;
+using OrleansControl.Gateway.Ui;
 
 namespace OrleansControl.Gateway.Hosting;
 
@@ -53,6 +54,9 @@ public static class GatewayHostingExtensions
         if (builder.Configuration[$"{GatewayOptions.SectionName}:Region"] is null && !string.IsNullOrEmpty(siloRegion)) options.Region = siloRegion;
         configure?.Invoke(options);
 
+        services.AddOptions<UiOptions>().Bind(builder.Configuration.GetSection(UiOptions.SectionName)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<UiOptions>, UiOptionsValidator>();
+        services.AddSingleton<UiViewReader>();
         services.AddSingleton<GatewayAuthorizer>();
         services.AddSingleton<RegistrySync>();
         services.TryAddSingleton(TimeProvider.System);
@@ -94,6 +98,12 @@ public static class GatewayHostingExtensions
         app.MapGrpcService<SidecarGrpcService>();
         app.MapGrpcHealthChecksService();
         app.MapGrpcReflectionService();
+        if (app.Services.GetRequiredService<IOptions<UiOptions>>().Value.Enabled)
+        {
+            app.MapControllerUi();
+            // The silos run Orleans' dashboard when asked (Silo: Controller:Dashboard); a co-hosted gateway shows it.
+            if (app.Configuration.GetValue<bool>("Controller:Dashboard")) app.MapOrleansDashboardForOperators();
+        }
         return app;
     }
 

@@ -5,7 +5,7 @@ namespace OrleansControl.Gateway.Hosting;
 /// <summary>Refuses start-up on settings that would be unsafe or cannot work; each message names the setting.</summary>
 internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
 {
-    private static readonly string[] TokenRoles = ["sidecar", "operator"];
+    private static readonly string[] TokenRoles = ["sidecar", "operator", "viewer"];
 
     public ValidateOptionsResult Validate(string? name, GatewayOptions o)
     {
@@ -28,7 +28,7 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
             var t = o.Auth.Tokens[i];
             if (string.IsNullOrWhiteSpace(t.Subject)) errors.Add($"Gateway:Auth:Tokens:{i}:Subject must not be empty.");
             if (!TokenRoles.Contains(t.Role, StringComparer.OrdinalIgnoreCase))
-                errors.Add($"Gateway:Auth:Tokens:{i}:Role must be 'sidecar' or 'operator' (peers use certificates).");
+                errors.Add($"Gateway:Auth:Tokens:{i}:Role must be 'sidecar', 'operator' or 'viewer' (peers use certificates).");
             if (t.Sha256.Length != 64 || !t.Sha256.All(Uri.IsHexDigit))
                 errors.Add($"Gateway:Auth:Tokens:{i}:Sha256 must be 64 hex characters (the SHA-256 of the token).");
         }

@@ -13,6 +13,9 @@ internal sealed record Caller(string Subject, IReadOnlySet<string> Roles, string
 
     public bool IsSidecar => Roles.Contains(GatewayRoles.Sidecar);
 
+    /// <summary>May read the whole registry in the web view: operators, the peer, viewers (not a sidecar alone).</summary>
+    public bool MayView => IsOperator || IsPeer || IsDevelopmentAnonymous || Roles.Contains(GatewayRoles.Viewer);
+
     /// <summary>Anonymous development callers act as every role; their sidecar id is whatever they claim.</summary>
     public bool IsDevelopmentAnonymous { get; init; }
 

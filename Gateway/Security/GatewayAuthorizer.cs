@@ -16,9 +16,11 @@ internal sealed partial class GatewayAuthorizer(IOptions<GatewayOptions> options
     private static readonly Caller DevelopmentCaller = new("anonymous", Caller.AllRoles, "none") { IsDevelopmentAnonymous = true };
 
     /// <summary>The caller, or UNAUTHENTICATED. A presented credential that fails is never downgraded to anonymous.</summary>
-    public Caller Authenticate(ServerCallContext context)
+    public Caller Authenticate(ServerCallContext context) => Authenticate(context.GetHttpContext(), context.Method);
+
+    /// <summary>The same check for a plain HTTP endpoint (the web view), <paramref name="method"/> naming it in logs.</summary>
+    public Caller Authenticate(HttpContext http, string method)
     {
-        var http = context.GetHttpContext();
         var caller = Caller.FromPrincipal(http.User);
         if (caller is not null && caller.Roles.Count > 0) return caller;
 
@@ -27,7 +29,7 @@ internal sealed partial class GatewayAuthorizer(IOptions<GatewayOptions> options
 
         var reason = caller is not null ? "credential carries no known role"
             : presented ? "credential rejected" : "no credential";
-        LogUnauthenticated(context.Method, reason, http.Connection.RemoteIpAddress?.ToString() ?? "?");
+        LogUnauthenticated(method, reason, http.Connection.RemoteIpAddress?.ToString() ?? "?");
         throw GatewayErrors.Unauthenticated("authentication required: present a trusted client certificate or a valid bearer token");
     }
 

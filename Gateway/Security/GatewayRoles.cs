@@ -12,5 +12,8 @@ public static class GatewayRoles
     /// <summary>The other region's controller (mutual TLS only): SyncState, cross-region failover, assignments.</summary>
     public const string Peer = "peer";
 
-    internal static bool IsKnown(string role) => role is Sidecar or Operator or Peer;
+    /// <summary>A person who watches: reads the web view (docs/ui.md), calls nothing of the contract.</summary>
+    public const string Viewer = "viewer";
+
+    internal static bool IsKnown(string role) => role is Sidecar or Operator or Peer or Viewer;
 }

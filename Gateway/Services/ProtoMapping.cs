@@ -20,6 +20,7 @@ internal static class ProtoMapping
         var c = new ConnectionSummary(s.ConnectionId, s.ClientId, s.ServerPool, s.ServerId, s.Status, s.HealthScore,
             s.FailoverTarget, s.Version, s.LastHeartbeat, updatedAt, s.ServerAddress, s.SidecarId, s.Region, s.StatusDetail).ToProto(localRegion);
         c.Metadata.Add(s.Metadata);
+        c.TransactionsPerSecond = s.TransactionsPerSecond;
         return c;
     }
 

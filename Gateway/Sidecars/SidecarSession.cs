@@ -189,7 +189,8 @@ internal sealed partial class SidecarSession(
         try
         {
             await grain.RecordHeartbeat(new GrainInterfaces.Models.Heartbeat(hb.EchoRttMs, (int)hb.Errors, (int)hb.Timeouts,
-                hb.SentAt?.ToDateTimeOffset() ?? DateTimeOffset.UtcNow, Observation(hb.LinkState, hb.ServerAddress, "")));
+                hb.SentAt?.ToDateTimeOffset() ?? DateTimeOffset.UtcNow, Observation(hb.LinkState, hb.ServerAddress, ""),
+                (int)Math.Min(hb.Responses, int.MaxValue)));
         }
         catch (ControlPlaneException e)
         {

@@ -20,6 +20,8 @@ public sealed partial class ConnectionGrain
     private DateTimeOffset _activatedAt;
     private DateTimeOffset _lastPersist;
     private bool _heartbeatDirty;
+    private double _transactionsPerSecond;
+    private bool _throughputMeasured;
 
     public ValueTask<HeartbeatAck> RecordHeartbeat(Heartbeat heartbeat)
     {
@@ -29,6 +31,7 @@ public sealed partial class ConnectionGrain
             return ValueTask.FromResult(Ack());
 
         // Receive time, not SentAt: the timeout is judged on this silo's clock.
+        MeasureThroughput(heartbeat, S.LastHeartbeat);
         S.LastHeartbeat = Now;
         _heartbeatDirty = true;
         // An older sidecar (or a REST health report) says nothing of its link: signed on where the registry says.
@@ -43,6 +46,18 @@ public sealed partial class ConnectionGrain
             return ValueTask.FromResult(Ack()); // failed or migrating: the sidecar learns it from the ack
         return Score(heartbeat);
     }
+
+    /// <summary>Transactions per second between the last two heartbeats of this activation (memory only).</summary>
+    private void MeasureThroughput(Heartbeat heartbeat, DateTimeOffset? previous)
+    {
+        var elapsed = previous is { } at ? (Now - at).TotalSeconds : 0;
+        _transactionsPerSecond = elapsed > 0 && _throughputMeasured ? heartbeat.ResponseCount / elapsed : 0;
+        _throughputMeasured = true;
+    }
+
+    /// <summary>The last measured rate, or 0 once heartbeats have stopped for more than two intervals.</summary>
+    private double TransactionsPerSecond() =>
+        S.LastHeartbeat is { } at && Now - at <= 2 * _options.HeartbeatInterval + TimeSpan.FromSeconds(1) ? _transactionsPerSecond : 0;
 
     private ValueTask<HeartbeatAck> Score(Heartbeat heartbeat)
     {

@@ -238,5 +238,5 @@ public sealed partial class ConnectionGrain(
     private ConnectionSnapshot Snapshot() => new(
         Id, S.ClientId, S.ServerPool, S.ServerId, S.ServerAddress, S.Status, S.LastHeartbeat, S.HealthScore,
         S.FailoverTarget, S.Version, [.. S.Transitions], [.. S.Failovers], S.LastEchoRttMs, S.RegisteredAt,
-        S.Metadata.ToImmutableDictionary(), S.SidecarId, S.Region, S.StatusDetail, S.LastLink);
+        S.Metadata.ToImmutableDictionary(), S.SidecarId, S.Region, S.StatusDetail, S.LastLink, TransactionsPerSecond());
 }

@@ -165,6 +165,8 @@ public sealed partial class SidecarAgent
             SentAt = Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow),
             LinkState = ToLinkState(_link.State),
             ServerAddress = _link.SignedOnAt ?? "",
+            Requests = Delta(now.RequestsSent, before?.RequestsSent),
+            Responses = Delta(now.ResponsesMatched, before?.ResponsesMatched),
         };
     }
 

@@ -41,6 +41,12 @@ public sealed class ControllerSiloOptions
     /// <summary>Section <c>Controller:SiloTls</c>: TLS with client certificates between silos (and Orleans clients).</summary>
     public SiloTlsOptions SiloTls { get; set; } = new();
 
+    /// <summary>
+    /// <c>Controller:Dashboard</c>: run Orleans' own dashboard (grains, silos, method profiles) beside the web view,
+    /// at <c>/ui/dashboard</c> for operators (docs/ui.md). Off by default: it profiles every grain call.
+    /// </summary>
+    public bool Dashboard { get; set; }
+
     /// <summary>StackExchange.Redis connection string; required when Clustering or Storage is redis.</summary>
     public string? Redis { get; set; }
 

@@ -1,3 +1,4 @@
+using Orleans.Dashboard;
 using System.Net;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
@@ -42,6 +43,7 @@ public static class SiloHosting
             silo.UseControllerClustering(options);
             silo.UseControllerSiloTls(options.SiloTls ?? new());
             silo.AddControllerProviders(options, health);
+            if (options.Dashboard) silo.AddDashboard();
             configureSilo?.Invoke(silo);
         });
 

@@ -14,6 +14,7 @@ namespace OrleansControl.Gateway.Tests.Infrastructure;
 public sealed class GatewayHost : IAsyncDisposable
 {
     public const string OperatorToken = "operator-token-for-tests";
+    public const string ViewerToken = "viewer-token-for-tests";
     public static string SidecarToken(int n) => $"sidecar-{n}-token-for-tests";
 
     private readonly WebApplication _app;
@@ -51,13 +52,17 @@ public sealed class GatewayHost : IAsyncDisposable
             ["Gateway:Auth:Tokens:0:Role"] = GatewayRoles.Operator,
             ["Gateway:Auth:Tokens:0:Sha256"] = BearerTokenHandler.Hash(OperatorToken),
         };
-        // sidecar-1 .. sidecar-9, token "sidecar-N-token-for-tests" (one identity per stream test keeps outboxes apart).
-        for (var i = 1; i <= 9; i++)
+        // sidecar-1 .. sidecar-19, token "sidecar-N-token-for-tests" (one identity per stream test keeps outboxes apart;
+        // 11 and up belong to the web view's tests).
+        for (var i = 1; i <= 19; i++)
         {
             config[$"Gateway:Auth:Tokens:{i}:Subject"] = $"sidecar-{i}";
             config[$"Gateway:Auth:Tokens:{i}:Role"] = GatewayRoles.Sidecar;
             config[$"Gateway:Auth:Tokens:{i}:Sha256"] = BearerTokenHandler.Hash(SidecarToken(i));
         }
+        config["Gateway:Auth:Tokens:20:Subject"] = "victor";
+        config["Gateway:Auth:Tokens:20:Role"] = GatewayRoles.Viewer;
+        config["Gateway:Auth:Tokens:20:Sha256"] = BearerTokenHandler.Hash(ViewerToken);
         foreach (var (k, v) in settings ?? new Dictionary<string, string?>()) config[k] = v;
         builder.Configuration.AddInMemoryCollection(config);
         builder.Logging.ClearProviders();
