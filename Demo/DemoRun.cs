@@ -106,6 +106,40 @@ internal static class DemoRun
         return exit;
     }
 
+    private static async Task<IReadOnlyDictionary<string, SidecarReversals?>> SettledReversalsAsync(Installation installation, Action<string> say)
+    {
+        var deadline = DateTimeOffset.UtcNow + TimeSpan.FromSeconds(10);
+        var last = new Dictionary<string, SidecarReversals?>();
+        for (; ; )
+        {
+            foreach (var bank in installation.Banks)
+            {
+                try
+                {
+                    last[bank.ClientId] = (await bank.Sidecar.StatusAsync(CancellationToken.None)).Reversals;
+                }
+                catch (HttpRequestException)
+                {
+                    last[bank.ClientId] = null; // the sidecar is not answering: its reversals are unknown, said as such
+                }
+            }
+
+            if (last.Values.All(r => r is { Pending: 0 }) || DateTimeOffset.UtcNow > deadline)
+            {
+                break;
+            }
+
+            await Task.Delay(200);
+        }
+
+        foreach (var (client, r) in last.Where(x => x.Value is not { Pending: 0 }))
+        {
+            say(r is null ? $"{client}: its sidecar did not say how its reversals ended" : $"{client}: {r.Pending} reversal(s) still pending after 10 s");
+        }
+
+        return last;
+    }
+
     private static async Task<int> ShowAsync(Installation installation, DemoOptions options, IAnsiConsole console, Action<string> say, CancellationToken stop)
     {
         var observer = new Observer(installation);
@@ -168,15 +202,19 @@ internal static class DemoRun
             finals.Add((bank, await bank.Client.StopAsync()));
         }
 
+        // Every unknown-fate 0200 is reversed by its sidecar (0420, then 0421 until a 0430): give the last ones a moment.
+        var reversals = await SettledReversalsAsync(installation, say);
+
         var last = observer.Latest;
         await observing.CancelAsync();
         await observe.ContinueWith(_ => { }, TaskScheduler.Default);
         console.WriteLine();
         console.Write(Screen.TimelineTable(timeline.Records));
         console.Write(Summary.Faults(timeline.Records));
-        console.Write(Summary.Totals(finals));
-        console.MarkupLine("[grey]91: the sidecar's relay answered at once because its link could not deliver (timeout, connection lost, " +
-            "moving); whether such a request reached a server the bank client cannot tell (reversals: not done yet).[/]");
+        console.Write(Summary.Totals(finals, reversals));
+        console.MarkupLine("[grey]not sent (91): the sidecar's relay answered at once, the request never reached a server (no link, " +
+            "moving, stop-sending). Unknown fate (68): sent, no answer in time; the sidecar reverses each one (0420, repeated as 0421 " +
+            "until the scheme's 0430), from a journal that survives its restart (docs/sidecar.md).[/]");
         console.Write(Summary.Agreement(installation, last));
         return exit;
     }

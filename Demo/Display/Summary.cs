@@ -39,14 +39,20 @@ internal static class Summary
         return table;
     }
 
-    public static Table Totals(IReadOnlyList<(Bank Bank, TrafficSample Final)> finals)
+    public static Table Totals(IReadOnlyList<(Bank Bank, TrafficSample Final)> finals, IReadOnlyDictionary<string, SidecarReversals?> reversals)
     {
         var table = new Table().Border(TableBorder.Rounded).Title("[bold]all 0200s[/] (each bank client's own count after it stopped)")
-            .AddColumns("bank client", "sent", "approved", "declined", "not sent", "unknown fate", "lost", "refused", "no outcome");
+            .AddColumns("bank client", "sent", "approved", "declined", "not sent", "unknown fate", "reversed (0430)", "reversal pending / given up",
+                "late 0210s", "lost", "refused", "no outcome");
         foreach (var (bank, f) in finals)
         {
+            var r = reversals.GetValueOrDefault(bank.ClientId);
             table.AddRow(new Text(bank.ClientId), new Text($"{f.Sent}"), new Markup($"[green]{f.Approved}[/]"), Count(f.Declined),
-                Count(f.Unavailable), Count(f.Timeouts), Count(f.Lost), Count(f.Refused), Count(f.Unaccounted));
+                Count(f.Unavailable), Count(f.Timeouts),
+                r is null ? new Text("?") : new Markup(r.Acknowledged >= f.Timeouts ? $"[green]{r.Acknowledged}[/]" : $"[red]{r.Acknowledged}[/]"),
+                r is null ? new Text("?") : Count(r.Pending + r.GivenUp),
+                r is null ? new Text("?") : new Text($"{r.LateResponses}"),
+                Count(f.Lost), Count(f.Refused), Count(f.Unaccounted));
         }
 
         return table;

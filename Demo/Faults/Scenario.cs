@@ -11,7 +11,8 @@ internal sealed class Scenario(Installation installation, Observer observer, Tim
 {
     private static readonly TimeSpan RecoveryTimeout = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan Settle = TimeSpan.FromSeconds(3);
-    private static readonly TimeSpan LinkCut = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan LinkCut = TimeSpan.FromSeconds(6);
+    private static readonly TimeSpan ChangeDuringCut = TimeSpan.FromSeconds(1);
 
     /// <summary>What the demo is doing now, for the header line.</summary>
     public string Phase { get; private set; } = "starting";
@@ -144,9 +145,17 @@ internal sealed class Scenario(Installation installation, Observer observer, Tim
         toScheme.Cut();
         toBank.Cut();
         timeline.Log("link between the regions cut both ways (every connection reset, nothing listening): each region goes on alone");
+        // Something changes while the regions cannot talk, so that "the registries agree again" means something: a
+        // server carrying a bank connection dies, the bank region moves the connection on its own, and the scheme's
+        // copy stays behind until the link returns.
+        var moved = CarryingServer(preferBank: 0);
+        var server = installation.Server(moved);
         try
         {
-            await Task.Delay(LinkCut, ct);
+            await Task.Delay(ChangeDuringCut, ct);
+            server.Kill();
+            timeline.Log($"during the cut: kill -9 {moved}; the bank region moves its connections alone, the scheme's copy is now behind");
+            await Task.Delay(LinkCut - ChangeDuringCut, ct);
         }
         finally
         {
@@ -162,6 +171,11 @@ internal sealed class Scenario(Installation installation, Observer observer, Tim
         }
 
         await FollowAsync(records, ct);
+        if (server.HasExited)
+        {
+            await server.RestartAsync(ct);
+            timeline.Log($"{moved} started again on {server.Address} (pid {server.Pid}), as a supervisor would");
+        }
     }
 
     /// <summary>The server carrying bank <paramref name="preferBank"/>'s connection (else any carrying server).</summary>

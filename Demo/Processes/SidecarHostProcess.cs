@@ -118,7 +118,8 @@ internal sealed class SidecarHostProcess : IDisposable
 }
 
 /// <summary>What GET /control/status says of the agent and its link.</summary>
-internal sealed record SidecarStatus(bool ControllerAttached, string? OutboxIncarnation, string LinkState, string? LinkEndpoint)
+internal sealed record SidecarStatus(bool ControllerAttached, string? OutboxIncarnation, string LinkState, string? LinkEndpoint,
+    SidecarReversals? Reversals = null)
 {
     public bool SignedOn => LinkState is "SignedOn" or "Degraded";
 
@@ -136,7 +137,11 @@ internal sealed record SidecarStatus(bool ControllerAttached, string? OutboxInca
             s.GetProperty("controllerAttached").GetBoolean(),
             s.TryGetProperty("outboxIncarnation", out var i) && i.ValueKind == System.Text.Json.JsonValueKind.String ? i.GetString() : null,
             link.GetProperty("state").GetString() ?? "",
-            link.TryGetProperty("endpoint", out var e) && e.ValueKind == System.Text.Json.JsonValueKind.String ? e.GetString() : null);
+            link.TryGetProperty("endpoint", out var e) && e.ValueKind == System.Text.Json.JsonValueKind.String ? e.GetString() : null,
+            s.TryGetProperty("reversals", out var r) && r.ValueKind == System.Text.Json.JsonValueKind.Object
+                ? new SidecarReversals(r.GetProperty("pending").GetInt32(), r.GetProperty("queued").GetInt64(), r.GetProperty("acknowledged").GetInt64(),
+                    r.GetProperty("givenUp").GetInt64(), r.GetProperty("lateResponses").GetInt64())
+                : null);
     }
 
     private static string? Normalize(string? endpoint)
@@ -150,3 +155,6 @@ internal sealed record SidecarStatus(bool ControllerAttached, string? OutboxInca
         return $"{ip}:{ep.Port.ToString(CultureInfo.InvariantCulture)}";
     }
 }
+
+/// <summary>The sidecar's reversals since it started (its /control/status): timed-out 0200s it reversed.</summary>
+internal sealed record SidecarReversals(int Pending, long Queued, long Acknowledged, long GivenUp, long LateResponses);

@@ -18,6 +18,8 @@ public sealed partial class DemoRunTests
         Assert.Contains("kill -9 srv-a: injected", run.Output);
         Assert.Matches(@"kill -9 srv-a: sidecar-1\.bank-1 ACTIVE on srv-[bc]", run.Output);
         Assert.Matches(@"kill -9 srv-a: sidecar-1\.bank-1 first approval by srv-[bc]", run.Output);
+        Assert.Matches(@"web view of the bank controller: https?://\S+/ui/ \(sign in with token [0-9a-f]{32}", run.Output);
+        Assert.Contains("reversed (0430)", run.Output);
         Assert.Contains("nothing left running", run.Output);
         AssertNothingLeft(run);
 
