@@ -1,4 +1,5 @@
 using Grpc.Core;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using OrleansControl.Contract.V1;
@@ -13,6 +14,7 @@ internal sealed partial class SidecarGrpcService(
     IClusterClient cluster,
     GatewayAuthorizer auth,
     IOptions<GatewayOptions> options,
+    IHostApplicationLifetime lifetime,
     ILogger<SidecarSession> sessionLogger,
     ILogger<SidecarGrpcService> logger) : SidecarService.SidecarServiceBase
 {
@@ -32,6 +34,7 @@ internal sealed partial class SidecarGrpcService(
             throw Errors.GatewayErrors.InvalidArgument("register.last_acked_sequence", "is out of range");
 
         await using var session = new SidecarSession(sidecarId, cluster, auth, caller, context, responseStream, options.Value, sessionLogger);
+        using var stopping = lifetime.ApplicationStopping.Register(session.StopForShutdown);
         try
         {
             await session.RunAsync((long)register.LastAckedSequence, requestStream);

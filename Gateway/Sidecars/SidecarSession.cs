@@ -42,6 +42,7 @@ internal sealed partial class SidecarSession(
     private long _epoch;
     private long _lastSent;
     private volatile bool _superseded;
+    private volatile bool _shuttingDown;
 
     public async Task RunAsync(long lastAckedSequence, IAsyncStreamReader<SidecarMessage> requestStream)
     {
@@ -73,6 +74,10 @@ internal sealed partial class SidecarSession(
         catch (OperationCanceledException) when (_superseded && !context.CancellationToken.IsCancellationRequested)
         {
             throw new RpcException(new Status(StatusCode.Aborted, $"sidecar '{sidecarId}' attached again on another stream"));
+        }
+        catch (OperationCanceledException) when (_shuttingDown && !context.CancellationToken.IsCancellationRequested)
+        {
+            throw new RpcException(new Status(StatusCode.Unavailable, "the controller is stopping: attach to another gateway"));
         }
         finally
         {
@@ -361,6 +366,23 @@ internal sealed partial class SidecarSession(
     {
         if (upToSequence > _lastSent) _doorbell.Release();
         return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// The host is stopping: end the stream now with UNAVAILABLE, so the sidecar moves to another gateway at once
+    /// instead of holding the shutdown until the host's timeout.
+    /// </summary>
+    public void StopForShutdown()
+    {
+        _shuttingDown = true;
+        try
+        {
+            _stop.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // the stream already ended
+        }
     }
 
     public async ValueTask DisposeAsync()
