@@ -98,7 +98,7 @@ public sealed partial class IsoClient : IUnknownFateSink<IsoMessage>, IReversalL
         }
     }
 
-    bool IReversalLink.TrySend(IsoMessage message) => IsUp() && _current is { } session && session.TrySend(message);
+    Task? IReversalLink.TrySend(IsoMessage message) => IsUp() && _current is { } session && session.TrySend(message) ? session.Closed : null;
 
     private bool IsUp() => _current is { IsClosed: false } && State is ConnectionState.SignedOn or ConnectionState.Degraded;
 

@@ -7,6 +7,10 @@ internal interface IReversalLink
 {
     Task WaitUntilUpAsync(CancellationToken ct);
 
-    /// <summary>Writes to the signed-on session, whichever server it is on; false when there is none.</summary>
-    bool TrySend(IsoMessage message);
+    /// <summary>
+    /// Writes to the signed-on session, whichever server it is on, and returns a task that completes when that session
+    /// closes (no answer can come after that: a response comes on the session its request went out on); null when
+    /// there is none.
+    /// </summary>
+    Task? TrySend(IsoMessage message);
 }

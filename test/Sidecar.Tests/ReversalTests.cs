@@ -128,6 +128,29 @@ public sealed class ReversalTests
     }
 
     [Fact]
+    public async Task A_reversal_whose_session_closed_unanswered_is_repeated_on_the_next_session_without_holding_back_the_others()
+    {
+        // The black hole the failover benchmark found: a 0420 written on a session that then went away waited out its
+        // whole response timeout for a 0430 that could no longer come, and every reversal queued behind it waited too.
+        using var journal = new TempJournal();
+        await using var dark = new Scheme("dark") { Answer = false, AckReversals = false };
+        await using var backup = new Scheme("backup") { Answer = false };
+        // A response timeout far beyond the test's bound: only the session's close can end the first transmission's wait.
+        await using var client = await Links.ConnectAsync(dark.Address, Reversing.On(journal.Path, r => r.ResponseTimeout = TimeSpan.FromMinutes(2)));
+
+        var first = await Assert.ThrowsAsync<SidecarException>(() => client.SendAsync(Reversing.Original("000401"), TimeSpan.FromMilliseconds(200)));
+        await Eventually.TrueAsync(() => ReversalsReceived(dark).Length == 1, TimeSpan.FromSeconds(10), "the 0420 written on the dark server's session");
+        await client.ConnectToAsync(backup.Address); // make-before-break: the old session is retired and closes
+        var second = await Assert.ThrowsAsync<SidecarException>(() => client.SendAsync(Reversing.Original("000402"), TimeSpan.FromMilliseconds(200)));
+
+        await Eventually.TrueAsync(() => client.Reversals() is { Acknowledged: 2, Pending: 0 }, TimeSpan.FromSeconds(20), "both acknowledged on the backup");
+        var atBackup = ReversalsReceived(backup);
+        Assert.Contains(atBackup, m => m.Mti.Value == 421 && m.GetString(11) == first.Reversal!.Stan);
+        Assert.Contains(atBackup, m => m.Mti.Value == 420 && m.GetString(11) == second.Reversal!.Stan);
+        Assert.Single(ReversalsReceived(dark));
+    }
+
+    [Fact]
     public async Task A_request_that_never_got_a_link_is_not_sent_and_not_reversed()
     {
         using var journal = new TempJournal();
