@@ -57,14 +57,19 @@ internal readonly record struct ReversalCounts(long Queued, long Sent, long Ackn
 /// (<see cref="Txn.ReversalId"/>) and that reversal must have been acknowledged (<see cref="ReversalLog"/>) within
 /// <c>settle</c> of the fault or of the moment its fate became unknown, whichever is later.
 /// </summary>
-internal readonly record struct ReversalCheck(int UnknownFate, int Acknowledged, int NotQueued, int GivenUp, int Unacknowledged, int AcknowledgedLate)
+/// <remarks><see cref="AckMs"/>: for each acknowledged one, ms from the fate becoming unknown (the application told) to its 0430.</remarks>
+internal readonly record struct ReversalCheck(int UnknownFate, int Acknowledged, int NotQueued, int GivenUp, int Unacknowledged, int AcknowledgedLate,
+    IReadOnlyList<double> AckMs)
 {
     public int Unsettled => UnknownFate - Acknowledged;
+
+    public string Percentile(double q) => AckMs is { Count: > 0 } ms ? DataPathReport.Percentile([.. ms], q).ToString("F0", CultureInfo.InvariantCulture) : "-";
 
     public static ReversalCheck Of(IReadOnlyList<Txn> txns, long faultAt, ReversalLog log, TimeSpan settle)
     {
         var ticks = (long)(settle.TotalSeconds * Stopwatch.Frequency);
         int unknown = 0, acknowledged = 0, notQueued = 0, givenUp = 0, unacknowledged = 0, late = 0;
+        var ackMs = new List<double>();
         foreach (var t in txns.Where(t => t.Outcome == TxnOutcome.FateUnknown))
         {
             unknown++;
@@ -72,16 +77,21 @@ internal readonly record struct ReversalCheck(int UnknownFate, int Acknowledged,
                 notQueued++;
             else if (log.AcknowledgedAt(id) is not { } at)
                 _ = log.WasGivenUp(id) ? givenUp++ : unacknowledged++;
-            else if (at > Math.Max(faultAt, t.EndedAt) + ticks)
-                late++;
             else
-                acknowledged++;
+            {
+                ackMs.Add(DataPathReport.Ms(t.EndedAt, at));
+                _ = at > Math.Max(faultAt, t.EndedAt) + ticks ? late++ : acknowledged++;
+            }
         }
-        return new(unknown, acknowledged, notQueued, givenUp, unacknowledged, late);
+        return new(unknown, acknowledged, notQueued, givenUp, unacknowledged, late, ackMs);
     }
 
     public static ReversalCheck operator +(ReversalCheck a, ReversalCheck b) => new(a.UnknownFate + b.UnknownFate, a.Acknowledged + b.Acknowledged,
-        a.NotQueued + b.NotQueued, a.GivenUp + b.GivenUp, a.Unacknowledged + b.Unacknowledged, a.AcknowledgedLate + b.AcknowledgedLate);
+        a.NotQueued + b.NotQueued, a.GivenUp + b.GivenUp, a.Unacknowledged + b.Unacknowledged, a.AcknowledgedLate + b.AcknowledgedLate,
+        [.. a.AckMs ?? [], .. b.AckMs ?? []]);
+
+    /// <summary>Fate unknown → 0430, over the acknowledged ones.</summary>
+    public string AckTimes => AckMs is not { Count: > 0 } ms ? "none" : DataPathReport.Stats([.. ms]);
 
     public override string ToString() => Unsettled == 0
         ? $"{Acknowledged} of {UnknownFate} unknown-fate 0200s reversed and acknowledged"
@@ -108,7 +118,7 @@ internal static class DataPathReport
             $"| {string.Join(", ", t.Steps.Select(s => $"{s.What} {F(s.Ms)}"))}{restart} " +
             $"| {txns.Count} txns: {c.Approved} approved, {c.Declined} declined, {c.NotSent} not sent, {c.UnknownFate} unknown fate " +
             $"({c.Timeout} timeout, {c.ConnectionLost} connection lost), {c.Lost} lost " +
-            $"| {reversals} | {check}{(check.Unsettled == 0 ? "" : " (FAILED)")} " +
+            $"| {reversals} | {check}{(check.Unsettled == 0 ? "" : " (FAILED)")}, fate unknown -> 0430 p50 {check.Percentile(0.5)} / max {check.Percentile(1)} ms " +
             $"| registry lies {lies.Count} (longest {longest}){(t.Note is null ? "" : $" | {t.Note}")}{(t.Reinstated ? " | reinstated by operator" : "")}");
     }
 
@@ -136,6 +146,7 @@ internal static class DataPathReport
         Console.WriteLine($"reversals (the link's counters, counted trials): {reversals}");
         Console.WriteLine($"  {check} within {settle.TotalSeconds:F0} s of the fault or of the fate becoming unknown, whichever is later " +
             "(per 0200: the reversal id the link returned, acknowledged in the link's log)");
+        Console.WriteLine($"  fate unknown (the application told) -> its reversal's 0430: {check.AckTimes}");
         if (reversals.Queued != check.UnknownFate - check.NotQueued)
             Console.WriteLine($"  note: the link counted {reversals.Queued} reversals queued for {check.UnknownFate - check.NotQueued} unknown-fate 0200s carrying one");
 
@@ -192,12 +203,12 @@ internal static class DataPathReport
         }
     }
 
-    private static string Stats(List<double> ms) => ms.Count == 0
+    public static string Stats(List<double> ms) => ms.Count == 0
         ? "n=0"
         : $"n={ms.Count} min {ms.Min():F1} ms, p50 {Percentile(ms, 0.5):F1} ms, p99 {Percentile(ms, 0.99):F1} ms, max {ms.Max():F1} ms";
 
     /// <summary>Nearest rank: with n = 20 the p99 is the maximum.</summary>
-    private static double Percentile(List<double> values, double q)
+    public static double Percentile(List<double> values, double q)
     {
         var sorted = values.Order().ToList();
         return sorted[Math.Clamp((int)Math.Ceiling(q * sorted.Count) - 1, 0, sorted.Count - 1)];
