@@ -9,8 +9,8 @@ internal interface IReversalLink
 
     /// <summary>
     /// Writes to the signed-on session, whichever server it is on, and returns a task that completes when that session
-    /// closes (no answer can come after that: a response comes on the session its request went out on); null when
-    /// there is none.
+    /// closes or another one replaces it (a move): its answer can then only come on a session that is going away, as a
+    /// response comes on the session its request went out on. Null when there is none.
     /// </summary>
     Task? TrySend(IsoMessage message);
 }

@@ -154,15 +154,15 @@ internal static class DataPathReport
         var fromDetection = lies.Select(l => l.Lie.MsFrom(l.DetectedAt)).Where(ms => ms > 0).ToList();
         var over1sRaw = raw.Count(ms => ms > 1000);
         var over1s = fromDetection.Count(ms => ms > 1000);
-        var longest = lies.MaxBy(l => l.Lie.MsFrom(l.DetectedAt));
         Console.WriteLine($"registry vs link: {watch.Samples} observations every {pollMs} ms ({watch.FailedQueries} queries failed); in the counted trials {lies.Count} intervals of ACTIVE on a server the link " +
             $"was not signed on at or that was dead");
         if (lies.Count > 0)
         {
+            var longest = lies.MaxBy(l => l.Lie.MsFrom(l.DetectedAt));
             Console.WriteLine($"  raw, from the fault (a black-holed server counts as dead from the tc command, before anything can see it): {Stats(raw)}, > 1 s: {over1sRaw}");
             Console.WriteLine($"  from detection (a black hole's disagreement counted from the link's first echo miss, when the link itself could know; " +
                 $"every other one as raw): {Stats(fromDetection)}, > 1 s: {over1s}; longest " +
-                (longest.Lie is { } l ? $"{l.MsFrom(longest.DetectedAt):F0} ms (ACTIVE on {l.Claimed}, link at {l.LinkAt ?? "nothing"}{(l.ClaimedServerDead ? ", server dead" : "")})" : "none"));
+                $"{longest.Lie.MsFrom(longest.DetectedAt):F0} ms (ACTIVE on {longest.Lie.Claimed}, link at {longest.Lie.LinkAt ?? "nothing"}{(longest.Lie.ClaimedServerDead ? ", server dead" : "")})");
             Console.WriteLine($"  (upper bounds, resolution ≈ {pollMs} ms)");
         }
 
