@@ -25,7 +25,7 @@ public sealed class FailoverDataPathTool : ILoadTool
 
     public string Description =>
         "fault the scheme server under the real sidecar carrying 0200s (--scenario kill|blackhole|controller-down --trials 20 --rate 200 " +
-        "--echo-ms 1000 --timeout-ms 1000 --request-timeout-ms <timeout> --heartbeat-ms 1000 --defaults --poll-ms 20 --steady-ms 1000 --warm-up 200)";
+        "--echo-ms 1000 --timeout-ms 1000 --request-timeout-ms <timeout> --heartbeat-ms 1000 --defaults --poll-ms 20 --steady-ms 1000 --warm-up 200 --reversals on|off)";
 
     public async Task<int> RunAsync(string[] args)
     {
@@ -51,7 +51,9 @@ public sealed class FailoverDataPathTool : ILoadTool
         Console.WriteLine($"scenario {scenario}: {Describe(scenario)}");
         Console.WriteLine($"settings: 3 scheme servers (child processes, 3 zones{(scenario == FaultScenario.BlackHole ? ", each in its own network namespace" : ", loopback")}), " +
             $"{settings.Rate} 0200/s open loop, echo after {settings.EchoMs} ms idle with {settings.TimeoutMs} ms timeout, request timeout {settings.RequestTimeoutMs} ms, " +
-            $"heartbeat {settings.HeartbeatMs} ms, move-command timeout {new SidecarAgentOptions().MoveCommandTimeout.TotalMilliseconds:F0} ms, make-before-break on suspicion " +
+            $"heartbeat {settings.HeartbeatMs} ms, " +
+            (settings.Reversals ? $"timeout reversals on (the product's schedule, journal in a temporary directory of this run, settle time {DataPathRig.SettleTimeFor(settings).TotalSeconds:F0} s), " : "timeout reversals OFF, ") +
+            $"move-command timeout {new SidecarAgentOptions().MoveCommandTimeout.TotalMilliseconds:F0} ms, make-before-break on suspicion " +
             $"{(new SidecarAgentOptions().MakeBeforeBreakOnSuspicion ? "on" : "off")}, registry polled every {settings.PollMs} ms, {settings.SteadyMs} ms of traffic before each fault, " +
             (settings.WarmUp > 0 ? $"each (re)started server warmed with {settings.WarmUp} 0200s on a throwaway link" : "backups cold (freshly started processes)") +
             $", {warmUpTrials} warm-up trial(s) not counted");
@@ -153,7 +155,14 @@ public sealed class FailoverDataPathTool : ILoadTool
             HeartbeatMs: ToolArgs.Int(args, "--heartbeat-ms", defaults ? (int)new ConnectionHealthOptions().HeartbeatInterval.TotalMilliseconds : 1000),
             PollMs: ToolArgs.Int(args, "--poll-ms", 20),
             SteadyMs: ToolArgs.Int(args, "--steady-ms", 1000),
-            WarmUp: ToolArgs.Int(args, "--warm-up", 200));
+            WarmUp: ToolArgs.Int(args, "--warm-up", 200),
+            // Off only to see the check fail: every unknown-fate 0200 is then left unreversed and the run exits 1.
+            Reversals: ToolArgs.String(args, "--reversals", "on") switch
+            {
+                "on" => true,
+                "off" => false,
+                var other => throw new ArgumentException($"--reversals {other}: expected on or off"),
+            });
     }
 
     private static string Describe(FaultScenario scenario) => scenario switch

@@ -57,7 +57,7 @@ internal readonly record struct ReversalCounts(long Queued, long Sent, long Ackn
 /// (<see cref="Txn.ReversalId"/>) and that reversal must have been acknowledged (<see cref="ReversalLog"/>) within
 /// <c>settle</c> of the fault or of the moment its fate became unknown, whichever is later.
 /// </summary>
-/// <remarks><see cref="AckMs"/>: for each acknowledged one, ms from the fate becoming unknown (the application told) to its 0430.</remarks>
+/// <remarks><see cref="AckMs"/>: for each acknowledged one, ms from its reversal queued (journaled, the moment the fate became unknown) to its 0430.</remarks>
 internal readonly record struct ReversalCheck(int UnknownFate, int Acknowledged, int NotQueued, int GivenUp, int Unacknowledged, int AcknowledgedLate,
     IReadOnlyList<double> AckMs)
 {
@@ -79,7 +79,7 @@ internal readonly record struct ReversalCheck(int UnknownFate, int Acknowledged,
                 _ = log.WasGivenUp(id) ? givenUp++ : unacknowledged++;
             else
             {
-                ackMs.Add(DataPathReport.Ms(t.EndedAt, at));
+                ackMs.Add(DataPathReport.Ms(log.QueuedAt(id) ?? t.EndedAt, at));
                 _ = at > Math.Max(faultAt, t.EndedAt) + ticks ? late++ : acknowledged++;
             }
         }
@@ -90,7 +90,7 @@ internal readonly record struct ReversalCheck(int UnknownFate, int Acknowledged,
         a.NotQueued + b.NotQueued, a.GivenUp + b.GivenUp, a.Unacknowledged + b.Unacknowledged, a.AcknowledgedLate + b.AcknowledgedLate,
         [.. a.AckMs ?? [], .. b.AckMs ?? []]);
 
-    /// <summary>Fate unknown → 0430, over the acknowledged ones.</summary>
+    /// <summary>Reversal queued → 0430, over the acknowledged ones.</summary>
     public string AckTimes => AckMs is not { Count: > 0 } ms ? "none" : DataPathReport.Stats([.. ms]);
 
     public override string ToString() => Unsettled == 0
@@ -118,7 +118,7 @@ internal static class DataPathReport
             $"| {string.Join(", ", t.Steps.Select(s => $"{s.What} {F(s.Ms)}"))}{restart} " +
             $"| {txns.Count} txns: {c.Approved} approved, {c.Declined} declined, {c.NotSent} not sent, {c.UnknownFate} unknown fate " +
             $"({c.Timeout} timeout, {c.ConnectionLost} connection lost), {c.Lost} lost " +
-            $"| {reversals} | {check}{(check.Unsettled == 0 ? "" : " (FAILED)")}, fate unknown -> 0430 p50 {check.Percentile(0.5)} / max {check.Percentile(1)} ms " +
+            $"| {reversals} | {check}{(check.Unsettled == 0 ? "" : " (FAILED)")}, queued -> 0430 p50 {check.Percentile(0.5)} / max {check.Percentile(1)} ms " +
             $"| registry lies {lies.Count} (longest {longest}){(t.Note is null ? "" : $" | {t.Note}")}{(t.Reinstated ? " | reinstated by operator" : "")}");
     }
 
@@ -146,7 +146,7 @@ internal static class DataPathReport
         Console.WriteLine($"reversals (the link's counters, counted trials): {reversals}");
         Console.WriteLine($"  {check} within {settle.TotalSeconds:F0} s of the fault or of the fate becoming unknown, whichever is later " +
             "(per 0200: the reversal id the link returned, acknowledged in the link's log)");
-        Console.WriteLine($"  fate unknown (the application told) -> its reversal's 0430: {check.AckTimes}");
+        Console.WriteLine($"  fate unknown (reversal queued, the link's log) -> its 0430: {check.AckTimes}");
         if (reversals.Queued != check.UnknownFate - check.NotQueued)
             Console.WriteLine($"  note: the link counted {reversals.Queued} reversals queued for {check.UnknownFate - check.NotQueued} unknown-fate 0200s carrying one");
 

@@ -37,7 +37,7 @@ internal sealed partial class DataPathRig
                 new("registry Degraded", Transition(state, ConnectionStatus.Degraded, holeWall)),
                 new("registry Failed", Transition(state, ConnectionStatus.Failed, holeWall)),
                 new("registry on the backup (failover recorded)", RegistryMoved(state, holeWall)),
-                new("every reversal acknowledged", settled),
+                new("settled: every txn ended, every reversal acknowledged", settled),
             ],
             Note = OwnMoveSince(holeWall) ?? "moved by the controller",
         };

@@ -59,7 +59,7 @@ internal sealed partial class DataPathRig
                 new("link signed on at the backup", _events.FirstAfter(killAt, e => e.Current == ConnectionState.SignedOn)),
                 new("own move done (agent's log)", _moves.FirstMoveAfter(killAt)),
                 new("first approved from the backup", approved is null ? null : DataPathReport.Ms(killAt, approved.EndedAt)),
-                new("every reversal acknowledged (controller down)", settled),
+                new("settled: every txn ended, every reversal acknowledged (controller down)", settled),
             ],
             RestartSteps =
             [

@@ -36,7 +36,7 @@ internal sealed partial class DataPathRig
                 new("link signed on at the backup", _events.FirstAfter(killAt, e => e.Current == ConnectionState.SignedOn)),
                 new("registry Active on the backup", Transition(state, ConnectionStatus.Active, killWall)),
                 new("first approved from the backup", approved is null ? null : DataPathReport.Ms(killAt, approved.EndedAt)),
-                new("every reversal acknowledged", settled),
+                new("settled: every txn ended, every reversal acknowledged", settled),
             ],
             Note = OwnMoveSince(killWall) ?? "moved by the controller",
         };

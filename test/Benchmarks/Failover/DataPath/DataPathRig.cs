@@ -31,7 +31,8 @@ internal enum FaultScenario
 
 /// <summary>The knobs of the data-path failover benchmark (command-line options of <c>failover-datapath</c>).</summary>
 internal sealed record DataPathSettings(
-    FaultScenario Scenario, int Rate, int EchoMs, int TimeoutMs, int RequestTimeoutMs, int HeartbeatMs, int PollMs, int SteadyMs, int WarmUp);
+    FaultScenario Scenario, int Rate, int EchoMs, int TimeoutMs, int RequestTimeoutMs, int HeartbeatMs, int PollMs, int SteadyMs, int WarmUp,
+    bool Reversals = true);
 
 /// <summary>
 /// Everything a trial needs, real: the controller in process (gateway on loopback), three scheme servers as child
@@ -95,15 +96,17 @@ internal sealed partial class DataPathRig : IAsyncDisposable
     public ReversalLog ReversalLog { get; }
 
     /// <summary>The link's reversal counters now (<see cref="IsoClient.Reversals"/>).</summary>
-    public ReversalStatus Reversals => _link.Reversals() ?? throw new InvalidOperationException("the harness's link has reversals off");
+    public ReversalStatus? Reversals => _link.Reversals(); // null with --reversals off
 
     /// <summary>
     /// How long after a fault every reversal it caused must be acknowledged: the fault seen (echo interval + timeout),
     /// the last request written into it timed out (request timeout), and one reversal transmission lost with it
     /// (the reversal's response timeout and first retry delay), plus 5 s for this machine.
     /// </summary>
-    public TimeSpan SettleTime => TimeSpan.FromMilliseconds(_settings.EchoMs + _settings.TimeoutMs + _settings.RequestTimeoutMs) +
+    public static TimeSpan SettleTimeFor(DataPathSettings settings) => TimeSpan.FromMilliseconds(settings.EchoMs + settings.TimeoutMs + settings.RequestTimeoutMs) +
         Reversal.ResponseTimeout + Reversal.RetryInitialDelay + TimeSpan.FromSeconds(5);
+
+    public TimeSpan SettleTime => SettleTimeFor(_settings);
 
     /// <summary>The reversal options of the harness's link: the product's defaults, journal in a temporary directory of this run.</summary>
     public static ReversalOptions Reversal { get; } = new() { Enabled = true };
@@ -155,7 +158,7 @@ internal sealed partial class DataPathRig : IAsyncDisposable
                 RequestTimeout = TimeSpan.FromMilliseconds(settings.RequestTimeoutMs),
                 Reversals = new ReversalOptions
                 {
-                    Enabled = true,
+                    Enabled = settings.Reversals,
                     JournalPath = Path.Combine(journalDir.FullName, "bank.reversals"),
                     ResponseTimeout = Reversal.ResponseTimeout,
                     RetryInitialDelay = Reversal.RetryInitialDelay,
@@ -212,7 +215,7 @@ internal sealed partial class DataPathRig : IAsyncDisposable
     /// Returns the server the link is on (the one to fault), the trial's first transaction, its start and the link's
     /// reversal counters at the start.
     /// </summary>
-    private async Task<(SchemeServerProcess Victim, int FirstTxn, long StartedAt, ReversalStatus Reversals)> ReadyAsync()
+    private async Task<(SchemeServerProcess Victim, int FirstTxn, long StartedAt, ReversalStatus? Reversals)> ReadyAsync()
     {
         await Until(async () => _servers.All(s => s.Alive) && (await PoolGrain.GetSnapshot()).Servers.All(s => !s.Suspect)
             && _link.SignedOnAt is { } at && await IsActiveAt(at) && RecentlyApproved(ByAddress(at)!.ServerId)
@@ -261,7 +264,7 @@ internal sealed partial class DataPathRig : IAsyncDisposable
         {
             var txns = Load.Since(from)[..(upTo - from)];
             if (txns.All(t => t.Ended) && ReversalLog.AllEnded(txns.Where(t => t.ReversalId is not null).Select(t => t.ReversalId!.Value))
-                && Reversals.Pending == 0)
+                && (Reversals?.Pending ?? 0) == 0)
                 return DataPathReport.Ms(faultAt, Stopwatch.GetTimestamp());
             if (Stopwatch.GetTimestamp() > until)
                 return null;

@@ -29,6 +29,12 @@ internal sealed class ReversalLog : ILogger<IsoClient>
         lock (_lock) return _acknowledged.TryGetValue(id, out var at) ? at : null;
     }
 
+    /// <summary>When reversal <paramref name="id"/> was queued (journaled; the application is told "fate unknown" right after), or null.</summary>
+    public long? QueuedAt(long id)
+    {
+        lock (_lock) return _queued.TryGetValue(id, out var at) ? at : null;
+    }
+
     public bool WasGivenUp(long id)
     {
         lock (_lock) return _givenUp.ContainsKey(id);
