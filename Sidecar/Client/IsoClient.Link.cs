@@ -122,6 +122,7 @@ public sealed partial class IsoClient
     private bool Install(IsoSession session, string address, Move move)
     {
         IsoSession? previous;
+        TaskCompletionSource? replaced = null;
         lock (_lock)
         {
             if (_move != move)
@@ -132,7 +133,13 @@ public sealed partial class IsoClient
             previous = _current;
             _current = session;
             _currentAddress = address;
+            if (previous is not null && previous != session)
+            {
+                replaced = ReplaceSession();
+            }
         }
+
+        replaced?.TrySetResult(); // a reversal waiting for its 0430 on the previous session goes again on this one
 
         _health.SessionStarted();
         if (previous is { IsClosed: false } && previous != session)

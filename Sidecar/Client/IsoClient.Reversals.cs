@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using OrleansControl.Codec;
+using OrleansControl.Sidecar.Connections;
 using OrleansControl.Sidecar.Health;
 using OrleansControl.Sidecar.Matching;
 using OrleansControl.Sidecar.Reversals;
@@ -14,6 +15,7 @@ public sealed partial class IsoClient : IUnknownFateSink<IsoMessage>, IReversalL
     private readonly StoreAndForward? _reversals;
     private readonly ConcurrentDictionary<Task, byte> _reversing = new();
     private readonly Signal _linkUp = new();
+    private TaskCompletionSource _sessionReplaced = new(TaskCreationOptions.RunContinuationsAsynchronously); // guarded by _lock
 
     /// <summary>The link's reversals (pending, sent, acknowledged, given up); null when reversals are off.</summary>
     public ReversalStatus? Reversals() => _reversals?.Status();
@@ -98,7 +100,21 @@ public sealed partial class IsoClient : IUnknownFateSink<IsoMessage>, IReversalL
         }
     }
 
-    bool IReversalLink.TrySend(IsoMessage message) => IsUp() && _current is { } session && session.TrySend(message);
+    Task? IReversalLink.TrySend(IsoMessage message)
+    {
+        IsoSession? session;
+        Task replaced;
+        lock (_lock)
+        {
+            session = _current;
+            replaced = _sessionReplaced.Task;
+        }
+
+        return IsUp() && session is not null && session.TrySend(message) ? Task.WhenAny(session.Closed, replaced) : null;
+    }
+
+    /// <summary>Called by <see cref="Install"/> under the lock: the session reversals were written on is no longer the current one.</summary>
+    private TaskCompletionSource ReplaceSession() => Interlocked.Exchange(ref _sessionReplaced, new(TaskCreationOptions.RunContinuationsAsynchronously));
 
     private bool IsUp() => _current is { IsClosed: false } && State is ConnectionState.SignedOn or ConnectionState.Degraded;
 

@@ -11,7 +11,8 @@ namespace OrleansControl.Sidecar.Reversals;
 /// hears of its original's fate, then sent in queue order on whichever link is up — 0420 first, 0421 repeats after,
 /// each transmission journaled before it is written — until a 0430 arrives, on the schedule of
 /// <see cref="ReversalOptions.RetryDelayAfter"/>, or given up after <see cref="ReversalOptions.MaxAttempts"/>
-/// transmissions or <see cref="ReversalOptions.GiveUpAfter"/>. A 0430 acknowledges its reversal whenever it comes,
+/// transmissions or <see cref="ReversalOptions.GiveUpAfter"/>. A transmission waits <see cref="ReversalOptions.ResponseTimeout"/>
+/// for its 0430, or until the session it was written on closes or is replaced by a move. A 0430 acknowledges its reversal whenever it comes,
 /// also after its own transmission's wait ended.
 /// </summary>
 internal sealed class StoreAndForward : IAsyncDisposable
@@ -231,13 +232,17 @@ internal sealed class StoreAndForward : IAsyncDisposable
 
         entry.Attempts = attempt;
         var message = attempt == 1 ? entry.Message : ReversalBuilder.Repeat(entry.Message);
-        if (_link.TrySend(message))
+        if (_link.TrySend(message) is { } sessionClosed)
         {
             Interlocked.Increment(ref _sent);
             _metrics.ReversalSent(message.Mti.Value);
             Log.ReversalSent(_logger, _name, entry.Id, message.Mti.Value, attempt);
+            // The wait ends early if the session closes or the link moves off it: its 0430 can only come on that
+            // session, and waiting out the response timeout for it (a 0420 written into a black hole just before the
+            // failover) would hold back every reversal queued behind it. A 0430 that still comes acknowledges it; else
+            // the next transmission (a 0421) follows the retry schedule, on whichever session is up.
             using var wait = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            await Task.WhenAny(entry.Acknowledged.Task, Task.Delay(_options.ResponseTimeout, _time, wait.Token)).ConfigureAwait(false);
+            await Task.WhenAny(entry.Acknowledged.Task, sessionClosed, Task.Delay(_options.ResponseTimeout, _time, wait.Token)).ConfigureAwait(false);
             await wait.CancelAsync().ConfigureAwait(false);
             ct.ThrowIfCancellationRequested();
         }

@@ -128,6 +128,34 @@ public sealed class ReversalTests
     }
 
     [Fact]
+    public async Task A_reversal_whose_session_closed_unanswered_is_repeated_on_the_next_session_without_holding_back_the_others()
+    {
+        // What the failover benchmark found in a black hole: a 0420 written on the session that was then moved away from
+        // waited out its whole response timeout for a 0430 that would never come, and every reversal queued behind it
+        // waited too (one at a time, in order), while the backup's session was up.
+        using var journal = new TempJournal();
+        await using var dark = new Scheme("dark") { Answer = false, AckReversals = false };
+        await using var backup = new Scheme("backup") { Answer = false };
+        // A response timeout far beyond the test's bound: only the session's close can end the first transmission's wait.
+        await using var client = await Links.ConnectAsync(dark.Address, Reversing.On(journal.Path, r => r.ResponseTimeout = TimeSpan.FromMinutes(2)));
+
+        var first = await Assert.ThrowsAsync<SidecarException>(() => client.SendAsync(Reversing.Original("000401"), TimeSpan.FromMilliseconds(200)));
+        await Eventually.TrueAsync(() => ReversalsReceived(dark).Length == 1, TimeSpan.FromSeconds(10), "the 0420 written on the dark server's session");
+        // A request still in flight keeps the old session open after the move (it keeps its own timeout), as the
+        // requests written into a black hole do: the 0420 must not wait for that session to close either.
+        var straggler = client.SendAsync(Reversing.Original("000400"), TimeSpan.FromMinutes(1));
+        await client.ConnectToAsync(backup.Address); // make-before-break: new requests and reversals go to the backup
+        var second = await Assert.ThrowsAsync<SidecarException>(() => client.SendAsync(Reversing.Original("000402"), TimeSpan.FromMilliseconds(200)));
+
+        await Eventually.TrueAsync(() => client.Reversals() is { Acknowledged: 2, Pending: 0 }, TimeSpan.FromSeconds(20), "both acknowledged on the backup");
+        var atBackup = ReversalsReceived(backup);
+        Assert.Contains(atBackup, m => m.Mti.Value == 421 && m.GetString(11) == first.Reversal!.Stan);
+        Assert.Contains(atBackup, m => m.Mti.Value == 420 && m.GetString(11) == second.Reversal!.Stan);
+        Assert.Single(ReversalsReceived(dark));
+        Assert.False(straggler.IsCompleted, "the old session was still open when both were acknowledged");
+    }
+
+    [Fact]
     public async Task A_request_that_never_got_a_link_is_not_sent_and_not_reversed()
     {
         using var journal = new TempJournal();

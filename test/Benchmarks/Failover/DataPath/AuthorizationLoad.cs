@@ -6,24 +6,28 @@ using OrleansControl.Sidecar.Client;
 
 namespace OrleansControl.Benchmarks.Failover.DataPath;
 
-/// <summary>How one 0200 ended, from the application's side of <see cref="IsoClient.SendAsync"/>.</summary>
+/// <summary>
+/// How one 0200 ended, as the library said (<see cref="IsoClient.SendAsync"/>'s response, or
+/// <see cref="SidecarException.Outcome"/>): nothing here is inferred from timings or error names.
+/// </summary>
 internal enum TxnOutcome
 {
     Pending,
     Approved,
     /// <summary>A response with field 39 other than 00.</summary>
     Declined,
-    /// <summary>No response within the request timeout: fate unknown (it may or may not have reached a server).</summary>
-    Timeout,
-    /// <summary>The session carrying it went down before the response: fate unknown.</summary>
-    ConnectionLost,
-    /// <summary>Refused by the client before anything was written (draining, stopped, in-flight cap, duplicate key).</summary>
+    /// <summary><see cref="RequestOutcome.NotSent"/>: nothing reached the wire (no link, draining, stopped, in-flight cap, duplicate key).</summary>
     NotSent,
+    /// <summary><see cref="RequestOutcome.FateUnknown"/>: written, no answer (timeout, or the session went down after the write).</summary>
+    FateUnknown,
     /// <summary>Anything else (a bug in the harness or the client).</summary>
     Other,
 }
 
-/// <summary>One transaction: when it was sent and ended (Stopwatch timestamps), how, and which server answered (field 44).</summary>
+/// <summary>
+/// One transaction: when it was sent and ended (Stopwatch timestamps), how, which server answered (field 44), and
+/// for an unknown fate the library's error and the reversal it queued (<see cref="SidecarException.Reversal"/>).
+/// </summary>
 internal sealed class Txn(long sentAt)
 {
     private int _outcome; // written last: whoever sees it set sees the fields before it
@@ -36,14 +40,21 @@ internal sealed class Txn(long sentAt)
 
     public string? Server { get; private set; }
 
+    public SidecarError? Error { get; private set; }
+
+    /// <summary>The journal id of the reversal the link queued before telling us the fate is unknown; null: none queued.</summary>
+    public long? ReversalId { get; private set; }
+
     public TxnOutcome Outcome => (TxnOutcome)Volatile.Read(ref _outcome);
 
     public bool Ended => Outcome != TxnOutcome.Pending;
 
-    public void End(TxnOutcome outcome, string? code = null, string? server = null)
+    public void End(TxnOutcome outcome, string? code = null, string? server = null, SidecarError? error = null, long? reversalId = null)
     {
         Code = code;
         Server = server;
+        Error = error;
+        ReversalId = reversalId;
         EndedAt = Stopwatch.GetTimestamp();
         Volatile.Write(ref _outcome, (int)outcome);
     }
@@ -111,9 +122,9 @@ internal sealed class AuthorizationLoad(IsoClient link, MessageSpec spec, int pe
         {
             _ = RecordAsync(txn, link.SendAsync(_traffic.Next(spec, 1000)));
         }
-        catch (SidecarException)
+        catch (SidecarException e)
         {
-            txn.End(TxnOutcome.NotSent);
+            txn.End(e.Outcome == RequestOutcome.FateUnknown ? TxnOutcome.FateUnknown : TxnOutcome.NotSent, error: e.Error, reversalId: e.Reversal?.Id);
         }
     }
 
@@ -127,12 +138,7 @@ internal sealed class AuthorizationLoad(IsoClient link, MessageSpec spec, int pe
         }
         catch (SidecarException e)
         {
-            txn.End(e.Error switch
-            {
-                SidecarError.Timeout => TxnOutcome.Timeout,
-                SidecarError.ConnectionLost => TxnOutcome.ConnectionLost,
-                _ => TxnOutcome.NotSent, // NotAccepting, SendingStopped, InFlightLimit, DuplicateKey, InvalidMessage: nothing written
-            });
+            txn.End(e.Outcome == RequestOutcome.FateUnknown ? TxnOutcome.FateUnknown : TxnOutcome.NotSent, error: e.Error, reversalId: e.Reversal?.Id);
         }
         catch (Exception)
         {

@@ -14,7 +14,7 @@ internal sealed partial class DataPathRig
 
     private async Task<DataPathTrial> ControllerDownTrialAsync(int number)
     {
-        var (victim, first, startedAt) = await ReadyAsync();
+        var (victim, first, startedAt, reversals) = await ReadyAsync();
         var stopAt = Stopwatch.GetTimestamp();
         await StopControllerAsync();
         var stoppedMs = DataPathReport.Ms(stopAt, Stopwatch.GetTimestamp());
@@ -30,7 +30,8 @@ internal sealed partial class DataPathRig
         await victim.WaitForExitAsync();
         var approved = await FirstApprovedElsewhere(afterKill, killAt, victim);
         await Until(() => Task.FromResult(_link.SignedOnAt is { } at && ByAddress(at) != victim), "the link signed on at a backup");
-        await Task.Delay(_settings.RequestTimeoutMs + 500);
+        // Reversals need no controller: they go on whichever link is up, the backup's.
+        var settled = await SettleAsync(first, killAt);
         var own = _agent.Status().LastOwnMove;
         var ownMs = own is not null && own.At >= killWall ? (own.At - killWall).TotalMilliseconds : (double?)null;
 
@@ -49,6 +50,8 @@ internal sealed partial class DataPathRig
             approved?.Server ?? ByAddress(_link.SignedOnAt ?? "")?.ServerId, startedAt, killAt, first)
         {
             FirstApprovedMs = approved is null ? null : DataPathReport.Ms(killAt, approved.EndedAt),
+            Reversals = reversals,
+            SettledMs = settled,
             Steps =
             [
                 new("sidecar sees the link down", _events.FirstAfter(killAt, e => e.Current == ConnectionState.Down)),
@@ -56,6 +59,7 @@ internal sealed partial class DataPathRig
                 new("link signed on at the backup", _events.FirstAfter(killAt, e => e.Current == ConnectionState.SignedOn)),
                 new("own move done (agent's log)", _moves.FirstMoveAfter(killAt)),
                 new("first approved from the backup", approved is null ? null : DataPathReport.Ms(killAt, approved.EndedAt)),
+                new("settled: every txn ended, every reversal acknowledged (controller down)", settled),
             ],
             RestartSteps =
             [

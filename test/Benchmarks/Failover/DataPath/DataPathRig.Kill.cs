@@ -8,7 +8,7 @@ internal sealed partial class DataPathRig
 {
     private async Task<DataPathTrial> KillTrialAsync(int number)
     {
-        var (victim, first, startedAt) = await ReadyAsync();
+        var (victim, first, startedAt, reversals) = await ReadyAsync();
         var killWall = DateTimeOffset.UtcNow;
         var killAt = victim.Kill();
         MarkFaulted(victim, killAt);
@@ -17,13 +17,15 @@ internal sealed partial class DataPathRig
 
         var approved = await FirstApprovedElsewhere(afterKill, killAt, victim);
         await Until(async () => _link.SignedOnAt is { } at && ByAddress(at) != victim && await IsActiveAt(at), "the registry active on the backup");
-        // Let the transactions sent around the failover end (each within its timeout) before the server comes back.
-        await Task.Delay(_settings.RequestTimeoutMs + 500);
+        // The transactions sent around the failover end (each within its timeout), the unknown-fate ones reversed.
+        var settled = await SettleAsync(first, killAt);
 
         var state = await Connection.GetState();
         var trial = new DataPathTrial(number, $"kill -9 {victim.ServerId}", victim.ServerId, approved?.Server ?? state.ServerId, startedAt, killAt, first)
         {
             FirstApprovedMs = approved is null ? null : DataPathReport.Ms(killAt, approved.EndedAt),
+            Reversals = reversals,
+            SettledMs = settled,
             Steps =
             [
                 new("sidecar sees the link down", _events.FirstAfter(killAt, e => e.Current == ConnectionState.Down)),
@@ -34,6 +36,7 @@ internal sealed partial class DataPathRig
                 new("link signed on at the backup", _events.FirstAfter(killAt, e => e.Current == ConnectionState.SignedOn)),
                 new("registry Active on the backup", Transition(state, ConnectionStatus.Active, killWall)),
                 new("first approved from the backup", approved is null ? null : DataPathReport.Ms(killAt, approved.EndedAt)),
+                new("settled: every txn ended, every reversal acknowledged", settled),
             ],
             Note = OwnMoveSince(killWall) ?? "moved by the controller",
         };

@@ -73,6 +73,13 @@ internal sealed partial class DataPathRig
 
         public double? FirstSuspicionAfter(long since) => First(since, e => e is null);
 
+        /// <summary>The Stopwatch timestamp of the first echo-miss suspicion at or after <paramref name="since"/>, or null.</summary>
+        public long? FirstSuspicionAt(long since)
+        {
+            lock (_lock)
+                return _events.Where(e => e.At >= since && e.Change is null).Select(e => (long?)e.At).FirstOrDefault();
+        }
+
         private double? First(long since, Func<ConnectionStateChanged?, bool> match)
         {
             lock (_lock)

@@ -11,6 +11,7 @@ using OrleansControl.Sidecar.Agent;
 using OrleansControl.Sidecar.Client;
 using OrleansControl.Sidecar.Connections;
 using OrleansControl.Sidecar.Health;
+using OrleansControl.Sidecar.Reversals;
 using ConnectionStatus = OrleansControl.GrainInterfaces.Models.ConnectionStatus;
 
 namespace OrleansControl.Benchmarks.Failover.DataPath;
@@ -30,7 +31,8 @@ internal enum FaultScenario
 
 /// <summary>The knobs of the data-path failover benchmark (command-line options of <c>failover-datapath</c>).</summary>
 internal sealed record DataPathSettings(
-    FaultScenario Scenario, int Rate, int EchoMs, int TimeoutMs, int RequestTimeoutMs, int HeartbeatMs, int PollMs, int SteadyMs, int WarmUp);
+    FaultScenario Scenario, int Rate, int EchoMs, int TimeoutMs, int RequestTimeoutMs, int HeartbeatMs, int PollMs, int SteadyMs, int WarmUp,
+    bool Reversals = true);
 
 /// <summary>
 /// Everything a trial needs, real: the controller in process (gateway on loopback), three scheme servers as child
@@ -54,6 +56,7 @@ internal sealed partial class DataPathRig : IAsyncDisposable
     private readonly LinkEvents _events;
     private readonly SidecarAgent _agent;
     private readonly AgentMoveLog _moves;
+    private readonly DirectoryInfo _journalDir;
     private readonly string _connectionId;
     private readonly CancellationTokenSource _stop = new();
     private WebApplication? _app; // null while the controller is down
@@ -61,7 +64,8 @@ internal sealed partial class DataPathRig : IAsyncDisposable
     private Task _watchTask = Task.CompletedTask;
 
     private DataPathRig(DataPathSettings settings, Dictionary<string, string?> controllerSettings, WebApplication app, int grpcPort,
-        SchemeServerProcess[] servers, NetworkNamespace[] namespaces, IsoClient link, SidecarAgent agent, AgentMoveLog moves)
+        SchemeServerProcess[] servers, NetworkNamespace[] namespaces, IsoClient link, SidecarAgent agent, AgentMoveLog moves,
+        ReversalLog reversalLog, DirectoryInfo journalDir)
     {
         _settings = settings;
         _controllerSettings = controllerSettings;
@@ -74,6 +78,8 @@ internal sealed partial class DataPathRig : IAsyncDisposable
         _events = new LinkEvents(link);
         _agent = agent;
         _moves = moves;
+        ReversalLog = reversalLog;
+        _journalDir = journalDir;
         _connectionId = agent.Status().ConnectionId;
         Load = new AuthorizationLoad(link, MessageSpec.BuiltIn(IsoWire.DefaultSpec), settings.Rate);
         Watch = new RegistryWatch(() => Volatile.Read(ref _app) is null ? null : Connection, link, address =>
@@ -85,6 +91,25 @@ internal sealed partial class DataPathRig : IAsyncDisposable
     public AuthorizationLoad Load { get; }
 
     public RegistryWatch Watch { get; }
+
+    /// <summary>What became of each reversal, by journal id (the link's own log events).</summary>
+    public ReversalLog ReversalLog { get; }
+
+    /// <summary>The link's reversal counters now (<see cref="IsoClient.Reversals"/>).</summary>
+    public ReversalStatus? Reversals => _link.Reversals(); // null with --reversals off
+
+    /// <summary>
+    /// How long after a fault every reversal it caused must be acknowledged: the fault seen (echo interval + timeout),
+    /// the last request written into it timed out (request timeout), and one reversal transmission lost with it
+    /// (the reversal's response timeout and first retry delay), plus 5 s for this machine.
+    /// </summary>
+    public static TimeSpan SettleTimeFor(DataPathSettings settings) => TimeSpan.FromMilliseconds(settings.EchoMs + settings.TimeoutMs + settings.RequestTimeoutMs) +
+        Reversal.ResponseTimeout + Reversal.RetryInitialDelay + TimeSpan.FromSeconds(5);
+
+    public TimeSpan SettleTime => SettleTimeFor(_settings);
+
+    /// <summary>The reversal options of the harness's link: the product's defaults, journal in a temporary directory of this run.</summary>
+    public static ReversalOptions Reversal { get; } = new() { Enabled = true };
 
     private IClusterClient Client => (Volatile.Read(ref _app) ?? throw new InvalidOperationException("the controller is down"))
         .Services.GetRequiredService<IClusterClient>();
@@ -110,6 +135,8 @@ internal sealed partial class DataPathRig : IAsyncDisposable
             ? new SchemeServerProcess($"srv-{i + 1}", 20_000 + Random.Shared.Next(0, 40_000), namespaces[i])
             : new SchemeServerProcess($"srv-{i + 1}", InProcessController.FreePort())).ToArray();
         WebApplication? app = null;
+        // A fresh journal per run: reversals left by an earlier run (or another engineer's) are not this run's.
+        var journalDir = Directory.CreateTempSubdirectory("oc-datapath-reversals-");
         try
         {
             (app, var grpcPort) = await InProcessController.StartAsync(controllerSettings);
@@ -121,6 +148,7 @@ internal sealed partial class DataPathRig : IAsyncDisposable
             }
 
             await DeclareServersAsync(pool, servers);
+            var reversalLog = new ReversalLog();
             var link = new IsoClient(new IsoClientOptions
             {
                 Name = "bank",
@@ -128,7 +156,14 @@ internal sealed partial class DataPathRig : IAsyncDisposable
                 EchoInterval = TimeSpan.FromMilliseconds(settings.EchoMs),
                 EchoTimeout = TimeSpan.FromMilliseconds(settings.TimeoutMs),
                 RequestTimeout = TimeSpan.FromMilliseconds(settings.RequestTimeoutMs),
-            });
+                Reversals = new ReversalOptions
+                {
+                    Enabled = settings.Reversals,
+                    JournalPath = Path.Combine(journalDir.FullName, "bank.reversals"),
+                    ResponseTimeout = Reversal.ResponseTimeout,
+                    RetryInitialDelay = Reversal.RetryInitialDelay,
+                },
+            }, logger: reversalLog);
             var moves = new AgentMoveLog();
             var agent = new SidecarAgent(link, Options.Create(new SidecarAgentOptions
             {
@@ -139,7 +174,7 @@ internal sealed partial class DataPathRig : IAsyncDisposable
                 PreferredServer = servers[0].ServerId,
                 HeartbeatInterval = heartbeat,
             }), moves);
-            var rig = new DataPathRig(settings, controllerSettings, app, grpcPort, servers, namespaces, link, agent, moves);
+            var rig = new DataPathRig(settings, controllerSettings, app, grpcPort, servers, namespaces, link, agent, moves, reversalLog, journalDir);
             await agent.StartAsync(CancellationToken.None);
             await Until(async () => link.SignedOnAt is { } at && await rig.IsActiveAt(at), "the link signed on and the registry active there");
             rig._loadTask = Task.Run(() => rig.Load.RunAsync(rig._stop.Token));
@@ -151,6 +186,7 @@ internal sealed partial class DataPathRig : IAsyncDisposable
             foreach (var server in servers) await server.DisposeAsync(); // no child process outlives a failed start
             foreach (var ns in namespaces) ns.Dispose();
             if (app is not null) await app.DisposeAsync();
+            journalDir.Delete(recursive: true);
             throw;
         }
     }
@@ -176,17 +212,19 @@ internal sealed partial class DataPathRig : IAsyncDisposable
     /// <summary>
     /// Waits until a trial can start (every server up and usable, both other servers known to the sidecar as backups,
     /// the registry agreeing with the link, traffic approved where it is), then lets traffic run for the steady period.
-    /// Returns the server the link is on (the one to fault), the trial's first transaction and its start.
+    /// Returns the server the link is on (the one to fault), the trial's first transaction, its start and the link's
+    /// reversal counters at the start.
     /// </summary>
-    private async Task<(SchemeServerProcess Victim, int FirstTxn, long StartedAt)> ReadyAsync()
+    private async Task<(SchemeServerProcess Victim, int FirstTxn, long StartedAt, ReversalStatus? Reversals)> ReadyAsync()
     {
         await Until(async () => _servers.All(s => s.Alive) && (await PoolGrain.GetSnapshot()).Servers.All(s => !s.Suspect)
             && _link.SignedOnAt is { } at && await IsActiveAt(at) && RecentlyApproved(ByAddress(at)!.ServerId)
             && _agent.Status().Backups.Count(b => !Same(b.Address, at)) >= _servers.Length - 1, "ready for a trial");
         var first = Load.Count;
         var startedAt = Stopwatch.GetTimestamp();
+        var reversals = Reversals;
         await Task.Delay(_settings.SteadyMs);
-        return (ByAddress(_link.SignedOnAt!)!, first, startedAt);
+        return (ByAddress(_link.SignedOnAt!)!, first, startedAt, reversals);
     }
 
     private void MarkFaulted(SchemeServerProcess victim, long at) => _faultedAt[Array.IndexOf(_servers, victim)] = at;
@@ -201,14 +239,37 @@ internal sealed partial class DataPathRig : IAsyncDisposable
         return suspect;
     }
 
-    /// <summary>Stops the load and the watch once every transaction has ended.</summary>
+    /// <summary>Stops the load and the watch once every transaction has ended and every reversal has (within the settle time).</summary>
     public async Task StopAsync()
     {
         await _stop.CancelAsync();
         await _loadTask;
         await Load.DrainAsync(TimeSpan.FromMilliseconds(_settings.RequestTimeoutMs * 3));
+        await SettleAsync(0, Stopwatch.GetTimestamp());
         await _watchTask;
         await _agent.StopAsync(CancellationToken.None);
+    }
+
+    /// <summary>
+    /// Waits until every transaction sent from <paramref name="from"/> up to now has ended, each of unknown fate has
+    /// its reversal acknowledged or given up, and the link has no reversal pending, or until <see cref="SettleTime"/>
+    /// after <paramref name="faultAt"/>. Returns when it settled (ms after the fault), or null if it did not. (Those
+    /// sent later are checked at the end of the run, in the report.)
+    /// </summary>
+    private async Task<double?> SettleAsync(int from, long faultAt)
+    {
+        var until = faultAt + (long)(SettleTime.TotalSeconds * Stopwatch.Frequency);
+        var upTo = Load.Count;
+        while (true)
+        {
+            var txns = Load.Since(from)[..(upTo - from)];
+            if (txns.All(t => t.Ended) && ReversalLog.AllEnded(txns.Where(t => t.ReversalId is not null).Select(t => t.ReversalId!.Value))
+                && (Reversals?.Pending ?? 0) == 0)
+                return DataPathReport.Ms(faultAt, Stopwatch.GetTimestamp());
+            if (Stopwatch.GetTimestamp() > until)
+                return null;
+            await Task.Delay(20);
+        }
     }
 
     /// <summary>The pool as its operator declares it (at start, and again after a controller restart on memory storage).</summary>
@@ -313,6 +374,14 @@ internal sealed partial class DataPathRig : IAsyncDisposable
         }
         finally
         {
+            try
+            {
+                _journalDir.Delete(recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+
             foreach (var ns in _namespaces) // whatever failed above, no namespace outlives the run
                 ns.Dispose();
         }

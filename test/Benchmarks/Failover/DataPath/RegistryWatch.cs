@@ -14,6 +14,15 @@ namespace OrleansControl.Benchmarks.Failover.DataPath;
 internal sealed record RegistryLie(long From, long To, string Claimed, string? LinkAt, bool ClaimedServerDead)
 {
     public double Ms => (To - From) * 1000.0 / Stopwatch.Frequency;
+
+    /// <summary>
+    /// Its length counted from <paramref name="detectedAt"/> (when the link itself could first know of the fault, a
+    /// black hole's first echo miss) where the claim is on the dead server: nothing sees a black hole before that.
+    /// 0 when it ended before; the raw <see cref="Ms"/> when there is no such moment or the claim is another kind.
+    /// </summary>
+    public double MsFrom(long? detectedAt) => detectedAt is { } d && ClaimedServerDead
+        ? Math.Max(0, (To - Math.Max(From, d)) * 1000.0 / Stopwatch.Frequency)
+        : Ms;
 }
 
 /// <summary>
