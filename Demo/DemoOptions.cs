@@ -25,7 +25,8 @@ internal enum FaultKind
 /// per bank client; default 20), <c>--plain</c> (line output instead of the live table; the default when output is
 /// redirected), <c>--no-namespaces</c> (SIGSTOP instead of a network black hole).
 /// </summary>
-internal sealed record DemoOptions(TimeSpan? Duration, IReadOnlyList<FaultKind> Faults, int Rate, bool Plain, bool Namespaces, int Regions)
+internal sealed record DemoOptions(TimeSpan? Duration, IReadOnlyList<FaultKind> Faults, int Rate, bool Plain, bool Namespaces, int Regions,
+    bool RealBackend = false)
 {
     public const string Usage = """
         usage: dotnet run --project Demo -c Release -- [options]
@@ -35,6 +36,9 @@ internal sealed record DemoOptions(TimeSpan? Duration, IReadOnlyList<FaultKind> 
           --plain           line output instead of the live table (default when output is redirected)
           --no-namespaces   black-hole by SIGSTOP, not by a network namespace
           --regions 1|2     two regions (bank and scheme controllers linked by mutual TLS; default) or one controller
+          --backend B       embedded (default: memory, nothing else needed) | real: each region on its own redis-server
+                            (clustering, grain state, reminders, the connections:{id} registry; AOF on) and every event on
+                            a Kafka-protocol broker (librdkafka's mock cluster, 3 brokers), all started and stopped by the demo
         """;
 
     public static DemoOptions Parse(string[] args)
@@ -45,6 +49,7 @@ internal sealed record DemoOptions(TimeSpan? Duration, IReadOnlyList<FaultKind> 
         var plain = Console.IsOutputRedirected;
         var namespaces = true;
         var regions = 2;
+        var real = false;
         for (var i = 0; i < args.Length; i++)
         {
             string Value() => i + 1 < args.Length ? args[++i] : throw new DemoException($"{args[i]} needs a value{Environment.NewLine}{Usage}");
@@ -69,6 +74,15 @@ internal sealed record DemoOptions(TimeSpan? Duration, IReadOnlyList<FaultKind> 
                     var g = Value();
                     regions = g is "1" or "2" ? int.Parse(g, CultureInfo.InvariantCulture) : throw new DemoException($"--regions must be 1 or 2, not '{g}'");
                     break;
+                case "--backend":
+                    var b = Value();
+                    real = b switch
+                    {
+                        "embedded" or "memory" => false,
+                        "real" => true,
+                        _ => throw new DemoException($"--backend must be embedded or real, not '{b}'"),
+                    };
+                    break;
                 case "--no-namespaces":
                     namespaces = false;
                     break;
@@ -79,7 +93,7 @@ internal sealed record DemoOptions(TimeSpan? Duration, IReadOnlyList<FaultKind> 
             }
         }
 
-        return new DemoOptions(duration, faults, rate, plain, namespaces, regions);
+        return new DemoOptions(duration, faults, rate, plain, namespaces, regions, real);
     }
 
     private static TimeSpan ParseDuration(string s)

@@ -25,6 +25,8 @@ internal sealed class Installation : IAsyncDisposable
 
     private readonly List<SchemeServerProcess> _servers = [];
     private readonly List<Bank> _banks = [];
+    private readonly List<RedisProcess> _redis = [];
+    private KafkaBrokerProcess? _broker;
 
     private Installation(DemoClock clock, bool namespaces)
     {
@@ -63,6 +65,29 @@ internal sealed class Installation : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// <c>--backend real</c>: a redis-server per region for clustering, grain state, reminders and the registry hash, and
+    /// one Kafka broker both regions publish their events to (the seed's shared bus).
+    /// </summary>
+    private async Task StartBackendAsync(Action<string> say, CancellationToken ct)
+    {
+        _broker = await KafkaBrokerProcess.StartAsync(ct);
+        say($"Kafka-protocol broker (librdkafka's mock cluster, 3 brokers, topics controller-events, connection-status, " +
+            $"failover-commands, health-reports) at {_broker.BootstrapServers} (pid {_broker.Pid})");
+        foreach (var controller in Regions.Controllers)
+        {
+            var redis = await RedisProcess.StartAsync(controller.Region, ct);
+            _redis.Add(redis);
+            say($"redis-server for {controller.Region} on 127.0.0.1:{redis.Port} (append-only file, fsync every second, in {redis.Folder}; pid {redis.Pid})");
+            controller.Set("Controller__Clustering", "redis");
+            controller.Set("Controller__Storage", "redis");
+            controller.Set("Controller__Redis", redis.Configuration);
+            controller.Set("Controller__Streams", "kafka");
+            controller.Set("Controller__Kafka__BootstrapServers", _broker.BootstrapServers);
+            controller.Set("Controller__Kafka__Region", controller.Region);
+        }
+    }
+
     /// <summary>What an operator's configuration declares: every server of the pool (also after a controller restart).</summary>
     public async Task DeclareServersAsync(CancellationToken ct)
     {
@@ -93,6 +118,16 @@ internal sealed class Installation : IAsyncDisposable
             yield return ($"sidecar {b.Sidecar.SidecarId}", b.Sidecar.Pid);
             yield return ($"bank client {b.ClientId}", b.Client.Pid);
         }
+
+        foreach (var (redis, region) in _redis.Zip(Regions?.Controllers ?? []))
+        {
+            yield return ($"redis-server {region.Region}", redis.Pid);
+        }
+
+        if (_broker is not null)
+        {
+            yield return ("Kafka broker", _broker.Pid);
+        }
     }
 
     public async ValueTask DisposeAsync()
@@ -114,12 +149,24 @@ internal sealed class Installation : IAsyncDisposable
             server.Dispose();
         }
 
+        // What the controllers stored in, after them.
+        foreach (var redis in _redis)
+        {
+            redis.Dispose();
+        }
+
+        _broker?.Dispose();
         await Task.CompletedTask;
     }
 
     private async Task StartCoreAsync(DemoOptions options, Action<string> say, CancellationToken ct)
     {
         Regions = options.Regions == 2 ? RegionPair.TwoLinked(RunRecord.PrivateFolder("certs")) : RegionPair.One();
+        if (options.RealBackend)
+        {
+            await StartBackendAsync(say, ct);
+        }
+
         var controllersUp = Regions.Controllers.Select(c => c.StartAsync(ct)).ToList();
         var starting = ServerLayout.Select(s => SchemeServerProcess.StartAsync(s.Id, s.Zone, UsesNamespaces, ct)).ToList();
         try

@@ -103,7 +103,9 @@ internal sealed class Scenario(Installation installation, Observer observer, Tim
                 observer.Latest.Entry(b.ConnectionId)?.ServerId, installation.Clock.Now))
             .ToList();
         controller.Kill();
-        timeline.Log($"controller {controller.Region} killed (kill -9): registry, pools and outboxes were in memory and are gone");
+        timeline.Log(options.RealBackend
+            ? $"controller {controller.Region} killed (kill -9): registry, pools and outboxes are in its Redis and wait for it"
+            : $"controller {controller.Region} killed (kill -9): registry, pools and outboxes were in memory and are gone");
         try
         {
             await Task.Delay(TimeSpan.FromSeconds(2), ct);

@@ -17,6 +17,8 @@ internal static class BuildOutput
 
     public static string BankClient => Locate("OrleansControl.Samples.BankClient");
 
+    public static string KafkaBroker => Locate("OrleansControl.KafkaBroker");
+
     private static string Locate(string assembly)
     {
         var recorded = typeof(BuildOutput).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()

@@ -42,11 +42,16 @@ internal sealed class ChildProcess : IDisposable
     public static ConcurrentBag<int> Started { get; } = [];
 
     public static ChildProcess Start(string name, string dll, IEnumerable<string> args,
+        IReadOnlyDictionary<string, string>? environment = null, string? networkNamespace = null, Action<string>? onLine = null) =>
+        StartProgram(name, "dotnet", [dll, .. args], Path.GetDirectoryName(dll)!, environment, networkNamespace, onLine);
+
+    /// <summary>Any program (redis-server, …), run the same way: own session, output kept, killed with the demo.</summary>
+    public static ChildProcess StartProgram(string name, string program, IEnumerable<string> args, string workingDirectory,
         IReadOnlyDictionary<string, string>? environment = null, string? networkNamespace = null, Action<string>? onLine = null)
     {
         var info = new ProcessStartInfo("setsid")
         {
-            WorkingDirectory = Path.GetDirectoryName(dll)!,
+            WorkingDirectory = workingDirectory,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             RedirectStandardInput = true,
@@ -60,8 +65,7 @@ internal sealed class ChildProcess : IDisposable
             }
         }
 
-        info.ArgumentList.Add("dotnet");
-        info.ArgumentList.Add(dll);
+        info.ArgumentList.Add(program);
         foreach (var arg in args)
         {
             info.ArgumentList.Add(arg);

@@ -31,6 +31,22 @@ public sealed partial class DemoRunTests
     }
 
     [Fact]
+    public async Task On_the_real_backend_a_killed_controller_comes_back_with_its_registry_and_everything_stops()
+    {
+        var run = await DemoProcess.RunAsync(TimeSpan.FromSeconds(150), "--backend", "real", "--faults", "controller", "--duration", "40", "--rate", "10");
+
+        Assert.True(run.ExitCode == 0, $"exit code {run.ExitCode}{Environment.NewLine}{run.Output}");
+        Assert.Contains("Kafka-protocol broker", run.Output);
+        Assert.Matches(@"redis-server for bank on 127\.0\.0\.1:\d+ \(append-only file", run.Output);
+        Assert.Contains("are in its Redis and wait for it", run.Output);
+        Assert.Matches(@"kill -9 controller bank: sidecar-1\.bank-1 ACTIVE on srv-[abc]", run.Output);
+        // Kept on Redis, the registry goes on from its versions: both regions agree at the end (in memory the bank
+        // starts again from version 1 and the scheme's copy keeps the higher one).
+        Assert.Matches(@"sidecar-1\.bank-1 +│ v(\d+) ACTIVE on (srv-[abc]) +│ v\1 ACTIVE on \2 +│ [^│]+│ yes", run.Output);
+        AssertNothingLeft(run);
+    }
+
+    [Fact]
     public async Task An_unknown_fault_is_refused_with_the_usage_before_anything_starts()
     {
         var run = await DemoProcess.RunAsync(TimeSpan.FromSeconds(30), "--faults", "meteor");
