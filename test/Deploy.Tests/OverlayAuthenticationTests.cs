@@ -47,21 +47,8 @@ public sealed class OverlayAuthenticationTests
     {
         var sts = Overlays.Of<V1StatefulSet>("bank").Single(s => s.Metadata.Name == "bank-client");
         var sidecar = sts.Spec.Template.Spec.Containers.Single(c => c.Name == "sidecar");
-        using var root = new TempDir();
-        // Materialise each mounted volume under a temporary root, as the kubelet would.
-        var mounts = sidecar.VolumeMounts.ToDictionary(m => m.MountPath, m => Path.Combine(root.Path, m.Name));
-        foreach (var m in sidecar.VolumeMounts)
-        {
-            Directory.CreateDirectory(mounts[m.MountPath]);
-            var volume = sts.Spec.Template.Spec.Volumes.Single(v => v.Name == m.Name);
-            if (volume.Secret is { } source && Overlays.Of<V1Secret>("bank").SingleOrDefault(s => s.Metadata.Name == source.SecretName) is { } secret)
-                foreach (var (key, value) in secret.Data) File.WriteAllBytes(Path.Combine(mounts[m.MountPath], key), value);
-            else if (volume.Secret is { Items: { } items })
-                foreach (var item in items) File.WriteAllText(Path.Combine(mounts[m.MountPath], item.Path), "created at install (deploy/README.md)");
-        }
-        var settings = sidecar.Env.Where(e => e.Value is not null).ToDictionary(
-            e => e.Name.Replace("__", ":", StringComparison.Ordinal),
-            e => (string?)mounts.Aggregate(e.Value.Replace("$(POD_NAME)", "bank-client-0", StringComparison.Ordinal), (v, m) => v.Replace(m.Key, m.Value, StringComparison.Ordinal)));
+        using var files = new PodFiles("bank", sts.Spec.Template.Spec, sidecar);
+        var settings = files.Settings("bank-client-0");
 
         var agent = new SidecarAgentOptions();
         new ConfigurationBuilder().AddInMemoryCollection(settings).Build().GetSection(SidecarAgentOptions.Section).Bind(agent);
@@ -102,12 +89,5 @@ public sealed class OverlayAuthenticationTests
         var options = new GatewayOptions();
         new ConfigurationBuilder().AddInMemoryCollection(settings).Build().GetSection(GatewayOptions.SectionName).Bind(options);
         return options;
-    }
-
-    private sealed class TempDir : IDisposable
-    {
-        public string Path { get; } = Directory.CreateTempSubdirectory("oc-deploy-").FullName;
-
-        public void Dispose() => Directory.Delete(Path, recursive: true);
     }
 }
