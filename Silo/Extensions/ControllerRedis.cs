@@ -9,6 +9,9 @@ namespace OrleansControl.Silo.Extensions;
 /// </summary>
 public static class ControllerRedis
 {
+    /// <summary>How the committed secrets of deploy/ begin (<c>REPLACE-ME-run-deploy-make-secrets.sh</c>): never a usable value.</summary>
+    public const string PlaceholderPrefix = "REPLACE-ME";
+
     /// <summary>A fresh configuration per caller (providers keep and may change theirs): the connection string plus <see cref="RedisTlsOptions"/>.</summary>
     public static ConfigurationOptions Configuration(ControllerSiloOptions o)
     {
@@ -44,6 +47,9 @@ public static class ControllerRedis
         }
         if (parsed.EndPoints.Count == 0)
             return $"{prefix}Redis names no host:port";
+        if (parsed.Password?.StartsWith(PlaceholderPrefix, StringComparison.Ordinal) == true)
+            return $"{prefix}Redis carries the placeholder password shipped in deploy/overlays/*/secrets/redis.env; " +
+                   "generate secrets with deploy/make-secrets.sh (deploy/README.md) or set the password from your secret store";
         var remote = parsed.EndPoints.Where(e => !IsLoopback(e)).Select(EndPointCollection.ToString).ToList();
         if (remote.Count == 0 || tls.AllowInsecure)
             return null;

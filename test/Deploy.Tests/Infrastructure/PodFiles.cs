@@ -11,15 +11,17 @@ public sealed class PodFiles : IDisposable
 {
     private readonly Dictionary<string, string> _mounts = [];
 
-    public PodFiles(string overlay, V1PodSpec pod, V1Container container)
+    /// <param name="committed">Secrets as committed (placeholders) rather than as deploy/make-secrets.sh generates them.</param>
+    public PodFiles(string overlay, V1PodSpec pod, V1Container container, bool committed = false)
     {
+        var secrets = committed ? Overlays.CommittedOf<V1Secret>(overlay).ToList() : Overlays.Of<V1Secret>(overlay).ToList();
         foreach (var m in container.VolumeMounts)
         {
             var dir = System.IO.Path.Combine(Root, m.Name);
             _mounts[m.MountPath] = dir;
             Directory.CreateDirectory(dir);
             var volume = pod.Volumes.Single(v => v.Name == m.Name);
-            if (volume.Secret is { } source && Overlays.Of<V1Secret>(overlay).SingleOrDefault(s => s.Metadata.Name == source.SecretName) is { } secret)
+            if (volume.Secret is { } source && secrets.SingleOrDefault(s => s.Metadata.Name == source.SecretName) is { } secret)
                 foreach (var (key, value) in secret.Data) File.WriteAllBytes(System.IO.Path.Combine(dir, key), value);
             else if (volume.Secret is { Items: { } items })
                 foreach (var item in items) File.WriteAllText(System.IO.Path.Combine(dir, item.Path), "created at install (deploy/README.md)");

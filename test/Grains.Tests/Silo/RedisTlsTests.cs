@@ -71,6 +71,20 @@ public sealed class RedisTlsTests : IDisposable
     }
 
     [Theory]
+    [InlineData("redis.internal:6379,ssl=true,password=REPLACE-ME-run-deploy-make-secrets.sh")]
+    [InlineData("127.0.0.1:6379,password=REPLACE-ME-run-deploy-make-secrets.sh")]
+    public void The_placeholder_password_committed_in_deploy_stops_start_up_even_on_loopback(string connectionString)
+    {
+        var settings = SiloHost.Ports();
+        settings["Controller:Storage"] = "redis";
+        settings["Controller:Redis"] = connectionString;
+
+        var error = Assert.ThrowsAny<OptionsValidationException>(() => SiloHost.Build(settings));
+        Assert.Contains("Controller:Redis carries the placeholder password shipped in deploy/overlays/*/secrets/redis.env", error.Message, StringComparison.Ordinal);
+        Assert.Contains("deploy/make-secrets.sh", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData("redis.internal:6379,ssl=true,password=x", null)]
     [InlineData("redis.internal:6379,password=x", "true")]
     [InlineData("localhost:6379", null)]
