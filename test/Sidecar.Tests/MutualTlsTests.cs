@@ -1,4 +1,5 @@
 using System.Security.Cryptography.X509Certificates;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Testing;
 using OrleansControl.Gateway.Tests.Infrastructure;
@@ -134,6 +135,58 @@ public sealed class MutualTlsTests : IDisposable
         anonymous.Start();
         await Eventually.TrueAsync(() => process.Output.Any(l => l.Contains("no certificate was presented", StringComparison.Ordinal)), TimeSpan.FromSeconds(15), "refusal logged by the sample");
         Assert.False(states.Saw(ConnectionState.SignedOn));
+    }
+
+    [Fact]
+    public async Task The_sidecar_host_runs_its_link_and_its_relay_on_mutual_tls_by_configuration()
+    {
+        await using var scheme = new Scheme("scheme", MutualTls(allowed: ["bank-iso-client"]));
+        using var linkCertificate = _ca.IssueClient("bank-iso-client", "sidecar");
+        using var relayCertificate = _ca.IssueServer("localhost");
+        using var appCertificate = _ca.IssueClient("bank-app", "app");
+        var ca = Pem("ca.crt", _ca.Ca);
+        await using var host = await InProcessSidecar.StartAsync(new()
+        {
+            ["Sidecar:Link:Server"] = scheme.Address,
+            ["Sidecar:Link:Tls:Enabled"] = "true",
+            ["Sidecar:Link:Tls:TargetHost"] = SchemeName,
+            ["Sidecar:Link:Tls:TrustedCaPath"] = ca,
+            ["Sidecar:Link:Tls:CertificatePath"] = Pem("link.crt", linkCertificate),
+            ["Sidecar:Link:Tls:KeyPath"] = Key("link.key", linkCertificate),
+            ["Sidecar:Relay:Enabled"] = "true",
+            ["Sidecar:Relay:Listen"] = "127.0.0.1:0",
+            ["Sidecar:Relay:Tls:Enabled"] = "true",
+            ["Sidecar:Relay:Tls:CertificatePath"] = Pem("relay.crt", relayCertificate),
+            ["Sidecar:Relay:Tls:KeyPath"] = Key("relay.key", relayCertificate),
+            ["Sidecar:Relay:Tls:TrustedCaPath"] = ca,
+            ["Sidecar:Relay:Tls:RequireClientCertificate"] = "true",
+            ["Sidecar:Relay:Tls:AllowedClientNames:0"] = "bank-app",
+        });
+        var link = host.Services.GetRequiredService<IsoClient>();
+        await Eventually.TrueAsync(() => link.State == ConnectionState.SignedOn, TimeSpan.FromSeconds(10), "link signed on over mutual TLS");
+        var relay = $"127.0.0.1:{host.Services.GetRequiredService<Relay.SidecarRelay>().Endpoint!.Port}";
+
+        var appTls = new TlsOptions
+        {
+            Enabled = true,
+            TargetHost = "localhost",
+            TrustedCaPath = ca,
+            CertificatePath = Pem("app.crt", appCertificate),
+            KeyPath = Key("app.key", appCertificate),
+        };
+        await using (var app = await Links.ConnectAsync(relay, o => o.Tls = appTls))
+        {
+            var answer = await app.SendAsync(Scheme.Authorization("000004"));
+            Assert.Equal(("00", "scheme"), (answer.GetString(39), answer.GetString(44)));
+        }
+
+        await using var anonymous = new IsoClient(Links.Options(relay, o => o.Tls = new TlsOptions { Enabled = true, TargetHost = "localhost", TrustedCaPath = ca }));
+        var states = new StateLog(anonymous);
+        anonymous.Start();
+        await Task.Delay(1000);
+        await Assert.ThrowsAnyAsync<Exception>(() => anonymous.SendAsync(Scheme.Authorization("000005"), TimeSpan.FromSeconds(2)));
+        Assert.False(states.Saw(ConnectionState.SignedOn));
+        Assert.Single(scheme.Received); // only the authorised app's 0200 reached the scheme
     }
 
     [Fact]
