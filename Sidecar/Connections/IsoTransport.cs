@@ -106,7 +106,7 @@ internal static class IsoTransport
         };
         if (tls.ClientTrust is { } trust)
         {
-            options.CertificateChainPolicy = trust;
+            options.CertificateChainPolicy = trust.Clone(); // one per handshake: they run concurrently
             options.RemoteCertificateValidationCallback = (_, certificate, chain, errors) =>
             {
                 refusal = LinkCertificates.Refusal(certificate, chain, errors, tls.AllowedClientNames, null);
