@@ -41,13 +41,13 @@ public sealed class ControllerSiloOptions
     /// <summary>Section <c>Controller:SiloTls</c>: TLS with client certificates between silos (and Orleans clients).</summary>
     public SiloTlsOptions SiloTls { get; set; } = new();
 
-    /// <summary>
-    /// StackExchange.Redis connection string; required when Clustering or Storage is redis. Off loopback it must carry
-    /// AUTH (<c>password=</c>) and TLS (<see cref="RedisTls"/> or <c>ssl=true</c>).
-    /// </summary>
+    /// <summary>StackExchange.Redis connection string; required when Clustering or Storage is redis.</summary>
     public string? Redis { get; set; }
 
-    /// <summary>Section <c>Controller:RedisTls</c>: TLS to Redis (CA, client certificate) for every Redis client of the silo.</summary>
+    /// <summary>
+    /// Section <c>Controller:RedisTls</c>: TLS to Redis (CA, client certificate) for every Redis client of the silo.
+    /// Off loopback, <see cref="Redis"/> must carry AUTH (<c>password=</c>) and TLS (this, or <c>ssl=true</c>).
+    /// </summary>
     public RedisTlsOptions RedisTls { get; set; } = new();
 
     public string ClusterId { get; set; } = "orleanscontrol";
