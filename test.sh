@@ -13,6 +13,8 @@ command -v redis-server >/dev/null || need_apt+=(redis-server redis-tools)
 # Kafka tests read the topics with kcat as a non-.NET consumer would (the broker itself is librdkafka's mock cluster,
 # started by the test fixtures through test/KafkaBroker).
 command -v kcat >/dev/null || need_apt+=(kcat)
+# deploy/make-secrets.sh (run by test/Deploy.Tests) generates random secrets with openssl.
+command -v openssl >/dev/null || need_apt+=(openssl)
 # Debian's python3 (not a pyenv shim that may be first on PATH) carries python3-grpcio.
 /usr/bin/python3 -c 'import grpc, grpc_tools' 2>/dev/null || need_apt+=(python3 python3-grpcio python3-grpc-tools)
 # The web view's browser tests drive Debian's headless Chromium through Selenium.

@@ -91,4 +91,7 @@ internal static partial class Log
 
     [LoggerMessage(28, LogLevel.Warning, "Connection {Name}: reversal #{Id} could not record transmission {Attempt}; retrying in {DelayMs} ms: {Error}")]
     public static partial void JournalAttemptFailed(ILogger logger, string name, long id, int attempt, long delayMs, string error);
+
+    [LoggerMessage(61, LogLevel.Warning, "Server {Name}: TLS client {Remote} refused: {Reason}")]
+    public static partial void TlsRefused(ILogger logger, string name, string remote, string reason);
 }

@@ -23,10 +23,14 @@ public static class GrainsServiceCollectionExtensions
     }
 
     /// <summary>Projects connections to Redis hashes <c>connections:{id}</c> on the given server.</summary>
-    public static IServiceCollection AddRedisConnectionProjection(this IServiceCollection services, string connectionString)
+    public static IServiceCollection AddRedisConnectionProjection(this IServiceCollection services, string connectionString) =>
+        services.AddRedisConnectionProjection(() => StackExchange.Redis.ConfigurationOptions.Parse(connectionString));
+
+    /// <summary>Same, with the client configuration made by the host (TLS, certificates).</summary>
+    public static IServiceCollection AddRedisConnectionProjection(this IServiceCollection services, Func<StackExchange.Redis.ConfigurationOptions> configuration)
     {
         services.RemoveAll<IConnectionProjection>();
-        services.AddSingleton<IConnectionProjection>(_ => new RedisConnectionProjection(connectionString));
+        services.AddSingleton<IConnectionProjection>(_ => new RedisConnectionProjection(configuration));
         return services;
     }
 }

@@ -19,7 +19,18 @@ public interface IPoolScalerGrain : IGrainWithStringKey
     /// <summary>The most recent actions, newest last (also logged and counted in metrics).</summary>
     [ReadOnly, Alias("GetEvents")]
     Task<ImmutableArray<ScalingEvent>> GetEvents();
+
+    /// <summary>The scaling lane now: the action in flight, if any, and since when the pool has been over its need.</summary>
+    [ReadOnly, Alias("GetStatus")]
+    Task<ScalerStatus> GetStatus();
 }
+
+/// <summary><see cref="InFlight"/>: "scale-up 2 -> 3", "scale-down of s-1", or null.</summary>
+[GenerateSerializer, Immutable, Alias("oc.ScalerStatus")]
+public sealed record ScalerStatus(
+    [property: Id(0)] string? InFlight,
+    [property: Id(1)] DateTimeOffset? OverNeedSince,
+    [property: Id(2)] DateTimeOffset ScaleUpNotBefore);
 
 /// <summary>The pool's servers now; <see cref="NoTarget"/>: sent because a failover found no target.</summary>
 [GenerateSerializer, Immutable, Alias("oc.PoolObservation")]

@@ -26,4 +26,7 @@ internal static partial class KubernetesLog
 
     [LoggerMessage(1206, LogLevel.Warning, "Pool {PoolId}: reading the pool's pods failed; rotation labels are reconciled on the next change")]
     public static partial void SyncFailed(ILogger logger, Exception exception, string poolId);
+
+    [LoggerMessage(1207, LogLevel.Warning, "Pool {PoolId}: the scaler's state could not be stored; an action in flight may not be resumed if this silo is lost")]
+    public static partial void StateNotSaved(ILogger logger, Exception exception, string poolId);
 }

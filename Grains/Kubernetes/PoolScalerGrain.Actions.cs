@@ -15,65 +15,94 @@ public sealed partial class PoolScalerGrain
     private bool _rotationDirty;
     private bool _synced;
 
-    private async Task ScaleUpAsync(bool noTarget)
+    /// <summary>
+    /// Plans and starts a scale-up, or with <paramref name="resume"/> finishes one a lost activation had in flight:
+    /// the PATCH again only if it did not land (replicas below its target), then the wait within the original deadline.
+    /// </summary>
+    private async Task ScaleUpAsync(bool noTarget, ScaleUpInFlight? resume)
     {
         var pool = _pool!;
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
         deadline.CancelAfter(O.ReadyTimeout);
         DeploymentScale? scale = null;
         ScaleUpPlan? plan = null;
+        var flight = resume;
         try
         {
-            scale = O.DryRun ? new DeploymentScale(pool.Deployment, _servers.Length, "") : await _scaler.ReadScaleAsync(pool.Deployment, deadline.Token);
-            var before = O.DryRun ? [] : await ListPodsAsync(scale.Selector, deadline.Token);
-            var coming = ScalingDecision.Coming(before, _servers, Now, O.ReadyTimeout);
-            plan = ScalingDecision.PlanScaleUp(scale.Replicas, ScalingDecision.Usable(_servers), coming, noTarget, pool);
-            if (plan is null)
-                return;
-            if (plan.AtBound)
+            if (flight is null)
             {
-                if (!_atBoundReported)
-                    Event(ScalingAction.ScaleUp, ScalingOutcome.AtBound, pool.Deployment, plan.From, plan.From, $"{plan.Why}; at maximum {pool.Max}");
-                _atBoundReported = true;
-                _scaleUpNotBefore = Now + O.BackoffAfterFailure;
-                return;
+                scale = O.DryRun ? new DeploymentScale(pool.Deployment, _servers.Length, "") : await _scaler.ReadScaleAsync(pool.Deployment, deadline.Token);
+                var before = O.DryRun ? [] : await ListPodsAsync(scale.Selector, deadline.Token);
+                var coming = ScalingDecision.Coming(before, _servers, Now, O.ReadyTimeout);
+                plan = ScalingDecision.PlanScaleUp(scale.Replicas, ScalingDecision.Usable(_servers), coming, noTarget, pool);
+                if (plan is null)
+                    return;
+                if (plan.AtBound)
+                {
+                    if (!_atBoundReported)
+                        Event(ScalingAction.ScaleUp, ScalingOutcome.AtBound, pool.Deployment, plan.From, plan.From, $"{plan.Why}; at maximum {pool.Max}");
+                    _atBoundReported = true;
+                    S.ScaleUpNotBefore = Now + O.BackoffAfterFailure;
+                    return;
+                }
+                _atBoundReported = false;
+                KubernetesLog.ScalingUp(logger, PoolId, pool.Deployment, plan.From, plan.To, plan.Why);
+                if (O.DryRun)
+                {
+                    await _scaler.ScaleAsync(pool.Deployment, plan.To, deadline.Token);
+                    Event(ScalingAction.ScaleUp, ScalingOutcome.DryRun, pool.Deployment, plan.From, plan.To, plan.Why);
+                    return;
+                }
+                // Stored before the PATCH: an activation that takes over after this silo is lost finishes this one.
+                flight = new ScaleUpInFlight(plan.From, plan.To, [.. before.Select(p => p.Name)], scale.Selector, plan.Why, Now, Now + O.ReadyTimeout);
+                S.ScaleUp = flight;
+                await SaveAsync();
+                await _scaler.ScaleAsync(pool.Deployment, plan.To, deadline.Token);
             }
-            _atBoundReported = false;
-            KubernetesLog.ScalingUp(logger, PoolId, pool.Deployment, plan.From, plan.To, plan.Why);
-            var started = Stopwatch.GetTimestamp();
-            await _scaler.ScaleAsync(pool.Deployment, plan.To, deadline.Token);
-            if (O.DryRun)
+            else
             {
-                Event(ScalingAction.ScaleUp, ScalingOutcome.DryRun, pool.Deployment, plan.From, plan.To, plan.Why);
-                return;
+                var left = flight.Deadline - Now;
+                if (left <= TimeSpan.Zero)
+                    throw new OperationCanceledException(deadline.Token);
+                deadline.CancelAfter(left);
+                scale = await _scaler.ReadScaleAsync(pool.Deployment, deadline.Token);
+                if (scale.Replicas < flight.To)
+                    await _scaler.ScaleAsync(pool.Deployment, flight.To, deadline.Token);
             }
-            var known = before.Select(p => p.Name).ToHashSet(StringComparer.Ordinal);
-            var joined = await WaitForNewServersAsync(scale.Selector, known, plan.To - plan.From, deadline.Token);
-            var elapsed = Stopwatch.GetElapsedTime(started);
+            var joined = await WaitForNewServersAsync(flight.Selector, [.. flight.PodsBefore], flight.To - flight.From, deadline.Token);
+            var elapsed = Now - flight.StartedAt;
             metrics.ScaleUpDuration(elapsed);
             // Failovers that found no target meanwhile are told of the new server by the pool: they try it first.
             _noTargetIgnoredUntil = Now + O.EvaluationInterval;
             _noTargetPending = false;
-            Event(ScalingAction.ScaleUp, ScalingOutcome.Succeeded, pool.Deployment, plan.From, plan.To,
-                $"{plan.Why}; {string.Join(", ", joined)} Ready and registered after {elapsed.TotalSeconds:0.0} s");
+            S.ScaleUp = null;
+            Event(ScalingAction.ScaleUp, ScalingOutcome.Succeeded, pool.Deployment, flight.From, flight.To,
+                $"{flight.Why}; {string.Join(", ", joined)} Ready and registered after {elapsed.TotalSeconds:0.0} s{Resumed(resume)}");
         }
         catch (OperationCanceledException) when (deadline.IsCancellationRequested && !_stopping.IsCancellationRequested)
         {
-            _scaleUpNotBefore = Now + O.BackoffAfterFailure;
-            Event(ScalingAction.ScaleUp, ScalingOutcome.TimedOut, pool.Deployment, plan?.From ?? scale?.Replicas, plan?.To,
-                $"{plan?.Why ?? "scale-up"}: no new pod Ready and registered within {O.ReadyTimeout}");
+            ScaleUpEnded(ScalingOutcome.TimedOut, flight?.From ?? plan?.From ?? scale?.Replicas, flight?.To ?? plan?.To,
+                $"{flight?.Why ?? plan?.Why ?? "scale-up"}: no new pod Ready and registered within {O.ReadyTimeout}{Resumed(resume)}");
         }
         catch (KubernetesActionException ex)
         {
-            _scaleUpNotBefore = Now + O.BackoffAfterFailure;
-            Event(ScalingAction.ScaleUp, ScalingOutcome.Failed, pool.Deployment, plan?.From ?? scale?.Replicas, plan?.To, ex.Message);
+            ScaleUpEnded(ScalingOutcome.Failed, flight?.From ?? plan?.From ?? scale?.Replicas, flight?.To ?? plan?.To, ex.Message);
         }
         catch (Exception ex) when (!_stopping.IsCancellationRequested)
         {
-            _scaleUpNotBefore = Now + O.BackoffAfterFailure;
-            Event(ScalingAction.ScaleUp, ScalingOutcome.Failed, pool.Deployment, plan?.From, plan?.To, $"{ex.GetType().Name}: {ex.Message}");
+            ScaleUpEnded(ScalingOutcome.Failed, flight?.From ?? plan?.From, flight?.To ?? plan?.To, $"{ex.GetType().Name}: {ex.Message}");
         }
+        // Stopping (the silo shuts down or the grain moves): the action stays recorded for the next activation.
     }
+
+    private void ScaleUpEnded(ScalingOutcome outcome, int? from, int? to, string detail)
+    {
+        S.ScaleUpNotBefore = Now + O.BackoffAfterFailure;
+        S.ScaleUp = null;
+        Event(ScalingAction.ScaleUp, outcome, _pool!.Deployment, from, to, detail);
+    }
+
+    private static string Resumed(object? resume) => resume is null ? "" : " (resumed by a new activation after the previous one was lost)";
 
     /// <summary>Polls the pods and the pool until as many new pods as were added are Ready with a usable server in the pool.</summary>
     private async Task<List<string>> WaitForNewServersAsync(string selector, HashSet<string> known, int wanted, CancellationToken cancellationToken)
@@ -92,42 +121,60 @@ public sealed partial class PoolScalerGrain
         }
     }
 
-    /// <summary>Gives up one idle server: marks its pod to go first, scales down by one, removes it from the pool.</summary>
-    private async Task ScaleDownAsync(ServerInstance victim)
+    /// <summary>
+    /// Gives up one idle server: marks its pod to go first, scales down by one, removes it from the pool. With
+    /// <paramref name="resume"/> it repeats the steps a lost activation had begun: each is idempotent (the scale only
+    /// if it is still above the target).
+    /// </summary>
+    private async Task ScaleDownAsync(ServerInstance? victim, ScaleDownInFlight? resume)
     {
         var pool = _pool!;
-        var pod = PodOf(victim);
-        int? from = null;
+        var flight = resume;
         try
         {
-            var scale = O.DryRun ? new DeploymentScale(pool.Deployment, _servers.Length, "") : await _scaler.ReadScaleAsync(pool.Deployment, _stopping.Token);
-            from = scale.Replicas;
-            if (scale.Replicas <= pool.Min)
+            if (flight is null)
             {
-                if (!_atBoundReported)
-                    Event(ScalingAction.ScaleDown, ScalingOutcome.AtBound, pool.Deployment, from, from, $"over its need but at minimum {pool.Min}");
-                _atBoundReported = true;
-                _overNeedSince = Now;
-                return;
+                var scale = O.DryRun ? new DeploymentScale(pool.Deployment, _servers.Length, "") : await _scaler.ReadScaleAsync(pool.Deployment, _stopping.Token);
+                if (scale.Replicas <= pool.Min)
+                {
+                    if (!_atBoundReported)
+                        Event(ScalingAction.ScaleDown, ScalingOutcome.AtBound, pool.Deployment, scale.Replicas, scale.Replicas, $"over its need but at minimum {pool.Min}");
+                    _atBoundReported = true;
+                    SetOverNeedSince(Now);
+                    return;
+                }
+                _atBoundReported = false;
+                var why = $"over its need ({ScalingDecision.Need(_servers, pool)} servers) for {O.ScaleDownDelay}; giving up idle {victim!.ServerId}";
+                flight = new ScaleDownInFlight(victim.ServerId, PodOf(victim), scale.Replicas, why);
+                if (O.DryRun)
+                {
+                    await _scaler.MarkForRemovalAsync(flight.Pod, _stopping.Token);
+                    await _scaler.ScaleAsync(pool.Deployment, flight.From - 1, _stopping.Token);
+                    Event(ScalingAction.ScaleDown, ScalingOutcome.DryRun, pool.Deployment, flight.From, flight.From - 1, why);
+                    SetOverNeedSince(null);
+                    return;
+                }
+                S.ScaleDown = flight;
+                await SaveAsync();
+                await _scaler.MarkForRemovalAsync(flight.Pod, _stopping.Token);
+                await _scaler.ScaleAsync(pool.Deployment, flight.From - 1, _stopping.Token);
             }
-            _atBoundReported = false;
-            var why = $"over its need ({ScalingDecision.Need(_servers, pool)} servers) for {O.ScaleDownDelay}; giving up idle {victim.ServerId}";
-            await _scaler.MarkForRemovalAsync(pod, _stopping.Token);
-            await _scaler.ScaleAsync(pool.Deployment, scale.Replicas - 1, _stopping.Token);
-            if (O.DryRun)
+            else
             {
-                Event(ScalingAction.ScaleDown, ScalingOutcome.DryRun, pool.Deployment, from, from - 1, why);
-                _overNeedSince = null;
-                return;
+                await _scaler.MarkForRemovalAsync(flight.Pod, _stopping.Token);
+                if ((await _scaler.ReadScaleAsync(pool.Deployment, _stopping.Token)).Replicas > flight.From - 1)
+                    await _scaler.ScaleAsync(pool.Deployment, flight.From - 1, _stopping.Token);
             }
-            await Pool.RemoveServer(victim.ServerId); // one that took a connection meanwhile has it moved by the pool
-            Event(ScalingAction.ScaleDown, ScalingOutcome.Succeeded, pool.Deployment, from, from - 1, why);
-            _overNeedSince = null;
+            await Pool.RemoveServer(flight.ServerId); // one that took a connection meanwhile has it moved by the pool
+            S.ScaleDown = null;
+            S.OverNeedSince = null;
+            Event(ScalingAction.ScaleDown, ScalingOutcome.Succeeded, pool.Deployment, flight.From, flight.From - 1, flight.Why + Resumed(resume));
         }
         catch (Exception ex) when (!_stopping.IsCancellationRequested)
         {
-            _overNeedSince = Now; // another full delay before trying again
-            Event(ScalingAction.ScaleDown, ScalingOutcome.Failed, pool.Deployment, from, from - 1, ex is KubernetesActionException ? ex.Message : $"{ex.GetType().Name}: {ex.Message}");
+            S.ScaleDown = null;
+            S.OverNeedSince = Now; // another full delay before trying again
+            Event(ScalingAction.ScaleDown, ScalingOutcome.Failed, pool.Deployment, flight?.From, flight?.From - 1, ex is KubernetesActionException ? ex.Message : $"{ex.GetType().Name}: {ex.Message}");
         }
     }
 

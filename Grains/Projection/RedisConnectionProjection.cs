@@ -7,15 +7,20 @@ namespace OrleansControl.Grains.Projection;
 /// Writes <c>connections:{connection_id}</c> hashes with StackExchange.Redis (schema in docs/redis-registry.md).
 /// Owns its multiplexer (connected on first use) so it never collides with another component's Redis client.
 /// </summary>
-public sealed class RedisConnectionProjection(string connectionString) : IConnectionProjection, IAsyncDisposable
+public sealed class RedisConnectionProjection(Func<ConfigurationOptions> configuration) : IConnectionProjection, IAsyncDisposable
 {
+    public RedisConnectionProjection(string connectionString)
+        : this(() => ConfigurationOptions.Parse(connectionString))
+    {
+    }
+
     public const string KeyPrefix = "connections:";
 
     // AbortOnConnectFail off: a Redis that is down at start-up is retried in the background rather than failing
     // (and caching the failure of) the first write.
     private readonly Lazy<Task<ConnectionMultiplexer>> _redis = new(() =>
     {
-        var options = ConfigurationOptions.Parse(connectionString);
+        var options = configuration();
         options.AbortOnConnectFail = false;
         return ConnectionMultiplexer.ConnectAsync(options);
     });

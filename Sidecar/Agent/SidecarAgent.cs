@@ -113,7 +113,7 @@ public sealed partial class SidecarAgent : BackgroundService
             catch (Exception ex)
             {
                 // Whatever broke the control path, the data path is untouched; retry.
-                _lastError = ex is RpcException rpc ? $"{rpc.StatusCode}: {rpc.Status.Detail}" : ex.Message;
+                _lastError = UntrustedController(ex) ?? (ex is RpcException rpc ? $"{rpc.StatusCode}: {rpc.Status.Detail}" : ex.Message);
             }
 
             // Another gateway first, at once; only when every one has failed in turn does the backoff apply. Holding a live
@@ -133,6 +133,24 @@ public sealed partial class SidecarAgent : BackgroundService
                 break;
             }
         }
+    }
+
+    /// <summary>A TLS refusal of the controller's certificate, said as what to configure; null for any other failure.</summary>
+    private string? UntrustedController(Exception ex)
+    {
+        var inner = ex is RpcException { Status.DebugException: { } debug } ? debug : ex;
+        for (var e = inner; e is not null; e = e.InnerException)
+        {
+            if (e is System.Security.Authentication.AuthenticationException tls)
+            {
+                var fix = _options.TrustedCaPath is { Length: > 0 } ca
+                    ? $"it does not chain to the CA in Sidecar:Agent:TrustedCaPath '{ca}'"
+                    : "set Sidecar:Agent:TrustedCaPath to the PEM of the CA that signs it (a private CA is not in the system roots)";
+                return $"controller certificate not trusted ({tls.Message}): {fix}";
+            }
+        }
+
+        return null;
     }
 
     private static SocketsHttpHandler CreateHandler(SidecarAgentOptions options)

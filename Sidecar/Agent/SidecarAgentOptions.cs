@@ -5,6 +5,9 @@ public sealed class SidecarAgentOptions
 {
     public const string Section = "Sidecar:Agent";
 
+    /// <summary>How deploy/'s committed secrets begin (<c>REPLACE-ME-run-deploy-make-secrets.sh</c>).</summary>
+    public const string PlaceholderPrefix = "REPLACE-ME";
+
     /// <summary>
     /// The gateways' gRPC addresses, comma-separated (e.g. http://gw-1:9090,http://gw-2:9090): every gateway of the
     /// controller cluster, not one. On a broken stream the agent moves to the next at once. Empty: no controller, the
@@ -108,6 +111,13 @@ public sealed class SidecarAgentOptions
             {
                 yield return $"{name} '{path}' does not exist";
             }
+        }
+
+        // deploy/'s committed secrets are placeholders (deploy/make-secrets.sh generates real ones): never sent.
+        var token = !string.IsNullOrEmpty(BearerTokenPath) && File.Exists(BearerTokenPath) ? File.ReadAllText(BearerTokenPath).Trim() : BearerToken;
+        if (token?.StartsWith(PlaceholderPrefix, StringComparison.Ordinal) == true)
+        {
+            yield return $"{(string.IsNullOrEmpty(BearerTokenPath) ? "BearerToken" : $"BearerTokenPath '{BearerTokenPath}'")} holds the placeholder token shipped in deploy/; generate tokens with deploy/make-secrets.sh";
         }
 
         if (!string.IsNullOrEmpty(TrustedCaPath) && AllowUntrustedController)

@@ -47,6 +47,11 @@ public sealed class IsoClientOptions : LinkOptions
             yield return error;
         }
 
+        foreach (var error in Tls?.Validate(server: false) ?? [])
+        {
+            yield return error;
+        }
+
         if (Server is { Length: > 0 } && !IsoEndpoint.TryParse(Server, out _))
         {
             yield return "Server must be host:port";

@@ -86,7 +86,11 @@ public abstract class LinkOptions
     }
 }
 
-/// <summary>TLS for a link. Certificates come from files so a pod can mount them.</summary>
+/// <summary>
+/// TLS for a link, mutual when the server sets <see cref="RequireClientCertificate"/>. Certificates come from files
+/// so a pod can mount them from a Secret: PEM as cert-manager writes them (<c>tls.crt</c>, <c>tls.key</c>,
+/// <c>ca.crt</c>) or PKCS#12.
+/// </summary>
 public sealed class TlsOptions
 {
     public bool Enabled { get; set; }
@@ -94,11 +98,91 @@ public sealed class TlsOptions
     /// <summary>Client: the name expected in the server certificate (default: the host part of the endpoint).</summary>
     public string? TargetHost { get; set; }
 
-    /// <summary>Server: PKCS#12 file with the certificate and key. Client: optional client certificate.</summary>
+    /// <summary>
+    /// Server: its certificate. Client: the client certificate it presents (needed when the server requires one).
+    /// PEM with <see cref="KeyPath"/>, PKCS#12 without.
+    /// </summary>
     public string? CertificatePath { get; set; }
 
+    /// <summary>The PEM private key of <see cref="CertificatePath"/>; empty: the certificate file is PKCS#12.</summary>
+    public string? KeyPath { get; set; }
+
+    /// <summary>Password of the PKCS#12 file, or of an encrypted PEM key.</summary>
     public string? CertificatePassword { get; set; }
+
+    /// <summary>
+    /// PEM bundle of the CA(s) the peer's certificate must chain to; those alone are trusted. Client: the server's
+    /// CA (default: the system roots). Server: the CA of the client certificates; required with
+    /// <see cref="RequireClientCertificate"/>.
+    /// </summary>
+    public string? TrustedCaPath { get; set; }
+
+    /// <summary>Server: refuse a client that presents no certificate chaining to <see cref="TrustedCaPath"/> (mutual TLS).</summary>
+    public bool RequireClientCertificate { get; set; }
+
+    /// <summary>Server: when not empty, the client certificate's common name or one of its DNS names must be listed here.</summary>
+    public List<string> AllowedClientNames { get; set; } = [];
+
+    /// <summary>Server: a client that has not completed the handshake in this time is dropped.</summary>
+    public TimeSpan HandshakeTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>Client: accept a server certificate that does not chain to a trusted root (tests, dev only).</summary>
     public bool AllowUntrustedServer { get; set; }
+
+    /// <summary>What is wrong, each naming the setting under <c>Tls:</c>; <paramref name="server"/> picks the end.</summary>
+    public IEnumerable<string> Validate(bool server)
+    {
+        if (!Enabled)
+        {
+            yield break;
+        }
+
+        foreach (var (name, path) in new[] { (nameof(CertificatePath), CertificatePath), (nameof(KeyPath), KeyPath), (nameof(TrustedCaPath), TrustedCaPath) })
+        {
+            if (!string.IsNullOrEmpty(path) && !File.Exists(path))
+            {
+                yield return $"Tls:{name} '{path}' does not exist";
+            }
+        }
+
+        if (!string.IsNullOrEmpty(KeyPath) && string.IsNullOrEmpty(CertificatePath))
+        {
+            yield return "Tls:KeyPath needs Tls:CertificatePath";
+        }
+
+        if (server)
+        {
+            if (RequireClientCertificate && string.IsNullOrEmpty(TrustedCaPath))
+            {
+                yield return "Tls:RequireClientCertificate needs Tls:TrustedCaPath (the CA of the client certificates)";
+            }
+
+            if (AllowedClientNames.Count > 0 && !RequireClientCertificate)
+            {
+                yield return "Tls:AllowedClientNames needs Tls:RequireClientCertificate";
+            }
+
+            if (HandshakeTimeout <= TimeSpan.Zero || HandshakeTimeout > TimeSpan.FromMinutes(1))
+            {
+                yield return "Tls:HandshakeTimeout must be positive, at most 1 min";
+            }
+
+            if (AllowUntrustedServer)
+            {
+                yield return "Tls:AllowUntrustedServer is a client setting";
+            }
+        }
+        else
+        {
+            if (!string.IsNullOrEmpty(TrustedCaPath) && AllowUntrustedServer)
+            {
+                yield return "Tls:TrustedCaPath and Tls:AllowUntrustedServer are exclusive";
+            }
+
+            if (RequireClientCertificate || AllowedClientNames.Count > 0)
+            {
+                yield return "Tls:RequireClientCertificate and Tls:AllowedClientNames are server settings";
+            }
+        }
+    }
 }

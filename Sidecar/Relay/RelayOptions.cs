@@ -15,6 +15,12 @@ public sealed class RelayOptions
     /// <summary>Where the application connects; localhost only by default.</summary>
     public string Listen { get; set; } = "127.0.0.1:8583";
 
+    /// <summary>
+    /// TLS on the relay's port (<c>Sidecar:Relay:Tls</c>), mutual with <c>RequireClientCertificate</c>; off by default,
+    /// since the application normally connects over the pod's loopback.
+    /// </summary>
+    public Connections.TlsOptions? Tls { get; set; }
+
     /// <summary>Field 39 of the relay's own answers, one per outcome (<see cref="RelayAnswers"/>).</summary>
     public RelayResponseCodes ResponseCodes { get; set; } = new();
 
@@ -31,6 +37,7 @@ public sealed class RelayOptions
         MaxFrameLength = link.MaxFrameLength,
         MaxInFlight = link.MaxInFlight,
         MaxSessions = 16,
+        Tls = Tls,
     };
 
     public IEnumerable<string> Validate()
@@ -38,6 +45,11 @@ public sealed class RelayOptions
         if (!Connections.IsoEndpoint.TryParse(Listen, out _, allowPortZero: true))
         {
             yield return $"{Section}:Listen must be host:port";
+        }
+
+        foreach (var error in Tls?.Validate(server: true) ?? [])
+        {
+            yield return $"{Section}:{error}";
         }
 
         foreach (var error in ResponseCodes.Validate())

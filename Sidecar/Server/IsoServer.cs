@@ -26,7 +26,7 @@ public sealed class IsoServer : IAsyncDisposable
     private readonly ConcurrentDictionary<long, ServerSession> _sessions = new();
     private readonly RequestMatcher<IsoMessage> _outbound;
     private readonly CancellationTokenSource _stop = new();
-    private readonly X509Certificate2? _certificate;
+    private readonly ServerTls? _tls;
     private Socket? _listener;
     private Task? _acceptLoop;
 
@@ -50,13 +50,7 @@ public sealed class IsoServer : IAsyncDisposable
         _logger = (ILogger?)logger ?? NullLogger.Instance;
         _keys = new MatchKeyPolicy(options.MatchFields, options.DefaultMatchFields);
         _outbound = new RequestMatcher<IsoMessage>(options.MaxInFlight, TimeSpan.FromMilliseconds(20));
-        _certificate = certificate;
-        if (options.Tls is { Enabled: true } tls && certificate is null)
-        {
-            _certificate = tls.CertificatePath is { } path
-                ? X509CertificateLoader.LoadPkcs12FromFile(path, tls.CertificatePassword)
-                : throw new ArgumentException("TLS is enabled but no server certificate was given (Tls.CertificatePath)", nameof(options));
-        }
+        _tls = ServerTls.From(options.Tls, certificate);
     }
 
     /// <summary>The bound address (with the real port when configured with port 0).</summary>
@@ -168,9 +162,16 @@ public sealed class IsoServer : IAsyncDisposable
         Stream stream;
         try
         {
-            stream = await IsoTransport.AcceptAsync(socket, _options.Tls, _certificate, ct).ConfigureAwait(false);
+            stream = await IsoTransport.AcceptAsync(socket, _tls, ct).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is IOException or System.Security.Authentication.AuthenticationException or OperationCanceledException)
+        catch (System.Security.Authentication.AuthenticationException ex)
+        {
+            // The reason alone (which certificate, why): a refused client is expected traffic, not a fault of ours.
+            Log.TlsRefused(_logger, _options.Name, socket.RemoteEndPoint?.ToString() ?? "?", ex.Message);
+            socket.Dispose();
+            return;
+        }
+        catch (Exception ex) when (ex is IOException or OperationCanceledException)
         {
             socket.Dispose();
             return;

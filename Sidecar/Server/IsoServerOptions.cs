@@ -32,6 +32,11 @@ public sealed class IsoServerOptions : LinkOptions
             yield return error;
         }
 
+        foreach (var error in Tls?.Validate(server: true) ?? [])
+        {
+            yield return error;
+        }
+
         if (!IsoEndpoint.TryParse(Listen, out _, allowPortZero: true))
         {
             yield return "Listen must be host:port";

@@ -50,6 +50,12 @@ public sealed class ControllerSiloOptions
     /// <summary>StackExchange.Redis connection string; required when Clustering or Storage is redis.</summary>
     public string? Redis { get; set; }
 
+    /// <summary>
+    /// Section <c>Controller:RedisTls</c>: TLS to Redis (CA, client certificate) for every Redis client of the silo.
+    /// Off loopback, <see cref="Redis"/> must carry AUTH (<c>password=</c>) and TLS (this, or <c>ssl=true</c>).
+    /// </summary>
+    public RedisTlsOptions RedisTls { get; set; } = new();
+
     public string ClusterId { get; set; } = "orleanscontrol";
 
     public string ServiceId { get; set; } = "orleanscontrol";

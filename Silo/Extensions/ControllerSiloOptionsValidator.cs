@@ -34,6 +34,10 @@ public sealed class ControllerSiloOptionsValidator
         var needsRedis = o.Clustering == ClusteringKind.Redis || o.Storage == StorageKind.Redis;
         if (needsRedis && string.IsNullOrWhiteSpace(o.Redis))
             failures.Add($"{P}Redis (a connection string) is required when {P}Clustering or {P}Storage is redis");
+        if (needsRedis && (o.RedisTls ?? new()).FindProblem() is { } redisTls)
+            failures.Add($"{P}RedisTls:{redisTls}");
+        if (needsRedis && !string.IsNullOrWhiteSpace(o.Redis) && ControllerRedis.FindProblem(o.Redis, o.RedisTls ?? new(), P) is { } redis)
+            failures.Add(redis);
         if (string.IsNullOrWhiteSpace(o.ClusterId)) failures.Add($"{P}ClusterId must not be empty");
         if (string.IsNullOrWhiteSpace(o.ServiceId)) failures.Add($"{P}ServiceId must not be empty");
         if (o.SiloPort is < 1 or > 65535) failures.Add($"{P}SiloPort must be 1..65535 (was {o.SiloPort})");

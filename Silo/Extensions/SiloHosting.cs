@@ -92,7 +92,7 @@ public static class SiloHosting
         silo.Services.AddKubernetesActions(options.Kubernetes ?? new());
         silo.Services.Configure<ConnectionHealthOptions>(h => Copy(health, h));
         if (options.Storage == StorageKind.Redis)
-            silo.Services.AddRedisConnectionProjection(options.Redis!);
+            silo.Services.AddRedisConnectionProjection(() => ControllerRedis.Configuration(options));
         silo.ConfigureStorage(options, health);
         silo.AddControllerStreams(options);
         return silo;
@@ -105,7 +105,7 @@ public static class SiloHosting
         {
             return silo.UseLocalhostClustering(o.SiloPort, o.GatewayPort, serviceId: o.ServiceId, clusterId: o.ClusterId);
         }
-        silo.UseRedisClustering(r => r.ConfigurationOptions = ConfigurationOptions.Parse(o.Redis!));
+        silo.UseRedisClustering(r => r.ConfigurationOptions = ControllerRedis.Configuration(o));
         silo.Configure<ClusterOptions>(c =>
         {
             c.ClusterId = o.ClusterId;
@@ -128,11 +128,11 @@ public static class SiloHosting
             {
                 silo.AddRedisGrainStorage(name, (OptionsBuilder<RedisStorageOptions> storage) => storage.Configure<Serializer>((r, serializer) =>
                 {
-                    r.ConfigurationOptions = ConfigurationOptions.Parse(o.Redis!);
+                    r.ConfigurationOptions = ControllerRedis.Configuration(o);
                     r.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer);
                 }));
             }
-            silo.UseRedisReminderService(r => r.ConfigurationOptions = ConfigurationOptions.Parse(o.Redis!));
+            silo.UseRedisReminderService(r => r.ConfigurationOptions = ControllerRedis.Configuration(o));
         }
         else
         {

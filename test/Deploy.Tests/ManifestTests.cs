@@ -92,6 +92,10 @@ public sealed class ManifestTests
             .Where(e => e.Value is not null).ToDictionary(e => e.Name, e => e.Value);
         var settings = literals.Concat(env).ToDictionary(kv => kv.Key.Replace("__", ":", StringComparison.Ordinal), kv => (string?)kv.Value);
         settings["Controller:AdvertisedAddress"] = "10.0.12.34"; // the pod IP, filled in by the downward API
+        // The mounted files (Secrets created at install) stand in as empty files under a temporary root.
+        using var mounted = new TempFiles();
+        foreach (var key in settings.Keys.Where(k => k.EndsWith("Path", StringComparison.Ordinal)).ToList())
+            settings[key] = mounted.Create(settings[key]!);
 
         var options = new ControllerSiloOptions();
         new ConfigurationBuilder().AddInMemoryCollection(settings).Build().GetSection(ControllerSiloOptions.Section).Bind(options);
@@ -103,6 +107,24 @@ public sealed class ManifestTests
         Assert.Equal(StorageKind.Redis, options.Storage);
         Assert.True(options.SiloTls.Enabled, "the silo ports carry grain calls: TLS with client certificates");
         Assert.False(options.SiloTls.AllowInsecure);
+        Assert.True(options.RedisTls.Enabled, "Redis holds membership and every grain's state: TLS to it");
+        Assert.False(options.RedisTls.AllowInsecure);
+        Assert.Equal("orleanscontrol-redis", options.RedisTls.Host);
+    }
+
+    private sealed class TempFiles : IDisposable
+    {
+        private readonly string _root = Directory.CreateTempSubdirectory("oc-mounts-").FullName;
+
+        public string Create(string mountedPath)
+        {
+            var path = Path.Combine(_root, mountedPath.TrimStart('/'));
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            File.WriteAllText(path, "created at install (deploy/README.md)");
+            return path;
+        }
+
+        public void Dispose() => Directory.Delete(_root, recursive: true);
     }
 
     private static V1Deployment ControllerDeployment() =>

@@ -123,6 +123,26 @@ public sealed partial class WorkloadSecurityTests
         Assert.True(order.IndexOf("REDIS_PASSWORD") < order.IndexOf("Controller__Redis"), "$(REDIS_PASSWORD) expands only if defined before");
     }
 
+    [SkippableTheory]
+    [MemberData(nameof(OverlayNames))]
+    public void Redis_listens_on_tls_alone_with_a_certificate_the_controller_checks(string overlay)
+    {
+        var (_, redis, redisPod) = Overlays.Containers(overlay).Single(x => x.Workload == "orleanscontrol-redis");
+        var args = redis.Args.ToList();
+        Assert.Equal("0", args[args.IndexOf("--port") + 1]);
+        Assert.Equal("6379", args[args.IndexOf("--tls-port") + 1]);
+        var tlsMount = redis.VolumeMounts.Single(m => args[args.IndexOf("--tls-cert-file") + 1].StartsWith(m.MountPath + "/", StringComparison.Ordinal));
+        var serverSecret = redisPod.Volumes.Single(v => v.Name == tlsMount.Name).Secret.SecretName;
+
+        var (_, controller, controllerPod) = Overlays.Containers(overlay).Single(x => x.Workload == "orleanscontrol-controller");
+        var env = controller.Env.Where(e => e.Value is not null).ToDictionary(e => e.Name, e => e.Value);
+        Assert.Equal("true", env["Controller__RedisTls__Enabled"]);
+        var caMount = controller.VolumeMounts.Single(m => env["Controller__RedisTls__CaPath"].StartsWith(m.MountPath + "/", StringComparison.Ordinal));
+        var caVolume = controllerPod.Volumes.Single(v => v.Name == caMount.Name).Secret;
+        Assert.Equal(serverSecret, caVolume.SecretName);
+        Assert.Equal(["ca.crt"], caVolume.Items.Select(i => i.Key)); // the CA only: Redis's key stays in its own pod
+    }
+
     [GeneratedRegex("^[a-z0-9./-]+:(?!latest@)[A-Za-z0-9_.-]+@sha256:[0-9a-f]{64}$")]
     private static partial Regex PinnedImage();
 }

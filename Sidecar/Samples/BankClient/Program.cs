@@ -10,7 +10,8 @@ using OrleansControl.Sidecar.Client;
 // Configuration (args --Key value or env BANK__KEY): Server (127.0.0.1:8583, e.g. the sidecar's relay or a
 // scheme server), Rate per second (10), Duration in seconds (0 = until stopped), ReportEvery in milliseconds (1000),
 // TerminalId, InstitutionId, ProbePort (0 = none: /healthz and /readyz for the kubelet, ready while the link is signed
-// on). Each report line ends with the approvals per answering server (field 44).
+// on), Tls:* (TlsOptions: off unless Tls:Enabled; Tls:TrustedCaPath and Tls:TargetHost to check the server, Tls:CertificatePath
+// and Tls:KeyPath for the client certificate of mutual TLS). Each report line ends with the approvals per answering server (field 44).
 var config = new ConfigurationBuilder().AddEnvironmentVariables("BANK__").AddCommandLine(args).Build();
 var rate = Math.Max(1, int.TryParse(config["Rate"], out var r) ? r : 10);
 var duration = TimeSpan.FromSeconds(int.TryParse(config["Duration"], out var d) ? d : 0);
@@ -20,7 +21,14 @@ var options = new IsoClientOptions
     Name = "bank-client",
     Server = config["Server"] ?? "127.0.0.1:8583",
     InstitutionId = config["InstitutionId"] ?? "12345",
+    Tls = config.GetSection("Tls").Get<OrleansControl.Sidecar.Connections.TlsOptions>(),
 };
+if (options.Validate().ToList() is { Count: > 0 } errors)
+{
+    Console.Error.WriteLine($"invalid configuration: {string.Join("; ", errors)}");
+    return 2;
+}
+
 
 using var loggers = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true));
 await using var link = new IsoClient(options, logger: loggers.CreateLogger<IsoClient>());
@@ -73,3 +81,4 @@ catch (OperationCanceledException)
 
 await Task.WhenAll(pending);
 Console.WriteLine($"done: sent={sent} {traffic.Outcomes} {traffic.Outcomes.DescribeApprovedBy()}");
+return 0;

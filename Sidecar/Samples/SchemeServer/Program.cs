@@ -1,10 +1,13 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using OrleansControl.Samples.SchemeServer;
+using OrleansControl.Sidecar.Connections;
 using OrleansControl.Sidecar.Server;
 
 // A scheme-side ISO 8583 server that approves 0200s and acknowledges 0420/0421 reversals with 0430. Configuration (args --Key value or env SCHEME__KEY):
-//   Listen (0.0.0.0:5000), ServerId (scheme-1), MaxSessions (1000), Spec, Framing.
+//   Listen (0.0.0.0:5000), ServerId (scheme-1), MaxSessions (1000), Spec, Framing, and Tls:* (TlsOptions: off unless
+//   Tls:Enabled; mutual TLS with Tls:CertificatePath, Tls:KeyPath, Tls:TrustedCaPath, Tls:RequireClientCertificate and
+//   optionally Tls:AllowedClientNames:0..n).
 var config = new ConfigurationBuilder().AddEnvironmentVariables("SCHEME__").AddCommandLine(args).Build();
 var options = new IsoServerOptions
 {
@@ -13,14 +16,21 @@ var options = new IsoServerOptions
     ListenSetting = "Listen (--Listen or SCHEME__LISTEN)",
     MaxSessions = int.TryParse(config["MaxSessions"], out var max) ? max : 1000,
 };
+options.Tls = config.GetSection("Tls").Get<TlsOptions>();
 options.Spec = config["Spec"] ?? options.Spec;
 options.Framing = config["Framing"] ?? options.Framing;
 
 using var loggers = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true));
 var responder = new AuthorizationResponder(options.Name);
+if (options.Validate().ToList() is { Count: > 0 } errors)
+{
+    Console.Error.WriteLine($"invalid configuration: {string.Join("; ", errors)}");
+    return 2;
+}
+
 await using var server = new IsoServer(options, responder, loggers.CreateLogger<IsoServer>());
 server.Start();
-Console.WriteLine($"scheme server {options.Name} listening on {server.Endpoint}");
+Console.WriteLine($"scheme server {options.Name} listening on {server.Endpoint}{(options.Tls is { Enabled: true } tls ? tls.RequireClientCertificate ? " (mutual TLS)" : " (TLS)" : "")}");
 
 using var stop = new CancellationTokenSource();
 Console.CancelKeyPress += (_, e) => { e.Cancel = true; stop.Cancel(); };
@@ -36,3 +46,5 @@ try
 catch (OperationCanceledException)
 {
 }
+
+return 0;

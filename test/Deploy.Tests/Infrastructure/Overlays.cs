@@ -20,20 +20,49 @@ public static class Overlays
 
     public static string? Kubectl { get; } = FindKubectl();
 
-    /// <summary>Skips the calling test (with the reason) when kubectl is missing.</summary>
-    public static IReadOnlyList<object> Render(string overlay)
-    {
-        Skip.If(Kubectl is null, "kubectl not found on PATH: the rendered overlays cannot be checked here");
-        lock (Rendered)
-        {
-            if (Rendered.TryGetValue(overlay, out var cached))
-                return cached;
-            var output = RunKustomize(Path.Combine(DeployDir, "overlays", overlay));
-            return Rendered[overlay] = KubernetesYaml.LoadAllFromString(output);
-        }
-    }
+    /// <summary>
+    /// The overlay as an operator applies it: rendered from a copy of deploy/ whose secrets deploy/make-secrets.sh
+    /// generated (once per test run). Skips the calling test (with the reason) when kubectl, sh or openssl is missing.
+    /// </summary>
+    public static IReadOnlyList<object> Render(string overlay) => RenderFrom(GeneratedDir.Value, overlay);
+
+    /// <summary>The overlay as committed, with its REPLACE-ME placeholder secrets.</summary>
+    public static IReadOnlyList<object> RenderCommitted(string overlay) => RenderFrom(DeployDir, overlay);
 
     public static IEnumerable<T> Of<T>(string overlay) => Render(overlay).OfType<T>();
+
+    public static IEnumerable<T> CommittedOf<T>(string overlay) => RenderCommitted(overlay).OfType<T>();
+
+    /// <summary>Runs deploy/make-secrets.sh into a fresh directory and returns it (the copy of deploy/ with secrets).</summary>
+    public static string GenerateSecrets()
+    {
+        Skip.If(FindOnPath("sh") is null || FindOnPath("openssl") is null || FindOnPath("sha256sum") is null,
+            "sh, openssl or sha256sum not found on PATH: deploy/make-secrets.sh cannot run here");
+        var root = Directory.CreateTempSubdirectory("oc-deploy-secrets-").FullName;
+        var dir = Path.Combine(root, "deploy");
+        Run("sh", [Path.Combine(DeployDir, "make-secrets.sh"), dir]);
+        return dir;
+    }
+
+    private static readonly Lazy<string> GeneratedDir = new(() =>
+    {
+        var dir = GenerateSecrets();
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => Directory.Delete(Path.GetDirectoryName(dir)!, recursive: true);
+        return dir;
+    });
+
+    private static IReadOnlyList<object> RenderFrom(string deployDir, string overlay)
+    {
+        Skip.If(Kubectl is null, "kubectl not found on PATH: the rendered overlays cannot be checked here");
+        var key = $"{deployDir}|{overlay}";
+        lock (Rendered)
+        {
+            if (Rendered.TryGetValue(key, out var cached))
+                return cached;
+            var output = RunKustomize(Path.Combine(deployDir, "overlays", overlay));
+            return Rendered[key] = KubernetesYaml.LoadAllFromString(output);
+        }
+    }
 
     public static IReadOnlyDictionary<string, string> ControllerConfig(string overlay) =>
         Of<V1ConfigMap>(overlay).Single(c => c.Metadata.Name.StartsWith("orleanscontrol-controller", StringComparison.Ordinal)).Data.AsReadOnly();
@@ -53,9 +82,11 @@ public static class Overlays
         PodTemplates(overlay).SelectMany(t => t.Template.Spec.Containers.Concat(t.Template.Spec.InitContainers ?? [])
             .Select(c => (t.Workload, c, t.Template.Spec)));
 
-    private static string RunKustomize(string dir)
+    private static string RunKustomize(string dir) => Run(Kubectl!, ["kustomize", dir]);
+
+    private static string Run(string file, string[] args)
     {
-        var start = new ProcessStartInfo(Kubectl!, ["kustomize", dir])
+        var start = new ProcessStartInfo(file, args)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -66,16 +97,18 @@ public static class Overlays
         if (!process.WaitForExit(TimeSpan.FromSeconds(60)))
         {
             process.Kill();
-            throw new TimeoutException($"kubectl kustomize {dir} did not finish in 60 s");
+            throw new TimeoutException($"{file} {string.Join(' ', args)} did not finish in 60 s");
         }
         if (process.ExitCode != 0)
-            throw new InvalidOperationException($"kubectl kustomize {dir} failed ({process.ExitCode}): {stderr.Result}");
+            throw new InvalidOperationException($"{file} {string.Join(' ', args)} failed ({process.ExitCode}): {stderr.Result}");
         return stdout.Result;
     }
 
-    private static string? FindKubectl() =>
+    private static string? FindKubectl() => FindOnPath("kubectl");
+
+    private static string? FindOnPath(string name) =>
         (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator)
-            .Select(dir => Path.Combine(dir, "kubectl")).FirstOrDefault(File.Exists);
+            .Select(dir => Path.Combine(dir, name)).FirstOrDefault(File.Exists);
 
     private static string FindRepoRoot()
     {

@@ -8,15 +8,19 @@ namespace OrleansControl.Grains.Tests.Infrastructure;
 /// <summary>
 /// A real redis-server child process on a free loopback port with its own temp --dir and the append-only file on,
 /// so it can be restarted on the same data. Binary: $ORLEANSCONTROL_REDIS_SERVER, else redis-server on PATH.
+/// With <see cref="RedisServerTls"/> it listens on TLS alone (<c>--port 0 --tls-port</c>), requires a client
+/// certificate from the CA and a password.
 /// </summary>
 public sealed class RedisServer : IAsyncDisposable
 {
+    private readonly RedisServerTls? _tls;
     private Process? _process;
 
-    private RedisServer(int port, string dir)
+    private RedisServer(int port, string dir, RedisServerTls? tls = null)
     {
         Port = port;
         Dir = dir;
+        _tls = tls;
     }
 
     public int Port { get; }
@@ -39,10 +43,10 @@ public sealed class RedisServer : IAsyncDisposable
         }
     }
 
-    public static async Task<RedisServer> StartAsync()
+    public static async Task<RedisServer> StartAsync(RedisServerTls? tls = null)
     {
         var dir = Directory.CreateTempSubdirectory("oc-redis-").FullName;
-        var server = new RedisServer(FreePort(), dir);
+        var server = new RedisServer(FreePort(), dir, tls);
         await server.StartProcessAsync();
         return server;
     }
@@ -60,7 +64,10 @@ public sealed class RedisServer : IAsyncDisposable
             return;
         try
         {
-            await SendAsync("SHUTDOWN");
+            if (_tls is null)
+                await SendAsync("SHUTDOWN");
+            else
+                await CliAsync("SHUTDOWN");
         }
         catch (IOException) { } // the server closes the socket as it exits
         catch (SocketException) { }
@@ -83,6 +90,7 @@ public sealed class RedisServer : IAsyncDisposable
         var psi = new ProcessStartInfo(CliBinary) { RedirectStandardOutput = true, RedirectStandardError = true };
         psi.ArgumentList.Add("-p");
         psi.ArgumentList.Add(Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        foreach (var a in _tls?.CliArguments ?? []) psi.ArgumentList.Add(a);
         foreach (var a in args) psi.ArgumentList.Add(a);
         using var cli = Process.Start(psi)!;
         var output = await cli.StandardOutput.ReadToEndAsync();
@@ -99,8 +107,9 @@ public sealed class RedisServer : IAsyncDisposable
     private async Task StartProcessAsync()
     {
         var psi = new ProcessStartInfo(ServerBinary) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { "--bind", "127.0.0.1", "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                     "--dir", Dir, "--appendonly", "yes", "--appendfsync", "always", "--save", "", "--daemonize", "no" })
+        var port = Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var listen = _tls is null ? ["--port", port] : new[] { "--port", "0", "--tls-port", port }.Concat(_tls.ServerArguments);
+        foreach (var a in new[] { "--bind", "127.0.0.1" }.Concat(listen).Concat(["--dir", Dir, "--appendonly", "yes", "--appendfsync", "always", "--save", "", "--daemonize", "no"]))
             psi.ArgumentList.Add(a);
         _process = Process.Start(psi) ?? throw new InvalidOperationException($"could not start {ServerBinary}");
         _process.OutputDataReceived += (_, _) => { };
@@ -113,13 +122,16 @@ public sealed class RedisServer : IAsyncDisposable
         {
             try
             {
-                if ((await SendAsync("PING")).StartsWith("+PONG", StringComparison.Ordinal))
+                if (_tls is not null ? (await CliAsync("PING")).StartsWith("PONG", StringComparison.Ordinal)
+                    : (await SendAsync("PING")).StartsWith("+PONG", StringComparison.Ordinal))
                     return;
             }
             catch (SocketException) when (DateTime.UtcNow < deadline) { }
             catch (IOException) when (DateTime.UtcNow < deadline) { }
             if (_process.HasExited)
                 throw new InvalidOperationException($"redis-server exited with {_process.ExitCode}");
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException("redis-server did not answer PING within 10 s");
             await Task.Delay(50);
         }
     }
@@ -143,4 +155,14 @@ public sealed class RedisServer : IAsyncDisposable
         listener.Stop();
         return port;
     }
+}
+
+/// <summary>PEM files for a TLS-only redis-server: its certificate and key, the CA of client certificates, and a password.</summary>
+public sealed record RedisServerTls(string CertificatePath, string KeyPath, string CaPath, string Password, string ClientCertificatePath, string ClientKeyPath)
+{
+    public IEnumerable<string> ServerArguments =>
+        ["--tls-cert-file", CertificatePath, "--tls-key-file", KeyPath, "--tls-ca-cert-file", CaPath, "--tls-auth-clients", "yes", "--requirepass", Password];
+
+    public IEnumerable<string> CliArguments =>
+        ["--tls", "--cacert", CaPath, "--cert", ClientCertificatePath, "--key", ClientKeyPath, "-a", Password, "--no-auth-warning"];
 }

@@ -15,12 +15,12 @@ internal sealed class Scheme : IInboundHandler, IAsyncDisposable
 
     private readonly ConcurrentQueue<(IsoMessage Request, TaskCompletionSource<IsoMessage?> Answer)> _held = new();
 
-    public Scheme(string name = "scheme", Action<IsoServerOptions>? configure = null, int port = 0)
+    public Scheme(string name = "scheme", Action<IsoServerOptions>? configure = null, int port = 0, Microsoft.Extensions.Logging.ILogger<IsoServer>? logger = null)
     {
         var options = new IsoServerOptions { Name = name, Listen = $"127.0.0.1:{port}" };
         configure?.Invoke(options);
         Name = name;
-        Server = new IsoServer(options, this);
+        Server = new IsoServer(options, this, logger);
         Server.SessionChanged += e => Events.Enqueue(e);
         Server.Start();
     }

@@ -10,7 +10,7 @@ internal sealed class SchemeProcess : IDisposable
     private readonly Process _process;
     private readonly TaskCompletionSource _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private SchemeProcess(string address, string id, string? netns)
+    private SchemeProcess(string address, string id, string? netns, IEnumerable<string>? settings)
     {
         Address = address;
         Id = id;
@@ -28,7 +28,7 @@ internal sealed class SchemeProcess : IDisposable
             }
         }
 
-        foreach (var arg in new[] { dll, "--Listen", address, "--ServerId", id })
+        foreach (var arg in new[] { dll, "--Listen", address, "--ServerId", id }.Concat(settings ?? []))
         {
             start.ArgumentList.Add(arg);
         }
@@ -36,25 +36,29 @@ internal sealed class SchemeProcess : IDisposable
         _process = Process.Start(start) ?? throw new InvalidOperationException("could not start the scheme server");
         _process.OutputDataReceived += (_, e) =>
         {
+            Output.Enqueue(e.Data ?? "");
             if (e.Data?.Contains("listening on", StringComparison.Ordinal) == true)
             {
                 _listening.TrySetResult();
             }
         };
-        _process.ErrorDataReceived += (_, _) => { };
+        _process.ErrorDataReceived += (_, e) => Output.Enqueue(e.Data ?? "");
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
     }
 
     public string Address { get; }
 
+    /// <summary>Its standard output and error, line by line.</summary>
+    public System.Collections.Concurrent.ConcurrentQueue<string> Output { get; } = new();
+
     /// <summary>What it names itself in field 44 of its answers.</summary>
     public string Id { get; }
 
-    /// <summary>Starts one and waits until it listens.</summary>
-    public static async Task<SchemeProcess> StartAsync(string address, string id, string? netns = null)
+    /// <summary>Starts one and waits until it listens; <paramref name="settings"/> are more command-line arguments.</summary>
+    public static async Task<SchemeProcess> StartAsync(string address, string id, string? netns = null, IEnumerable<string>? settings = null)
     {
-        var scheme = new SchemeProcess(address, id, netns);
+        var scheme = new SchemeProcess(address, id, netns, settings);
         try
         {
             await scheme._listening.Task.WaitAsync(TimeSpan.FromSeconds(30));
