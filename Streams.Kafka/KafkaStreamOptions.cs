@@ -36,8 +36,11 @@ public sealed class KafkaStreamOptions
     public Dictionary<string, string> Topics { get; set; } = new(StringComparer.Ordinal)
     {
         ["connection-status"] = "connection-status",
+        ["connection-lost"] = "connection-status",
         ["failover-commands"] = "failover-commands",
+        ["stop-sending"] = "failover-commands",
         ["server-health"] = "health-reports",
+        ["health-reports"] = "health-reports",
     };
 
     /// <summary>
@@ -52,7 +55,7 @@ public sealed class KafkaStreamOptions
         ["health-reports"] = 3,
     };
 
-    /// <summary>Consumer group that owns the committed offsets; default: the cluster's ServiceId and the provider name.</summary>
+    /// <summary>Consumer group that owns the committed offsets; default: <c>{ServiceId}-{Region}-{provider}</c>, one per region.</summary>
     public string? GroupId { get; set; }
 
     /// <summary>
