@@ -24,6 +24,7 @@ public sealed class TwoRegionBusTests : IAsyncLifetime
     private CuttableLink _toBank = null!;
     private ControllerService.ControllerServiceClient _bankApi = null!;
     private ControllerService.ControllerServiceClient _schemeApi = null!;
+    private Func<Task<GatewayHost>> _startScheme = null!;
 
     public async Task InitializeAsync()
     {
@@ -39,7 +40,8 @@ public sealed class TwoRegionBusTests : IAsyncLifetime
             ["Controller:Streams"] = "kafka",
             ["Controller:Kafka:BootstrapServers"] = _kafka.BootstrapServers,
         };
-        _scheme = await GatewayHost.StartAsync("scheme-eu", o =>
+        // In memory: started again, the scheme region has forgotten everything but its consumer group's offsets.
+        _startScheme = () => GatewayHost.StartAsync("scheme-eu", o =>
         {
             o.Tls.ServerCertificate = server;
             o.Tls.ClientCa = [_certs.Ca];
@@ -48,6 +50,7 @@ public sealed class TwoRegionBusTests : IAsyncLifetime
             o.Peer.Region = "bank-eu";
             o.Peer.ClientCertificate = schemeCert;
         }, bus, grpcPort: schemePort);
+        _scheme = await _startScheme();
         _bank = await GatewayHost.StartAsync("bank-eu", o =>
         {
             o.Tls.ServerCertificate = server;
@@ -79,6 +82,10 @@ public sealed class TwoRegionBusTests : IAsyncLifetime
         await _toBank.DisposeAsync();
         _kafka.Dispose();
     }
+
+    private async Task<Connection> Register(string client, string preferred) =>
+        (await _bankApi.RegisterConnectionAsync(
+            new RegisterConnectionRequest { ClientId = client, ServerPool = "visa", PreferredServer = preferred }, Operator)).Connection;
 
     private async Task<Connection?> Find(ControllerService.ControllerServiceClient api, string id)
     {
@@ -131,5 +138,36 @@ public sealed class TwoRegionBusTests : IAsyncLifetime
         await Eventually.Until(() => Task.FromResult(sync.EntriesReceived), n => n >= received + 2, TimeSpan.FromSeconds(20));
         Assert.Equal(repaired, sync.EntriesRepaired);
         Assert.Equal(moving.Version, (await Find(_schemeApi, registered.ConnectionId))!.Version);
+    }
+
+    [Fact]
+    public async Task A_region_that_was_down_catches_up_from_its_committed_offset()
+    {
+        var before = await Register("acquirer-early", "visa-2");
+        var moved = await Register("acquirer-moved", "visa-2");
+        await Eventually.Until(() => Find(_schemeApi, moved.ConnectionId), c => c?.Version == moved.Version, TimeSpan.FromSeconds(20));
+        Assert.NotNull(await Find(_schemeApi, before.ConnectionId));
+        await Task.Delay(TimeSpan.FromSeconds(2)); // the receivers commit what they delivered every 500 ms (and on stop)
+
+        // The scheme region goes down; the bank decides a failover meanwhile, with no gRPC link to tell it.
+        _toScheme.Cut();
+        _toBank.Cut();
+        await _scheme.DisposeAsync();
+        var moving = (await _bankApi.RequestFailoverAsync(new RequestFailoverRequest
+        {
+            ConnectionId = moved.ConnectionId,
+            Reason = "operator: drain visa-2",
+            IdempotencyKey = $"bus-{Guid.NewGuid():N}",
+        }, Operator)).Connection;
+        Assert.Equal(ConnectionStatus.Migrating, moving.Status);
+
+        // Back (its replicas were in memory: gone), still without gRPC: it reads on from its committed offset. What was
+        // published while it was down arrives; what it had read before does not come again.
+        _scheme = await _startScheme();
+        _schemeApi = new(TlsClients.Channel(_scheme.GrpcAddress, _certs.Ca, null));
+        var caughtUp = await Eventually.Until(() => Find(_schemeApi, moved.ConnectionId), c => c?.Version == moving.Version, TimeSpan.FromSeconds(30));
+        Assert.Equal((ConnectionStatus.Migrating, "visa-1"), (caughtUp!.Status, caughtUp.FailoverTarget));
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        Assert.Null(await Find(_schemeApi, before.ConnectionId));
     }
 }
