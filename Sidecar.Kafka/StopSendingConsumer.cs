@@ -93,6 +93,11 @@ public sealed partial class StopSendingConsumer : IDisposable
                     LogConsumeFailed(ex.Error.Reason);
                     continue;
                 }
+                catch (KafkaException ex) when (!ex.Error.IsFatal)
+                {
+                    LogConsumeFailed(ex.Error.Reason); // librdkafka retries by itself; the next Consume goes on
+                    continue;
+                }
                 if (result?.Message is null)
                     continue;
                 Handle(result);
