@@ -1,6 +1,13 @@
+using OrleansControl.GrainInterfaces.Streams;
+
 namespace OrleansControl.GrainInterfaces;
 
-/// <summary>This region's copy of one connection owned by the other region (key: connection id).</summary>
+/// <summary>
+/// This region's copy of one connection owned by the other region (key: connection id). Two ways feed it, and the
+/// owner's version decides between them: the gRPC link's SyncState (<see cref="Apply"/>) and the bus, the owner's
+/// status events read from Kafka (<see cref="ApplyEvent"/>). Each keeps only a higher version than the copy holds, so
+/// the two never fight, whichever arrives first; what the bus already brought, SyncState finds unchanged.
+/// </summary>
 [Alias("oc.gw.IPeerReplicaGrain")]
 public interface IPeerReplicaGrain : IGrainWithStringKey
 {
@@ -10,6 +17,13 @@ public interface IPeerReplicaGrain : IGrainWithStringKey
     /// </summary>
     [Alias("ApplyRow")]
     Task<ReplicaApplyResult> Apply(long version, byte[] entry, Models.ConnectionSummary row);
+
+    /// <summary>
+    /// The bus's way: keeps what <paramref name="change"/> says (status, server, score, target, detail) if its version
+    /// is higher than the copy's, and lists it. A repeat (at least once) or an event older than the copy changes nothing.
+    /// </summary>
+    [Alias("ApplyEvent")]
+    Task<ReplicaApplyOutcome> ApplyEvent(ConnectionStatusChanged change);
 
     [Alias("Get")]
     Task<ReplicaEntry?> Get();
@@ -24,8 +38,16 @@ public enum ReplicaApplyOutcome
     Newer = 2,
 }
 
+/// <summary>
+/// The copy: <see cref="Row"/> is the current one (what the listing shows, from either way); <see cref="Entry"/> is the
+/// last full entry SyncState brought (null when only the bus has), older than <see cref="Version"/> when the bus has
+/// brought changes since: the gateway overlays the row on it.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("oc.gw.ReplicaEntry")]
-public sealed record ReplicaEntry([property: Id(0)] long Version, [property: Id(1)] byte[] Entry);
+public sealed record ReplicaEntry(
+    [property: Id(0)] long Version,
+    [property: Id(1)] byte[]? Entry,
+    [property: Id(2)] Models.ConnectionSummary? Row = null);
 
 [GenerateSerializer, Immutable, Alias("oc.gw.ReplicaApplyResult")]
 public sealed record ReplicaApplyResult([property: Id(0)] ReplicaApplyOutcome Outcome, [property: Id(1)] ReplicaEntry? Current);

@@ -41,9 +41,15 @@ public sealed class KafkaQueueAdapterFactory : IQueueAdapterFactory, IDisposable
         var options = services.GetRequiredService<IOptionsMonitor<KafkaStreamOptions>>().Get(name);
         var cluster = services.GetRequiredService<IOptions<ClusterOptions>>().Value;
         var siloName = services.GetService<ILocalSiloDetails>()?.Name ?? Environment.MachineName;
-        return new KafkaQueueAdapterFactory(name, options, options.GroupId ?? $"{cluster.ServiceId}-{name}", siloName,
+        return new KafkaQueueAdapterFactory(name, options, options.GroupId ?? DefaultGroupId(cluster.ServiceId, options.Region, name), siloName,
             services.GetRequiredService<ILoggerFactory>(), services.GetService<TimeProvider>() ?? TimeProvider.System);
     }
+
+    /// <summary>
+    /// One consumer group per region: two regions on one bus (the same ServiceId, other clusters) each read every event,
+    /// rather than sharing the partitions between them.
+    /// </summary>
+    public static string DefaultGroupId(string serviceId, string region, string provider) => $"{serviceId}-{region}-{provider}";
 
     public Task<IQueueAdapter> CreateAdapter() => Task.FromResult<IQueueAdapter>(adapter.Value);
 

@@ -36,8 +36,11 @@ public sealed class KafkaStreamOptions
     public Dictionary<string, string> Topics { get; set; } = new(StringComparer.Ordinal)
     {
         ["connection-status"] = "connection-status",
+        ["connection-lost"] = "connection-status",
         ["failover-commands"] = "failover-commands",
+        ["stop-sending"] = "failover-commands",
         ["server-health"] = "health-reports",
+        ["health-reports"] = "health-reports",
     };
 
     /// <summary>
@@ -52,7 +55,7 @@ public sealed class KafkaStreamOptions
         ["health-reports"] = 3,
     };
 
-    /// <summary>Consumer group that owns the committed offsets; default: the cluster's ServiceId and the provider name.</summary>
+    /// <summary>Consumer group that owns the committed offsets; default: <c>{ServiceId}-{Region}-{provider}</c>, one per region.</summary>
     public string? GroupId { get; set; }
 
     /// <summary>
@@ -125,6 +128,8 @@ public sealed class KafkaStreamOptions
             return $"SecurityProtocol must be plaintext, ssl, sasl_plaintext or sasl_ssl (was '{SecurityProtocol}')";
         if (SaslMechanism is not null && SecurityProtocol?.StartsWith("sasl", StringComparison.OrdinalIgnoreCase) != true)
             return "SecurityProtocol must be sasl_plaintext or sasl_ssl when SaslMechanism is set";
+        if (SaslPassword?.StartsWith("REPLACE-ME", StringComparison.Ordinal) == true)
+            return "SaslPassword is the placeholder shipped in deploy/overlays/*/secrets/kafka.env; generate secrets with deploy/make-secrets.sh (deploy/README.md) or set it from your secret store";
         foreach (var topic in Topics.Values.Append(DefaultTopic).Distinct(StringComparer.Ordinal))
         {
             if (!Partitions.TryGetValue(topic, out var count))

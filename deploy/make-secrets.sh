@@ -7,6 +7,7 @@
 #
 # Writes, in OUT_DIR/overlays/<region>/secrets/:
 #   redis.env               password=<64 hex>                  (both regions)
+#   kafka.env               password=<64 hex>                  (both regions; set the same on the region's MSK SCRAM user)
 #   sidecar-tokens.env      bank-client-N=<64 hex>, N < BANK_CLIENTS (bank; default 2, the StatefulSet's replicas)
 #   registrar-token.env     token=<64 hex>                     (scheme)
 #   gateway-tokens.env      Gateway__Auth__Tokens__N__{Subject,Role,Sha256}: the SHA-256 of each token above, as the
@@ -40,6 +41,7 @@ token_entry() {
 
 for region in bank scheme; do
   printf 'password=%s\n' "$(random)" > "$out/overlays/$region/secrets/redis.env"
+  printf 'password=%s\n' "$(random)" > "$out/overlays/$region/secrets/kafka.env"
 done
 
 bank=$out/overlays/bank/secrets

@@ -153,7 +153,12 @@ internal sealed partial class RegionSyncService : BackgroundService
         }
     }
 
-    /// <summary>Our connections' status events mark them changed (the memory stream is at most once: the period covers a loss).</summary>
+    /// <summary>
+    /// Our connections' status events mark them changed (the memory stream is at most once: the period covers a loss).
+    /// On Kafka both regions share the bus, so the peer's events arrive here too: each goes to its replica, which keeps
+    /// it if its version is higher (<see cref="IPeerReplicaGrain.ApplyEvent"/>). That is the second way between the
+    /// regions: with the gRPC link cut, a failover decided there still shows here, and SyncState later finds it done.
+    /// </summary>
     private async Task SubscribeAsync()
     {
         if (_subscription is not null) return;
@@ -162,14 +167,31 @@ internal sealed partial class RegionSyncService : BackgroundService
             var stream = _cluster.GetStreamProvider(ControllerStreams.ProviderName).GetStream<ConnectionStatusChanged>(ControllerStreams.AllStatus);
             _subscription = await stream.SubscribeAsync((e, _) =>
             {
-                if (e.Region is null || e.Region == _options.Region) Changed(e.ConnectionId);
-                return Task.CompletedTask;
+                if (e.Region is null || e.Region == _options.Region)
+                {
+                    Changed(e.ConnectionId);
+                    return Task.CompletedTask;
+                }
+                return ApplyPeerEventAsync(e);
             });
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
             // The cluster is not up yet: full rounds still run; try again next time.
             LogSubscribeFailed(e.Message);
+        }
+    }
+
+    private async Task ApplyPeerEventAsync(ConnectionStatusChanged e)
+    {
+        try
+        {
+            await _cluster.GetGrain<IPeerReplicaGrain>(e.ConnectionId).ApplyEvent(e);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // Not lost: the owner's next SyncState brings the same version (and counts it as repaired).
+            LogPeerEventFailed(e.ConnectionId, e.Version, ex.Message);
         }
     }
 
@@ -262,6 +284,9 @@ internal sealed partial class RegionSyncService : BackgroundService
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Registry sync failed")]
     private partial void LogFailed(Exception e);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Peer event for {ConnectionId} version {Version} not applied to its replica ({Why}); the next SyncState brings it")]
+    private partial void LogPeerEventFailed(string connectionId, long version, string why);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Status events not subscribed yet: {Why}")]
     private partial void LogSubscribeFailed(string why);

@@ -1,4 +1,5 @@
 using Google.Protobuf;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using OrleansControl.Contract.V1;
 using OrleansControl.Gateway.Hosting;
@@ -14,9 +15,28 @@ namespace OrleansControl.Gateway.Regions;
 /// their <see cref="IPeerReplicaGrain"/>, which keeps the higher version. One exchange in each direction converges
 /// both registries without comparing clocks.
 /// </summary>
-internal sealed class RegistrySync(IClusterClient cluster, IOptions<GatewayOptions> options)
+internal sealed partial class RegistrySync(IClusterClient cluster, IOptions<GatewayOptions> options, ILogger<RegistrySync> logger)
 {
+    private long _received;
+    private long _repaired;
+
+    /// <summary>Peer entries SyncState has brought since start.</summary>
+    public long EntriesReceived => Interlocked.Read(ref _received);
+
+    /// <summary>
+    /// Of those, the ones that changed a replica: what neither an earlier sync nor the bus had brought. With the bus up,
+    /// a sync after a cut of the gRPC link finds nothing to repair.
+    /// </summary>
+    public long EntriesRepaired => Interlocked.Read(ref _repaired);
+
     public async Task<SyncStateResponse> ApplyAsync(string sourceRegion, IEnumerable<Connection> entries, CancellationToken cancellationToken)
+    {
+        var response = await ApplyEntriesAsync(sourceRegion, entries, cancellationToken);
+        if (response.Applied > 0) LogRepaired(sourceRegion, response.Applied);
+        return response;
+    }
+
+    private async Task<SyncStateResponse> ApplyEntriesAsync(string sourceRegion, IEnumerable<Connection> entries, CancellationToken cancellationToken)
     {
         var region = options.Value.Region;
         var response = new SyncStateResponse();
@@ -41,14 +61,18 @@ internal sealed class RegistrySync(IClusterClient cluster, IOptions<GatewayOptio
             }
 
             if (entry.Region.Length == 0) entry.Region = owner;
+            Interlocked.Increment(ref _received);
             var result = await cluster.GetGrain<IPeerReplicaGrain>(entry.ConnectionId).Apply(entry.Version, entry.ToByteArray(), entry.ToSummary());
             switch (result.Outcome)
             {
-                case ReplicaApplyOutcome.Applied: response.Applied++; break;
+                case ReplicaApplyOutcome.Applied: response.Applied++; Interlocked.Increment(ref _repaired); break;
                 case ReplicaApplyOutcome.Unchanged: response.Unchanged++; break;
-                case ReplicaApplyOutcome.Newer: response.Newer.Add(Connection.Parser.ParseFrom(result.Current!.Entry)); break;
+                case ReplicaApplyOutcome.Newer: response.Newer.Add(result.Current!.ToProto()); break;
             }
         }
         return response;
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "SyncState from region {Region} changed {Count} replicas (not brought by an earlier sync or the bus)")]
+    private partial void LogRepaired(string region, int count);
 }

@@ -101,7 +101,7 @@ internal sealed class ControllerGrpcService(
         catch (GrainInterfaces.Errors.ConnectionNotFoundException)
         {
             if (await cluster.GetGrain<IPeerReplicaGrain>(id).Get() is not { } replica) throw;
-            var owner = Connection.Parser.ParseFrom(replica.Entry).Region;
+            var owner = replica.ToProto().Region;
             throw GatewayErrors.FailedPrecondition(
                 $"connection '{id}' is owned by region {owner}: it is read only in region {Region}; change it there");
         }
@@ -234,7 +234,7 @@ internal sealed class ControllerGrpcService(
             // Owned by the other region: answer from this region's replica (operators and the peer only).
             if (await cluster.GetGrain<IPeerReplicaGrain>(id).Get() is not { } replica) throw;
             auth.RequireRole(caller, context, "connections of the other region are visible to operators and the peer", GatewayRoles.Operator, GatewayRoles.Peer);
-            return Connection.Parser.ParseFrom(replica.Entry);
+            return replica.ToProto();
         }
         auth.RequireOwnerOrOperator(caller, context, snapshot.SidecarId, id);
         return snapshot.ToProto(Region);

@@ -49,6 +49,20 @@ internal static class ProtoMapping
         c.UpdatedAt?.ToDateTimeOffset() ?? DateTimeOffset.UnixEpoch, NullIfEmpty(c.ServerAddress), NullIfEmpty(c.SidecarId),
         NullIfEmpty(c.Region), c.StatusDetail);
 
+    /// <summary>
+    /// A replica as the wire entry: the last full entry SyncState brought, with the current row (which the bus may have
+    /// moved on since) laid over it. Registration metadata comes only with full entries.
+    /// </summary>
+    public static Proto.Connection ToProto(this GrainInterfaces.ReplicaEntry replica)
+    {
+        var full = replica.Entry is null ? null : Proto.Connection.Parser.ParseFrom(replica.Entry);
+        if (replica.Row is not { } row || (full is not null && full.Version >= row.Version))
+            return full ?? new Proto.Connection();
+        var current = row.ToProto(row.Region ?? "");
+        if (full is not null) current.Metadata.Add(full.Metadata);
+        return current;
+    }
+
     private static string? NullIfEmpty(string s) => s.Length == 0 ? null : s;
 
     public static Proto.ConnectionEvent ToProto(this ConnectionStatusChanged e, string localRegion) => new()

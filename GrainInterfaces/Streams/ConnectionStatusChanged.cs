@@ -4,7 +4,8 @@ namespace OrleansControl.GrainInterfaces.Streams;
 
 /// <summary>
 /// Published after every persisted status change of a connection, and after a correction of where it is (From == To:
-/// the registry followed the link to another server).
+/// the registry followed the link to another server). It carries everything the registry's listing shows, so the other
+/// region can keep its replica current from the bus alone while the gRPC link is down.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("oc.ConnectionStatusChanged")]
 public sealed record ConnectionStatusChanged(
@@ -20,4 +21,6 @@ public sealed record ConnectionStatusChanged(
     [property: Id(9)] DateTimeOffset At,
     [property: Id(10)] string? SidecarId = null,
     [property: Id(11)] string? Region = null,
-    [property: Id(12)] string? ServerAddress = null);
+    [property: Id(12)] string? ServerAddress = null,
+    [property: Id(13)] string? ServerPool = null,
+    [property: Id(14)] string? StatusDetail = null);

@@ -1,4 +1,5 @@
 using OrleansControl.GrainInterfaces.Models;
+using OrleansControl.GrainInterfaces.Streams;
 using OrleansControl.Grains.Telemetry;
 
 namespace OrleansControl.Grains.Connections;
@@ -47,7 +48,10 @@ public sealed partial class ConnectionGrain
             FailoverOutcome.Moved, now, now, now, 1, "sidecar-initiated");
         S.Failovers.Add(record);
         Trim(S.Failovers);
+        QueueEvent(ControllerStreams.EstablishedNamespace, Id, new ConnectionEstablished(Id, S.ClientId, from, S.ServerId, S.ServerAddress ?? leftAddress,
+            record.IdempotencyKey, 1, now, now, S.Version, MovedBy: "sidecar"));
         await PersistAsync(now);
+        await PublishPendingEventsAsync();
         Result(FailoverOutcome.Moved, record, "sidecar");
     }
 
@@ -134,6 +138,8 @@ public sealed partial class ConnectionGrain
         S.LastTimeoutCount = 0;
         var now = Now;
         UpdateRecord(move, r => r with { ToServerId = S.ServerId, Outcome = FailoverOutcome.Moved, CompletedAt = now, Attempts = move.Attempt });
+        QueueEvent(ControllerStreams.EstablishedNamespace, Id, new ConnectionEstablished(Id, S.ClientId, from, S.ServerId, S.ServerAddress!,
+            move.IdempotencyKey, move.Attempt, move.FailedAt, now, S.Version + 1));
         await TransitionAsync(ConnectionStatus.Active, $"failover complete: {why} ({from} -> {S.ServerId})", UnknownServerDetail(server, address));
         metrics.FailoverDuration(now - move.FailedAt);
         Result(FailoverOutcome.Moved, S.Failovers.FindLast(f => f.IdempotencyKey == move.IdempotencyKey), "signed-on");

@@ -65,6 +65,9 @@ public sealed partial class ConnectionGrain
 
         if (broken && (ConnectionTransitions.IsMonitored(S.Status) || S.Status == ConnectionStatus.Unknown))
         {
+            // This controller heard it first: the link loss goes on the bus, persisted with the Failed it causes.
+            QueueEvent(ControllerStreams.LostNamespace, Id, new ConnectionLost(Id, S.ClientId, S.ServerId, S.ServerAddress, S.SidecarId, S.Region,
+                trigger == "report" ? "sidecar-report" : "heartbeat-timeout", request.Reason, S.Version + 1, Now));
             await TransitionAsync(ConnectionStatus.Failed, request.Reason, $"link failed: {request.Reason}");
             if (trigger == "report" && S.ServerId is { } failed)
                 await ReportServerFailureAsync(failed, request.Reason);
@@ -108,8 +111,9 @@ public sealed partial class ConnectionGrain
         S.Failovers.Add(record);
         Trim(S.Failovers);
         await TransitionAsync(ConnectionStatus.Migrating, $"failover to {target.ServerId}: {request.Reason}", WaitingDetail());
-        await QueueMoveCommandAsync();
-        await PublishMoveAsync();
+        QueueMoveEvents(stopSending: true);
+        await QueueMoveCommandAsync(); // persists the move's events with its command
+        await PublishPendingEventsAsync();
         return Result(FailoverOutcome.Migrating, CurrentRecord(), trigger);
     }
 
@@ -181,9 +185,9 @@ public sealed partial class ConnectionGrain
         move.CommandQueued = false;
         S.FailoverTarget = target.ServerId;
         UpdateRecord(r => r with { ToServerId = target.ServerId, Attempts = move.Attempt, Detail = $"attempt {move.Attempt - 1}: {why}" });
+        QueueMoveEvents(stopSending: false); // the server being left was told when the move started
         await RecordChangeAsync($"move: attempt {move.Attempt} to {target.ServerId} ({why})");
         await QueueMoveCommandAsync();
-        await PublishMoveAsync();
     }
 
     /// <summary>
@@ -204,11 +208,15 @@ public sealed partial class ConnectionGrain
         {
             LeaveWaiting();
             S.FailoverTarget = back.FailoverTarget;
+            QueueEvent(ControllerStreams.FailoverFailedNamespace, Id, new FailoverFailed(Id, S.ClientId, move.FromServerId, move.TargetServerId,
+                move.IdempotencyKey, move.Attempt, why, back.ServerId, Now, S.Version + 1));
             await TransitionAsync(ConnectionStatus.Active, $"move abandoned ({why}); the link is still signed on at {back.ServerId}");
             return;
         }
         await Pool.Release(Id);
         S.FailoverTarget = null;
+        QueueEvent(ControllerStreams.FailoverFailedNamespace, Id, new FailoverFailed(Id, S.ClientId, move.FromServerId, move.TargetServerId,
+            move.IdempotencyKey, move.Attempt, why, null, Now, S.Version + 1));
         await TransitionAsync(ConnectionStatus.Failed, $"move abandoned: {why}", $"no failover target: {why}");
         await WaitForTargetAsync(new FailoverRequest(move.Reason, $"retry:{move.IdempotencyKey}"), []);
     }
@@ -297,11 +305,20 @@ public sealed partial class ConnectionGrain
         return last?.CompletedAt is { } done && Now - done < _options.Timeout;
     }
 
-    private Task PublishMoveAsync()
+    /// <summary>
+    /// The decision and command on the bus (failover-commands): the move's attempt for watchers and the other region
+    /// and, when it starts, the scheme side's cue to stop sending to this client on the server it leaves. The
+    /// sidecar's command itself is in its outbox grain.
+    /// </summary>
+    private void QueueMoveEvents(bool stopSending)
     {
         var move = S.Move!;
-        return PublishCommandAsync(new FailoverCommand(Id, S.ClientId, move.FromServerId, move.TargetServerId, move.TargetAddress,
-            move.Reason, move.IdempotencyKey, Now));
+        var now = Now;
+        QueueEvent(ControllerStreams.FailoverNamespace, S.ClientId, new FailoverCommand(Id, S.ClientId, move.FromServerId, move.TargetServerId,
+            move.TargetAddress, move.Reason, move.IdempotencyKey, now));
+        if (stopSending && move.FromServerId is { } left)
+            QueueEvent(ControllerStreams.StopSendingNamespace, S.ClientId, new ServerStopSending(Id, S.ClientId, left, S.ServerAddress,
+                move.TargetServerId, move.Reason, move.IdempotencyKey, now));
     }
 
     private FailoverResult Result(FailoverOutcome outcome, FailoverRecord? record, string trigger)

@@ -129,7 +129,7 @@ public sealed partial class ConnectionGrain
         DateTimeOffset? due = S.Move is { CommandQueued: true } move ? move.Deadline
             : S.Move is { CommandQueued: false } && S.SidecarId is not null ? Now + TimeSpan.FromSeconds(1)
             : S.WaitingForTarget?.NextAttemptAt;
-        if (soonest is null && S.UnpublishedEvents.Count > 0) soonest = TimeSpan.FromSeconds(1);
+        if (soonest is null && S.PendingEvents.Count > 0) soonest = TimeSpan.FromSeconds(1);
         if (soonest is { } s && (due is null || Now + s < due)) due = Now + s;
         if (due is null)
         {
@@ -252,6 +252,8 @@ public sealed partial class ConnectionGrain
             return;
         await PersistAsync(now);
         await ProjectAsync(now);
+        if (ConnectionTransitions.IsMonitored(S.Status))
+            await PublishHealthReportAsync(now);
     }
 
     private static DateTimeOffset Max(DateTimeOffset a, DateTimeOffset b) => a > b ? a : b;

@@ -1,3 +1,4 @@
+using Orleans.Runtime;
 using OrleansControl.GrainInterfaces;
 using OrleansControl.GrainInterfaces.Models;
 using OrleansControl.GrainInterfaces.Streams;
@@ -11,35 +12,53 @@ public sealed partial class ConnectionGrain
 {
     private const int MaxUnpublishedEvents = 256;
     private bool _publishFailing;
+    private bool _healthReportFailing;
 
     /// <summary>The event of a change, kept in the state written with the change: a publish that fails is retried, never lost.</summary>
-    private void QueueStatusEvent(ConnectionStatus from, ConnectionStatus to, string reason, DateTimeOffset at)
+    private void QueueStatusEvent(ConnectionStatus from, ConnectionStatus to, string reason, DateTimeOffset at) =>
+        QueueEvent(ControllerStreams.StatusNamespace, Id, new ConnectionStatusChanged(Id, S.ClientId, S.ServerId, from, to, S.Version,
+            S.HealthScore, S.FailoverTarget, reason, at, S.SidecarId, S.Region, S.ServerAddress, S.ServerPool, S.StatusDetail));
+
+    /// <summary>
+    /// Puts an event into the outbox kept in the state: it is persisted with the next state write (callers queue before
+    /// the write of the change it describes) and published in order by <see cref="PublishPendingEventsAsync"/>.
+    /// </summary>
+    private void QueueEvent(string streamNamespace, string key, object data, bool alsoAll = true)
     {
-        S.UnpublishedEvents.Add(new ConnectionStatusChanged(Id, S.ClientId, S.ServerId, from, to, S.Version, S.HealthScore, S.FailoverTarget,
-            reason, at, S.SidecarId, S.Region, S.ServerAddress));
-        if (S.UnpublishedEvents.Count > MaxUnpublishedEvents)
+        S.PendingEvents.Add(new PendingEvent(streamNamespace, key, data, alsoAll));
+        if (S.PendingEvents.Count > MaxUnpublishedEvents)
         {
             // The provider has refused events for a long time: drop the oldest, loudly (the state itself is intact).
-            var dropped = S.UnpublishedEvents.Count - MaxUnpublishedEvents;
-            S.UnpublishedEvents.RemoveRange(0, dropped);
+            var dropped = S.PendingEvents.Count - MaxUnpublishedEvents;
+            S.PendingEvents.RemoveRange(0, dropped);
             Log.EventsDropped(logger, Id, dropped);
             metrics.EventsDropped(dropped);
         }
     }
 
+    /// <summary>Status events an earlier version left in its own outbox go first, in order.</summary>
+    private void LiftLegacyOutbox()
+    {
+        if (S.UnpublishedEvents.Count == 0)
+            return;
+        S.PendingEvents.InsertRange(0, S.UnpublishedEvents.Select(e => new PendingEvent(ControllerStreams.StatusNamespace, e.ConnectionId, e, true)));
+        S.UnpublishedEvents.Clear();
+    }
+
     /// <summary>Publishes the pending events in order; stops at the first refusal and retries on the wake-up timer.</summary>
     private async Task PublishPendingEventsAsync()
     {
-        if (S.UnpublishedEvents.Count == 0)
+        if (S.PendingEvents.Count == 0)
             return;
         var provider = this.GetStreamProvider(ControllerStreams.ProviderName);
         var published = 0;
         try
         {
-            foreach (var evt in S.UnpublishedEvents)
+            foreach (var evt in S.PendingEvents)
             {
-                await provider.GetStream<ConnectionStatusChanged>(ControllerStreams.StatusOf(Id)).OnNextAsync(evt);
-                await provider.GetStream<ConnectionStatusChanged>(ControllerStreams.AllStatus).OnNextAsync(evt);
+                await provider.GetStream<object>(StreamId.Create(evt.Namespace, evt.Key)).OnNextAsync(evt.Data);
+                if (evt.AlsoAll)
+                    await provider.GetStream<object>(ControllerStreams.AllOf(evt.Namespace)).OnNextAsync(evt.Data);
                 published++;
             }
             if (_publishFailing)
@@ -57,23 +76,31 @@ public sealed partial class ConnectionGrain
         {
             if (published > 0)
             {
-                S.UnpublishedEvents.RemoveRange(0, published);
+                S.PendingEvents.RemoveRange(0, published);
                 _heartbeatDirty = true; // written with the next state write; a replay after a crash is a duplicate, not a loss
             }
         }
     }
 
-    private async Task PublishCommandAsync(FailoverCommand command)
+    /// <summary>
+    /// Monitoring data, superseded by the next report: published straight away, not through the outbox (an outage must
+    /// not fill the outbox with health samples). One that is refused is counted as dropped and logged once per streak.
+    /// </summary>
+    private async Task PublishHealthReportAsync(DateTimeOffset now)
     {
         try
         {
-            var provider = this.GetStreamProvider(ControllerStreams.ProviderName);
-            await provider.GetStream<FailoverCommand>(ControllerStreams.FailoverCommandsFor(S.ClientId)).OnNextAsync(command);
-            await provider.GetStream<FailoverCommand>(ControllerStreams.AllFailoverCommands).OnNextAsync(command);
+            await this.GetStreamProvider(ControllerStreams.ProviderName).GetStream<ConnectionHealthReport>(ControllerStreams.HealthReportsOf(Id))
+                .OnNextAsync(new ConnectionHealthReport(Id, S.ClientId, S.ServerId, S.Status, S.HealthScore, S.LastEchoRttMs, S.LastErrorCount,
+                    S.LastTimeoutCount, S.LastHeartbeat, S.Region, now));
+            _healthReportFailing = false;
         }
         catch (Exception ex)
         {
-            Log.PublishFailed(logger, ex, Id);
+            metrics.EventsDropped(1);
+            if (!_healthReportFailing)
+                Log.PublishFailed(logger, ex, Id);
+            _healthReportFailing = true;
         }
     }
 

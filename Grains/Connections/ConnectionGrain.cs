@@ -44,6 +44,7 @@ public sealed partial class ConnectionGrain(
         if (!IsRegistered)
             return Task.CompletedTask;
         LiftLegacyOwner();
+        LiftLegacyOutbox();
         metrics.StatusEntered(S.Status);
         EnsureTimer();
         ScheduleWakeup();

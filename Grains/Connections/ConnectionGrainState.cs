@@ -37,12 +37,23 @@ public sealed class ConnectionGrainState
     [Id(22)] public PendingFailover? WaitingForTarget { get; set; }
     /// <summary>The backups last put in the sidecar's outbox ("id@address,…"), so an unchanged list is not sent again.</summary>
     [Id(23)] public string BackupsSent { get; set; } = "";
-    /// <summary>
-    /// Status events persisted with the change they describe and not yet accepted by the stream provider (a broker
-    /// down, a full buffer): published in order, retried until accepted. At-least-once; (id, version) identifies one.
-    /// </summary>
+    /// <summary>Status events left by a version that had only those in its outbox; moved into <see cref="PendingEvents"/> on activation.</summary>
     [Id(24)] public List<GrainInterfaces.Streams.ConnectionStatusChanged> UnpublishedEvents { get; set; } = [];
+    /// <summary>
+    /// Events persisted with the change they describe and not yet accepted by the stream provider (a broker down, a
+    /// full buffer): published in order, retried until accepted. At-least-once; (type, id, version) identifies one.
+    /// </summary>
+    [Id(25)] public List<PendingEvent> PendingEvents { get; set; } = [];
 }
+
+/// <summary>An event in the connection's outbox: the stream it goes to and the record.</summary>
+[GenerateSerializer, Immutable, Alias("oc.state.PendingEvent")]
+public sealed record PendingEvent(
+    [property: Id(0)] string Namespace,
+    [property: Id(1)] string Key,
+    [property: Id(2)] object Data,
+    // Also published on the namespace's * stream (the memory provider does not derive it; Kafka does).
+    [property: Id(3)] bool AlsoAll);
 
 /// <summary>
 /// One failover between "target reserved" and "signed on there". <see cref="Tried"/> are targets that did not sign

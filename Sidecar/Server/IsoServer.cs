@@ -246,12 +246,18 @@ public sealed class IsoServer : IAsyncDisposable
     /// <summary>Stops server-initiated requests to <paramref name="client"/> (institution id or remote address). Returns the sessions affected.</summary>
     public int StopSending(string client) => SetSending(client, stopped: true);
 
+    /// <summary>
+    /// The same for the sessions <paramref name="client"/> opened before <paramref name="decidedAt"/> only: a decision
+    /// that arrives late (a consumer catching up) never stops a session the client opened after it (it came back).
+    /// </summary>
+    public int StopSending(string client, DateTimeOffset decidedAt) => SetSending(client, stopped: true, openedBefore: decidedAt);
+
     public int ResumeSending(string client) => SetSending(client, stopped: false);
 
-    private int SetSending(string client, bool stopped)
+    private int SetSending(string client, bool stopped, DateTimeOffset? openedBefore = null)
     {
         var n = 0;
-        foreach (var entry in _sessions.Values.Where(s => s.Is(client)))
+        foreach (var entry in _sessions.Values.Where(s => s.Is(client) && (openedBefore is not { } before || s.OpenedAt < before)))
         {
             entry.SendingStopped = stopped;
             Raise(stopped ? "sending-stopped" : "sending-resumed", entry, null);

@@ -29,6 +29,11 @@ public sealed class EventCatalog
         new(typeof(ConnectionStatusChanged), "oc.connection.status-changed", e => ((ConnectionStatusChanged)e).ConnectionId),
         new(typeof(FailoverCommand), "oc.failover.command", e => ((FailoverCommand)e).ConnectionId),
         new(typeof(ServerHealthChanged), "oc.server.health-changed", e => ((ServerHealthChanged)e).ServerId),
+        new(typeof(ConnectionLost), "oc.connection.lost", e => ((ConnectionLost)e).ConnectionId),
+        new(typeof(ServerStopSending), "oc.server.stop-sending", e => ((ServerStopSending)e).ConnectionId),
+        new(typeof(ConnectionEstablished), "oc.connection.established", e => ((ConnectionEstablished)e).ConnectionId),
+        new(typeof(FailoverFailed), "oc.failover.failed", e => ((FailoverFailed)e).ConnectionId),
+        new(typeof(ConnectionHealthReport), "oc.health.report", e => ((ConnectionHealthReport)e).ConnectionId),
     ]);
 
     public IEnumerable<EventKind> Kinds => byClr.Values;

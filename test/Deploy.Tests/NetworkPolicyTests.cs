@@ -42,7 +42,7 @@ public sealed class NetworkPolicyTests
             $"out {Controller} -> cidr:10.10.0.0/16 TCP/9090",
             $"in {Controller} <- cidr:10.20.0.0/24 TCP/9090",
             // controller -> Kafka
-            $"out {Controller} -> cidr:10.20.64.0/20 TCP/9094",
+            $"out {Controller} -> cidr:10.20.64.0/20 TCP/9096",
         ],
         ["scheme"] =
         [
@@ -58,7 +58,9 @@ public sealed class NetworkPolicyTests
             $"in {Controller} <- cidr:10.10.0.0/24 TCP/9090",
             // controller -> the Kubernetes API (scaling, rotation) and Kafka
             $"out {Controller} -> cidr:10.10.0.0/16 TCP/443",
-            $"out {Controller} -> cidr:10.10.64.0/20 TCP/9094",
+            $"out {Controller} -> cidr:10.10.64.0/20 TCP/9096",
+            // the scheme servers' stop-sending consumer -> Kafka
+            "out scheme-server -> cidr:10.10.64.0/20 TCP/9096",
         ],
     };
 

@@ -199,6 +199,23 @@ public sealed class FailureTests
     }
 
     [Fact]
+    public async Task A_late_stop_sending_decision_spares_a_session_the_client_opened_after_it()
+    {
+        await using var scheme = new Scheme();
+        await using var before = await Links.ConnectAsync(scheme.Address, o => o.InstitutionId = "333");
+        await Eventually.TrueAsync(() => scheme.Server.Sessions.Count(s => s.SignedOn) == 1, TimeSpan.FromSeconds(5), "first signed on");
+        var decidedAt = DateTimeOffset.UtcNow;
+        await Task.Delay(20);
+        await using var after = await Links.ConnectAsync(scheme.Address, o => o.InstitutionId = "333");
+        await Eventually.TrueAsync(() => scheme.Server.Sessions.Count(s => s.SignedOn) == 2, TimeSpan.FromSeconds(5), "second signed on");
+
+        Assert.Equal(1, scheme.Server.StopSending("333", decidedAt));
+
+        var sessions = scheme.Server.Sessions.OrderBy(s => s.OpenedAt).ToList();
+        Assert.Equal([true, false], sessions.Select(s => s.SendingStopped));
+    }
+
+    [Fact]
     public async Task Server_closes_a_session_that_stays_silent_past_its_idle_timeout()
     {
         await using var scheme = new Scheme(configure: o => o.IdleTimeout = TimeSpan.FromMilliseconds(600));

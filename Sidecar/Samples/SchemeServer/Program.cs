@@ -2,12 +2,14 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using OrleansControl.Samples.SchemeServer;
 using OrleansControl.Sidecar.Connections;
+using OrleansControl.Sidecar.Kafka;
 using OrleansControl.Sidecar.Server;
 
 // A scheme-side ISO 8583 server that approves 0200s and acknowledges 0420/0421 reversals with 0430. Configuration (args --Key value or env SCHEME__KEY):
-//   Listen (0.0.0.0:5000), ServerId (scheme-1), MaxSessions (1000), Spec, Framing, and Tls:* (TlsOptions: off unless
+//   Listen (0.0.0.0:5000), ServerId (scheme-1), MaxSessions (1000), Spec, Framing; Tls:* (TlsOptions: off unless
 //   Tls:Enabled; mutual TLS with Tls:CertificatePath, Tls:KeyPath, Tls:TrustedCaPath, Tls:RequireClientCertificate and
-//   optionally Tls:AllowedClientNames:0..n).
+//   optionally Tls:AllowedClientNames:0..n); and, to act on the controller's oc.server.stop-sending events,
+//   Kafka:BootstrapServers (off when empty) with Kafka:* (docs/events.md).
 var config = new ConfigurationBuilder().AddEnvironmentVariables("SCHEME__").AddCommandLine(args).Build();
 var options = new IsoServerOptions
 {
@@ -35,6 +37,11 @@ Console.WriteLine($"scheme server {options.Name} listening on {server.Endpoint}{
 using var stop = new CancellationTokenSource();
 Console.CancelKeyPress += (_, e) => { e.Cancel = true; stop.Cancel(); };
 AppDomain.CurrentDomain.ProcessExit += (_, _) => stop.Cancel();
+
+var bus = config.GetSection(StopSendingOptions.Section).Get<StopSendingOptions>() ?? new StopSendingOptions();
+bus.ServerId = string.IsNullOrEmpty(bus.ServerId) ? options.Name : bus.ServerId;
+using var stopSending = bus.Enabled ? new StopSendingConsumer(server, bus, loggers.CreateLogger<StopSendingConsumer>()) : null;
+var consuming = stopSending?.RunAsync(stop.Token) ?? Task.CompletedTask;
 try
 {
     while (!stop.IsCancellationRequested)
@@ -47,4 +54,5 @@ catch (OperationCanceledException)
 {
 }
 
+await consuming;
 return 0;

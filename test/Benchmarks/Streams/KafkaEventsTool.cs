@@ -14,7 +14,8 @@ namespace OrleansControl.Benchmarks.Streams;
 /// production composes it with Controller:Streams=kafka, publishing ConnectionStatusChanged at fixed offered rates
 /// across many connections and subscribed to the all-stream. Prints, per rate: events/s acknowledged and delivered,
 /// publish (acks=all) p50/p99 — what publishing adds to a transition — and publish → subscriber p50/p99.
-/// Args: --rates 1000,10000 --seconds 10 --connections 200 --concurrency 128
+/// Args: --rates 1000,10000 --seconds 10 --connections 200 --concurrency 128; or --failovers N: what publishing a
+/// failover's events adds to it (<see cref="FailoverEventsCost"/>).
 /// </summary>
 public sealed class KafkaEventsTool : ILoadTool
 {
@@ -30,6 +31,11 @@ public sealed class KafkaEventsTool : ILoadTool
         var concurrency = ToolArgs.Int(args, "--concurrency", 128);
 
         using var broker = MockKafkaCluster.Start(brokers: 3);
+        if (ToolArgs.Int(args, "--failovers", 0) is > 0 and var failovers)
+        {
+            await FailoverEventsCost.RunAsync(broker.BootstrapServers, failovers);
+            return 0;
+        }
         var (app, _) = await InProcessController.StartAsync(new Dictionary<string, string?>
         {
             ["Controller:Streams"] = "kafka",

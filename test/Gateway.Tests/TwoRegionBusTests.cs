@@ -1,0 +1,173 @@
+using Grpc.Core;
+using Microsoft.Extensions.DependencyInjection;
+using OrleansControl.Contract.V1;
+using OrleansControl.Gateway.Regions;
+using OrleansControl.Gateway.Tests.Infrastructure;
+using OrleansControl.KafkaBroker;
+using static OrleansControl.Gateway.Tests.Infrastructure.GatewayFixture;
+
+namespace OrleansControl.Gateway.Tests;
+
+/// <summary>
+/// The bus as the second way between the regions: both controllers on one Kafka (the mock broker, as MSK with
+/// cross-region replication presents it), each its own consumer group, and the gRPC link between them cut. A failover
+/// decided in the bank region shows in the scheme region's registry from the bus alone; when gRPC returns, SyncState
+/// finds nothing left to repair.
+/// </summary>
+public sealed class TwoRegionBusTests : IAsyncLifetime
+{
+    private readonly MockKafkaCluster _kafka = MockKafkaCluster.Start(brokers: 3); // before any Kafka client: one native library
+    private readonly TestCertificates _certs = new();
+    private GatewayHost _bank = null!;
+    private GatewayHost _scheme = null!;
+    private CuttableLink _toScheme = null!;
+    private CuttableLink _toBank = null!;
+    private ControllerService.ControllerServiceClient _bankApi = null!;
+    private ControllerService.ControllerServiceClient _schemeApi = null!;
+    private Func<Task<GatewayHost>> _startScheme = null!;
+
+    public async Task InitializeAsync()
+    {
+        var bankPort = FreePort.Next();
+        var schemePort = FreePort.Next();
+        _toScheme = new CuttableLink(schemePort);
+        _toBank = new CuttableLink(bankPort);
+        var bankCert = _certs.IssueClient("bank-eu", "peer");
+        var schemeCert = _certs.IssueClient("scheme-eu", "peer");
+        var server = _certs.IssueServer();
+        var bus = new Dictionary<string, string?>
+        {
+            ["Controller:Streams"] = "kafka",
+            ["Controller:Kafka:BootstrapServers"] = _kafka.BootstrapServers,
+        };
+        // In memory: started again, the scheme region has forgotten everything but its consumer group's offsets.
+        _startScheme = () => GatewayHost.StartAsync("scheme-eu", o =>
+        {
+            o.Tls.ServerCertificate = server;
+            o.Tls.ClientCa = [_certs.Ca];
+            o.Peer.TrustedCa = [_certs.Ca];
+            o.Peer.Address = $"https://localhost:{_toBank.Port}";
+            o.Peer.Region = "bank-eu";
+            o.Peer.ClientCertificate = schemeCert;
+        }, bus, grpcPort: schemePort);
+        _scheme = await _startScheme();
+        _bank = await GatewayHost.StartAsync("bank-eu", o =>
+        {
+            o.Tls.ServerCertificate = server;
+            o.Tls.ClientCa = [_certs.Ca];
+            o.Peer.TrustedCa = [_certs.Ca];
+            o.Peer.Address = $"https://localhost:{_toScheme.Port}";
+            o.Peer.Region = "scheme-eu";
+            o.Peer.ClientCertificate = bankCert;
+            o.Peer.OwnsServerPools = true;
+        }, bus, grpcPort: bankPort);
+        _bankApi = new(TlsClients.Channel(_bank.GrpcAddress, _certs.Ca, null));
+        _schemeApi = new(TlsClients.Channel(_scheme.GrpcAddress, _certs.Ca, null));
+        var pools = new ServerPoolService.ServerPoolServiceClient(TlsClients.Channel(_scheme.GrpcAddress, _certs.Ca, null));
+        foreach (var (id, zone) in new[] { ("visa-1", "zone-a"), ("visa-2", "zone-b") })
+        {
+            await pools.AddServerAsync(new AddServerRequest
+            {
+                ServerPool = "visa",
+                Server = new ServerInstance { ServerId = id, Address = $"{id}.scheme.example:5000", Zone = zone, Capacity = 10 },
+            }, Operator);
+        }
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _bank.DisposeAsync();
+        await _scheme.DisposeAsync();
+        await _toScheme.DisposeAsync();
+        await _toBank.DisposeAsync();
+        _kafka.Dispose();
+    }
+
+    private async Task<Connection> Register(string client, string preferred) =>
+        (await _bankApi.RegisterConnectionAsync(
+            new RegisterConnectionRequest { ClientId = client, ServerPool = "visa", PreferredServer = preferred }, Operator)).Connection;
+
+    private async Task<Connection?> Find(ControllerService.ControllerServiceClient api, string id)
+    {
+        try
+        {
+            return await api.GetConnectionAsync(new GetConnectionRequest { ConnectionId = id }, Operator);
+        }
+        catch (RpcException e) when (e.StatusCode == StatusCode.NotFound)
+        {
+            return null;
+        }
+    }
+
+    [Fact]
+    public async Task A_failover_decided_in_one_region_reaches_the_other_through_the_bus_while_the_grpc_link_is_cut()
+    {
+        var registered = (await _bankApi.RegisterConnectionAsync(
+            new RegisterConnectionRequest { ClientId = "acquirer-bus", ServerPool = "visa", PreferredServer = "visa-2" }, Operator)).Connection;
+        await Eventually.Until(() => Find(_schemeApi, registered.ConnectionId), c => c?.Version == registered.Version, TimeSpan.FromSeconds(20));
+
+        _toScheme.Cut();
+        _toBank.Cut();
+        // Decided in the bank region while the regions cannot call each other: the connection moves (it waits in
+        // Migrating, as no sidecar carries it), and a registration made from the bank's mirror of the pool.
+        var moving = (await _bankApi.RequestFailoverAsync(new RequestFailoverRequest
+        {
+            ConnectionId = registered.ConnectionId,
+            Reason = "operator: drain visa-2",
+            IdempotencyKey = $"bus-{Guid.NewGuid():N}",
+        }, Operator)).Connection;
+        Assert.Equal((ConnectionStatus.Migrating, "visa-1"), (moving.Status, moving.FailoverTarget));
+        var duringCut = (await _bankApi.RegisterConnectionAsync(
+            new RegisterConnectionRequest { ClientId = "acquirer-bus-2", ServerPool = "visa", PreferredServer = "visa-1" }, Operator)).Connection;
+
+        // The scheme region's registry shows both within a few seconds, from the bus alone.
+        var started = DateTime.UtcNow;
+        var seen = await Eventually.Until(() => Find(_schemeApi, registered.ConnectionId), c => c?.Version == moving.Version, TimeSpan.FromSeconds(15));
+        Assert.Equal((ConnectionStatus.Migrating, "visa-1", "bank-eu"), (seen!.Status, seen.FailoverTarget, seen.Region));
+        var alsoSeen = await Eventually.Until(() => Find(_schemeApi, duringCut.ConnectionId), c => c?.Version == duringCut.Version, TimeSpan.FromSeconds(15));
+        Assert.Equal((duringCut.ServerId, "visa"), (alsoSeen!.ServerId, alsoSeen.ServerPool));
+        Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(15));
+        var listed = await _schemeApi.ListConnectionsAsync(new ListConnectionsRequest { PageSize = 100 }, Operator);
+        Assert.Contains(listed.Connections, c => c.ConnectionId == registered.ConnectionId && c.Status == ConnectionStatus.Migrating);
+
+        // gRPC returns: the bank's full SyncState round brings both entries again and finds nothing left to repair.
+        var sync = _scheme.Services.GetRequiredService<RegistrySync>();
+        var (received, repaired) = (sync.EntriesReceived, sync.EntriesRepaired);
+        _toScheme.Restore();
+        _toBank.Restore();
+        await Eventually.Until(() => Task.FromResult(sync.EntriesReceived), n => n >= received + 2, TimeSpan.FromSeconds(20));
+        Assert.Equal(repaired, sync.EntriesRepaired);
+        Assert.Equal(moving.Version, (await Find(_schemeApi, registered.ConnectionId))!.Version);
+    }
+
+    [Fact]
+    public async Task A_region_that_was_down_catches_up_from_its_committed_offset()
+    {
+        var before = await Register("acquirer-early", "visa-2");
+        var moved = await Register("acquirer-moved", "visa-2");
+        await Eventually.Until(() => Find(_schemeApi, moved.ConnectionId), c => c?.Version == moved.Version, TimeSpan.FromSeconds(20));
+        Assert.NotNull(await Find(_schemeApi, before.ConnectionId));
+        await Task.Delay(TimeSpan.FromSeconds(2)); // the receivers commit what they delivered every 500 ms (and on stop)
+
+        // The scheme region goes down; the bank decides a failover meanwhile, with no gRPC link to tell it.
+        _toScheme.Cut();
+        _toBank.Cut();
+        await _scheme.DisposeAsync();
+        var moving = (await _bankApi.RequestFailoverAsync(new RequestFailoverRequest
+        {
+            ConnectionId = moved.ConnectionId,
+            Reason = "operator: drain visa-2",
+            IdempotencyKey = $"bus-{Guid.NewGuid():N}",
+        }, Operator)).Connection;
+        Assert.Equal(ConnectionStatus.Migrating, moving.Status);
+
+        // Back (its replicas were in memory: gone), still without gRPC: it reads on from its committed offset. What was
+        // published while it was down arrives; what it had read before does not come again.
+        _scheme = await _startScheme();
+        _schemeApi = new(TlsClients.Channel(_scheme.GrpcAddress, _certs.Ca, null));
+        var caughtUp = await Eventually.Until(() => Find(_schemeApi, moved.ConnectionId), c => c?.Version == moving.Version, TimeSpan.FromSeconds(30));
+        Assert.Equal((ConnectionStatus.Migrating, "visa-1"), (caughtUp!.Status, caughtUp.FailoverTarget));
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        Assert.Null(await Find(_schemeApi, before.ConnectionId));
+    }
+}
