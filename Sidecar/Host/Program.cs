@@ -4,6 +4,7 @@ using OrleansControl.Sidecar.Hosting;
 // the control endpoint on localhost (http://localhost:8081/control by default) and, when Sidecar:Probes:Url is set,
 // the kubelet's /healthz and /readyz on a port of their own.
 var builder = WebApplication.CreateBuilder(args);
+builder.Configuration.AddConsoleLogDefaults();
 var control = builder.Configuration["Sidecar:Control:Url"] ?? "http://localhost:8081";
 var probes = builder.Configuration["Sidecar:Probes:Url"];
 builder.WebHost.UseUrls(probes is { Length: > 0 } ? [control, probes] : [control]);

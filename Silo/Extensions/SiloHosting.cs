@@ -23,6 +23,7 @@ public static class SiloHosting
 {
     public static WebApplicationBuilder AddControllerSilo(this WebApplicationBuilder builder, Action<ISiloBuilder>? configureSilo = null)
     {
+        builder.Configuration.AddConsoleLogDefaults();
         var section = builder.Configuration.GetSection(ControllerSiloOptions.Section);
         var healthSection = section.GetSection("Health");
         var options = ReadValidated<ControllerSiloOptions>(section);

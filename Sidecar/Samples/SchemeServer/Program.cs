@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using OrleansControl.Samples.SchemeServer;
+using OrleansControl.Sidecar.Hosting;
 using OrleansControl.Sidecar.Server;
 
 // A scheme-side ISO 8583 server that approves 0200s and acknowledges 0420/0421 reversals with 0430. Configuration (args --Key value or env SCHEME__KEY):
@@ -16,7 +17,9 @@ var options = new IsoServerOptions
 options.Spec = config["Spec"] ?? options.Spec;
 options.Framing = config["Framing"] ?? options.Framing;
 
-using var loggers = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true));
+// Logging:Console:* from the plain environment (Logging__Console__FormatterName=json), as in the sidecar host.
+var logging = new ConfigurationBuilder().AddConsoleLogDefaults().AddEnvironmentVariables().AddCommandLine(args).Build().GetSection("Logging");
+using var loggers = LoggerFactory.Create(b => b.AddConfiguration(logging).AddConsole());
 var responder = new AuthorizationResponder(options.Name);
 await using var server = new IsoServer(options, responder, loggers.CreateLogger<IsoServer>());
 server.Start();
