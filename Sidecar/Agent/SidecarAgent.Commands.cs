@@ -47,6 +47,7 @@ public sealed partial class SidecarAgent
 
         var kind = command.Kind.ToString();
         Log.CommandExecuted(_logger, command.CommandId, command.Sequence, kind, success, detail);
+        _link.Metrics.Command(kind, success);
         lock (_lock)
         {
             _recent.Enqueue(new CommandRecord(command.CommandId, command.Sequence, kind, success, detail, DateTimeOffset.UtcNow));
