@@ -9,7 +9,7 @@ var control = builder.Configuration["Sidecar:Control:Url"] ?? "http://localhost:
 var probes = builder.Configuration["Sidecar:Probes:Url"];
 builder.WebHost.UseUrls(probes is { Length: > 0 } ? [control, probes] : [control]);
 builder.Services.AddSidecar(builder.Configuration);
-builder.Services.AddSidecarTelemetry();
+builder.Services.AddSidecarTelemetry(builder.Configuration);
 
 var app = builder.Build();
 if (probes is { Length: > 0 })

@@ -87,6 +87,8 @@ public static class SiloHosting
     /// </summary>
     public static ISiloBuilder AddControllerProviders(this ISiloBuilder silo, ControllerSiloOptions options, ConnectionHealthOptions health)
     {
+        // Activity.Current flows through grain calls (spans from Orleans' application source when traced).
+        silo.AddActivityPropagation();
         silo.Services.AddControllerGrains();
         silo.Services.AddKubernetesActions(options.Kubernetes ?? new());
         silo.Services.Configure<ConnectionHealthOptions>(h => Copy(health, h));
