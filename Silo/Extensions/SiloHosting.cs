@@ -26,9 +26,21 @@ public static class SiloHosting
         builder.Configuration.AddConsoleLogDefaults();
         var section = builder.Configuration.GetSection(ControllerSiloOptions.Section);
         var healthSection = section.GetSection("Health");
-        var options = ReadValidated<ControllerSiloOptions>(section);
-        var health = ReadValidated<ConnectionHealthOptions>(healthSection);
-        ReadValidated<ServerEjectionOptions>(builder.Configuration.GetSection(ServerEjectionOptions.Section));
+        // Every section is read and checked before any is refused, so one start names every bad setting.
+        var failures = new List<string>();
+        var options = ReadValidated<ControllerSiloOptions>(section, failures);
+        var health = ReadValidated<ConnectionHealthOptions>(healthSection, failures);
+        ReadValidated<ServerEjectionOptions>(builder.Configuration.GetSection(ServerEjectionOptions.Section), failures);
+        try
+        {
+            TelemetryExtensions.OtlpEndpoint(builder.Configuration);
+        }
+        catch (OptionsValidationException ex)
+        {
+            failures.AddRange(ex.Failures);
+        }
+        if (failures.Count > 0)
+            throw new OptionsValidationException(ControllerSiloOptions.Section, typeof(ControllerSiloOptions), failures);
 
         var validator = new ControllerSiloOptionsValidator();
         builder.Services.AddSingleton<IValidateOptions<ControllerSiloOptions>>(validator);
@@ -147,6 +159,27 @@ public static class SiloHosting
             : r.MinimumReminderPeriod);
     }
 
+    private static IEnumerable<string> UnconvertibleSettings(IConfigurationSection section, Type type)
+    {
+        foreach (var property in type.GetProperties().Where(p => p.CanWrite))
+        {
+            var child = section.GetSection(property.Name);
+            if (!child.Exists())
+                continue;
+            string? failure = null;
+            try
+            {
+                child.Get(property.PropertyType);
+            }
+            catch (InvalidOperationException ex)
+            {
+                failure = ex.Message;
+            }
+            if (failure is not null)
+                yield return failure;
+        }
+    }
+
     private static void Copy(ConnectionHealthOptions from, ConnectionHealthOptions to)
     {
         to.HeartbeatInterval = from.HeartbeatInterval;
@@ -163,18 +196,20 @@ public static class SiloHosting
         to.NoTargetRetryMax = from.NoTargetRetryMax;
     }
 
-    /// <summary>Binds and validates at build time: the providers chosen here depend on these values.</summary>
-    private static T ReadValidated<T>(IConfigurationSection section) where T : class, new()
+    /// <summary>Binds and validates at build time (the providers chosen here depend on these values); adds what is wrong to <paramref name="failures"/>.</summary>
+    private static T ReadValidated<T>(IConfigurationSection section, List<string> failures) where T : class, new()
     {
         T value;
         try
         {
             value = section.Get<T>() ?? new T();
         }
-        catch (InvalidOperationException ex)
+        catch (InvalidOperationException)
         {
-            // The binder's message names the key ("... at 'Controller:Clustering' ...").
-            throw new OptionsValidationException(section.Path, typeof(T), [ex.Message]);
+            // The binder stops at the first value it cannot convert; each setting on its own names them all (its
+            // message names the key: "... at 'Controller:Clustering' ...").
+            failures.AddRange(UnconvertibleSettings(section, typeof(T)));
+            return new T();
         }
         var validator = new ControllerSiloOptionsValidator();
         var result = value switch
@@ -185,7 +220,7 @@ public static class SiloHosting
             _ => ValidateOptionsResult.Success,
         };
         if (result.Failed)
-            throw new OptionsValidationException(section.Path, typeof(T), result.Failures);
+            failures.AddRange(result.Failures);
         return value;
     }
 }
