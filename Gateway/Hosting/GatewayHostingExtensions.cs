@@ -110,6 +110,7 @@ public static class GatewayHostingExtensions
     {
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseRestBodyValidation();
         app.MapGrpcService<ControllerGrpcService>();
         app.MapGrpcService<ServerPoolGrpcService>();
         app.MapGrpcService<SidecarGrpcService>();
