@@ -31,8 +31,7 @@ public static class GatewayHostingExtensions
     public static WebApplicationBuilder AddControllerGateway(this WebApplicationBuilder builder, Action<GatewayOptions>? configure)
     {
         var services = builder.Services;
-        var optionsBuilder = services.AddOptions<GatewayOptions>()
-            .Bind(builder.Configuration.GetSection(GatewayOptions.SectionName));
+        var optionsBuilder = services.AddOptions<GatewayOptions>().BindConfiguration(GatewayOptions.SectionName);
         // One region setting for the whole process: the silo's Controller:Region unless Gateway:Region says otherwise.
         var siloRegion = builder.Configuration["Controller:Region"];
         if (builder.Configuration[$"{GatewayOptions.SectionName}:Region"] is null && !string.IsNullOrEmpty(siloRegion))

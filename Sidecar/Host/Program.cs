@@ -8,7 +8,7 @@ builder.Configuration.AddConsoleLogDefaults();
 var control = builder.Configuration["Sidecar:Control:Url"] ?? "http://localhost:8081";
 var probes = builder.Configuration["Sidecar:Probes:Url"];
 builder.WebHost.UseUrls(probes is { Length: > 0 } ? [control, probes] : [control]);
-builder.Services.AddSidecar(builder.Configuration);
+builder.Services.AddSidecar();
 builder.Services.AddSidecarTelemetry(builder.Configuration);
 
 var app = builder.Build();

@@ -45,7 +45,7 @@ public static class SiloHosting
         var validator = new ControllerSiloOptionsValidator();
         builder.Services.AddSingleton<IValidateOptions<ControllerSiloOptions>>(validator);
         builder.Services.AddSingleton<IValidateOptions<ConnectionHealthOptions>>(validator);
-        builder.Services.AddOptions<ControllerSiloOptions>().Bind(section).ValidateOnStart();
+        builder.Services.AddOptions<ControllerSiloOptions>().BindConfiguration(ControllerSiloOptions.Section).ValidateOnStart();
         builder.Services.AddOptions<ConnectionHealthOptions>().ValidateOnStart(); // values: AddControllerProviders
         builder.Services.AddSingleton<IValidateOptions<ServerEjectionOptions>>(validator);
         builder.Services.AddOptions<ServerEjectionOptions>().BindConfiguration(ServerEjectionOptions.Section).ValidateOnStart();
