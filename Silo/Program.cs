@@ -1,14 +1,7 @@
-using OrleansControl.Gateway.Hosting;
 using OrleansControl.Silo.Extensions;
 
-var builder = WebApplication.CreateBuilder(args);
-builder.AddControllerSilo();
-builder.AddControllerGateway();
-
-var app = builder.Build();
-app.MapControllerSilo();
-app.MapControllerGateway();
-await app.RunAsync();
+// Exit code 2 when it cannot start (settings, a port in use), with a message naming what is wrong: SiloStartup.
+return await SiloStartup.RunAsync(args);
 
 /// <summary>Entry point type, public so tests can use WebApplicationFactory&lt;Program&gt;.</summary>
 public partial class Program;

@@ -38,6 +38,8 @@ public static class GatewayClusterClientExtensions
             {
                 client.UseLocalhostClustering(o.SiloGatewayPort, o.ServiceId, o.ClusterId);
             }
+            // Traces follow gateway calls into the grains (Activity.Current as the grain call's parent).
+            client.AddActivityPropagation();
             // WatchConnections subscribes to the grains' status stream.
             client.AddMemoryStreams(ControllerStreams.ProviderName);
         });

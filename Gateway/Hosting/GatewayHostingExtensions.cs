@@ -32,8 +32,7 @@ public static class GatewayHostingExtensions
     public static WebApplicationBuilder AddControllerGateway(this WebApplicationBuilder builder, Action<GatewayOptions>? configure)
     {
         var services = builder.Services;
-        var optionsBuilder = services.AddOptions<GatewayOptions>()
-            .Bind(builder.Configuration.GetSection(GatewayOptions.SectionName));
+        var optionsBuilder = services.AddOptions<GatewayOptions>().BindConfiguration(GatewayOptions.SectionName);
         // One region setting for the whole process: the silo's Controller:Region unless Gateway:Region says otherwise.
         var siloRegion = builder.Configuration["Controller:Region"];
         if (builder.Configuration[$"{GatewayOptions.SectionName}:Region"] is null && !string.IsNullOrEmpty(siloRegion))
@@ -89,10 +88,32 @@ public static class GatewayHostingExtensions
         return builder;
     }
 
+    /// <summary>
+    /// What is wrong with the gateway's settings in <paramref name="configuration"/>, read as <see cref="AddControllerGateway(WebApplicationBuilder)"/>
+    /// reads them; empty when they are fine. For a host that reports every bad setting at once before it starts.
+    /// </summary>
+    public static IReadOnlyList<string> SettingsProblems(IConfiguration configuration)
+    {
+        GatewayOptions options;
+        try
+        {
+            options = configuration.GetSection(GatewayOptions.SectionName).Get<GatewayOptions>() ?? new GatewayOptions();
+        }
+        catch (InvalidOperationException ex)
+        {
+            return [ex.Message];
+        }
+        if (configuration[$"{GatewayOptions.SectionName}:Region"] is null && configuration["Controller:Region"] is { Length: > 0 } siloRegion)
+            options.Region = siloRegion;
+        var result = new GatewayOptionsValidator().Validate(null, options);
+        return result.Failed ? [.. result.Failures] : [];
+    }
+
     public static WebApplication MapControllerGateway(this WebApplication app)
     {
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseRestBodyValidation();
         app.MapGrpcService<ControllerGrpcService>();
         app.MapGrpcService<ServerPoolGrpcService>();
         app.MapGrpcService<SidecarGrpcService>();

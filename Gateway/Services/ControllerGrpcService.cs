@@ -53,6 +53,10 @@ internal sealed class ControllerGrpcService(
             sidecarId = caller.Subject;
         }
 
+        // A preference for a server the pool does not have is a mistake to name, not a wish to ignore. (With a peer
+        // region the pool's owner decides: its AssignServer answers the same NOT_FOUND.)
+        if (preferred is not null && !peers.Enabled) await RequireServerAsync(pool, preferred);
+
         // Bank side: the scheme region's pool chooses; its choice becomes the local preference.
         var peerChoice = peers.Enabled
             ? await peers.AssignAsync(pool, connectionId, clientId, preferred, context.CancellationToken)
@@ -86,6 +90,12 @@ internal sealed class ControllerGrpcService(
             connection.StatusDetail = connection.StatusDetail.Length == 0 ? provisional : $"{connection.StatusDetail}; {provisional}";
         }
         return new RegisterConnectionResponse { Connection = connection };
+    }
+
+    private async Task RequireServerAsync(string pool, string serverId)
+    {
+        var servers = (await cluster.GetGrain<IServerPoolGrain>(pool).GetSnapshot()).Servers;
+        if (!servers.Any(x => x.ServerId == serverId)) throw new GrainInterfaces.Errors.ServerNotFoundException(pool, serverId);
     }
 
     /// <summary>
@@ -249,7 +259,7 @@ internal sealed class ControllerGrpcService(
         var serverId = OptionalId(request.ServerId, "server_id");
         var sidecarId = OptionalId(request.SidecarId, "sidecar_id");
         if (request.PageSize is < 0 or > MaxPageSize) throw GatewayErrors.InvalidArgument("page_size", $"must be between 0 and {MaxPageSize}");
-        var pageToken = Text(request.PageToken, "page_token", required: false, max: 256);
+        var pageToken = PageTokens.Decode(request.PageToken, "page_token");
         var region = OptionalId(request.Region, "region");
 
         // Both regions' connections: ours, and our replicas of the peer's (which only operators and the peer see).
@@ -267,9 +277,9 @@ internal sealed class ControllerGrpcService(
 
         var page = await cluster.GetGrain<IConnectionIndexGrain>(IConnectionIndexGrain.DefaultKey).List(new ConnectionQuery(
             status == ConnectionStatus.Unspecified ? null : status.FromProto(), clientId, pool, serverId,
-            request.PageSize == 0 ? DefaultPageSize : request.PageSize, pageToken.Length == 0 ? null : pageToken, sidecarId, replicas));
+            request.PageSize == 0 ? DefaultPageSize : request.PageSize, pageToken, sidecarId, replicas));
 
-        var response = new ListConnectionsResponse { NextPageToken = page.NextPageToken ?? "" };
+        var response = new ListConnectionsResponse { NextPageToken = PageTokens.Encode(page.NextPageToken) };
         response.Connections.AddRange(page.Items.Select(i => i.ToProto(Region)));
         return response;
     }

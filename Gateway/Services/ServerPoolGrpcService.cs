@@ -35,6 +35,12 @@ internal sealed partial class ServerPoolGrpcService(
         var zone = Id(s.Zone, "server.zone");
         if (s.Capacity is < 1 or > MaxCapacity) throw GatewayErrors.InvalidArgument("server.capacity", $"must be between 1 and {MaxCapacity}");
 
+        // Same id, another address or zone, while connections are on it: they would silently be somewhere else.
+        // Capacity may change; moving the server waits until it carries nothing. (The peer's mirror updates the pool
+        // grain directly: the owning region's word stands there.)
+        var existing = (await Pool(pool).GetSnapshot()).Servers.FirstOrDefault(x => x.ServerId == serverId);
+        if (existing is { Load: > 0 } && existing.Address != address) throw new ServerInUseException(pool, serverId, "address", existing.Load);
+        if (existing is { Load: > 0 } && existing.Zone != zone) throw new ServerInUseException(pool, serverId, "zone", existing.Load);
         var instance = await Pool(pool).AddOrUpdateServer(new ServerDefinition(serverId, address, zone, s.Capacity));
         return new AddServerResponse { Server = instance.ToProto() };
     }
@@ -68,6 +74,8 @@ internal sealed partial class ServerPoolGrpcService(
         var connectionId = Id(request.ConnectionId, "connection_id");
         var clientId = Id(request.ClientId, "client_id");
         var preferred = OptionalId(request.PreferredServer, "preferred_server");
+        if (preferred is not null && !(await Pool(pool).GetSnapshot()).Servers.Any(x => x.ServerId == preferred))
+            throw new ServerNotFoundException(pool, preferred);
         var assignment = await Pool(pool).Assign(new AssignmentRequest(connectionId, clientId, preferred));
         var server = (await Pool(pool).GetSnapshot()).Servers.FirstOrDefault(x => x.ServerId == assignment.ServerId);
         return new AssignServerResponse

@@ -250,6 +250,9 @@ internal sealed partial class SidecarSession(
             Reject("", StatusCode.InvalidArgument, "command_ack.server_address/detail: too long");
             return;
         }
+        using var span = GatewayTracing.StartFrom("command acknowledged", ack.TraceParent);
+        span?.SetTag("orleanscontrol.command_id", ack.CommandId);
+        span?.SetTag("orleanscontrol.success", ack.Success);
         var command = await _outbox.Ack((long)ack.Sequence);
         if (command is { MovesLink: true } && command.CommandId == ack.CommandId)
         {
@@ -360,6 +363,7 @@ internal sealed partial class SidecarSession(
         Deadline = Timestamp.FromDateTimeOffset(p.Command.Deadline),
         Reason = p.Command.Reason,
         Backups = { p.Command.Backups.IsDefault ? [] : p.Command.Backups.Select(b => new Contract.V1.BackupServer { ServerId = b.ServerId, Address = b.Address, Zone = b.Zone }) },
+        TraceParent = p.Command.TraceParent ?? "",
     };
 
     public Task CommandsAvailable(long upToSequence)

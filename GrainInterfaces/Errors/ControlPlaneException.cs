@@ -128,3 +128,26 @@ public sealed class InvalidRequestException : ControlPlaneException
 
     [Id(0)] public string Field { get; init; } = "";
 }
+
+/// <summary>
+/// A change that would pull the ground from under a server's connections (its address or zone, while it carries
+/// some): move or drain them first. gRPC: FailedPrecondition.
+/// </summary>
+[GenerateSerializer, Alias("oc.ServerInUseException")]
+public sealed class ServerInUseException : ControlPlaneException
+{
+    public ServerInUseException() { }
+
+    public ServerInUseException(string poolId, string serverId, string field, int load)
+        : base($"server.{field}: server '{serverId}' of pool '{poolId}' carries {load} connection{(load == 1 ? "" : "s")}; " +
+               $"its {field} changes only once it carries none (mark it unhealthy to move them, or remove it and add it anew)")
+    {
+        PoolId = poolId;
+        ServerId = serverId;
+        Load = load;
+    }
+
+    [Id(0)] public string PoolId { get; init; } = "";
+    [Id(1)] public string ServerId { get; init; } = "";
+    [Id(2)] public int Load { get; init; }
+}

@@ -24,7 +24,8 @@ public sealed record BackupServer(
 /// <summary>
 /// A command for one sidecar. <see cref="CommandId"/> is unique: a move's id carries a nonce drawn when the move
 /// started, so no controller (restarted, on memory or on Redis) issues the same id for a different command, and the
-/// sidecar's "already executed" check can rely on it alone.
+/// sidecar's "already executed" check can rely on it alone. <see cref="TraceParent"/> is the W3C traceparent of the
+/// call that queued it (stamped by the outbox), so the sidecar's execution and its acknowledgement join that trace.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("oc.gw.SidecarCommand")]
 public sealed record SidecarCommand(
@@ -35,7 +36,8 @@ public sealed record SidecarCommand(
     [property: Id(4)] string? TargetServerAddress,
     [property: Id(5)] DateTimeOffset Deadline,
     [property: Id(6)] string Reason,
-    [property: Id(7)] ImmutableArray<BackupServer> Backups = default)
+    [property: Id(7)] ImmutableArray<BackupServer> Backups = default,
+    [property: Id(8)] string? TraceParent = null)
 {
     /// <summary>Connect and ReconnectElsewhere move the link; a newer one for the same connection supersedes an older.</summary>
     public bool MovesLink => Kind is SidecarCommandKind.Connect or SidecarCommandKind.ReconnectElsewhere;

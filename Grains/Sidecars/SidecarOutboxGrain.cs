@@ -40,6 +40,8 @@ internal sealed partial class SidecarOutboxGrain(
 
     public async Task<long> Enqueue(SidecarCommand command)
     {
+        // The decision's trace (Orleans' activity propagation brings it into this call) rides with the command.
+        command = command.TraceParent is null && System.Diagnostics.Activity.Current is { } current ? command with { TraceParent = current.Id } : command;
         var s = state.State;
         if (s.RecentIds.Contains(command.CommandId))
         {

@@ -1,5 +1,6 @@
 using System.Threading.Channels;
 using OrleansControl.Contract.V1;
+using OrleansControl.Sidecar.Telemetry;
 
 namespace OrleansControl.Sidecar.Agent;
 
@@ -9,6 +10,9 @@ public sealed partial class SidecarAgent
 {
     private async Task<CommandAck> ExecuteAsync(Command command, CancellationToken ct)
     {
+        using var span = SidecarTracing.StartFrom($"command {command.Kind}", command.TraceParent);
+        span?.SetTag("orleanscontrol.command_id", command.CommandId);
+        span?.SetTag("orleanscontrol.connection_id", command.ConnectionId);
         bool success;
         string detail;
         var before = default(CommandOutcome);
@@ -47,6 +51,7 @@ public sealed partial class SidecarAgent
 
         var kind = command.Kind.ToString();
         Log.CommandExecuted(_logger, command.CommandId, command.Sequence, kind, success, detail);
+        _link.Metrics.Command(kind, success);
         lock (_lock)
         {
             _recent.Enqueue(new CommandRecord(command.CommandId, command.Sequence, kind, success, detail, DateTimeOffset.UtcNow));
@@ -63,6 +68,7 @@ public sealed partial class SidecarAgent
             Success = success,
             Detail = detail,
             ServerAddress = _link.SignedOnAt ?? "",
+            TraceParent = span?.Id ?? "",
         };
     }
 

@@ -263,6 +263,8 @@ public sealed partial class SidecarAgent : BackgroundService
             throw new InvalidOperationException("no controller configured");
         }
 
+        using var span = Telemetry.SidecarTracing.Source.StartActivity("request failover", System.Diagnostics.ActivityKind.Client);
+        span?.SetTag("orleanscontrol.connection_id", _options.EffectiveConnectionId);
         var client = new ControllerService.ControllerServiceClient(_channel);
         var response = await client.RequestFailoverAsync(new RequestFailoverRequest
         {

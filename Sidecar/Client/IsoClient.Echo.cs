@@ -41,12 +41,15 @@ public sealed partial class IsoClient
 
                     if (NetworkManagement.IsApproved(response))
                     {
-                        _health.EchoAnswered(System.Diagnostics.Stopwatch.GetElapsedTime(started));
+                        var rtt = System.Diagnostics.Stopwatch.GetElapsedTime(started);
+                        _health.EchoAnswered(rtt);
+                        _metrics.EchoAnswered(rtt);
                         EvaluateHealth();
                         continue;
                     }
 
                     _health.EchoFailed();
+                    _metrics.EchoMissed("refused");
                     outcome = $"refused ({IsoWire.Get(response, 39) ?? "no code"})";
                 }
                 catch (SidecarException ex) when (ex.Error == SidecarError.Timeout && session != _current)
@@ -56,6 +59,7 @@ public sealed partial class IsoClient
                 catch (SidecarException ex) when (ex.Error == SidecarError.Timeout)
                 {
                     _health.EchoTimedOut();
+                    _metrics.EchoMissed("timed_out");
                     outcome = "timed out";
                 }
                 catch (SidecarException ex) when (ex.Error == SidecarError.ConnectionLost)

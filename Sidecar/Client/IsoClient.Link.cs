@@ -189,6 +189,7 @@ public sealed partial class IsoClient
         if (wasCurrent && !_lifetime.IsCancellationRequested && !Volatile.Read(ref _paused))
         {
             _health.Reconnected();
+            _metrics.Reconnect();
             SetState(ConnectionState.Down, reason);
             _wake.Set();
         }

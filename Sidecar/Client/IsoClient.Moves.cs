@@ -79,6 +79,7 @@ public sealed partial class IsoClient
             }
 
             _health.Reconnected();
+            _metrics.Reconnect();
         }
         catch
         {

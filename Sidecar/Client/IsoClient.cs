@@ -64,6 +64,7 @@ public sealed partial class IsoClient : IAsyncDisposable
         _inbound = inbound ?? new DelegateInboundHandler();
         _logger = (ILogger?)logger ?? NullLogger.Instance;
         _metrics = new SidecarMetrics(meters, options.Name);
+        _metrics.Observe(() => State, () => InFlight);
         if (options.Reversals.Enabled)
         {
             // First, so that a journal that cannot be opened fails the client before anything runs.
@@ -127,6 +128,9 @@ public sealed partial class IsoClient : IAsyncDisposable
     }
 
     public int InFlight => _requests.InFlight;
+
+    /// <summary>The link's instruments, shared with its agent (which counts the controller's commands there).</summary>
+    internal SidecarMetrics Metrics => _metrics;
 
     public bool SendingStopped => _sendingStopped;
 

@@ -20,16 +20,25 @@ public sealed record FailoverRequest(string? Server, string? Reason);
 /// </summary>
 public static class SidecarControlEndpoints
 {
+    /// <summary>At most this many characters of reason are passed to the controller (its own limit).</summary>
+    public const int MaxReasonLength = 512;
+
     public static RouteGroupBuilder MapSidecarControl(this IEndpointRouteBuilder app, string prefix = "/control")
     {
         var group = app.MapGroup(prefix);
         group.MapGet("/status", (SidecarAgent agent) => Results.Ok(agent.Status()));
 
-        group.MapPost("/drain", async (IsoClient link, DrainRequest? body, CancellationToken ct) =>
+        group.MapPost("/drain", async (IsoClient link, HttpRequest request, CancellationToken ct) =>
         {
+            var (body, problem) = await ControlRequestBody.ReadAsync<DrainRequest>(request, ct).ConfigureAwait(false);
+            if (problem is not null)
+            {
+                return problem;
+            }
+
             if (body?.DeadlineMs is < 0 or > 600_000)
             {
-                return Results.Problem("deadlineMs must be 0..600000", statusCode: StatusCodes.Status400BadRequest);
+                return ControlRequestBody.BadRequest($"deadlineMs: must be 0..600000 (was {body.DeadlineMs})");
             }
 
             var deadline = body?.DeadlineMs is { } ms ? TimeSpan.FromMilliseconds(ms) : (TimeSpan?)null;
@@ -37,15 +46,16 @@ public static class SidecarControlEndpoints
             return Results.Ok(new { state = link.State, unanswered });
         });
 
-        group.MapPost("/failover", async (IsoClient link, SidecarAgent agent, FailoverRequest? body, CancellationToken ct) =>
+        group.MapPost("/failover", async (IsoClient link, SidecarAgent agent, HttpRequest request, CancellationToken ct) =>
         {
+            var (body, problem) = await ControlRequestBody.ReadAsync<FailoverRequest>(request, ct).ConfigureAwait(false);
+            if ((problem ?? Check(body)) is { } bad)
+            {
+                return bad;
+            }
+
             if (body?.Server is { Length: > 0 } server)
             {
-                if (!IsoEndpoint.TryParse(server, out _))
-                {
-                    return Results.Problem("server must be host:port", statusCode: StatusCodes.Status400BadRequest);
-                }
-
                 return await ConnectAsync(link, server, ct).ConfigureAwait(false);
             }
 
@@ -56,34 +66,64 @@ public static class SidecarControlEndpoints
             }
             catch (InvalidOperationException)
             {
-                return Results.Problem("no controller configured: give a server to fail over to", statusCode: StatusCodes.Status400BadRequest);
+                return ControlRequestBody.BadRequest("server: required here, as no controller is configured to choose one");
             }
             catch (RpcException ex) when (ex.StatusCode == StatusCode.FailedPrecondition)
             {
                 // The controller's verdict (e.g. "no failover target: …"): the link stays where it is.
-                return Results.Problem($"controller refused: {Truncate(ex.Status.Detail)}", statusCode: StatusCodes.Status409Conflict);
+                return Results.Problem($"controller refused: {Truncate(ex.Status.Detail)}", statusCode: StatusCodes.Status409Conflict, title: "refused by the controller");
+            }
+            catch (RpcException ex) when (ex.StatusCode == StatusCode.InvalidArgument)
+            {
+                return ControlRequestBody.BadRequest($"controller refused the request: {Truncate(ex.Status.Detail)}");
             }
             catch (RpcException ex)
             {
-                return Results.Problem($"controller refused or unreachable: {ex.StatusCode}", statusCode: StatusCodes.Status503ServiceUnavailable);
+                return Results.Problem($"controller refused or unreachable: {ex.StatusCode}", statusCode: StatusCodes.Status503ServiceUnavailable, title: "controller unavailable");
             }
         });
 
-        group.MapPost("/connect", async (IsoClient link, FailoverRequest? body, CancellationToken ct) =>
+        group.MapPost("/connect", async (IsoClient link, HttpRequest request, CancellationToken ct) =>
         {
-            var server = body?.Server is { Length: > 0 } s ? s : link.Server;
-            if (server is null || !IsoEndpoint.TryParse(server, out _))
+            var (body, problem) = await ControlRequestBody.ReadAsync<FailoverRequest>(request, ct).ConfigureAwait(false);
+            if ((problem ?? Check(body)) is { } bad)
             {
-                return Results.Problem("server must be host:port", statusCode: StatusCodes.Status400BadRequest);
+                return bad;
+            }
+
+            var server = body?.Server is { Length: > 0 } s ? s : link.Server;
+            if (server is null)
+            {
+                return ControlRequestBody.BadRequest("server: required (host:port): the link has no server to resume to");
             }
 
             return await ConnectAsync(link, server, ct).ConfigureAwait(false);
         });
 
+        // Every other path under the prefix: a problem too, not an empty 404.
+        group.MapFallback((HttpRequest request) => Results.Problem(
+            $"no control route {request.Method} {ControlRequestBody.Echo(request.Path.Value)}; routes: GET status, POST drain, failover, connect",
+            statusCode: StatusCodes.Status404NotFound, title: "not found"));
+
         return group;
     }
 
     private static string Truncate(string text) => text.Length <= 300 ? text : text[..300] + "…";
+
+    private static IResult? Check(FailoverRequest? body)
+    {
+        if (body?.Server is { Length: > 0 } server && !IsoEndpoint.TryParse(server, out _))
+        {
+            return ControlRequestBody.BadRequest($"server: must be host:port (was '{ControlRequestBody.Echo(server)}')");
+        }
+
+        if (body?.Reason is { Length: > MaxReasonLength } reason)
+        {
+            return ControlRequestBody.BadRequest($"reason: at most {MaxReasonLength} characters (was {reason.Length})");
+        }
+
+        return null;
+    }
 
     private static async Task<IResult> ConnectAsync(IsoClient link, string server, CancellationToken ct)
     {
@@ -96,7 +136,7 @@ public static class SidecarControlEndpoints
         }
         catch (Exception ex) when (ex is SidecarException or IOException or TimeoutException or System.Net.Sockets.SocketException or OperationCanceledException)
         {
-            return Results.Problem($"could not sign on to {server}: {ex.Message}", statusCode: StatusCodes.Status502BadGateway);
+            return Results.Problem($"could not sign on to {ControlRequestBody.Echo(server)}: {Truncate(ex.Message)}", statusCode: StatusCodes.Status502BadGateway, title: "sign-on failed");
         }
     }
 }

@@ -1,5 +1,4 @@
 using System.Text.Json.Serialization;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
@@ -19,11 +18,12 @@ public static class SidecarHostingExtensions
     /// (<c>Sidecar:Agent</c>) and the <see cref="SidecarRelay"/> (<c>Sidecar:Relay</c>), each validated on start.
     /// An <see cref="IInboundHandler"/> registered by the application receives the peer's requests and late responses.
     /// </summary>
-    public static IServiceCollection AddSidecar(this IServiceCollection services, IConfiguration configuration)
+    public static IServiceCollection AddSidecar(this IServiceCollection services)
     {
-        services.AddOptions<IsoClientOptions>().Bind(configuration.GetSection(IsoClientOptions.Section)).ValidateOnStart();
-        services.AddOptions<SidecarAgentOptions>().Bind(configuration.GetSection(SidecarAgentOptions.Section)).ValidateOnStart();
-        services.AddOptions<RelayOptions>().Bind(configuration.GetSection(RelayOptions.Section)).ValidateOnStart();
+        // One way, as everywhere: BindConfiguration (the host's IConfiguration) + ValidateOnStart.
+        services.AddOptions<IsoClientOptions>().BindConfiguration(IsoClientOptions.Section).ValidateOnStart();
+        services.AddOptions<SidecarAgentOptions>().BindConfiguration(SidecarAgentOptions.Section).ValidateOnStart();
+        services.AddOptions<RelayOptions>().BindConfiguration(RelayOptions.Section).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<IsoClientOptions>, IsoClientOptionsValidator>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SidecarAgentOptions>, SidecarAgentOptionsValidator>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RelayOptions>, RelayOptionsValidator>());

@@ -7,9 +7,9 @@ namespace OrleansControl.Sidecar.Hosting;
 
 /// <summary>
 /// Kubelet probes on their own port (<c>Sidecar:Probes:Url</c>, e.g. http://0.0.0.0:8082): the control endpoints stay
-/// on localhost, and on the probe port nothing but <c>/healthz</c> (the process runs) and <c>/readyz</c> (the ISO link
-/// is signed on) is served. The check is on the local port the connection arrived at, not on the Host header, which a
-/// caller chooses.
+/// on localhost, and on the probe port nothing but <c>/healthz</c> (the process runs), <c>/readyz</c> (the ISO link
+/// is signed on) and <c>/metrics</c> (Prometheus, also on the control endpoint) is served. The check is on the local
+/// port the connection arrived at, not on the Host header, which a caller chooses.
 /// </summary>
 public static class SidecarProbeEndpoints
 {
@@ -19,7 +19,8 @@ public static class SidecarProbeEndpoints
         {
             var probe = context.Connection.LocalPort == probePort;
             var probePath = context.Request.Path == "/healthz" || context.Request.Path == "/readyz";
-            if (probe != probePath)
+            var metrics = context.Request.Path == "/metrics";
+            if (probe != probePath && !metrics)
             {
                 context.Response.StatusCode = StatusCodes.Status404NotFound;
                 return Task.CompletedTask;

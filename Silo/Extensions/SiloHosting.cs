@@ -24,16 +24,29 @@ public static class SiloHosting
 {
     public static WebApplicationBuilder AddControllerSilo(this WebApplicationBuilder builder, Action<ISiloBuilder>? configureSilo = null)
     {
+        builder.Configuration.AddConsoleLogDefaults();
         var section = builder.Configuration.GetSection(ControllerSiloOptions.Section);
         var healthSection = section.GetSection("Health");
-        var options = ReadValidated<ControllerSiloOptions>(section);
-        var health = ReadValidated<ConnectionHealthOptions>(healthSection);
-        ReadValidated<ServerEjectionOptions>(builder.Configuration.GetSection(ServerEjectionOptions.Section));
+        // Every section is read and checked before any is refused, so one start names every bad setting.
+        var failures = new List<string>();
+        var options = ReadValidated<ControllerSiloOptions>(section, failures);
+        var health = ReadValidated<ConnectionHealthOptions>(healthSection, failures);
+        ReadValidated<ServerEjectionOptions>(builder.Configuration.GetSection(ServerEjectionOptions.Section), failures);
+        try
+        {
+            TelemetryExtensions.OtlpEndpoint(builder.Configuration);
+        }
+        catch (OptionsValidationException ex)
+        {
+            failures.AddRange(ex.Failures);
+        }
+        if (failures.Count > 0)
+            throw new OptionsValidationException(ControllerSiloOptions.Section, typeof(ControllerSiloOptions), failures);
 
         var validator = new ControllerSiloOptionsValidator();
         builder.Services.AddSingleton<IValidateOptions<ControllerSiloOptions>>(validator);
         builder.Services.AddSingleton<IValidateOptions<ConnectionHealthOptions>>(validator);
-        builder.Services.AddOptions<ControllerSiloOptions>().Bind(section).ValidateOnStart();
+        builder.Services.AddOptions<ControllerSiloOptions>().BindConfiguration(ControllerSiloOptions.Section).ValidateOnStart();
         builder.Services.AddOptions<ConnectionHealthOptions>().ValidateOnStart(); // values: AddControllerProviders
         builder.Services.AddSingleton<IValidateOptions<ServerEjectionOptions>>(validator);
         builder.Services.AddOptions<ServerEjectionOptions>().BindConfiguration(ServerEjectionOptions.Section).ValidateOnStart();
@@ -88,6 +101,8 @@ public static class SiloHosting
     /// </summary>
     public static ISiloBuilder AddControllerProviders(this ISiloBuilder silo, ControllerSiloOptions options, ConnectionHealthOptions health)
     {
+        // Activity.Current flows through grain calls (spans from Orleans' application source when traced).
+        silo.AddActivityPropagation();
         silo.Services.AddControllerGrains();
         silo.Services.AddKubernetesActions(options.Kubernetes ?? new());
         silo.Services.Configure<ConnectionHealthOptions>(h => Copy(health, h));
@@ -146,6 +161,27 @@ public static class SiloHosting
             : r.MinimumReminderPeriod);
     }
 
+    private static IEnumerable<string> UnconvertibleSettings(IConfigurationSection section, Type type)
+    {
+        foreach (var property in type.GetProperties().Where(p => p.CanWrite))
+        {
+            var child = section.GetSection(property.Name);
+            if (!child.Exists())
+                continue;
+            string? failure = null;
+            try
+            {
+                child.Get(property.PropertyType);
+            }
+            catch (InvalidOperationException ex)
+            {
+                failure = ex.Message;
+            }
+            if (failure is not null)
+                yield return failure;
+        }
+    }
+
     private static void Copy(ConnectionHealthOptions from, ConnectionHealthOptions to)
     {
         to.HeartbeatInterval = from.HeartbeatInterval;
@@ -162,18 +198,20 @@ public static class SiloHosting
         to.NoTargetRetryMax = from.NoTargetRetryMax;
     }
 
-    /// <summary>Binds and validates at build time: the providers chosen here depend on these values.</summary>
-    private static T ReadValidated<T>(IConfigurationSection section) where T : class, new()
+    /// <summary>Binds and validates at build time (the providers chosen here depend on these values); adds what is wrong to <paramref name="failures"/>.</summary>
+    private static T ReadValidated<T>(IConfigurationSection section, List<string> failures) where T : class, new()
     {
         T value;
         try
         {
             value = section.Get<T>() ?? new T();
         }
-        catch (InvalidOperationException ex)
+        catch (InvalidOperationException)
         {
-            // The binder's message names the key ("... at 'Controller:Clustering' ...").
-            throw new OptionsValidationException(section.Path, typeof(T), [ex.Message]);
+            // The binder stops at the first value it cannot convert; each setting on its own names them all (its
+            // message names the key: "... at 'Controller:Clustering' ...").
+            failures.AddRange(UnconvertibleSettings(section, typeof(T)));
+            return new T();
         }
         var validator = new ControllerSiloOptionsValidator();
         var result = value switch
@@ -184,7 +222,7 @@ public static class SiloHosting
             _ => ValidateOptionsResult.Success,
         };
         if (result.Failed)
-            throw new OptionsValidationException(section.Path, typeof(T), result.Failures);
+            failures.AddRange(result.Failures);
         return value;
     }
 }

@@ -37,6 +37,8 @@ public sealed class NetworkPolicyTests
             $"in {Controller} <- pod:bank-client TCP/9090",
             // bank sidecar -> the scheme's ISO endpoint (scheme VPC)
             "out bank-client -> cidr:10.10.0.0/16 TCP/5000",
+            // the sidecar's /metrics (and probes) on its probe port, from the monitoring namespace only
+            "in bank-client <- ns:monitoring TCP/8082",
             // controller <-> peer controller (scheme VPC), and this cluster's NLB health checks
             $"in {Controller} <- cidr:10.10.0.0/16 TCP/9090",
             $"out {Controller} -> cidr:10.10.0.0/16 TCP/9090",

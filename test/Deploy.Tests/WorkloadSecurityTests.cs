@@ -143,6 +143,17 @@ public sealed partial class WorkloadSecurityTests
         Assert.Equal(["ca.crt"], caVolume.Items.Select(i => i.Key)); // the CA only: Redis's key stays in its own pod
     }
 
+    [SkippableTheory]
+    [MemberData(nameof(OverlayNames))]
+    public void Every_container_of_ours_logs_json_lines(string overlay)
+    {
+        var ours = Overlays.Containers(overlay).Where(x => x.Container.Image.StartsWith("orleanscontrol/", StringComparison.Ordinal)).ToList();
+        Assert.NotEmpty(ours);
+        Assert.All(ours, x => Assert.True(
+            x.Container.Env?.Any(e => e.Name == "Logging__Console__FormatterName" && e.Value == "json") == true,
+            $"{x.Workload}/{x.Container.Name}: Logging__Console__FormatterName=json"));
+    }
+
     [GeneratedRegex("^[a-z0-9./-]+:(?!latest@)[A-Za-z0-9_.-]+@sha256:[0-9a-f]{64}$")]
     private static partial Regex PinnedImage();
 }

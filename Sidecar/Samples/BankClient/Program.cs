@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using OrleansControl.Codec;
 using OrleansControl.Samples.BankClient;
 using OrleansControl.Sidecar.Client;
+using OrleansControl.Sidecar.Hosting;
 
 // A bank-side ISO 8583 application: sends 0200s at a steady rate and counts outcomes: approved, declined, not sent,
 // unknown fate (and of those, reversed by the sidecar).
@@ -30,7 +31,9 @@ if (options.Validate().ToList() is { Count: > 0 } errors)
 }
 
 
-using var loggers = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true));
+// Logging:Console:* from the plain environment (Logging__Console__FormatterName=json), as in the sidecar host.
+var logging = new ConfigurationBuilder().AddConsoleLogDefaults().AddEnvironmentVariables().AddCommandLine(args).Build().GetSection("Logging");
+using var loggers = LoggerFactory.Create(b => b.AddConfiguration(logging).AddConsole());
 await using var link = new IsoClient(options, logger: loggers.CreateLogger<IsoClient>());
 link.Start();
 await using var probes = int.TryParse(config["ProbePort"], out var probePort) && probePort > 0

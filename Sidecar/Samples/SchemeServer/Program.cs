@@ -2,6 +2,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using OrleansControl.Samples.SchemeServer;
 using OrleansControl.Sidecar.Connections;
+using OrleansControl.Sidecar.Hosting;
 using OrleansControl.Sidecar.Kafka;
 using OrleansControl.Sidecar.Server;
 
@@ -22,7 +23,9 @@ options.Tls = config.GetSection("Tls").Get<TlsOptions>();
 options.Spec = config["Spec"] ?? options.Spec;
 options.Framing = config["Framing"] ?? options.Framing;
 
-using var loggers = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true));
+// Logging:Console:* from the plain environment (Logging__Console__FormatterName=json), as in the sidecar host.
+var logging = new ConfigurationBuilder().AddConsoleLogDefaults().AddEnvironmentVariables().AddCommandLine(args).Build().GetSection("Logging");
+using var loggers = LoggerFactory.Create(b => b.AddConfiguration(logging).AddConsole());
 var responder = new AuthorizationResponder(options.Name);
 if (options.Validate().ToList() is { Count: > 0 } errors)
 {

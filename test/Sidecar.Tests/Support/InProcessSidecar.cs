@@ -18,7 +18,7 @@ internal static class InProcessSidecar
         builder.Logging.ClearProviders();
         builder.Configuration.AddInMemoryCollection(settings);
         builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Services.AddSidecar(builder.Configuration);
+        builder.Services.AddSidecar();
         var app = builder.Build();
         app.MapSidecarControl();
         await app.StartAsync();

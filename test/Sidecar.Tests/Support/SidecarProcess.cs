@@ -69,6 +69,9 @@ internal sealed class SidecarProcess : IDisposable
         }
     }
 
+    /// <summary>The control endpoint's address (http://127.0.0.1:port).</summary>
+    public Uri ControlAddress => _control.BaseAddress!;
+
     /// <summary>GET /control/status, or null while it does not answer.</summary>
     public async Task<JsonElement?> StatusAsync()
     {

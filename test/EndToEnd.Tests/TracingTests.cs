@@ -1,0 +1,153 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using OpenTelemetry;
+using OpenTelemetry.Trace;
+using OrleansControl.GrainInterfaces;
+using OrleansControl.GrainInterfaces.Models;
+using OrleansControl.Sidecar.Agent;
+using OrleansControl.Sidecar.Client;
+using OrleansControl.Sidecar.Health;
+using OrleansControl.Sidecar.Hosting;
+using OrleansControl.Silo.Extensions;
+using Xunit.Abstractions;
+
+namespace OrleansControl.EndToEnd.Tests;
+
+/// <summary>
+/// One trace across the path, collected by OpenTelemetry's in-memory exporter with exactly the sources and
+/// instrumentation the silo and the sidecar host export (AddControllerTracing, AddSidecarTracing).
+/// </summary>
+public sealed class TracingTests(ITestOutputHelper output)
+{
+    private const string Pool = "trace-pool";
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(20);
+
+    [Fact]
+    public async Task One_trace_follows_a_failover_request_through_gateway_and_grains_to_the_command_and_its_acknowledgement()
+    {
+        var spans = new List<Activity>();
+        using var tracer = Sdk.CreateTracerProviderBuilder().AddControllerTracing().AddSidecarTracing().AddInMemoryExporter(spans).Build();
+        await using var serverA = new SchemeServer("srv-a");
+        await using var serverB = new SchemeServer("srv-b");
+        await using var controller = await ControllerHost.StartAsync(heartbeatInterval: TimeSpan.FromSeconds(1));
+        var pool = controller.Grains.GetGrain<IServerPoolGrain>(Pool);
+        await pool.AddOrUpdateServer(new ServerDefinition("srv-a", serverA.Address, "zone-a", 10));
+        await pool.AddOrUpdateServer(new ServerDefinition("srv-b", serverB.Address, "zone-b", 10));
+        await using var link = new IsoClient(new IsoClientOptions { Name = "bank", InstitutionId = "12345", EchoInterval = TimeSpan.FromSeconds(1) });
+        using var agent = new SidecarAgent(link, Options.Create(new SidecarAgentOptions
+        {
+            Controller = controller.GrpcAddress,
+            SidecarId = "sidecar-t",
+            ClientId = "bank-t",
+            ServerPool = Pool,
+            PreferredServer = "srv-a",
+            HeartbeatInterval = TimeSpan.FromMilliseconds(250),
+            RetryInitialDelay = TimeSpan.FromMilliseconds(100),
+            RetryMaxDelay = TimeSpan.FromMilliseconds(500),
+        }), NullLogger<SidecarAgent>.Instance);
+        await agent.StartAsync(CancellationToken.None);
+        await Until(() => link.State == ConnectionState.SignedOn && link.Server == serverA.Address
+            && agent.Status().ControllerAttached, "signed on to srv-a and attached");
+        await Until(async () => (await controller.Grains.GetGrain<IConnectionGrain>(agent.Status().ConnectionId).GetState()).Status == ConnectionStatus.Active, "active");
+
+        Assert.Equal("srv-b", await agent.RequestFailoverAsync("trace me", CancellationToken.None));
+        await Until(() => link.Server == serverB.Address && link.State == ConnectionState.SignedOn, "moved to srv-b");
+        try
+        {
+            await Until(() => Snapshot(spans).Any(s => s.DisplayName == "command acknowledged" && s.Children(spans).Any()), "the acknowledgement's span, with its grain call");
+        }
+        finally
+        {
+            foreach (var s in Snapshot(spans).OrderBy(s => s.StartTimeUtc))
+            {
+                output.WriteLine($"{s.TraceId} {s.SpanId} <- {s.ParentSpanId} [{s.Source.Name}] {s.Kind} {s.DisplayName}");
+            }
+        }
+        await agent.StopAsync(CancellationToken.None);
+
+        var all = Snapshot(spans);
+        var root = Assert.Single(all, s => s.Source.Name == "OrleansControl.Sidecar" && s.DisplayName == "request failover");
+        var trace = all.Where(s => s.TraceId == root.TraceId).ToList();
+        foreach (var s in trace.OrderBy(s => s.StartTimeUtc))
+        {
+            output.WriteLine($"{s.SpanId} <- {s.ParentSpanId} [{s.Source.Name}] {s.Kind} {s.DisplayName}");
+        }
+
+        // sidecar -> gateway: the gRPC client's span, then the gateway's server span as its child.
+        var client = Assert.Single(trace, s => s.ParentSpanId == root.SpanId && s.Kind == ActivityKind.Client && s.DisplayName.Contains("RequestFailover", StringComparison.Ordinal));
+        var server = Assert.Single(trace, s => s.Kind == ActivityKind.Server && s.Source.Name.StartsWith("Microsoft.AspNetCore", StringComparison.Ordinal)
+            && Ancestors(s, trace).Contains(client));
+        // gateway -> grains: the failover decision is the connection grain's RequestFailover, under the gateway's span.
+        var decision = Assert.Single(trace, s => s.DisplayName.Contains("IConnectionGrain", StringComparison.Ordinal)
+            && s.DisplayName.Contains("RequestFailover", StringComparison.Ordinal) && s.Kind == ActivityKind.Server);
+        Assert.Contains(server, Ancestors(decision, trace));
+        // decision -> command: queued in the sidecar's outbox from inside the decision (the move; its backups list too),
+        // then carried out by the sidecar under the span named in Command.trace_parent.
+        var executed = Assert.Single(trace, s => s.Source.Name == "OrleansControl.Sidecar" && s.DisplayName == "command ReconnectElsewhere");
+        var queued = Assert.Single(trace, s => s.SpanId == executed.ParentSpanId);
+        Assert.Equal(("ISidecarOutboxGrain/Enqueue", ActivityKind.Server), (queued.DisplayName, queued.Kind));
+        Assert.Contains(decision, Ancestors(queued, trace));
+        // acknowledgement -> gateway -> grain: under the span named in CommandAck.trace_parent.
+        var acked = Assert.Single(trace, s => s.Source.Name == "OrleansControl.Gateway" && s.DisplayName == "command acknowledged");
+        Assert.Equal(executed.SpanId, acked.ParentSpanId);
+        Assert.Contains(trace, s => s.DisplayName.Contains("CompleteCommand", StringComparison.Ordinal) && Ancestors(s, trace).Contains(acked));
+    }
+
+    /// <summary>A copy; the exporter appends (under its processor's lock, not ours) while the test reads.</summary>
+    internal static List<Activity> Snapshot(List<Activity> spans)
+    {
+        while (true)
+        {
+            try
+            {
+                return [.. spans];
+            }
+            catch (Exception ex) when (ex is InvalidOperationException or ArgumentException)
+            {
+            }
+        }
+    }
+
+    private static List<Activity> Ancestors(Activity span, List<Activity> trace)
+    {
+        var chain = new List<Activity>();
+        for (var parent = trace.FirstOrDefault(s => s.SpanId == span.ParentSpanId); parent is not null; parent = trace.FirstOrDefault(s => s.SpanId == parent.ParentSpanId))
+        {
+            chain.Add(parent);
+        }
+
+        return chain;
+    }
+
+    private static async Task Until(Func<bool> condition, string what) => await Until(() => Task.FromResult(condition()), what);
+
+    private static async Task Until(Func<Task<bool>> condition, string what)
+    {
+        var deadline = DateTime.UtcNow + Wait;
+        while (true)
+        {
+            try
+            {
+                if (await condition())
+                {
+                    return;
+                }
+            }
+            catch (OrleansControl.GrainInterfaces.Errors.ConnectionNotFoundException)
+            {
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"timed out waiting for: {what}");
+            await Task.Delay(25);
+        }
+    }
+}
+
+internal static class SpanExtensions
+{
+    public static IEnumerable<Activity> Children(this Activity span, List<Activity> spans)
+    {
+        return TracingTests.Snapshot(spans).Where(s => s.ParentSpanId == span.SpanId).ToList();
+    }
+}
