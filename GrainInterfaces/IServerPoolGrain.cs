@@ -68,6 +68,16 @@ public interface IServerPoolGrain : IGrainWithStringKey
     [ReadOnly, Alias("RankBackups")]
     Task<ImmutableArray<BackupServer>> RankBackups(string? currentServerId, int count);
 
+    /// <summary>
+    /// Makes the reservations of these connections what the registry says they hold (the other region's connections,
+    /// from its entries on every sync): a slot moves to the server named, is taken for a server not (yet) in the pool
+    /// (a restarted pool whose servers are still re-registering), and is freed when none is held. Returns how many
+    /// reservations changed. A replayed assignment, a move made in the other region's mirror and a restart cannot make
+    /// a load drift for longer than one sync.
+    /// </summary>
+    [Alias("ReconcileAssignments")]
+    Task<int> ReconcileAssignments(ImmutableArray<AssignmentFact> facts);
+
     [ReadOnly, Alias("GetSnapshot")]
     Task<ServerPoolSnapshot> GetSnapshot();
 }

@@ -23,6 +23,7 @@ public sealed partial class ServerPoolGrain(
     ILogger<ServerPoolGrain> logger,
     ControllerMetrics metrics) : Grain, IServerPoolGrain
 {
+    /// <summary>Derived from <see cref="ServerPoolState.Assignments"/> (rebuilt on activation, kept by <see cref="Reserve"/>/<see cref="Unreserve"/>).</summary>
     private readonly Dictionary<string, int> _load = [];
     /// <summary>Connections that found no failover target; told when a server becomes usable (soft state: they also retry).</summary>
     private readonly HashSet<string> _waiting = new(StringComparer.Ordinal);
@@ -201,6 +202,33 @@ public sealed partial class ServerPoolGrain(
         return ToAssignment(server);
     }
 
+    public async Task<int> ReconcileAssignments(ImmutableArray<AssignmentFact> facts)
+    {
+        var undo = new List<Action>();
+        foreach (var fact in facts.IsDefault ? [] : facts)
+        {
+            if (string.IsNullOrWhiteSpace(fact.ConnectionId)) continue;
+            var held = S.Assignments.GetValueOrDefault(fact.ConnectionId);
+            if (held == fact.ServerId) continue;
+            if (fact.ServerId is null)
+            {
+                Unreserve(fact.ConnectionId, held!);
+                undo.Add(() => Reserve(fact.ConnectionId, held!));
+            }
+            else
+            {
+                undo.Add(Reserve(fact.ConnectionId, fact.ServerId));
+            }
+        }
+        if (undo.Count == 0) return 0;
+        await PersistOrRevert(() =>
+        {
+            for (var i = undo.Count - 1; i >= 0; i--) undo[i]();
+        });
+        Log.AssignmentsReconciled(logger, PoolId, undo.Count);
+        return undo.Count;
+    }
+
     public Task<ImmutableArray<BackupServer>> RankBackups(string? currentServerId, int count) =>
         Task.FromResult(ServerSelection.RankFailoverTargets(S.Servers, _load, currentServerId, Ejected())
             .Take(Math.Clamp(count, 0, 16)).Select(s => new BackupServer(s.ServerId, s.Address, s.Zone)).ToImmutableArray());
@@ -303,11 +331,19 @@ public sealed partial class ServerPoolGrain(
         return S.Evidence.Where(e => OutlierDetection.IsEjected(e.Value, now)).Select(e => e.Key).ToHashSet(StringComparer.Ordinal);
     }
 
+    /// <summary>Reserves a slot on <paramref name="serverId"/>, freeing the one the connection held elsewhere (the undo restores it).</summary>
     private Action Reserve(string connectionId, string serverId)
     {
+        var previous = S.Assignments.GetValueOrDefault(connectionId);
+        if (previous == serverId) return () => { };
+        if (previous is not null) Unreserve(connectionId, previous);
         S.Assignments[connectionId] = serverId;
         _load[serverId] = ServerSelection.LoadOf(serverId, _load) + 1;
-        return () => Unreserve(connectionId, serverId);
+        return () =>
+        {
+            Unreserve(connectionId, serverId);
+            if (previous is not null) Reserve(connectionId, previous);
+        };
     }
 
     private void Unreserve(string connectionId, string serverId)
