@@ -19,6 +19,13 @@ public interface IServerPoolGrain : IGrainWithStringKey
     Task<ServerInstance> AddOrUpdateServer(ServerDefinition server);
 
     /// <summary>
+    /// A server's own sidecar declares it (on every attach): a new server joins healthy; a known one takes the address,
+    /// zone and capacity and keeps its declared health. Nothing is written when nothing changed, so a re-attach is cheap.
+    /// </summary>
+    [Alias("RegisterServer")]
+    Task<ServerInstance> RegisterServer(ServerDefinition server, string sidecarId);
+
+    /// <summary>
     /// Sets a server's health; Degraded/Unhealthy servers get no new connections. Marking a server Unhealthy (or
     /// removing it) asks each of its connections to fail over (reason "server … unhealthy"/"removed"). Healthy also
     /// ends an ejection.

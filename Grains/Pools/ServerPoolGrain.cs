@@ -62,6 +62,17 @@ public sealed partial class ServerPoolGrain(
         return ToInstance(S.Servers[server.ServerId]);
     }
 
+    public async Task<ServerInstance> RegisterServer(ServerDefinition server, string sidecarId)
+    {
+        var declared = S.Servers.TryGetValue(server.ServerId ?? "", out var known)
+            ? known with { Address = server.Address, Zone = server.Zone ?? "", Capacity = server.Capacity }
+            : server with { Health = ServerHealth.Healthy };
+        if (declared == known) return ToInstance(known);
+        var instance = await AddOrUpdateServer(declared);
+        Log.ServerRegisteredBySidecar(logger, PoolId, instance.ServerId, sidecarId, instance.Address, instance.Zone, instance.Capacity);
+        return instance;
+    }
+
     public async Task<ServerInstance> SetServerHealth(string serverId, ServerHealth health)
     {
         var previous = Find(serverId);

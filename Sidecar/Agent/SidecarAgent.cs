@@ -54,6 +54,9 @@ public sealed partial class SidecarAgent : BackgroundService
 
     public bool Attached => _attached;
 
+    /// <summary>Beside a scheme server (<see cref="SidecarAgentOptions.Server"/>): declares it, carries no client connection.</summary>
+    private bool ServerMode => _options.Server.Enabled;
+
     public AgentStatus Status()
     {
         CommandRecord[] recent;
@@ -97,7 +100,7 @@ public sealed partial class SidecarAgent : BackgroundService
         {
             try
             {
-                if (!registered)
+                if (!registered && !ServerMode)
                 {
                     await RegisterAsync(stoppingToken).ConfigureAwait(false);
                     registered = true;
@@ -121,8 +124,9 @@ public sealed partial class SidecarAgent : BackgroundService
             var next = (Volatile.Read(ref _current) + 1) % _channels.Length;
             Volatile.Write(ref _current, next);
             _channel = _channels[next];
+            // A server's sidecar is as live as a signed-on link: a restarted controller relearns the server that soon.
             var delay = next != 0 ? TimeSpan.FromMilliseconds(50)
-                : _link.SignedOnAt is not null ? backoff.Next(_options.RetryMaxDelayWhileLinked) : backoff.Next();
+                : _link.SignedOnAt is not null || ServerMode ? backoff.Next(_options.RetryMaxDelayWhileLinked) : backoff.Next();
             Log.ControllerUnreachable(_logger, (long)delay.TotalMilliseconds, _lastError ?? "?");
             try
             {

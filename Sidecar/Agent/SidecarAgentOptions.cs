@@ -85,6 +85,9 @@ public sealed class SidecarAgentOptions
     /// </summary>
     public bool MakeBeforeBreakOnSuspicion { get; set; } = true;
 
+    /// <summary>Server mode: the scheme server this sidecar stands beside, declared on every attach.</summary>
+    public ServerRegistrationOptions Server { get; set; } = new();
+
     public string EffectiveConnectionId => string.IsNullOrWhiteSpace(ConnectionId) ? $"{SidecarId}.{ClientId}" : ConnectionId;
 
     public IEnumerable<string> Validate()
@@ -121,6 +124,11 @@ public sealed class SidecarAgentOptions
             {
                 yield return $"{name} must be 1..128 characters of [A-Za-z0-9._:-]";
             }
+        }
+
+        foreach (var error in Server.Validate())
+        {
+            yield return error;
         }
 
         if (HeartbeatInterval < TimeSpan.FromMilliseconds(100) || HeartbeatInterval > TimeSpan.FromMinutes(5))

@@ -479,6 +479,21 @@ public sealed class TwoRegionTests(ITestOutputHelper output) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_server_sidecar_attached_to_the_bank_is_told_the_scheme_owns_the_pools()
+    {
+        var sidecars = new SidecarService.SidecarServiceClient(TlsClients.Channel(_bank.GrpcAddress, _certs.Ca, null));
+        var (stream, _) = await SidecarStream.AttachAsync(sidecars, Sidecar1, "sidecar-1");
+        await using var _ = stream;
+        await stream.SendAsync(new SidecarMessage
+        {
+            ServerRegistration = new ServerRegistration { ServerPool = "visa", ServerId = "visa-9", Address = "10.0.0.9:5000", Zone = "zone-a", Capacity = 5 },
+        });
+        var rejected = (await stream.NextAsync())!.Rejected;
+        Assert.Equal("FAILED_PRECONDITION", rejected.Code);
+        Assert.Contains("owned by region scheme-eu", rejected.Message);
+    }
+
+    [Fact]
     public async Task SyncState_from_the_peer_for_another_region_is_PERMISSION_DENIED()
     {
         var peerAsBank = new ControllerService.ControllerServiceClient(

@@ -102,6 +102,20 @@ public sealed class ServerPoolGrainTests(SingleSiloFixture fixture)
     }
 
     [Fact]
+    public async Task A_server_its_sidecar_registers_joins_healthy_and_a_re_registration_keeps_the_declared_health()
+    {
+        var poolId = Scenario.NewId("pool");
+        var pool = Grains.GetGrain<IServerPoolGrain>(poolId);
+        var joined = await pool.RegisterServer(new ServerDefinition("s-1", "s-1.scheme.test:8583", "a", 5, ServerHealth.Unhealthy), "server-sidecar-1");
+        Assert.Equal((ServerHealth.Healthy, 5), (joined.Health, joined.Capacity)); // a sidecar does not declare health
+
+        await pool.SetServerHealth("s-1", ServerHealth.Degraded); // an operator's verdict
+        var again = await pool.RegisterServer(new ServerDefinition("s-1", "s-1b.scheme.test:8583", "b", 7), "server-sidecar-1");
+        Assert.Equal((ServerHealth.Degraded, "s-1b.scheme.test:8583", "b", 7), (again.Health, again.Address, again.Zone, again.Capacity));
+        await Assert.ThrowsAsync<InvalidRequestException>(() => pool.RegisterServer(new ServerDefinition("s-2", "", "a", 1), "server-sidecar-2"));
+    }
+
+    [Fact]
     public void The_slot_an_entry_holds_is_its_target_while_migrating_and_none_once_closed()
     {
         Assert.Equal("s-b", AssignmentFact.Of("c", ConnectionStatus.Migrating, "s-a", "s-b").ServerId);
