@@ -28,6 +28,12 @@ internal sealed class ControllerProcess : IDisposable
 
     public ControllerRest Rest { get; }
 
+    /// <summary>The running process's id.</summary>
+    public int Pid => _process?.Pid ?? throw new InvalidOperationException("the controller is not started");
+
+    /// <summary>The ports it was given (silo, Orleans gateway, gRPC, REST).</summary>
+    public IReadOnlyList<int> Ports => [_siloPort, _orleansGatewayPort, _grpcPort, _restPort];
+
     /// <summary><paramref name="settings"/>: more environment (e.g. <c>Controller__Storage=redis</c>), on every start.</summary>
     public static async Task<ControllerProcess> StartAsync(TimeSpan moveDeadline, IReadOnlyDictionary<string, string>? settings = null)
     {
