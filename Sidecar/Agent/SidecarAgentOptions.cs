@@ -113,6 +113,11 @@ public sealed class SidecarAgentOptions
             }
         }
 
+        if (!string.IsNullOrEmpty(TrustedCaPath) && File.Exists(TrustedCaPath) && !HoldsPemCertificate(TrustedCaPath))
+        {
+            yield return $"TrustedCaPath '{TrustedCaPath}' holds no PEM certificate (-----BEGIN CERTIFICATE-----)";
+        }
+
         if (!string.IsNullOrEmpty(TrustedCaPath) && AllowUntrustedController)
         {
             yield return "TrustedCaPath and AllowUntrustedController are exclusive";
@@ -154,6 +159,20 @@ public sealed class SidecarAgentOptions
         if (CommandDrainDeadline < TimeSpan.Zero || CommandMoveDeadline <= TimeSpan.Zero || CommandMoveDeadline > TimeSpan.FromMinutes(10))
         {
             yield return "CommandDrainDeadline must not be negative and CommandMoveDeadline must be positive, at most 10 min";
+        }
+    }
+
+    private static bool HoldsPemCertificate(string path)
+    {
+        try
+        {
+            var certificates = new System.Security.Cryptography.X509Certificates.X509Certificate2Collection();
+            certificates.ImportFromPemFile(path);
+            return certificates.Count > 0;
+        }
+        catch (System.Security.Cryptography.CryptographicException)
+        {
+            return false;
         }
     }
 }

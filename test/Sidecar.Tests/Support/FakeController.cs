@@ -31,11 +31,17 @@ internal sealed class FakeController : IAsyncDisposable
 
     public string Address => _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
 
-    public static async Task<FakeController> StartAsync(int port = 0, string? assign = null)
+    /// <summary><paramref name="certificate"/>: https with it (a private CA's server certificate); h2c without.</summary>
+    public static async Task<FakeController> StartAsync(int port = 0, string? assign = null, System.Security.Cryptography.X509Certificates.X509Certificate2? certificate = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, port, l => l.Protocols = HttpProtocols.Http2));
+        builder.WebHost.UseKestrelHttpsConfiguration();
+        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, port, l =>
+        {
+            l.Protocols = HttpProtocols.Http2;
+            if (certificate is not null) l.UseHttps(certificate);
+        }));
         builder.Services.AddGrpc();
         var state = new State { Assign = assign };
         builder.Services.AddSingleton(state);
