@@ -113,7 +113,7 @@ public sealed partial class ServerPoolGrain(
     private void Evacuate(string serverId, string reason)
     {
         var key = $"evacuate:{serverId}:{Now.UtcTicks}";
-        foreach (var connectionId in S.Assignments.Where(a => a.Value == serverId).Select(a => a.Key).ToList())
+        foreach (var connectionId in S.Assignments.Where(a => a.Value == serverId && !S.PeerOwned.Contains(a.Key)).Select(a => a.Key).ToList())
         {
             var request = new FailoverRequest(reason, key, FailedServerId: serverId);
             _ = GrainFactory.GetGrain<IConnectionGrain>(connectionId).RequestFailover(request).ContinueWith(
@@ -216,11 +216,15 @@ public sealed partial class ServerPoolGrain(
     public async Task<int> ReconcileAssignments(ImmutableArray<AssignmentFact> facts)
     {
         var undo = new List<Action>();
+        var changed = 0;
         foreach (var fact in facts.IsDefault ? [] : facts)
         {
             if (string.IsNullOrWhiteSpace(fact.ConnectionId)) continue;
             var held = S.Assignments.GetValueOrDefault(fact.ConnectionId);
+            var marked = fact.ServerId is null ? S.PeerOwned.Remove(fact.ConnectionId) : S.PeerOwned.Add(fact.ConnectionId);
+            if (marked) undo.Add(() => { if (fact.ServerId is null) S.PeerOwned.Add(fact.ConnectionId); else S.PeerOwned.Remove(fact.ConnectionId); });
             if (held == fact.ServerId) continue;
+            changed++;
             if (fact.ServerId is null)
             {
                 Unreserve(fact.ConnectionId, held!);
@@ -236,8 +240,8 @@ public sealed partial class ServerPoolGrain(
         {
             for (var i = undo.Count - 1; i >= 0; i--) undo[i]();
         });
-        Log.AssignmentsReconciled(logger, PoolId, undo.Count);
-        return undo.Count;
+        if (changed > 0) Log.AssignmentsReconciled(logger, PoolId, changed);
+        return changed;
     }
 
     public Task<ImmutableArray<BackupServer>> RankBackups(string? currentServerId, int count) =>
@@ -311,7 +315,7 @@ public sealed partial class ServerPoolGrain(
     /// <summary>One-way to every connection of the pool: their sidecars' backups are recomputed (not on load changes).</summary>
     private void NotifyTopologyChanged()
     {
-        foreach (var connectionId in S.Assignments.Keys)
+        foreach (var connectionId in S.Assignments.Keys.Where(id => !S.PeerOwned.Contains(id)))
             _ = GrainFactory.GetGrain<IConnectionGrain>(connectionId).PoolChanged();
         SignalScaler(noTarget: false);
     }
