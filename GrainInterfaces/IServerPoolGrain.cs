@@ -19,6 +19,13 @@ public interface IServerPoolGrain : IGrainWithStringKey
     Task<ServerInstance> AddOrUpdateServer(ServerDefinition server);
 
     /// <summary>
+    /// A server's own sidecar declares it (on every attach): a new server joins healthy; a known one takes the address,
+    /// zone and capacity and keeps its declared health. Nothing is written when nothing changed, so a re-attach is cheap.
+    /// </summary>
+    [Alias("RegisterServer")]
+    Task<ServerInstance> RegisterServer(ServerDefinition server, string sidecarId);
+
+    /// <summary>
     /// Sets a server's health; Degraded/Unhealthy servers get no new connections. Marking a server Unhealthy (or
     /// removing it) asks each of its connections to fail over (reason "server … unhealthy"/"removed"). Healthy also
     /// ends an ejection.
@@ -67,6 +74,16 @@ public interface IServerPoolGrain : IGrainWithStringKey
     /// </summary>
     [ReadOnly, Alias("RankBackups")]
     Task<ImmutableArray<BackupServer>> RankBackups(string? currentServerId, int count);
+
+    /// <summary>
+    /// Makes the reservations of these connections what the registry says they hold (the other region's connections,
+    /// from its entries on every sync): a slot moves to the server named, is taken for a server not (yet) in the pool
+    /// (a restarted pool whose servers are still re-registering), and is freed when none is held. Returns how many
+    /// reservations changed. A replayed assignment, a move made in the other region's mirror and a restart cannot make
+    /// a load drift for longer than one sync.
+    /// </summary>
+    [Alias("ReconcileAssignments")]
+    Task<int> ReconcileAssignments(ImmutableArray<AssignmentFact> facts);
 
     [ReadOnly, Alias("GetSnapshot")]
     Task<ServerPoolSnapshot> GetSnapshot();

@@ -56,6 +56,9 @@ internal static partial class Log
     [LoggerMessage(12, LogLevel.Information, "Agent: attached to controller as {SidecarId}, resumed after #{ResumedAfter}, {Pending} pending")]
     public static partial void Attached(ILogger logger, string sidecarId, ulong resumedAfter, int pending);
 
+    [LoggerMessage(140, LogLevel.Information, "Agent: declaring server {ServerId} of pool {Pool} at {Address} to the controller")]
+    public static partial void ServerDeclared(ILogger logger, string serverId, string pool, string address);
+
     [LoggerMessage(17, LogLevel.Warning, "Agent: moved the link on its own from {From} to backup {To} ({Cause})")]
     public static partial void MovedOnOwn(ILogger logger, string from, string to, string cause);
 

@@ -62,6 +62,7 @@ public static class GatewayHostingExtensions
         services.AddSingleton<PeerLink>();
         services.AddSingleton<PeerOutbox>();
         services.AddSingleton<PeerAssignments>();
+        services.AddSingleton<PeerRedisReplica>();
         services.AddSingleton<RegionSyncService>();
         services.AddHostedService(sp => sp.GetRequiredService<RegionSyncService>());
         services.AddGrpc(o =>

@@ -109,6 +109,17 @@ public sealed class PeerRegionOptions
 
     public X509Certificate2Collection? TrustedCa { get; set; }
 
+    /// <summary>
+    /// StackExchange.Redis connection string of the peer region's Redis <b>replica</b> (the seed's third channel: the
+    /// peer writes its registry projection to its primary, replicated here). Optional; read only: while the gRPC link
+    /// is down, listings and lookups of the peer's connections are completed from its <c>connections:{id}</c> hashes,
+    /// each marked with its age (<c>replica_read</c>). Never written to.
+    /// </summary>
+    public string? RedisReplica { get; set; }
+
+    /// <summary>How long one read of the peer's Redis replica may take before the answer goes without it.</summary>
+    public TimeSpan RedisReplicaTimeout { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>Deadline of one call to the peer (retried calls get it per attempt).</summary>
     public TimeSpan CallDeadline { get; set; } = TimeSpan.FromSeconds(3);
 

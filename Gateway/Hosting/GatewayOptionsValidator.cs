@@ -48,8 +48,23 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
             if (o.Peer.SyncInterval <= TimeSpan.Zero) errors.Add("Gateway:Peer:SyncInterval must be positive.");
             if (o.Peer.ProbeInterval <= TimeSpan.Zero) errors.Add("Gateway:Peer:ProbeInterval must be positive.");
             if (o.Peer.PushDelay < TimeSpan.Zero) errors.Add("Gateway:Peer:PushDelay must not be negative.");
+            if (o.Peer.RedisReplicaTimeout <= TimeSpan.Zero) errors.Add("Gateway:Peer:RedisReplicaTimeout must be positive.");
+            if (o.Peer.RedisReplica is { Length: > 0 } replica && !TryParseRedis(replica))
+                errors.Add($"Gateway:Peer:RedisReplica must be a StackExchange.Redis connection string such as 'redis-replica.peer:6379'; was '{replica}'.");
         }
 
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+
+    private static bool TryParseRedis(string connectionString)
+    {
+        try
+        {
+            return StackExchange.Redis.ConfigurationOptions.Parse(connectionString).EndPoints.Count > 0;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
     }
 }

@@ -222,6 +222,11 @@ internal sealed partial class RegionSyncService : BackgroundService
         {
             foreach (var pool in pools) await _assignments.RefreshMirrorAsync(pool, cancellationToken);
         }
+
+        // A round that called nothing probes instead, so a side that owns nothing still learns within a round that the
+        // link is down (and completes its answers from the peer's Redis replica from then on, PeerRedisReplica).
+        if (sent == 0 && (pools.Count == 0 || !_assignments.Enabled) && !await _link.ProbeAsync(cancellationToken))
+            throw new PeerUnavailableException("probe failed");
     }
 
     /// <summary>Pushes the connections marked changed, read from their grains (the index may lag them).</summary>

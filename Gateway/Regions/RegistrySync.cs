@@ -6,6 +6,7 @@ using OrleansControl.Gateway.Hosting;
 using OrleansControl.Gateway.Services;
 using OrleansControl.GrainInterfaces;
 using OrleansControl.GrainInterfaces.Errors;
+using OrleansControl.GrainInterfaces.Models;
 
 namespace OrleansControl.Gateway.Regions;
 
@@ -13,7 +14,9 @@ namespace OrleansControl.Gateway.Regions;
 /// The receiving side of SyncState. Each entry is owned by one region (its <c>region</c> field): for entries this
 /// region owns, the local connection grain is authoritative and is returned when newer; entries the peer owns go to
 /// their <see cref="IPeerReplicaGrain"/>, which keeps the higher version. One exchange in each direction converges
-/// both registries without comparing clocks.
+/// both registries without comparing clocks. The local pools' reservations then follow the peer's entries
+/// (<see cref="IServerPoolGrain.ReconcileAssignments"/>): a server's load is what the connections of both regions hold
+/// there, whatever was replayed, moved in the peer's mirror or forgotten by a restart.
 /// </summary>
 internal sealed partial class RegistrySync(IClusterClient cluster, IOptions<GatewayOptions> options, ILogger<RegistrySync> logger)
 {
@@ -40,6 +43,7 @@ internal sealed partial class RegistrySync(IClusterClient cluster, IOptions<Gate
     {
         var region = options.Value.Region;
         var response = new SyncStateResponse();
+        var held = new Dictionary<string, List<AssignmentFact>>(StringComparer.Ordinal);
         foreach (var entry in entries)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -63,12 +67,20 @@ internal sealed partial class RegistrySync(IClusterClient cluster, IOptions<Gate
             if (entry.Region.Length == 0) entry.Region = owner;
             Interlocked.Increment(ref _received);
             var result = await cluster.GetGrain<IPeerReplicaGrain>(entry.ConnectionId).Apply(entry.Version, entry.ToByteArray(), entry.ToSummary());
+            var current = entry;
             switch (result.Outcome)
             {
                 case ReplicaApplyOutcome.Applied: response.Applied++; Interlocked.Increment(ref _repaired); break;
                 case ReplicaApplyOutcome.Unchanged: response.Unchanged++; break;
-                case ReplicaApplyOutcome.Newer: response.Newer.Add(result.Current!.ToProto()); break;
+                case ReplicaApplyOutcome.Newer: response.Newer.Add(current = result.Current!.ToProto()); break;
             }
+            if (current.ServerPool.Length == 0) continue;
+            if (!held.TryGetValue(current.ServerPool, out var facts)) held[current.ServerPool] = facts = [];
+            facts.Add(AssignmentFact.Of(current.ConnectionId, current.Status.FromProto(), current.ServerId, current.FailoverTarget));
+        }
+        foreach (var (pool, facts) in held)
+        {
+            await cluster.GetGrain<IServerPoolGrain>(pool).ReconcileAssignments([.. facts]);
         }
         return response;
     }

@@ -23,7 +23,9 @@ internal sealed class ControllerGrpcService(
     GatewayAuthorizer auth,
     IOptions<GatewayOptions> options,
     RegistrySync sync,
-    PeerAssignments peers) : ControllerService.ControllerServiceBase
+    PeerAssignments peers,
+    PeerLink link,
+    PeerRedisReplica peerRedis) : ControllerService.ControllerServiceBase
 {
     private const int DefaultPageSize = 100;
     private const int MaxPageSize = 1000;
@@ -241,10 +243,13 @@ internal sealed class ControllerGrpcService(
         }
         catch (GrainInterfaces.Errors.ConnectionNotFoundException)
         {
-            // Owned by the other region: answer from this region's replica (operators and the peer only).
-            if (await cluster.GetGrain<IPeerReplicaGrain>(id).Get() is not { } replica) throw;
+            // Owned by the other region: answer from this region's replica (operators and the peer only), or, while the
+            // link is down, from the peer's Redis replica when that has a newer version (marked replica_read).
+            var replica = await cluster.GetGrain<IPeerReplicaGrain>(id).Get();
+            var read = link.IsDown ? await peerRedis.GetAsync(id, context.CancellationToken) : null;
+            if (replica is null && read is null) throw;
             auth.RequireRole(caller, context, "connections of the other region are visible to operators and the peer", GatewayRoles.Operator, GatewayRoles.Peer);
-            return replica.ToProto();
+            return read is not null && (replica is null || read.Version > replica.Version) ? read : replica!.ToProto();
         }
         auth.RequireOwnerOrOperator(caller, context, snapshot.SidecarId, id);
         return snapshot.ToProto(Region);
@@ -281,7 +286,38 @@ internal sealed class ControllerGrpcService(
 
         var response = new ListConnectionsResponse { NextPageToken = PageTokens.Encode(page.NextPageToken) };
         response.Connections.AddRange(page.Items.Select(i => i.ToProto(Region)));
+        if (replicas != false && link.IsDown && peerRedis.Configured)
+        {
+            bool Matches(Connection c) =>
+                (status == ConnectionStatus.Unspecified || c.Status == status) && (clientId is null || c.ClientId == clientId)
+                && (pool is null || c.ServerPool == pool) && (serverId is null || c.ServerId == serverId)
+                && (sidecarId is null || c.SidecarId == sidecarId) && (region is null || c.Region == region);
+            await CompleteFromPeerRedisAsync(response, Matches, context.CancellationToken);
+        }
         return response;
+    }
+
+    /// <summary>
+    /// The link is down: the peer's Redis replica may know newer versions of its connections than our replicas. A newer
+    /// one replaces our copy on this page; one we hold no copy of at all is added on the last page. Both are marked
+    /// with replica_read (when, from where, how old).
+    /// </summary>
+    private async Task CompleteFromPeerRedisAsync(ListConnectionsResponse response, Func<Connection, bool> matches, CancellationToken cancellationToken)
+    {
+        var read = (await peerRedis.ListAsync(cancellationToken)).ToDictionary(c => c.ConnectionId, StringComparer.Ordinal);
+        if (read.Count == 0) return;
+        for (var i = response.Connections.Count - 1; i >= 0; i--)
+        {
+            var listed = response.Connections[i];
+            if (listed.Region == Region || !read.Remove(listed.ConnectionId, out var newer) || newer.Version <= listed.Version) continue;
+            if (matches(newer)) response.Connections[i] = newer;
+            else response.Connections.RemoveAt(i);
+        }
+        if (response.NextPageToken.Length > 0) return;
+        foreach (var candidate in read.Values.Where(matches).OrderBy(c => c.ConnectionId, StringComparer.Ordinal))
+        {
+            if (await cluster.GetGrain<IPeerReplicaGrain>(candidate.ConnectionId).Get() is null) response.Connections.Add(candidate);
+        }
     }
 
     public override async Task WatchConnections(WatchConnectionsRequest request, IServerStreamWriter<ConnectionEvent> responseStream, ServerCallContext context)

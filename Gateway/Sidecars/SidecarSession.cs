@@ -129,6 +129,9 @@ internal sealed partial class SidecarSession(
             case SidecarMessage.BodyOneofCase.CommandAck:
                 await OnAck(message.CommandAck);
                 break;
+            case SidecarMessage.BodyOneofCase.ServerRegistration:
+                await OnServerRegistration(message.ServerRegistration);
+                break;
             case SidecarMessage.BodyOneofCase.Register:
                 Reject("", StatusCode.FailedPrecondition, "register: already registered on this stream");
                 break;

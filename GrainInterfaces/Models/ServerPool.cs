@@ -84,3 +84,26 @@ public sealed record ServerPoolSnapshot(
     [property: Id(1)] ImmutableArray<ServerInstance> Servers,
     [property: Id(2)] int TotalCapacity,
     [property: Id(3)] int TotalLoad);
+
+/// <summary>
+/// What the registry says a connection holds in a pool: a slot on <see cref="ServerId"/>, or none (null). The pool's
+/// reservations are reconciled against these (<see cref="IServerPoolGrain.ReconcileAssignments"/>), so a load is what
+/// the connections hold, not a count that replays and restarts can make drift.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("oc.AssignmentFact")]
+public sealed record AssignmentFact(
+    [property: Id(0)] string ConnectionId,
+    [property: Id(1)] string? ServerId)
+{
+    /// <summary>
+    /// The slot a registry entry holds, by the rule the owning region's pool follows: none when closed; the reserved
+    /// target while migrating (a move reserves it at once); otherwise the server the connection is assigned to.
+    /// </summary>
+    public static AssignmentFact Of(string connectionId, ConnectionStatus status, string? serverId, string? failoverTarget) =>
+        new(connectionId, status switch
+        {
+            ConnectionStatus.Closed => null,
+            ConnectionStatus.Migrating when !string.IsNullOrEmpty(failoverTarget) => failoverTarget,
+            _ => string.IsNullOrEmpty(serverId) ? null : serverId,
+        });
+}

@@ -110,7 +110,7 @@ public sealed partial class ConnectionGrain
         {
             await projection.WriteAsync(new ConnectionProjectionRecord(
                 Id, S.ClientId, S.ServerId, S.Status, S.LastHeartbeat, S.HealthScore, S.FailoverTarget, S.Version, S.ServerPool,
-                S.ServerAddress, S.SidecarId, S.Region, S.StatusDetail));
+                S.ServerAddress, S.SidecarId, S.Region, S.StatusDetail, now));
         }
         catch (Exception ex)
         {

@@ -23,6 +23,7 @@ public sealed partial class ServerPoolGrain(
     ILogger<ServerPoolGrain> logger,
     ControllerMetrics metrics) : Grain, IServerPoolGrain
 {
+    /// <summary>Derived from <see cref="ServerPoolState.Assignments"/> (rebuilt on activation, kept by <see cref="Reserve"/>/<see cref="Unreserve"/>).</summary>
     private readonly Dictionary<string, int> _load = [];
     /// <summary>Connections that found no failover target; told when a server becomes usable (soft state: they also retry).</summary>
     private readonly HashSet<string> _waiting = new(StringComparer.Ordinal);
@@ -59,6 +60,17 @@ public sealed partial class ServerPoolGrain(
         if (server.Health == ServerHealth.Healthy) NotifyWaiting();
         if (previous != server) NotifyTopologyChanged();
         return ToInstance(S.Servers[server.ServerId]);
+    }
+
+    public async Task<ServerInstance> RegisterServer(ServerDefinition server, string sidecarId)
+    {
+        var declared = S.Servers.TryGetValue(server.ServerId ?? "", out var known)
+            ? known with { Address = server.Address, Zone = server.Zone ?? "", Capacity = server.Capacity }
+            : server with { Health = ServerHealth.Healthy };
+        if (declared == known) return ToInstance(known);
+        var instance = await AddOrUpdateServer(declared);
+        Log.ServerRegisteredBySidecar(logger, PoolId, instance.ServerId, sidecarId, instance.Address, instance.Zone, instance.Capacity);
+        return instance;
     }
 
     public async Task<ServerInstance> SetServerHealth(string serverId, ServerHealth health)
@@ -101,7 +113,7 @@ public sealed partial class ServerPoolGrain(
     private void Evacuate(string serverId, string reason)
     {
         var key = $"evacuate:{serverId}:{Now.UtcTicks}";
-        foreach (var connectionId in S.Assignments.Where(a => a.Value == serverId).Select(a => a.Key).ToList())
+        foreach (var connectionId in S.Assignments.Where(a => a.Value == serverId && !S.PeerOwned.Contains(a.Key)).Select(a => a.Key).ToList())
         {
             var request = new FailoverRequest(reason, key, FailedServerId: serverId);
             _ = GrainFactory.GetGrain<IConnectionGrain>(connectionId).RequestFailover(request).ContinueWith(
@@ -201,6 +213,37 @@ public sealed partial class ServerPoolGrain(
         return ToAssignment(server);
     }
 
+    public async Task<int> ReconcileAssignments(ImmutableArray<AssignmentFact> facts)
+    {
+        var undo = new List<Action>();
+        var changed = 0;
+        foreach (var fact in facts.IsDefault ? [] : facts)
+        {
+            if (string.IsNullOrWhiteSpace(fact.ConnectionId)) continue;
+            var held = S.Assignments.GetValueOrDefault(fact.ConnectionId);
+            var marked = fact.ServerId is null ? S.PeerOwned.Remove(fact.ConnectionId) : S.PeerOwned.Add(fact.ConnectionId);
+            if (marked) undo.Add(() => { if (fact.ServerId is null) S.PeerOwned.Add(fact.ConnectionId); else S.PeerOwned.Remove(fact.ConnectionId); });
+            if (held == fact.ServerId) continue;
+            changed++;
+            if (fact.ServerId is null)
+            {
+                Unreserve(fact.ConnectionId, held!);
+                undo.Add(() => Reserve(fact.ConnectionId, held!));
+            }
+            else
+            {
+                undo.Add(Reserve(fact.ConnectionId, fact.ServerId));
+            }
+        }
+        if (undo.Count == 0) return 0;
+        await PersistOrRevert(() =>
+        {
+            for (var i = undo.Count - 1; i >= 0; i--) undo[i]();
+        });
+        if (changed > 0) Log.AssignmentsReconciled(logger, PoolId, changed);
+        return changed;
+    }
+
     public Task<ImmutableArray<BackupServer>> RankBackups(string? currentServerId, int count) =>
         Task.FromResult(ServerSelection.RankFailoverTargets(S.Servers, _load, currentServerId, Ejected())
             .Take(Math.Clamp(count, 0, 16)).Select(s => new BackupServer(s.ServerId, s.Address, s.Zone)).ToImmutableArray());
@@ -272,7 +315,7 @@ public sealed partial class ServerPoolGrain(
     /// <summary>One-way to every connection of the pool: their sidecars' backups are recomputed (not on load changes).</summary>
     private void NotifyTopologyChanged()
     {
-        foreach (var connectionId in S.Assignments.Keys)
+        foreach (var connectionId in S.Assignments.Keys.Where(id => !S.PeerOwned.Contains(id)))
             _ = GrainFactory.GetGrain<IConnectionGrain>(connectionId).PoolChanged();
         SignalScaler(noTarget: false);
     }
@@ -303,11 +346,19 @@ public sealed partial class ServerPoolGrain(
         return S.Evidence.Where(e => OutlierDetection.IsEjected(e.Value, now)).Select(e => e.Key).ToHashSet(StringComparer.Ordinal);
     }
 
+    /// <summary>Reserves a slot on <paramref name="serverId"/>, freeing the one the connection held elsewhere (the undo restores it).</summary>
     private Action Reserve(string connectionId, string serverId)
     {
+        var previous = S.Assignments.GetValueOrDefault(connectionId);
+        if (previous == serverId) return () => { };
+        if (previous is not null) Unreserve(connectionId, previous);
         S.Assignments[connectionId] = serverId;
         _load[serverId] = ServerSelection.LoadOf(serverId, _load) + 1;
-        return () => Unreserve(connectionId, serverId);
+        return () =>
+        {
+            Unreserve(connectionId, serverId);
+            if (previous is not null) Reserve(connectionId, previous);
+        };
     }
 
     private void Unreserve(string connectionId, string serverId)

@@ -12,6 +12,12 @@ public sealed class ServerPoolState
 
     /// <summary>server id → the evidence against it and its ejection, if any.</summary>
     [Id(2)] public Dictionary<string, ServerEvidence> Evidence { get; set; } = [];
+
+    /// <summary>
+    /// Reservations held for the other region's connections (set by ReconcileAssignments): counted in the load, but
+    /// not this region's to evacuate or tell of topology changes (their owner's pool does that).
+    /// </summary>
+    [Id(3)] public HashSet<string> PeerOwned { get; set; } = [];
 }
 
 /// <summary>What the pool knows of one server beyond what operators declared.</summary>

@@ -26,4 +26,5 @@ public sealed record ConnectionProjectionRecord(
     string? ServerAddress = null,
     string? SidecarId = null,
     string? Region = null,
-    string StatusDetail = "");
+    string StatusDetail = "",
+    DateTimeOffset? ProjectedAt = null);

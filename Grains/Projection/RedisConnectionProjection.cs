@@ -45,6 +45,7 @@ public sealed class RedisConnectionProjection(Func<ConfigurationOptions> configu
         new("sidecar_id", r.SidecarId ?? ""),
         new("region", r.Region ?? ""),
         new("status_detail", r.StatusDetail),
+        new("projected_at", r.ProjectedAt?.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture) ?? ""),
     ];
 
     public async ValueTask DisposeAsync()

@@ -68,4 +68,10 @@ internal static partial class Log
 
     [LoggerMessage(1106, LogLevel.Warning, "Pool {PoolId}: server {ServerId} has failures ({Why}) but is not ejected: {Limit}")]
     public static partial void EjectionCapped(ILogger logger, string poolId, string serverId, string why, string limit);
+
+    [LoggerMessage(1107, LogLevel.Information, "Pool {PoolId}: {Count} reservations follow the registry again (reconciled)")]
+    public static partial void AssignmentsReconciled(ILogger logger, string poolId, int count);
+
+    [LoggerMessage(1108, LogLevel.Information, "Pool {PoolId}: server {ServerId} registered by its sidecar {SidecarId} ({Address}, zone {Zone}, capacity {Capacity})")]
+    public static partial void ServerRegisteredBySidecar(ILogger logger, string poolId, string serverId, string sidecarId, string address, string zone, int capacity);
 }

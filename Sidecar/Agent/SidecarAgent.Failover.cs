@@ -152,7 +152,7 @@ public sealed partial class SidecarAgent
     private void Report(ConnectionState state, string detail, ChannelWriter<SidecarMessage>? outbox = null)
     {
         outbox ??= _outbox?.Writer;
-        if (outbox is null)
+        if (outbox is null || ServerMode)
         {
             return;
         }

@@ -28,6 +28,10 @@ public sealed partial class SidecarAgent
                 LastAckedSequence = Interlocked.Read(ref _lastAcked),
             },
         }, stream.Token).ConfigureAwait(false);
+        if (ServerMode)
+        {
+            await call.RequestStream.WriteAsync(new SidecarMessage { ServerRegistration = ServerRegistration() }, stream.Token).ConfigureAwait(false);
+        }
 
         var writer = WriteLoopAsync(call.RequestStream, outbox.Reader, stream.Token);
         // Commands run on their own loop so that the reader sees the next one at once (a move abandons the previous).
@@ -53,8 +57,11 @@ public sealed partial class SidecarAgent
                         _attached = true;
                         _lastError = null;
                         backoff.Reset();
-                        Report(_link.State, "attached", outbox.Writer); // carries moved_from of an own move made while away
-                        heartbeats ??= HeartbeatLoopAsync(outbox.Writer, stream.Token);
+                        if (!ServerMode)
+                        {
+                            Report(_link.State, "attached", outbox.Writer); // carries moved_from of an own move made while away
+                            heartbeats ??= HeartbeatLoopAsync(outbox.Writer, stream.Token);
+                        }
                         break;
                     case ControllerMessage.BodyOneofCase.Command:
                         OnCommandArrived(message.Command);
@@ -62,7 +69,7 @@ public sealed partial class SidecarAgent
                         break;
                     case ControllerMessage.BodyOneofCase.Rejected:
                         var rejected = message.Rejected;
-                        _lastError = $"controller rejected a report: {rejected.Code}: {rejected.Message}";
+                        _lastError = $"controller rejected a {(rejected.Message.StartsWith("server_registration", StringComparison.Ordinal) ? "server registration" : "report")}: {rejected.Code}: {rejected.Message}";
                         Log.ReportRejected(_logger, rejected.ConnectionId, rejected.Code, rejected.Message);
                         if (rejected.Code == "NOT_FOUND" && rejected.ConnectionId == _options.EffectiveConnectionId)
                         {
@@ -89,6 +96,20 @@ public sealed partial class SidecarAgent
                 await Quietly(heartbeats).ConfigureAwait(false);
             }
         }
+    }
+
+    private ServerRegistration ServerRegistration()
+    {
+        var server = _options.Server;
+        Log.ServerDeclared(_logger, server.ServerId!, server.Pool ?? _options.ServerPool, server.Address!);
+        return new ServerRegistration
+        {
+            ServerPool = server.Pool is { Length: > 0 } pool ? pool : _options.ServerPool,
+            ServerId = server.ServerId,
+            Address = server.Address,
+            Zone = server.Zone,
+            Capacity = server.Capacity,
+        };
     }
 
     /// <summary>

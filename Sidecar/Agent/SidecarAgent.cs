@@ -31,6 +31,7 @@ public sealed partial class SidecarAgent : BackgroundService
     private Channel<SidecarMessage>? _outbox;
     private GrpcChannel? _channel;
     private GrpcChannel[] _channels = [];
+    private ControllerTrust[] _trust = [];
     private int _current;
     private ulong _lastAcked;
     private volatile string? _outboxIncarnation;
@@ -53,6 +54,9 @@ public sealed partial class SidecarAgent : BackgroundService
     }
 
     public bool Attached => _attached;
+
+    /// <summary>Beside a scheme server (<see cref="SidecarAgentOptions.Server"/>): declares it, carries no client connection.</summary>
+    private bool ServerMode => _options.Server.Enabled;
 
     public AgentStatus Status()
     {
@@ -84,9 +88,10 @@ public sealed partial class SidecarAgent : BackgroundService
         // The channel has a reconnect backoff of its own (to 120 s by default) under ours: held at our cap, or a
         // controller that comes back would wait for it however short our delay.
         var cap = _options.RetryMaxDelayWhileLinked < _options.RetryMaxDelay ? _options.RetryMaxDelayWhileLinked : _options.RetryMaxDelay;
-        _channels = [.. _options.ControllerAddresses.Select(address => GrpcChannel.ForAddress(address, new GrpcChannelOptions
+        _trust = [.. _options.ControllerAddresses.Select(address => new ControllerTrust(address, _options))];
+        _channels = [.. _options.ControllerAddresses.Select((address, i) => GrpcChannel.ForAddress(address, new GrpcChannelOptions
         {
-            HttpHandler = CreateHandler(_options),
+            HttpHandler = CreateHandler(_options, _trust[i]),
             InitialReconnectBackoff = _options.RetryInitialDelay < cap ? _options.RetryInitialDelay : cap,
             MaxReconnectBackoff = cap,
         }))];
@@ -97,7 +102,8 @@ public sealed partial class SidecarAgent : BackgroundService
         {
             try
             {
-                if (!registered)
+                _trust[Volatile.Read(ref _current)].Forget();
+                if (!registered && !ServerMode)
                 {
                     await RegisterAsync(stoppingToken).ConfigureAwait(false);
                     registered = true;
@@ -112,8 +118,9 @@ public sealed partial class SidecarAgent : BackgroundService
             }
             catch (Exception ex)
             {
-                // Whatever broke the control path, the data path is untouched; retry.
-                _lastError = UntrustedController(ex) ?? (ex is RpcException rpc ? $"{rpc.StatusCode}: {rpc.Status.Detail}" : ex.Message);
+                // Whatever broke the control path, the data path is untouched; retry. A refused certificate is said in words.
+                _lastError = _trust[Volatile.Read(ref _current)].Rejection is { } refused ? $"TLS: {refused}"
+                    : UntrustedController(ex) ?? (ex is RpcException rpc ? $"{rpc.StatusCode}: {rpc.Status.Detail}" : ex.Message);
             }
 
             // Another gateway first, at once; only when every one has failed in turn does the backoff apply. Holding a live
@@ -121,8 +128,9 @@ public sealed partial class SidecarAgent : BackgroundService
             var next = (Volatile.Read(ref _current) + 1) % _channels.Length;
             Volatile.Write(ref _current, next);
             _channel = _channels[next];
+            // A server's sidecar is as live as a signed-on link: a restarted controller relearns the server that soon.
             var delay = next != 0 ? TimeSpan.FromMilliseconds(50)
-                : _link.SignedOnAt is not null ? backoff.Next(_options.RetryMaxDelayWhileLinked) : backoff.Next();
+                : _link.SignedOnAt is not null || ServerMode ? backoff.Next(_options.RetryMaxDelayWhileLinked) : backoff.Next();
             Log.ControllerUnreachable(_logger, (long)delay.TotalMilliseconds, _lastError ?? "?");
             try
             {
@@ -153,7 +161,7 @@ public sealed partial class SidecarAgent : BackgroundService
         return null;
     }
 
-    private static SocketsHttpHandler CreateHandler(SidecarAgentOptions options)
+    private static SocketsHttpHandler CreateHandler(SidecarAgentOptions options, ControllerTrust trust)
     {
         var handler = new SocketsHttpHandler
         {
@@ -168,25 +176,7 @@ public sealed partial class SidecarAgent : BackgroundService
                 [System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadPkcs12FromFile(path, options.ClientCertificatePassword)];
         }
 
-        if (options.TrustedCaPath is { Length: > 0 } caPath)
-        {
-            // A private CA: chain to it alone (the host name is still checked).
-            var trusted = new System.Security.Cryptography.X509Certificates.X509Certificate2Collection();
-            trusted.ImportFromPemFile(caPath);
-            var policy = new System.Security.Cryptography.X509Certificates.X509ChainPolicy
-            {
-                TrustMode = System.Security.Cryptography.X509Certificates.X509ChainTrustMode.CustomRootTrust,
-                RevocationMode = System.Security.Cryptography.X509Certificates.X509RevocationMode.NoCheck,
-            };
-            policy.CustomTrustStore.AddRange(trusted);
-            handler.SslOptions.CertificateChainPolicy = policy;
-        }
-
-        if (options.AllowUntrustedController)
-        {
-            handler.SslOptions.RemoteCertificateValidationCallback = (_, _, _, _) => true;
-        }
-
+        trust.Apply(handler); // the system roots, the private CA in TrustedCaPath, or (dev only) anything
         return handler;
     }
 

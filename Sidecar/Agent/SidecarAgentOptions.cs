@@ -88,6 +88,9 @@ public sealed class SidecarAgentOptions
     /// </summary>
     public bool MakeBeforeBreakOnSuspicion { get; set; } = true;
 
+    /// <summary>Server mode: the scheme server this sidecar stands beside, declared on every attach.</summary>
+    public ServerRegistrationOptions Server { get; set; } = new();
+
     public string EffectiveConnectionId => string.IsNullOrWhiteSpace(ConnectionId) ? $"{SidecarId}.{ClientId}" : ConnectionId;
 
     public IEnumerable<string> Validate()
@@ -119,6 +122,10 @@ public sealed class SidecarAgentOptions
         {
             yield return $"{(string.IsNullOrEmpty(BearerTokenPath) ? "BearerToken" : $"BearerTokenPath '{BearerTokenPath}'")} holds the placeholder token shipped in deploy/; generate tokens with deploy/make-secrets.sh";
         }
+        if (!string.IsNullOrEmpty(TrustedCaPath) && File.Exists(TrustedCaPath) && !HoldsPemCertificate(TrustedCaPath))
+        {
+            yield return $"TrustedCaPath '{TrustedCaPath}' holds no PEM certificate (-----BEGIN CERTIFICATE-----)";
+        }
 
         if (!string.IsNullOrEmpty(TrustedCaPath) && AllowUntrustedController)
         {
@@ -131,6 +138,11 @@ public sealed class SidecarAgentOptions
             {
                 yield return $"{name} must be 1..128 characters of [A-Za-z0-9._:-]";
             }
+        }
+
+        foreach (var error in Server.Validate())
+        {
+            yield return error;
         }
 
         if (HeartbeatInterval < TimeSpan.FromMilliseconds(100) || HeartbeatInterval > TimeSpan.FromMinutes(5))
@@ -156,6 +168,20 @@ public sealed class SidecarAgentOptions
         if (CommandDrainDeadline < TimeSpan.Zero || CommandMoveDeadline <= TimeSpan.Zero || CommandMoveDeadline > TimeSpan.FromMinutes(10))
         {
             yield return "CommandDrainDeadline must not be negative and CommandMoveDeadline must be positive, at most 10 min";
+        }
+    }
+
+    private static bool HoldsPemCertificate(string path)
+    {
+        try
+        {
+            var certificates = new System.Security.Cryptography.X509Certificates.X509Certificate2Collection();
+            certificates.ImportFromPemFile(path);
+            return certificates.Count > 0;
+        }
+        catch (System.Security.Cryptography.CryptographicException)
+        {
+            return false;
         }
     }
 }

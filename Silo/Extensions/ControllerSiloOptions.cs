@@ -71,7 +71,7 @@ public sealed class ControllerSiloOptions
     /// </summary>
     public int ProbePort { get; set; }
 
-    /// <summary>The IP other silos reach this one on (Kubernetes: the pod IP). Default: loopback with localhost
-    /// clustering, the host's DNS address otherwise.</summary>
+    /// <summary>The IP other silos reach this one on (Kubernetes: the pod IP), and the only one the silo and Orleans
+    /// gateway ports listen on. Default: loopback with localhost clustering, the host's DNS address otherwise.</summary>
     public string? AdvertisedAddress { get; set; }
 }

@@ -126,10 +126,12 @@ public static class SiloHosting
             c.ClusterId = o.ClusterId;
             c.ServiceId = o.ServiceId;
         });
+        // Listen where we advertise, never on every interface: the pod IP in Kubernetes (AdvertisedAddress), else the
+        // address Orleans resolves for the host name. (Localhost clustering, above, is loopback only.)
         if (o.AdvertisedAddress is not null)
-            silo.ConfigureEndpoints(IPAddress.Parse(o.AdvertisedAddress), o.SiloPort, o.GatewayPort, listenOnAnyHostAddress: true);
+            silo.ConfigureEndpoints(IPAddress.Parse(o.AdvertisedAddress), o.SiloPort, o.GatewayPort, listenOnAnyHostAddress: false);
         else
-            silo.ConfigureEndpoints(o.SiloPort, o.GatewayPort, listenOnAnyHostAddress: true);
+            silo.ConfigureEndpoints(o.SiloPort, o.GatewayPort, listenOnAnyHostAddress: false);
         return silo;
     }
 

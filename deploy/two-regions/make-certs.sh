@@ -5,6 +5,7 @@
 #   bank-eu.pfx, scheme-eu.pfx  each region's peer client certificate: CN = region (= the receiver's Peer:Region),
 #                             OU = peer; PFX with an empty password, which Gateway:Peer:ClientCertificatePath needs
 #   alice.pem / alice.key     an operator's client certificate (CN = name, OU = operator), for curl
+#   visa-1-sidecar.pfx, visa-2-sidecar.pfx  the scheme servers' sidecars (CN = sidecar id, OU = sidecar), PFX as above
 # Demo only: 30 days, no passwords, keys on disk.
 set -e
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
@@ -19,14 +20,14 @@ issue server "/CN=localhost" "basicConstraints=CA:FALSE
 keyUsage=critical,digitalSignature
 extendedKeyUsage=serverAuth
 subjectAltName=DNS:localhost,IP:127.0.0.1"
-for who in bank-eu:peer scheme-eu:peer alice:operator; do
+for who in bank-eu:peer scheme-eu:peer alice:operator visa-1-sidecar:sidecar visa-2-sidecar:sidecar; do
   cn=${who%%:*}
   issue "$cn" "/CN=$cn/OU=${who##*:}" "basicConstraints=CA:FALSE
 keyUsage=critical,digitalSignature
 extendedKeyUsage=clientAuth"
 done
-for region in bank-eu scheme-eu; do
-  openssl pkcs12 -export -inkey "$region.key" -in "$region.pem" -certfile ca.pem -passout pass: -out "$region.pfx"
+for name in bank-eu scheme-eu visa-1-sidecar visa-2-sidecar; do
+  openssl pkcs12 -export -inkey "$name.key" -in "$name.pem" -certfile ca.pem -passout pass: -out "$name.pfx"
 done
 rm -f ./*.csr ./*.ext ca.srl
 echo "certificates written to $(pwd)"

@@ -35,6 +35,31 @@ public sealed class SidecarStreamTests(GatewayFixture f)
     }
 
     [Fact]
+    public async Task A_server_sidecar_declares_its_server_on_attach_and_bad_declarations_are_refused_on_the_stream()
+    {
+        var pool = $"declared-{Guid.NewGuid():N}";
+        var (stream, _) = await SidecarStream.AttachAsync(f.Sidecars, Sidecar(8), "sidecar-8");
+        await using var _ = stream;
+        var declaration = new ServerRegistration { ServerPool = pool, ServerId = "srv-d", Address = "10.0.9.1:5000", Zone = "zone-a", Capacity = 20 };
+        await stream.SendAsync(new SidecarMessage { ServerRegistration = declaration });
+        var listed = await Eventually.Until(() => f.Pools.ListServersAsync(new ListServersRequest { ServerPool = pool }, Operator).ResponseAsync,
+            l => l.Servers.Count == 1);
+        Assert.Equal(("srv-d", "10.0.9.1:5000", "zone-a", 20, true), (listed.Servers[0].ServerId, listed.Servers[0].Address,
+            listed.Servers[0].Zone, listed.Servers[0].Capacity, listed.Servers[0].Healthy));
+
+        // Bad input is answered on the stream, naming the field; the stream goes on.
+        await stream.SendAsync(new SidecarMessage { ServerRegistration = new ServerRegistration(declaration) { Capacity = 0 } });
+        var rejected = (await stream.NextAsync())!.Rejected;
+        Assert.Equal("INVALID_ARGUMENT", rejected.Code);
+        Assert.Contains("server_registration.capacity", rejected.Message);
+        await stream.SendAsync(new SidecarMessage { ServerRegistration = new ServerRegistration(declaration) { Address = "no-port" } });
+        Assert.Contains("server_registration.address", (await stream.NextAsync())!.Rejected.Message);
+        await stream.SendAsync(new SidecarMessage { ServerRegistration = new ServerRegistration(declaration) { Capacity = 30 } });
+        await Eventually.Until(() => f.Pools.ListServersAsync(new ListServersRequest { ServerPool = pool }, Operator).ResponseAsync,
+            l => l.Servers.Single().Capacity == 30);
+    }
+
+    [Fact]
     public async Task A_failover_command_reaches_the_owning_sidecar_once_and_is_acknowledged()
     {
         var pool = await f.CreatePoolAsync();

@@ -354,6 +354,62 @@ public sealed class TwoRegionTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal(ServerHealth.Degraded, (await Eventually.Until(() => MirrorOf("visa-1"), s => s.Health == ServerHealth.Degraded)).Health);
     }
 
+    private async Task<string> Loads(GatewayHost side) =>
+        string.Join(", ", (await new ServerPoolService.ServerPoolServiceClient(TlsClients.Channel(side.GrpcAddress, _certs.Ca, null))
+            .ListServersAsync(new ListServersRequest { ServerPool = "visa" }, Operator)).Servers
+            .OrderBy(s => s.ServerId, StringComparer.Ordinal).Select(s => $"{s.ServerId}={s.Load}"));
+
+    [Fact]
+    public async Task Loads_follow_the_connections_after_a_scheme_restart_on_memory()
+    {
+        await RegisterOnBank("acquirer-l1", "visa-2");
+        await RegisterOnBank("acquirer-l2", "visa-2");
+        Assert.Equal("visa-1=0, visa-2=2", await Loads(_scheme));
+        Assert.Equal("visa-1=0, visa-2=2", await Loads(_bank));
+
+        // The scheme forgets everything; its servers come back (load 0 there, 2 on the bank's mirror: the drift).
+        await _scheme.DisposeAsync();
+        _scheme = await _startScheme();
+        await AddSchemeServers();
+
+        // The bank's next round gives the scheme its entries, and the scheme's pool takes the slots they hold.
+        var loads = await Eventually.Until(() => Loads(_scheme), l => l == "visa-1=0, visa-2=2", TimeSpan.FromSeconds(15));
+        Assert.Equal(await Loads(_bank), loads);
+        Assert.Equal(2, await SchemeLoad());
+    }
+
+    [Fact]
+    public async Task A_replayed_assignment_does_not_count_a_server_the_bank_has_moved_the_connection_off()
+    {
+        var bankOwned = await RegisterOnBank("acquirer-m0", "visa-2");
+        var schemeOwned = (await _schemeApi.RegisterConnectionAsync(
+            new RegisterConnectionRequest { ClientId = "issuer-m", ServerPool = "visa", PreferredServer = "visa-1" }, Operator)).Connection;
+        // Each side counts both regions' connections: the scheme's, on the bank's mirror too.
+        await Eventually.Until(() => Loads(_bank), l => l == "visa-1=1, visa-2=1");
+        Assert.Equal("visa-1=1, visa-2=1", await Loads(_scheme));
+
+        _toScheme.Cut();
+        _toBank.Cut();
+        // Provisional on visa-2 (queued for the scheme with visa-2 as its choice), then moved in the bank's mirror.
+        var provisional = await RegisterOnBank("acquirer-m", "visa-2");
+        Assert.Equal("visa-2", provisional.ServerId);
+        var moved = (await _bankApi.RequestFailoverAsync(new RequestFailoverRequest
+        {
+            ConnectionId = provisional.ConnectionId,
+            Reason = "operator moves it",
+            IdempotencyKey = "move-m",
+        }, Operator)).Connection;
+        Assert.Equal((ConnectionStatus.Migrating, "visa-1"), (moved.Status, moved.FailoverTarget));
+        Assert.Equal("visa-1=2, visa-2=1", await Loads(_bank));
+
+        _toScheme.Restore();
+        _toBank.Restore();
+        // The replay reserves visa-2 at the scheme; the entry pushed right after moves the slot to where the bank holds it.
+        await Eventually.Until(() => AllAgree([provisional.ConnectionId, schemeOwned.ConnectionId, bankOwned.ConnectionId]), ok => ok, TimeSpan.FromSeconds(10));
+        var loads = await Eventually.Until(() => Loads(_scheme), l => l == "visa-1=2, visa-2=1", TimeSpan.FromSeconds(10));
+        Assert.Equal(await Loads(_bank), loads);
+    }
+
     private async Task<ListConnectionsResponse> List(ControllerService.ControllerServiceClient api, ListConnectionsRequest request, Metadata? who = null) =>
         await api.ListConnectionsAsync(request, who ?? Operator);
 
@@ -420,6 +476,21 @@ public sealed class TwoRegionTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal([schemeOwned.ConnectionId], mine.Connections.Select(c => c.ConnectionId));
         e = await Assert.ThrowsAsync<RpcException>(() => _schemeApi.ListConnectionsAsync(new ListConnectionsRequest { Region = "bank-eu" }, Sidecar1).ResponseAsync);
         Assert.Equal(StatusCode.PermissionDenied, e.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_server_sidecar_attached_to_the_bank_is_told_the_scheme_owns_the_pools()
+    {
+        var sidecars = new SidecarService.SidecarServiceClient(TlsClients.Channel(_bank.GrpcAddress, _certs.Ca, null));
+        var (stream, _) = await SidecarStream.AttachAsync(sidecars, Sidecar1, "sidecar-1");
+        await using var _ = stream;
+        await stream.SendAsync(new SidecarMessage
+        {
+            ServerRegistration = new ServerRegistration { ServerPool = "visa", ServerId = "visa-9", Address = "10.0.0.9:5000", Zone = "zone-a", Capacity = 5 },
+        });
+        var rejected = (await stream.NextAsync())!.Rejected;
+        Assert.Equal("FAILED_PRECONDITION", rejected.Code);
+        Assert.Contains("owned by region scheme-eu", rejected.Message);
     }
 
     [Fact]

@@ -12,12 +12,14 @@ internal sealed class ControllerProcess : IDisposable
     private readonly int _grpcPort = LoopbackPorts.Next();
     private readonly int _restPort = LoopbackPorts.Next();
     private readonly TimeSpan _moveDeadline;
+    private readonly IReadOnlyDictionary<string, string> _settings;
     private ChildProcess? _process;
     private int _starts;
 
-    private ControllerProcess(TimeSpan moveDeadline)
+    private ControllerProcess(TimeSpan moveDeadline, IReadOnlyDictionary<string, string>? settings)
     {
         _moveDeadline = moveDeadline;
+        _settings = settings ?? new Dictionary<string, string>();
         Rest = new ControllerRest(new Uri($"http://127.0.0.1:{_restPort}"));
     }
 
@@ -26,9 +28,16 @@ internal sealed class ControllerProcess : IDisposable
 
     public ControllerRest Rest { get; }
 
-    public static async Task<ControllerProcess> StartAsync(TimeSpan moveDeadline)
+    /// <summary>The running process's id.</summary>
+    public int Pid => _process?.Pid ?? throw new InvalidOperationException("the controller is not started");
+
+    /// <summary>The ports it was given (silo, Orleans gateway, gRPC, REST).</summary>
+    public IReadOnlyList<int> Ports => [_siloPort, _orleansGatewayPort, _grpcPort, _restPort];
+
+    /// <summary><paramref name="settings"/>: more environment (e.g. <c>Controller__Storage=redis</c>), on every start.</summary>
+    public static async Task<ControllerProcess> StartAsync(TimeSpan moveDeadline, IReadOnlyDictionary<string, string>? settings = null)
     {
-        var controller = new ControllerProcess(moveDeadline);
+        var controller = new ControllerProcess(moveDeadline, settings);
         try
         {
             await controller.StartProcessAsync();
@@ -63,7 +72,7 @@ internal sealed class ControllerProcess : IDisposable
     {
         _process?.Dispose();
         _starts++;
-        _process = ChildProcess.Start($"controller#{_starts}", BuildOutput.Silo, [], new Dictionary<string, string>
+        var environment = new Dictionary<string, string>
         {
             ["Controller__SiloPort"] = _siloPort.ToString(),
             ["Controller__GatewayPort"] = _orleansGatewayPort.ToString(),
@@ -74,7 +83,9 @@ internal sealed class ControllerProcess : IDisposable
             ["Gateway__GrpcPort"] = _grpcPort.ToString(),
             ["Gateway__RestPort"] = _restPort.ToString(),
             ["Gateway__HeartbeatInterval"] = "00:00:01",
-        });
+        };
+        foreach (var (key, value) in _settings) environment[key] = value;
+        _process = ChildProcess.Start($"controller#{_starts}", BuildOutput.Silo, [], environment);
         var process = _process;
         await Eventually.Until(async () => !process.HasExited && await Rest.IsReadyAsync(), ready => ready || process.HasExited,
             "the controller to be ready (/readyz)", StartTimeout, () => process.Tail(), TimeSpan.FromMilliseconds(100));

@@ -88,6 +88,45 @@ internal sealed class SidecarHostProcess : IDisposable
         }
     }
 
+    /// <summary>
+    /// A sidecar in server mode beside <paramref name="server"/>: no client link, no relay; it declares the server to the
+    /// controller on every attach.
+    /// </summary>
+    public static async Task<SidecarHostProcess> StartForServerAsync(string controllerGrpc, string sidecarId, string pool, SchemeServerProcess server)
+    {
+        var controlPort = LoopbackPorts.Next();
+        var settings = new Dictionary<string, string>
+        {
+            ["Sidecar:Control:Url"] = $"http://127.0.0.1:{controlPort}",
+            ["Sidecar:Relay:Enabled"] = "false",
+            ["Sidecar:Link:Reversals:Enabled"] = "false",
+            ["Sidecar:Agent:Controller"] = controllerGrpc,
+            ["Sidecar:Agent:SidecarId"] = sidecarId,
+            ["Sidecar:Agent:ServerPool"] = pool,
+            ["Sidecar:Agent:Server:ServerId"] = server.ServerId,
+            ["Sidecar:Agent:Server:Address"] = server.Address,
+            ["Sidecar:Agent:Server:Zone"] = server.Zone,
+            ["Sidecar:Agent:Server:Capacity"] = "10",
+            ["Sidecar:Agent:RetryInitialDelay"] = "00:00:00.100",
+            ["Sidecar:Agent:RetryMaxDelay"] = "00:00:05",
+            ["Sidecar:Agent:RetryMaxDelayWhileLinked"] = "00:00:00.500",
+        };
+        var process = ChildProcess.Start(sidecarId, BuildOutput.SidecarHost, settings.SelectMany(s => new[] { $"--{s.Key}", s.Value }));
+        var sidecar = new SidecarHostProcess(process, controlPort, 0, "");
+        try
+        {
+            await Eventually.Until(async () => !process.HasExited && await sidecar.StatusAsync() is not null, up => up || process.HasExited,
+                $"sidecar {sidecarId}'s control endpoint", TimeSpan.FromSeconds(30), () => process.Tail(), TimeSpan.FromMilliseconds(100));
+            Assert.False(process.HasExited, $"sidecar {sidecarId} exited on start{Environment.NewLine}{process.Tail()}");
+            return sidecar;
+        }
+        catch
+        {
+            sidecar.Dispose();
+            throw;
+        }
+    }
+
     public async Task<SidecarStatus> StatusAsync()
     {
         var s = await _control.GetFromJsonAsync<JsonElement>("/control/status");

@@ -27,6 +27,7 @@ public sealed class RegistryTests(SingleSiloFixture fixture)
         Assert.Equal("s-b1", fields["failover_target"]);
         Assert.True(DateTimeOffset.TryParse(fields["last_heartbeat"], out _), fields["last_heartbeat"]);
         Assert.Equal("2", fields["version"]);
+        Assert.True(DateTimeOffset.TryParse(fields["projected_at"], out var at) && at > DateTimeOffset.UtcNow.AddMinutes(-1), fields["projected_at"]);
     }
 
     [Fact]

@@ -76,6 +76,55 @@ public sealed class ServerPoolGrainTests(SingleSiloFixture fixture)
     }
 
     [Fact]
+    public async Task Reconciled_reservations_follow_the_registry_and_the_load_is_what_they_hold()
+    {
+        var poolId = Scenario.NewId("pool");
+        var pool = await Scenario.PoolAsync(Grains, poolId, ("s-a1", "a", 2), ("s-b1", "b", 2));
+        await pool.Assign(new AssignmentRequest("c1", "bank", "s-a1")); // e.g. a replayed assignment
+        string Loads(ServerPoolSnapshot p) => string.Join(",", p.Servers.Select(x => $"{x.ServerId}={x.Load}"));
+
+        // c1 is on s-b1 in the registry, c2 on s-a1, c3 on a server this pool has not (re)learnt yet, c4 closed.
+        var changed = await pool.ReconcileAssignments([new("c1", "s-b1"), new("c2", "s-a1"), new("c3", "s-c1"), new("c4", null)]);
+        Assert.Equal(3, changed);
+        Assert.Equal("s-a1=1,s-b1=1", Loads(await pool.GetSnapshot()));
+
+        // The same facts again change nothing; s-c1 registering finds its slot taken.
+        Assert.Equal(0, await pool.ReconcileAssignments([new("c1", "s-b1"), new("c2", "s-a1"), new("c3", "s-c1")]));
+        await pool.AddOrUpdateServer(new ServerDefinition("s-c1", "s-c1.scheme.test:8583", "c", 1));
+        Assert.Equal("s-a1=1,s-b1=1,s-c1=1", Loads(await pool.GetSnapshot()));
+        var c5 = (await pool.Assign(new AssignmentRequest("c5", "bank", "s-c1"))).ServerId; // s-c1 is full
+        Assert.NotEqual("s-c1", c5);
+
+        // Closed in the registry: the slot is freed.
+        Assert.Equal(2, await pool.ReconcileAssignments([new("c1", null), new("c3", null)]));
+        var after = await pool.GetSnapshot();
+        Assert.Equal((2, 0), (after.TotalLoad, after.Servers.Single(x => x.ServerId == "s-c1").Load));
+    }
+
+    [Fact]
+    public async Task A_server_its_sidecar_registers_joins_healthy_and_a_re_registration_keeps_the_declared_health()
+    {
+        var poolId = Scenario.NewId("pool");
+        var pool = Grains.GetGrain<IServerPoolGrain>(poolId);
+        var joined = await pool.RegisterServer(new ServerDefinition("s-1", "s-1.scheme.test:8583", "a", 5, ServerHealth.Unhealthy), "server-sidecar-1");
+        Assert.Equal((ServerHealth.Healthy, 5), (joined.Health, joined.Capacity)); // a sidecar does not declare health
+
+        await pool.SetServerHealth("s-1", ServerHealth.Degraded); // an operator's verdict
+        var again = await pool.RegisterServer(new ServerDefinition("s-1", "s-1b.scheme.test:8583", "b", 7), "server-sidecar-1");
+        Assert.Equal((ServerHealth.Degraded, "s-1b.scheme.test:8583", "b", 7), (again.Health, again.Address, again.Zone, again.Capacity));
+        await Assert.ThrowsAsync<InvalidRequestException>(() => pool.RegisterServer(new ServerDefinition("s-2", "", "a", 1), "server-sidecar-2"));
+    }
+
+    [Fact]
+    public void The_slot_an_entry_holds_is_its_target_while_migrating_and_none_once_closed()
+    {
+        Assert.Equal("s-b", AssignmentFact.Of("c", ConnectionStatus.Migrating, "s-a", "s-b").ServerId);
+        Assert.Equal("s-a", AssignmentFact.Of("c", ConnectionStatus.Active, "s-a", "s-b").ServerId);
+        Assert.Null(AssignmentFact.Of("c", ConnectionStatus.Closed, "s-a", null).ServerId);
+        Assert.Null(AssignmentFact.Of("c", ConnectionStatus.Requested, "", null).ServerId);
+    }
+
+    [Fact]
     public async Task Unhealthy_servers_get_no_connections_and_unknown_servers_are_typed_errors()
     {
         var poolId = Scenario.NewId("pool");

@@ -32,6 +32,25 @@ public sealed class SiloHostTests
     }
 
     [Fact]
+    public async Task Redis_clustering_binds_the_orleans_ports_to_the_advertised_address_not_every_interface()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        var settings = SiloHost.Ports();
+        settings["Controller:Clustering"] = "redis";
+        settings["Controller:Redis"] = redis.ConnectionString;
+        settings["Controller:AdvertisedAddress"] = "127.0.0.1";
+        settings["Controller:ClusterId"] = $"bind-test-{Guid.NewGuid():N}";
+        await using var app = SiloHost.Build(settings);
+        await app.StartAsync();
+
+        var ports = new[] { int.Parse(settings["Controller:SiloPort"]!), int.Parse(settings["Controller:GatewayPort"]!) };
+        var bound = ListeningSockets.Of(Environment.ProcessId).Where(e => ports.Contains(e.Port)).ToList();
+        Assert.Equal(ports.Order(), bound.Select(e => e.Port).Order());
+        Assert.All(bound, e => Assert.Equal(IPAddress.Loopback, e.Address));
+        await app.StopAsync();
+    }
+
+    [Fact]
     public async Task Redis_configuration_runs_on_redis_clustering_storage_and_projection()
     {
         await using var redis = await RedisServer.StartAsync();
