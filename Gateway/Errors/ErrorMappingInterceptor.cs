@@ -79,6 +79,8 @@ internal sealed partial class ErrorMappingInterceptor(ILogger<ErrorMappingInterc
         IllegalTransitionException x => (StatusCode.FailedPrecondition, x.Message),
         ConnectionAlreadyExistsException x => (StatusCode.AlreadyExists, x.Message),
         PoolCapacityExceededException x => (StatusCode.ResourceExhausted, x.Message),
+        // Redis down, timing out, or restarted empty under a live activation: retryable, nothing was changed.
+        StorageUnavailableException x => (StatusCode.Unavailable, x.Message),
         ControlPlaneException x => (StatusCode.FailedPrecondition, x.Message),
         OperationCanceledException when callCancelled => (StatusCode.Cancelled, "the call was cancelled"),
         TimeoutException => (StatusCode.Unavailable, "the control plane did not answer in time; retry"),

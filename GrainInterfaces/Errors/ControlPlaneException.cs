@@ -128,3 +128,24 @@ public sealed class InvalidRequestException : ControlPlaneException
 
     [Id(0)] public string Field { get; init; } = "";
 }
+
+/// <summary>
+/// The grain's storage could not be read or written (Redis down or timing out), or refused a write because the stored
+/// state is not the one this activation read (Redis restarted empty or was replaced; the activation is dropped so the
+/// next call reloads). Retryable: nothing was changed. gRPC: Unavailable.
+/// </summary>
+[GenerateSerializer, Alias("oc.StorageUnavailableException")]
+public sealed class StorageUnavailableException : ControlPlaneException
+{
+    public StorageUnavailableException() { }
+
+    public StorageUnavailableException(string grain, string reason)
+        : base($"{grain}: registry storage unavailable ({reason}); retry")
+    {
+        Grain = grain;
+        Reason = reason;
+    }
+
+    [Id(0)] public string Grain { get; init; } = "";
+    [Id(1)] public string Reason { get; init; } = "";
+}

@@ -11,6 +11,7 @@ using OrleansControl.Grains.Connections;
 using OrleansControl.Grains.Hosting;
 using OrleansControl.Grains.Kubernetes;
 using OrleansControl.Grains.Pools;
+using OrleansControl.Silo.Membership;
 using StackExchange.Redis;
 
 namespace OrleansControl.Silo.Extensions;
@@ -36,6 +37,8 @@ public static class SiloHosting
         builder.Services.AddOptions<ConnectionHealthOptions>().ValidateOnStart(); // values: AddControllerProviders
         builder.Services.AddSingleton<IValidateOptions<ServerEjectionOptions>>(validator);
         builder.Services.AddOptions<ServerEjectionOptions>().BindConfiguration(ServerEjectionOptions.Section).ValidateOnStart();
+        if (options.Clustering == ClusteringKind.Redis)
+            builder.Services.AddMembershipTableWatch();
 
         builder.UseOrleans(silo =>
         {
