@@ -20,6 +20,8 @@ internal static class ProtoMapping
         var c = new ConnectionSummary(s.ConnectionId, s.ClientId, s.ServerPool, s.ServerId, s.Status, s.HealthScore,
             s.FailoverTarget, s.Version, s.LastHeartbeat, updatedAt, s.ServerAddress, s.SidecarId, s.Region, s.StatusDetail).ToProto(localRegion);
         c.Metadata.Add(s.Metadata);
+        c.HostSilo = s.HostSilo ?? "";
+        c.ActivatedAt = s.ActivatedAt is { } activated ? Timestamp.FromDateTimeOffset(activated) : null;
         return c;
     }
 

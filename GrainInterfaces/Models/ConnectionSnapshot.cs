@@ -15,6 +15,8 @@ public sealed record ConnectionTransition(
 /// The full, authoritative state of one connection as returned by <see cref="IConnectionGrain.GetState"/>.
 /// <see cref="StatusDetail"/> says why it is in its status when that is not obvious (waiting for a sidecar to sign on
 /// at the target, no failover target); <see cref="LastLink"/> is the latest the sidecar said of its link.
+/// <see cref="HostSilo"/> is the silo whose activation answered (its Orleans silo address) and <see cref="ActivatedAt"/>
+/// when that activation started: a later time than before means the grain was reactivated (a silo died or left).
 /// </summary>
 [GenerateSerializer, Immutable, Alias("oc.ConnectionSnapshot")]
 public sealed record ConnectionSnapshot(
@@ -36,4 +38,6 @@ public sealed record ConnectionSnapshot(
     [property: Id(15)] string? SidecarId = null,
     [property: Id(16)] string? Region = null,
     [property: Id(17)] string StatusDetail = "",
-    [property: Id(18)] LinkObservation? LastLink = null);
+    [property: Id(18)] LinkObservation? LastLink = null,
+    [property: Id(19)] string? HostSilo = null,
+    [property: Id(20)] DateTimeOffset? ActivatedAt = null);

@@ -68,4 +68,16 @@ internal static partial class Log
 
     [LoggerMessage(1106, LogLevel.Warning, "Pool {PoolId}: server {ServerId} has failures ({Why}) but is not ejected: {Limit}")]
     public static partial void EjectionCapped(ILogger logger, string poolId, string serverId, string why, string limit);
+
+    [LoggerMessage(1016, LogLevel.Information, "Connection {ConnectionId} activated on silo {Silo}: {Status} at v{Version}")]
+    public static partial void Activated(ILogger logger, string connectionId, string silo, ConnectionStatus status, long version);
+
+    [LoggerMessage(1017, LogLevel.Information, "Connection {ConnectionId} deactivated on silo {Silo}: {ReasonCode} ({ReasonText}), {Status} at v{Version}")]
+    public static partial void Deactivated(ILogger logger, string connectionId, string silo, DeactivationReasonCode reasonCode, string reasonText, ConnectionStatus status, long version);
+
+    [LoggerMessage(1201, LogLevel.Information, "Index: connection {ConnectionId} v{Listed} replaced by v{Current} from a later registration or activation (the store lost or reloaded it)")]
+    public static partial void IndexRowReloaded(ILogger logger, string connectionId, long listed, long current);
+
+    [LoggerMessage(1202, LogLevel.Information, "Index: connection {ConnectionId} v{Listed} dropped: its grain was activated and its store has no registration")]
+    public static partial void IndexRowForgotten(ILogger logger, string connectionId, long listed);
 }
