@@ -71,6 +71,8 @@ internal sealed partial class ErrorMappingInterceptor(ILogger<ErrorMappingInterc
 
     internal static (StatusCode Code, string Message) Classify(Exception e, bool callCancelled) => e switch
     {
+        // A grain's typed error the runtime wrapped (a failed activation, e.g. its state read while Redis is down).
+        OrleansException { InnerException: ControlPlaneException inner } => Classify(inner, callCancelled),
         InvalidRequestException x => (StatusCode.InvalidArgument, x.Message),
         ConnectionNotFoundException x => (StatusCode.NotFound, x.Message),
         ServerNotFoundException x => (StatusCode.NotFound, x.Message),

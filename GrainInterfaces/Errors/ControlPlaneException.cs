@@ -12,6 +12,8 @@ public abstract class ControlPlaneException : Exception
     protected ControlPlaneException() { }
 
     protected ControlPlaneException(string message) : base(message) { }
+
+    protected ControlPlaneException(string message, Exception? inner) : base(message, inner) { }
 }
 
 /// <summary>The requested status change is not in the state machine. gRPC: FailedPrecondition.</summary>
@@ -139,8 +141,8 @@ public sealed class StorageUnavailableException : ControlPlaneException
 {
     public StorageUnavailableException() { }
 
-    public StorageUnavailableException(string grain, string reason)
-        : base($"{grain}: registry storage unavailable ({reason}); retry")
+    public StorageUnavailableException(string grain, string reason, Exception? inner = null)
+        : base($"{grain}: registry storage unavailable ({reason}); retry", inner)
     {
         Grain = grain;
         Reason = reason;

@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Logging;
-using Orleans.Persistence.Redis;
 using Orleans.Storage;
 using OrleansControl.GrainInterfaces.Errors;
 using StackExchange.Redis;
@@ -8,7 +7,8 @@ namespace OrleansControl.Grains.Hosting;
 
 /// <summary>
 /// One rule for every grain: a storage fault leaves the call as <see cref="StorageUnavailableException"/> (retryable,
-/// UNAVAILABLE at the gateway) instead of a raw provider exception the gateway could only call INTERNAL. A write the
+/// UNAVAILABLE at the gateway) instead of a raw provider exception the gateway could only call INTERNAL (grain
+/// storage failures are typed already by <see cref="StorageFaultTranslation"/>; this adds reminders and etag conflicts). A write the
 /// store refused because its stored state is not the one this activation read (etag conflict: Redis restarted empty,
 /// was restored, or another activation wrote) also ends the activation, so the next call reads what is stored.
 /// </summary>
@@ -20,9 +20,11 @@ internal sealed partial class StorageFaultFilter(ILogger<StorageFaultFilter> log
         {
             await context.Invoke();
         }
-        catch (Exception e) when (Classify(e) is { } fault)
+        catch (Exception e) when (e is not StorageUnavailableException && Classify(e) is { } fault)
         {
             var grain = context.TargetId.ToString();
+            if (fault.Typed is { } typed)
+                throw typed; // the storage wrapper's own, wrapped by the runtime: handed on as it is
             if (fault.StateChangedUnderneath)
             {
                 LogStateChanged(logger, grain, context.MethodName);
@@ -33,21 +35,23 @@ internal sealed partial class StorageFaultFilter(ILogger<StorageFaultFilter> log
             {
                 LogUnreachable(logger, grain, context.MethodName, fault.Reason);
             }
-            throw new StorageUnavailableException(grain, fault.Reason);
+            throw new StorageUnavailableException(grain, fault.Reason, e);
         }
     }
 
     /// <summary>The storage fault in <paramref name="e"/> or its inner exceptions; null when it is not one.</summary>
-    internal static (string Reason, bool StateChangedUnderneath)? Classify(Exception e)
+    internal static (string Reason, bool StateChangedUnderneath, StorageUnavailableException? Typed)? Classify(Exception e)
     {
         for (var x = e; x is not null; x = x.InnerException)
         {
             switch (x)
             {
                 case InconsistentStateException:
-                    return ("the stored state is not the one this activation read: storage was lost or replaced", true);
-                case RedisStorageException or RedisException:
-                    return ($"{x.GetType().Name}: Redis did not answer", false);
+                    return ("the stored state is not the one this activation read: storage was lost or replaced", true, null);
+                case StorageUnavailableException typed:
+                    return (typed.Reason, false, typed);
+                case RedisException: // reminders and other direct Redis use
+                    return ($"{x.GetType().Name}: Redis did not answer", false, null);
             }
         }
         return null;

@@ -132,6 +132,7 @@ public static class SiloHosting
                     r.ConfigurationOptions = ConfigurationOptions.Parse(o.Redis!);
                     r.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer);
                 }));
+                silo.Services.TranslateStorageFaults(name); // Redis down: UNAVAILABLE, not INTERNAL (docs/gateway.md)
             }
             silo.UseRedisReminderService(r => r.ConfigurationOptions = ConfigurationOptions.Parse(o.Redis!));
         }
