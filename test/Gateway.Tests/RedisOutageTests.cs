@@ -16,9 +16,9 @@ namespace OrleansControl.Gateway.Tests;
 /// </summary>
 public sealed class RedisOutageTests(ITestOutputHelper output)
 {
-    // Issue 15 saw INTERNAL from about 22 s of a 30 s outage; 12 s here keeps CI quick and still covers the failed
+    // Issue 15 saw INTERNAL from about 22 s of a 30 s outage; 10 s here keeps CI quick and still covers the failed
     // heartbeat persists (every second below), the dropped activations and the failed re-activations they cause.
-    private static readonly TimeSpan Outage = TimeSpan.FromSeconds(12);
+    private static readonly TimeSpan Outage = TimeSpan.FromSeconds(10);
 
     [Fact]
     public async Task Redis_killed_for_a_while_ends_no_stream_and_answers_unavailable_not_internal()

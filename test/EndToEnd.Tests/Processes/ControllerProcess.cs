@@ -12,12 +12,16 @@ internal sealed class ControllerProcess : IDisposable
     private readonly int _grpcPort = LoopbackPorts.Next();
     private readonly int _restPort = LoopbackPorts.Next();
     private readonly TimeSpan _moveDeadline;
+    private readonly IReadOnlyDictionary<string, string> _settings;
+    private readonly string _name;
     private ChildProcess? _process;
     private int _starts;
 
-    private ControllerProcess(TimeSpan moveDeadline)
+    private ControllerProcess(TimeSpan moveDeadline, IReadOnlyDictionary<string, string>? settings, string name)
     {
         _moveDeadline = moveDeadline;
+        _settings = settings ?? new Dictionary<string, string>();
+        _name = name;
         Rest = new ControllerRest(new Uri($"http://127.0.0.1:{_restPort}"));
     }
 
@@ -26,9 +30,14 @@ internal sealed class ControllerProcess : IDisposable
 
     public ControllerRest Rest { get; }
 
-    public static async Task<ControllerProcess> StartAsync(TimeSpan moveDeadline)
+    /// <summary>The running process (or the last one, once it exited).</summary>
+    public ChildProcess Process => _process ?? throw new InvalidOperationException("not started");
+
+    /// <param name="settings">Environment added to (or replacing) the defaults, e.g. Redis clustering for a second silo.</param>
+    public static async Task<ControllerProcess> StartAsync(TimeSpan moveDeadline, IReadOnlyDictionary<string, string>? settings = null,
+        string name = "controller")
     {
-        var controller = new ControllerProcess(moveDeadline);
+        var controller = new ControllerProcess(moveDeadline, settings, name);
         try
         {
             await controller.StartProcessAsync();
@@ -51,6 +60,9 @@ internal sealed class ControllerProcess : IDisposable
         return StartProcessAsync();
     }
 
+    /// <summary>A new process on the same ports after this one exited by itself (what Kubernetes does on an exit).</summary>
+    public Task StartAgainAsync() => StartProcessAsync();
+
     public string Tail(int lines = 60) => _process?.Tail(lines) ?? "--- controller: not started ---";
 
     public void Dispose()
@@ -63,7 +75,7 @@ internal sealed class ControllerProcess : IDisposable
     {
         _process?.Dispose();
         _starts++;
-        _process = ChildProcess.Start($"controller#{_starts}", BuildOutput.Silo, [], new Dictionary<string, string>
+        var environment = new Dictionary<string, string>
         {
             ["Controller__SiloPort"] = _siloPort.ToString(),
             ["Controller__GatewayPort"] = _orleansGatewayPort.ToString(),
@@ -74,7 +86,9 @@ internal sealed class ControllerProcess : IDisposable
             ["Gateway__GrpcPort"] = _grpcPort.ToString(),
             ["Gateway__RestPort"] = _restPort.ToString(),
             ["Gateway__HeartbeatInterval"] = "00:00:01",
-        });
+        };
+        foreach (var (key, value) in _settings) environment[key] = value;
+        _process = ChildProcess.Start($"{_name}#{_starts}", BuildOutput.Silo, [], environment);
         var process = _process;
         await Eventually.Until(async () => !process.HasExited && await Rest.IsReadyAsync(), ready => ready || process.HasExited,
             "the controller to be ready (/readyz)", StartTimeout, () => process.Tail(), TimeSpan.FromMilliseconds(100));
