@@ -39,7 +39,7 @@ public enum MembershipVerdict
 /// Does this silo's membership view agree with the membership table? Orleans only ever grows the table version, and
 /// an active silo's row stays in it until the silo leaves; so a missing table, a version below the one the silo's view
 /// was built from, or a table without this silo means the table was lost or replaced underneath a running cluster
-/// (docs/operations.md, "Redis loss"). Decided here as a pure function; <see cref="MembershipTableWatch"/> reads.
+/// (docs/redis-registry.md, "Redis down, or back empty"). Decided here as a pure function; <see cref="MembershipTableWatch"/> reads.
 /// </summary>
 public static class MembershipAgreement
 {

@@ -11,7 +11,7 @@ namespace OrleansControl.Silo.Membership;
 /// lasted <see cref="MembershipWatchOptions.ExitAfter"/> the silo logs one line and exits with <see cref="ExitCode"/>.
 /// A silo cannot re-register safely into a table that lost or replaced the cluster: the other rows it would vote on are
 /// gone, and Orleans never lets a silo address rejoin, so the process leaves and its supervisor starts a new one, which
-/// joins whatever single table now exists (docs/operations.md, "Redis loss").
+/// joins whatever single table now exists (docs/redis-registry.md, "Redis down, or back empty").
 /// </summary>
 public sealed partial class MembershipTableWatch(
     IMembershipTable table,

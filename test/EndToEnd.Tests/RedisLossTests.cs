@@ -16,7 +16,7 @@ namespace OrleansControl.EndToEnd.Tests;
 [Collection(RealProcessesCollection.Name)]
 public sealed class RedisLossTests(ITestOutputHelper output)
 {
-    private const int MembershipLostExitCode = 75; // Silo/Membership/MembershipTableWatch.ExitCode, docs/operations.md
+    private const int MembershipLostExitCode = 75; // Silo/Membership/MembershipTableWatch.ExitCode, docs/redis-registry.md
 
     [Fact]
     public async Task Redis_restarted_empty_splits_nothing_the_old_silo_leaves_with_75_and_rejoins_the_one_cluster()

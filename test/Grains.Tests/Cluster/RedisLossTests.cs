@@ -27,7 +27,7 @@ public sealed class RedisLossTests(ITestOutputHelper output) : IAsyncLifetime
     public async Task DisposeAsync()
     {
         // Stopping a silo whose membership table is gone retries for minutes (in production the silo's exit deadline
-        // ends that, docs/operations.md): the table is put back first so the test cluster stops as usual.
+        // ends that, docs/redis-registry.md): the table is put back first so the test cluster stops as usual.
         if (_membership is { } saved)
         {
             await using var redis = await ConnectionMultiplexer.ConnectAsync(_fixture.Redis.ConnectionString);
