@@ -49,7 +49,10 @@ public sealed class RedisOutageTests(ITestOutputHelper output)
         for (var i = 0; i < 4; i++)
             ids.Add((await controller.RegisterConnectionAsync(new RegisterConnectionRequest
             {
-                ClientId = $"bank-{i}", ServerPool = "outage", PreferredServer = "srv-0", SidecarId = "sidecar-8",
+                ClientId = $"bank-{i}",
+                ServerPool = "outage",
+                PreferredServer = "srv-0",
+                SidecarId = "sidecar-8",
             }, Operator)).Connection.ConnectionId);
         var (stream, _) = await SidecarStream.AttachAsync(new SidecarService.SidecarServiceClient(channel), Sidecar(8), "sidecar-8");
         await using var _ = stream;
