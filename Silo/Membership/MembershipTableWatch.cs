@@ -39,19 +39,26 @@ public sealed partial class MembershipTableWatch(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         using var timer = new PeriodicTimer(_options.CheckInterval, time);
-        while (await timer.WaitForNextTickAsync(stoppingToken))
+        try
         {
-            // Joining and leaving are Orleans' own business; only an Active silo claims a place in the table.
-            if (oracle.CurrentStatus != SiloStatus.Active)
-                continue;
-            var viewVersion = membership.CurrentSnapshot.Version.Value; // before the read: the table only grows
-            var read = await ReadAsync(stoppingToken);
-            var verdict = MembershipAgreement.Judge(viewVersion, read);
-            if (Observe(verdict, MembershipAgreement.Describe(verdict, viewVersion, read)))
+            while (await timer.WaitForNextTickAsync(stoppingToken))
             {
-                Exit();
-                return;
+                // Joining and leaving are Orleans' own business; only an Active silo claims a place in the table.
+                if (oracle.CurrentStatus != SiloStatus.Active)
+                    continue;
+                var viewVersion = membership.CurrentSnapshot.Version.Value; // before the read: the table only grows
+                var read = await ReadAsync(stoppingToken);
+                var verdict = MembershipAgreement.Judge(viewVersion, read);
+                if (Observe(verdict, MembershipAgreement.Describe(verdict, viewVersion, read)))
+                {
+                    Exit();
+                    return;
+                }
             }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // stopping (also when the host failed to start): not a fault of this service
         }
     }
 
