@@ -20,4 +20,11 @@ public interface IConnectionIndexGrain : IGrainWithStringKey
     /// <summary>Called by connection grains only.</summary>
     [OneWay, Alias("Upsert")]
     Task Upsert(ConnectionSummary summary);
+
+    /// <summary>
+    /// Called by a connection grain that was activated and found no registration in its storage: a row written before
+    /// <paramref name="asOf"/> belongs to a registration the store no longer has, and is dropped.
+    /// </summary>
+    [OneWay, Alias("Forget")]
+    Task Forget(string connectionId, DateTimeOffset asOf);
 }

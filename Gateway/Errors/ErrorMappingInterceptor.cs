@@ -71,6 +71,8 @@ internal sealed partial class ErrorMappingInterceptor(ILogger<ErrorMappingInterc
 
     internal static (StatusCode Code, string Message) Classify(Exception e, bool callCancelled) => e switch
     {
+        // A grain's typed error the runtime wrapped (a failed activation, e.g. its state read while Redis is down).
+        OrleansException { InnerException: ControlPlaneException inner } => Classify(inner, callCancelled),
         InvalidRequestException x => (StatusCode.InvalidArgument, x.Message),
         ConnectionNotFoundException x => (StatusCode.NotFound, x.Message),
         ServerNotFoundException x => (StatusCode.NotFound, x.Message),
@@ -79,6 +81,8 @@ internal sealed partial class ErrorMappingInterceptor(ILogger<ErrorMappingInterc
         IllegalTransitionException x => (StatusCode.FailedPrecondition, x.Message),
         ConnectionAlreadyExistsException x => (StatusCode.AlreadyExists, x.Message),
         PoolCapacityExceededException x => (StatusCode.ResourceExhausted, x.Message),
+        // Redis down, timing out, or restarted empty under a live activation: retryable, nothing was changed.
+        StorageUnavailableException x => (StatusCode.Unavailable, x.Message),
         ControlPlaneException x => (StatusCode.FailedPrecondition, x.Message),
         OperationCanceledException when callCancelled => (StatusCode.Cancelled, "the call was cancelled"),
         TimeoutException => (StatusCode.Unavailable, "the control plane did not answer in time; retry"),

@@ -21,6 +21,8 @@ internal static class ProtoMapping
             s.FailoverTarget, s.Version, s.LastHeartbeat, updatedAt, s.ServerAddress, s.SidecarId, s.Region, s.StatusDetail).ToProto(localRegion);
         c.Metadata.Add(s.Metadata);
         c.TransactionsPerSecond = s.TransactionsPerSecond;
+        c.HostSilo = s.HostSilo ?? "";
+        c.ActivatedAt = s.ActivatedAt is { } activated ? Timestamp.FromDateTimeOffset(activated) : null;
         return c;
     }
 

@@ -12,6 +12,8 @@ public abstract class ControlPlaneException : Exception
     protected ControlPlaneException() { }
 
     protected ControlPlaneException(string message) : base(message) { }
+
+    protected ControlPlaneException(string message, Exception? inner) : base(message, inner) { }
 }
 
 /// <summary>The requested status change is not in the state machine. gRPC: FailedPrecondition.</summary>
@@ -150,4 +152,25 @@ public sealed class ServerInUseException : ControlPlaneException
     [Id(0)] public string PoolId { get; init; } = "";
     [Id(1)] public string ServerId { get; init; } = "";
     [Id(2)] public int Load { get; init; }
+}
+
+/// <summary>
+/// The grain's storage could not be read or written (Redis down or timing out), or refused a write because the stored
+/// state is not the one this activation read (Redis restarted empty or was replaced; the activation is dropped so the
+/// next call reloads). Retryable: nothing was changed. gRPC: Unavailable.
+/// </summary>
+[GenerateSerializer, Alias("oc.StorageUnavailableException")]
+public sealed class StorageUnavailableException : ControlPlaneException
+{
+    public StorageUnavailableException() { }
+
+    public StorageUnavailableException(string grain, string reason, Exception? inner = null)
+        : base($"{grain}: registry storage unavailable ({reason}); retry", inner)
+    {
+        Grain = grain;
+        Reason = reason;
+    }
+
+    [Id(0)] public string Grain { get; init; } = "";
+    [Id(1)] public string Reason { get; init; } = "";
 }

@@ -5,6 +5,9 @@ namespace OrleansControl.GrainInterfaces.Models;
 /// <summary>
 /// One row of the connection index (what ListConnections returns per connection). <see cref="Replica"/>: the row is
 /// this region's copy of a connection the other region owns (read only here; <see cref="Region"/> says whose).
+/// <see cref="RegisteredAt"/> and <see cref="ActivatedAt"/> say which registration and which activation of the
+/// connection grain wrote the row, so a row from a registration or state the store has since lost is replaced by the
+/// grain's current one even when its version is higher (docs/grains.md, "The index never serves a stale row").
 /// </summary>
 [GenerateSerializer, Immutable, Alias("oc.ConnectionSummary")]
 public sealed record ConnectionSummary(
@@ -22,7 +25,9 @@ public sealed record ConnectionSummary(
     [property: Id(11)] string? SidecarId = null,
     [property: Id(12)] string? Region = null,
     [property: Id(13)] string StatusDetail = "",
-    [property: Id(14)] bool Replica = false);
+    [property: Id(14)] bool Replica = false,
+    [property: Id(15)] DateTimeOffset? RegisteredAt = null,
+    [property: Id(16)] DateTimeOffset? ActivatedAt = null);
 
 /// <summary>
 /// Filters (all optional, combined with AND) and paging for <see cref="IConnectionIndexGrain.List"/>.

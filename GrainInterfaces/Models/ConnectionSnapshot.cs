@@ -17,6 +17,8 @@ public sealed record ConnectionTransition(
 /// at the target, no failover target); <see cref="LastLink"/> is the latest the sidecar said of its link.
 /// <see cref="TransactionsPerSecond"/> is the answered transactions per second between the last two heartbeats (soft
 /// state: 0 after a reactivation until the second heartbeat, and 0 once heartbeats stop).
+/// <see cref="HostSilo"/> is the silo whose activation answered (its Orleans silo address) and <see cref="ActivatedAt"/>
+/// when that activation started: a later time than before means the grain was reactivated (a silo died or left).
 /// </summary>
 [GenerateSerializer, Immutable, Alias("oc.ConnectionSnapshot")]
 public sealed record ConnectionSnapshot(
@@ -39,4 +41,6 @@ public sealed record ConnectionSnapshot(
     [property: Id(16)] string? Region = null,
     [property: Id(17)] string StatusDetail = "",
     [property: Id(18)] LinkObservation? LastLink = null,
+    [property: Id(19)] string? HostSilo = null,
+    [property: Id(20)] DateTimeOffset? ActivatedAt = null,
     [property: Id(30)] double TransactionsPerSecond = 0);

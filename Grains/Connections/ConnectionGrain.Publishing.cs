@@ -122,5 +122,5 @@ public sealed partial class ConnectionGrain
     private Task UpsertIndexAsync(DateTimeOffset now) =>
         GrainFactory.GetGrain<IConnectionIndexGrain>(IConnectionIndexGrain.DefaultKey).Upsert(new ConnectionSummary(
             Id, S.ClientId, S.ServerPool, S.ServerId, S.Status, S.HealthScore, S.FailoverTarget, S.Version, S.LastHeartbeat, now, S.ServerAddress,
-            S.SidecarId, S.Region, S.StatusDetail));
+            S.SidecarId, S.Region, S.StatusDetail, RegisteredAt: S.RegisteredAt, ActivatedAt: _activatedAt));
 }

@@ -42,7 +42,11 @@ public sealed partial class ConnectionGrain(
         _activatedAt = Now;
         _lastPersist = _activatedAt;
         if (!IsRegistered)
-            return Task.CompletedTask;
+        {
+            // Nothing stored: a row listed before now is from a registration the store lost (Redis restarted empty).
+            return GrainFactory.GetGrain<IConnectionIndexGrain>(IConnectionIndexGrain.DefaultKey).Forget(Id, _activatedAt);
+        }
+        Log.Activated(logger, Id, RuntimeIdentity, S.Status, S.Version);
         LiftLegacyOwner();
         LiftLegacyOutbox();
         metrics.StatusEntered(S.Status);
@@ -55,6 +59,7 @@ public sealed partial class ConnectionGrain(
     {
         if (!IsRegistered)
             return;
+        Log.Deactivated(logger, Id, RuntimeIdentity, reason.ReasonCode, reason.Description, S.Status, S.Version);
         metrics.StatusLeft(S.Status);
         if (_heartbeatDirty)
         {
@@ -239,5 +244,6 @@ public sealed partial class ConnectionGrain(
     private ConnectionSnapshot Snapshot() => new(
         Id, S.ClientId, S.ServerPool, S.ServerId, S.ServerAddress, S.Status, S.LastHeartbeat, S.HealthScore,
         S.FailoverTarget, S.Version, [.. S.Transitions], [.. S.Failovers], S.LastEchoRttMs, S.RegisteredAt,
-        S.Metadata.ToImmutableDictionary(), S.SidecarId, S.Region, S.StatusDetail, S.LastLink, TransactionsPerSecond());
+        S.Metadata.ToImmutableDictionary(), S.SidecarId, S.Region, S.StatusDetail, S.LastLink, RuntimeIdentity, _activatedAt,
+        TransactionsPerSecond());
 }

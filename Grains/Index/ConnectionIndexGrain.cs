@@ -1,6 +1,8 @@
 using System.Collections.Immutable;
+using Microsoft.Extensions.Logging;
 using OrleansControl.GrainInterfaces;
 using OrleansControl.GrainInterfaces.Models;
+using OrleansControl.Grains.Telemetry;
 
 namespace OrleansControl.Grains.Index;
 
@@ -9,22 +11,54 @@ namespace OrleansControl.Grains.Index;
 /// status changes, heartbeat persists and backstop reminders, so after a loss it refills within one backstop period.
 /// Replicas of the other region's connections are listed too (<see cref="ConnectionSummary.Replica"/>); their replica
 /// grains re-send their row on every sync from the peer, which runs every few seconds.
+/// A row never outlives the grain state it came from (<see cref="Supersedes"/>, <see cref="Forget"/>): after the store
+/// lost or reloaded a connection, the listing shows what its grain now serves, not a higher version from before.
 /// </summary>
-public sealed class ConnectionIndexGrain : Grain, IConnectionIndexGrain
+public sealed class ConnectionIndexGrain(ILogger<ConnectionIndexGrain> logger) : Grain, IConnectionIndexGrain
 {
     private const int MaxPageSize = 1000;
     private readonly SortedDictionary<string, ConnectionSummary> _rows = new(StringComparer.Ordinal);
 
     public Task Upsert(ConnectionSummary summary)
     {
-        // One-way messages may arrive out of order: keep the newest version.
-        if (!_rows.TryGetValue(summary.ConnectionId, out var current)
-            || summary.Version > current.Version
-            || (summary.Version == current.Version && summary.UpdatedAt >= current.UpdatedAt))
+        if (!_rows.TryGetValue(summary.ConnectionId, out var current))
         {
             _rows[summary.ConnectionId] = summary;
         }
+        else if (Supersedes(summary, current))
+        {
+            if (summary.Version < current.Version)
+                Log.IndexRowReloaded(logger, summary.ConnectionId, current.Version, summary.Version);
+            _rows[summary.ConnectionId] = summary;
+        }
         return Task.CompletedTask;
+    }
+
+    public Task Forget(string connectionId, DateTimeOffset asOf)
+    {
+        if (_rows.TryGetValue(connectionId, out var row) && !row.Replica && row.UpdatedAt < asOf)
+        {
+            _rows.Remove(connectionId);
+            Log.IndexRowForgotten(logger, connectionId, row.Version);
+        }
+        return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Whether <paramref name="incoming"/> replaces <paramref name="current"/>: a later registration of the id wins
+    /// (the earlier one was lost with the store), then a later activation of the grain (it re-read the store, which
+    /// may hold an older version than the previous activation had in memory), then the higher version, then the later
+    /// write (one-way messages may arrive out of order). Rows without registration or activation times (older silos,
+    /// replicas) compare by version alone.
+    /// </summary>
+    internal static bool Supersedes(ConnectionSummary incoming, ConnectionSummary current)
+    {
+        if (incoming.RegisteredAt is { } r1 && current.RegisteredAt is { } r0 && r1 != r0)
+            return r1 > r0;
+        if (incoming.ActivatedAt is { } a1 && current.ActivatedAt is { } a0 && a1 != a0)
+            return a1 > a0;
+        return incoming.Version > current.Version
+            || (incoming.Version == current.Version && incoming.UpdatedAt >= current.UpdatedAt);
     }
 
     public Task<ConnectionPage> List(ConnectionQuery query)

@@ -74,4 +74,16 @@ internal static partial class Log
 
     [LoggerMessage(1108, LogLevel.Information, "Pool {PoolId}: server {ServerId} registered by its sidecar {SidecarId} ({Address}, zone {Zone}, capacity {Capacity})")]
     public static partial void ServerRegisteredBySidecar(ILogger logger, string poolId, string serverId, string sidecarId, string address, string zone, int capacity);
+
+    [LoggerMessage(1016, LogLevel.Information, "Connection {ConnectionId} activated on silo {Silo}: {Status} at v{Version}")]
+    public static partial void Activated(ILogger logger, string connectionId, string silo, ConnectionStatus status, long version);
+
+    [LoggerMessage(1017, LogLevel.Information, "Connection {ConnectionId} deactivated on silo {Silo}: {ReasonCode} ({ReasonText}), {Status} at v{Version}")]
+    public static partial void Deactivated(ILogger logger, string connectionId, string silo, DeactivationReasonCode reasonCode, string reasonText, ConnectionStatus status, long version);
+
+    [LoggerMessage(1301, LogLevel.Information, "Index: connection {ConnectionId} v{Listed} replaced by v{Current} from a later registration or activation (the store lost or reloaded it)")]
+    public static partial void IndexRowReloaded(ILogger logger, string connectionId, long listed, long current);
+
+    [LoggerMessage(1302, LogLevel.Information, "Index: connection {ConnectionId} v{Listed} dropped: its grain was activated and its store has no registration")]
+    public static partial void IndexRowForgotten(ILogger logger, string connectionId, long listed);
 }

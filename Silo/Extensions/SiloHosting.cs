@@ -12,6 +12,7 @@ using OrleansControl.Grains.Connections;
 using OrleansControl.Grains.Hosting;
 using OrleansControl.Grains.Kubernetes;
 using OrleansControl.Grains.Pools;
+using OrleansControl.Silo.Membership;
 using StackExchange.Redis;
 
 namespace OrleansControl.Silo.Extensions;
@@ -50,6 +51,8 @@ public static class SiloHosting
         builder.Services.AddOptions<ConnectionHealthOptions>().ValidateOnStart(); // values: AddControllerProviders
         builder.Services.AddSingleton<IValidateOptions<ServerEjectionOptions>>(validator);
         builder.Services.AddOptions<ServerEjectionOptions>().BindConfiguration(ServerEjectionOptions.Section).ValidateOnStart();
+        if (options.Clustering == ClusteringKind.Redis)
+            builder.Services.AddMembershipTableWatch();
 
         builder.UseOrleans(silo =>
         {
@@ -148,6 +151,7 @@ public static class SiloHosting
                     r.ConfigurationOptions = ControllerRedis.Configuration(o);
                     r.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer);
                 }));
+                silo.Services.TranslateStorageFaults(name); // Redis down: UNAVAILABLE, not INTERNAL (docs/gateway.md)
             }
             silo.UseRedisReminderService(r => r.ConfigurationOptions = ControllerRedis.Configuration(o));
         }

@@ -1,13 +1,24 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Orleans.Runtime;
+using OrleansControl.Silo.Membership;
 
 namespace OrleansControl.Silo.Extensions;
 
-/// <summary>Ready when this silo has joined the cluster and is Active (not joining, not shutting down).</summary>
-public sealed class SiloReadinessCheck(ISiloStatusOracle oracle) : IHealthCheck
+/// <summary>
+/// Ready when this silo has joined the cluster and is Active (not joining, not shutting down) and, on Redis clustering,
+/// its membership view agrees with the membership table (<see cref="MembershipTableWatch"/>): a silo whose table was
+/// lost or replaced must not take traffic for a cluster that no longer exists.
+/// </summary>
+public sealed class SiloReadinessCheck(ISiloStatusOracle oracle, MembershipTableWatch? watch = null) : IHealthCheck
 {
-    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
-        Task.FromResult(oracle.CurrentStatus == SiloStatus.Active
-            ? HealthCheckResult.Healthy("silo active")
-            : HealthCheckResult.Unhealthy($"silo {oracle.CurrentStatus}"));
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        if (oracle.CurrentStatus != SiloStatus.Active)
+            return Task.FromResult(HealthCheckResult.Unhealthy($"silo {oracle.CurrentStatus}"));
+        if (watch is { Disagrees: true })
+            return Task.FromResult(HealthCheckResult.Unhealthy($"silo active, but {watch.Latest.Detail}"));
+        if (watch is { Latest.Verdict: MembershipVerdict.Unreachable })
+            return Task.FromResult(HealthCheckResult.Degraded($"silo active; {watch.Latest.Detail}"));
+        return Task.FromResult(HealthCheckResult.Healthy("silo active"));
+    }
 }

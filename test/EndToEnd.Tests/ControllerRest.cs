@@ -6,7 +6,7 @@ namespace OrleansControl.EndToEnd.Tests;
 
 /// <summary>What GET /api/v1/connections/{id} says, with the status without its enum prefix (ACTIVE, MIGRATING, …).</summary>
 internal sealed record RegistryEntry(string Status, string? ServerId, string? ServerAddress, string? SidecarId, string StatusDetail,
-    DateTimeOffset? LastHeartbeat, string? FailoverTarget)
+    DateTimeOffset? LastHeartbeat, string? FailoverTarget, string? HostSilo = null, long Version = 0)
 {
     public override string ToString() =>
         $"{Status} on {ServerId ?? "-"} ({ServerAddress ?? "-"}), target {FailoverTarget ?? "-"}, heartbeat {LastHeartbeat:HH:mm:ss.fff}, detail '{StatusDetail}'";
@@ -76,7 +76,9 @@ internal sealed class ControllerRest(Uri baseAddress) : IDisposable
         NonEmpty(String(c, "serverId")), NonEmpty(String(c, "serverAddress")), NonEmpty(String(c, "sidecarId")),
         String(c, "statusDetail") ?? "",
         String(c, "lastHeartbeat") is { } hb ? DateTimeOffset.Parse(hb, System.Globalization.CultureInfo.InvariantCulture) : null,
-        NonEmpty(String(c, "failoverTarget")));
+        NonEmpty(String(c, "failoverTarget")), NonEmpty(String(c, "hostSilo")),
+        !c.TryGetProperty("version", out var v) ? 0
+            : v.ValueKind == JsonValueKind.String ? long.Parse(v.GetString()!, System.Globalization.CultureInfo.InvariantCulture) : v.GetInt64()); // int64 is a JSON string
 
     private static string? String(JsonElement e, string name) => e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
 

@@ -73,6 +73,17 @@ public sealed class ErrorMappingTests
     }
 
     [Fact]
+    public void Storage_faults_are_UNAVAILABLE_with_their_reason_also_when_the_runtime_wrapped_them()
+    {
+        var storage = new StorageUnavailableException("connection/c-1", "storage 'controller' read failed: RedisConnectionException");
+        Assert.Equal((StatusCode.Unavailable, storage.Message), ErrorMappingInterceptor.Classify(storage, false));
+        // A failed activation (its state read) reaches the caller wrapped in an OrleansException.
+        var wrapped = new Orleans.Runtime.OrleansException("Error from storage provider during ReadStateAsync", storage);
+        Assert.Equal((StatusCode.Unavailable, storage.Message), ErrorMappingInterceptor.Classify(wrapped, false));
+        Assert.Contains("retry", storage.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Unexpected_exceptions_are_INTERNAL_without_their_message()
     {
         var (code, message) = ErrorMappingInterceptor.Classify(new NullReferenceException("secret detail"), false);

@@ -82,6 +82,8 @@ internal static class ConnectionCommand
         Row("Health score", c.HealthScore.ToString());
         Row("Sidecar", c.SidecarId.Length == 0 ? "none (no sidecar carries it: a move waits for one)" : c.SidecarId);
         Row("Region", c.Region);
+        if (c.HostSilo.Length > 0) // an older controller does not say
+            Row("Hosted on", c.ActivatedAt is null ? c.HostSilo : $"{c.HostSilo} (activated {Names.Time(c.ActivatedAt)}, {Names.Age(c.ActivatedAt, now)} ago)");
         Row("Version", c.Version.ToString());
         Row("Last heartbeat", c.LastHeartbeat is null ? "never" : $"{Names.Time(c.LastHeartbeat)} ({Names.Age(c.LastHeartbeat, now)} ago)");
         Row("Updated", $"{Names.Time(c.UpdatedAt)} ({Names.Age(c.UpdatedAt, now)} ago)");

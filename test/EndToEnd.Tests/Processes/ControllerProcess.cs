@@ -13,13 +13,15 @@ internal sealed class ControllerProcess : IDisposable
     private readonly int _restPort = LoopbackPorts.Next();
     private readonly TimeSpan _moveDeadline;
     private readonly IReadOnlyDictionary<string, string> _settings;
+    private readonly string _name;
     private ChildProcess? _process;
     private int _starts;
 
-    private ControllerProcess(TimeSpan moveDeadline, IReadOnlyDictionary<string, string>? settings)
+    private ControllerProcess(TimeSpan moveDeadline, IReadOnlyDictionary<string, string>? settings, string name)
     {
         _moveDeadline = moveDeadline;
         _settings = settings ?? new Dictionary<string, string>();
+        _name = name;
         Rest = new ControllerRest(new Uri($"http://127.0.0.1:{_restPort}"));
     }
 
@@ -34,10 +36,15 @@ internal sealed class ControllerProcess : IDisposable
     /// <summary>The ports it was given (silo, Orleans gateway, gRPC, REST).</summary>
     public IReadOnlyList<int> Ports => [_siloPort, _orleansGatewayPort, _grpcPort, _restPort];
 
-    /// <summary><paramref name="settings"/>: more environment (e.g. <c>Controller__Storage=redis</c>), on every start.</summary>
-    public static async Task<ControllerProcess> StartAsync(TimeSpan moveDeadline, IReadOnlyDictionary<string, string>? settings = null)
+    /// <summary>The running process (or the last one, once it exited).</summary>
+    public ChildProcess Process => _process ?? throw new InvalidOperationException("not started");
+
+    /// <param name="settings">Environment added to (or replacing) the defaults, e.g. <c>Controller__Storage=redis</c> or Redis
+    /// clustering for a second silo; on every start.</param>
+    public static async Task<ControllerProcess> StartAsync(TimeSpan moveDeadline, IReadOnlyDictionary<string, string>? settings = null,
+        string name = "controller")
     {
-        var controller = new ControllerProcess(moveDeadline, settings);
+        var controller = new ControllerProcess(moveDeadline, settings, name);
         try
         {
             await controller.StartProcessAsync();
@@ -59,6 +66,9 @@ internal sealed class ControllerProcess : IDisposable
         Kill();
         return StartProcessAsync();
     }
+
+    /// <summary>A new process on the same ports after this one exited by itself (what Kubernetes does on an exit).</summary>
+    public Task StartAgainAsync() => StartProcessAsync();
 
     public string Tail(int lines = 60) => _process?.Tail(lines) ?? "--- controller: not started ---";
 
@@ -85,7 +95,7 @@ internal sealed class ControllerProcess : IDisposable
             ["Gateway__HeartbeatInterval"] = "00:00:01",
         };
         foreach (var (key, value) in _settings) environment[key] = value;
-        _process = ChildProcess.Start($"controller#{_starts}", BuildOutput.Silo, [], environment);
+        _process = ChildProcess.Start($"{_name}#{_starts}", BuildOutput.Silo, [], environment);
         var process = _process;
         await Eventually.Until(async () => !process.HasExited && await Rest.IsReadyAsync(), ready => ready || process.HasExited,
             "the controller to be ready (/readyz)", StartTimeout, () => process.Tail(), TimeSpan.FromMilliseconds(100));

@@ -7,20 +7,23 @@ namespace OrleansControl.Grains.Tests.Infrastructure;
 
 /// <summary>
 /// A real redis-server child process on a free loopback port with its own temp --dir and the append-only file on,
-/// so it can be restarted on the same data. Binary: $ORLEANSCONTROL_REDIS_SERVER, else redis-server on PATH.
+/// so it can be restarted on the same data (or, <c>persistent: false</c>, without it: a restart comes back empty).
+/// Binary: $ORLEANSCONTROL_REDIS_SERVER, else redis-server on PATH. Also compiled into the gateway's and end-to-end tests.
 /// With <see cref="RedisServerTls"/> it listens on TLS alone (<c>--port 0 --tls-port</c>), requires a client
 /// certificate from the CA and a password.
 /// </summary>
 public sealed class RedisServer : IAsyncDisposable
 {
     private readonly RedisServerTls? _tls;
+    private readonly bool _persistent;
     private Process? _process;
 
-    private RedisServer(int port, string dir, RedisServerTls? tls = null)
+    private RedisServer(int port, string dir, RedisServerTls? tls = null, bool persistent = true)
     {
         Port = port;
         Dir = dir;
         _tls = tls;
+        _persistent = persistent;
     }
 
     public int Port { get; }
@@ -43,12 +46,38 @@ public sealed class RedisServer : IAsyncDisposable
         }
     }
 
-    public static async Task<RedisServer> StartAsync(RedisServerTls? tls = null)
+    public static async Task<RedisServer> StartAsync(RedisServerTls? tls = null, bool persistent = true)
     {
         var dir = Directory.CreateTempSubdirectory("oc-redis-").FullName;
-        var server = new RedisServer(FreePort(), dir, tls);
+        var server = new RedisServer(FreePort(), dir, tls, persistent);
         await server.StartProcessAsync();
         return server;
+    }
+
+    /// <summary>kill -9: no shutdown, no final flush (the append-only file keeps what was fsynced).</summary>
+    public async Task KillAsync()
+    {
+        if (_process is null)
+            return;
+        _process.Kill();
+        await _process.WaitForExitAsync();
+        _process.Dispose();
+        _process = null;
+    }
+
+    /// <summary>Starts the server again on the same port and --dir (after <see cref="KillAsync"/> or <see cref="StopAsync"/>).</summary>
+    public Task StartAgainAsync() => StartProcessAsync();
+
+    /// <summary>What a Redis without persistence does on a restart: every key is gone. SHUTDOWN NOSAVE, files removed, started.</summary>
+    public async Task RestartEmptyAsync()
+    {
+        await StopAsync(save: false);
+        foreach (var entry in new DirectoryInfo(Dir).EnumerateFileSystemInfos())
+        {
+            if (entry is DirectoryInfo d) d.Delete(recursive: true);
+            else entry.Delete();
+        }
+        await StartProcessAsync();
     }
 
     /// <summary>SHUTDOWN (flushes the AOF), then start again on the same port and --dir.</summary>
@@ -58,16 +87,16 @@ public sealed class RedisServer : IAsyncDisposable
         await StartProcessAsync();
     }
 
-    public async Task StopAsync()
+    public async Task StopAsync(bool save = true)
     {
         if (_process is null || _process.HasExited)
             return;
         try
         {
             if (_tls is null)
-                await SendAsync("SHUTDOWN");
+                await SendAsync(save ? "SHUTDOWN" : "SHUTDOWN NOSAVE");
             else
-                await CliAsync("SHUTDOWN");
+                await CliAsync(save ? "SHUTDOWN" : "SHUTDOWN NOSAVE");
         }
         catch (IOException) { } // the server closes the socket as it exits
         catch (SocketException) { }
@@ -109,7 +138,7 @@ public sealed class RedisServer : IAsyncDisposable
         var psi = new ProcessStartInfo(ServerBinary) { RedirectStandardOutput = true, RedirectStandardError = true };
         var port = Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
         var listen = _tls is null ? ["--port", port] : new[] { "--port", "0", "--tls-port", port }.Concat(_tls.ServerArguments);
-        foreach (var a in new[] { "--bind", "127.0.0.1" }.Concat(listen).Concat(["--dir", Dir, "--appendonly", "yes", "--appendfsync", "always", "--save", "", "--daemonize", "no"]))
+        foreach (var a in new[] { "--bind", "127.0.0.1" }.Concat(listen).Concat(["--dir", Dir, "--appendonly", _persistent ? "yes" : "no", "--appendfsync", "always", "--save", "", "--daemonize", "no"]))
             psi.ArgumentList.Add(a);
         _process = Process.Start(psi) ?? throw new InvalidOperationException($"could not start {ServerBinary}");
         _process.OutputDataReceived += (_, _) => { };
