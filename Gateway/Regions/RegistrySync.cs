@@ -6,14 +6,17 @@ using OrleansControl.Gateway.Hosting;
 using OrleansControl.Gateway.Services;
 using OrleansControl.GrainInterfaces;
 using OrleansControl.GrainInterfaces.Errors;
+using OrleansControl.GrainInterfaces.Models;
 
 namespace OrleansControl.Gateway.Regions;
 
 /// <summary>
 /// The receiving side of SyncState. Each entry is owned by one region (its <c>region</c> field): for entries this
-/// region owns, the local connection grain is authoritative and is returned when newer; entries the peer owns go to
-/// their <see cref="IPeerReplicaGrain"/>, which keeps the higher version. One exchange in each direction converges
-/// both registries without comparing clocks.
+/// region owns, the local connection grain is authoritative and is returned when it is another registration or a higher
+/// version; entries the peer owns go to their <see cref="IPeerReplicaGrain"/>, which keeps the newer
+/// (<see cref="ConnectionIncarnation"/>: a later registration whatever its version, else the higher version). One
+/// exchange in each direction converges both registries, also after the owner restarted on memory and counts again
+/// from version 1.
 /// </summary>
 internal sealed partial class RegistrySync(IClusterClient cluster, IOptions<GatewayOptions> options, ILogger<RegistrySync> logger)
 {
@@ -48,8 +51,11 @@ internal sealed partial class RegistrySync(IClusterClient cluster, IOptions<Gate
             {
                 try
                 {
+                    // We own it: our grain is the truth. A copy of another registration of ours (we restarted on
+                    // memory since) is answered with the current one whatever the versions say.
                     var local = await cluster.GetGrain<IConnectionGrain>(entry.ConnectionId).GetState();
-                    if (local.Version > entry.Version) response.Newer.Add(local.ToProto(region));
+                    if (ConnectionIncarnation.Differ(local.Incarnation, NullIfEmpty(entry.Incarnation)) || local.Version > entry.Version)
+                        response.Newer.Add(local.ToProto(region));
                     else response.Unchanged++;
                 }
                 catch (ConnectionNotFoundException)
@@ -72,6 +78,8 @@ internal sealed partial class RegistrySync(IClusterClient cluster, IOptions<Gate
         }
         return response;
     }
+
+    private static string? NullIfEmpty(string s) => s.Length == 0 ? null : s;
 
     [LoggerMessage(Level = LogLevel.Information, Message = "SyncState from region {Region} changed {Count} replicas (not brought by an earlier sync or the bus)")]
     private partial void LogRepaired(string region, int count);

@@ -22,7 +22,8 @@ public sealed record ConnectionSummary(
     [property: Id(11)] string? SidecarId = null,
     [property: Id(12)] string? Region = null,
     [property: Id(13)] string StatusDetail = "",
-    [property: Id(14)] bool Replica = false);
+    [property: Id(14)] bool Replica = false,
+    [property: Id(15)] string? Incarnation = null);
 
 /// <summary>
 /// Filters (all optional, combined with AND) and paging for <see cref="IConnectionIndexGrain.List"/>.

@@ -14,7 +14,8 @@ public sealed record ConnectionTransition(
 /// <summary>
 /// The full, authoritative state of one connection as returned by <see cref="IConnectionGrain.GetState"/>.
 /// <see cref="StatusDetail"/> says why it is in its status when that is not obvious (waiting for a sidecar to sign on
-/// at the target, no failover target); <see cref="LastLink"/> is the latest the sidecar said of its link.
+/// at the target, no failover target); <see cref="LastLink"/> is the latest the sidecar said of its link;
+/// <see cref="Incarnation"/> is the registration this state belongs to (see <see cref="ConnectionIncarnation"/>).
 /// </summary>
 [GenerateSerializer, Immutable, Alias("oc.ConnectionSnapshot")]
 public sealed record ConnectionSnapshot(
@@ -36,4 +37,5 @@ public sealed record ConnectionSnapshot(
     [property: Id(15)] string? SidecarId = null,
     [property: Id(16)] string? Region = null,
     [property: Id(17)] string StatusDetail = "",
-    [property: Id(18)] LinkObservation? LastLink = null);
+    [property: Id(18)] LinkObservation? LastLink = null,
+    [property: Id(19)] string? Incarnation = null);

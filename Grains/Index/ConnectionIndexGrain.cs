@@ -17,13 +17,12 @@ public sealed class ConnectionIndexGrain : Grain, IConnectionIndexGrain
 
     public Task Upsert(ConnectionSummary summary)
     {
-        // One-way messages may arrive out of order: keep the newest version.
-        if (!_rows.TryGetValue(summary.ConnectionId, out var current)
-            || summary.Version > current.Version
-            || (summary.Version == current.Version && summary.UpdatedAt >= current.UpdatedAt))
-        {
+        // One-way messages may arrive out of order: keep the newest (a later registration, else a higher version).
+        var order = _rows.TryGetValue(summary.ConnectionId, out var current)
+            ? ConnectionIncarnation.Compare(summary.Incarnation, summary.Version, current.Incarnation, current.Version)
+            : 1;
+        if (order > 0 || (order == 0 && summary.UpdatedAt >= current!.UpdatedAt))
             _rows[summary.ConnectionId] = summary;
-        }
         return Task.CompletedTask;
     }
 
