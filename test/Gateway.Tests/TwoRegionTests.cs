@@ -364,7 +364,10 @@ public sealed class TwoRegionTests(ITestOutputHelper output) : IAsyncLifetime
         var id = $"conn-reborn-{Guid.NewGuid():N}"[..24];
         var c = (await _bankApi.RegisterConnectionAsync(new RegisterConnectionRequest
         {
-            ConnectionId = id, ClientId = "acquirer-reborn", ServerPool = "visa", PreferredServer = "visa-1",
+            ConnectionId = id,
+            ClientId = "acquirer-reborn",
+            ServerPool = "visa",
+            PreferredServer = "visa-1",
         }, Operator)).Connection;
         // A move that waits in Migrating (no sidecar carries it here), given up by hand: version 3 or more.
         c = (await _bankApi.RequestFailoverAsync(
@@ -383,7 +386,9 @@ public sealed class TwoRegionTests(ITestOutputHelper output) : IAsyncLifetime
         _bankApi = new(TlsClients.Channel(_bank.GrpcAddress, _certs.Ca, null));
         var reborn = (await _bankApi.RegisterConnectionAsync(new RegisterConnectionRequest
         {
-            ConnectionId = id, ClientId = "acquirer-reborn", ServerPool = "visa",
+            ConnectionId = id,
+            ClientId = "acquirer-reborn",
+            ServerPool = "visa",
         }, Operator)).Connection;
         Assert.Equal(1L, reborn.Version);
         Assert.NotEqual(old.Incarnation, reborn.Incarnation);
