@@ -15,7 +15,8 @@ internal enum FaultKind
     Link,
 
     /// <summary>The (bank region's) controller killed with kill -9, then started again on the same ports. Last: its
-    /// registry is in memory and starts again from version 1 (see <see cref="Observation.Snapshot.RegistriesAgree"/>).</summary>
+    /// registry is in memory and registers its connections again from version 1, under a new incarnation the scheme's
+    /// copy follows (see <see cref="Observation.Snapshot.RegistriesAgree"/>).</summary>
     Controller,
 }
 

@@ -4,23 +4,28 @@ namespace OrleansControl.GrainInterfaces;
 
 /// <summary>
 /// This region's copy of one connection owned by the other region (key: connection id). Two ways feed it, and the
-/// owner's version decides between them: the gRPC link's SyncState (<see cref="Apply"/>) and the bus, the owner's
-/// status events read from Kafka (<see cref="ApplyEvent"/>). Each keeps only a higher version than the copy holds, so
-/// the two never fight, whichever arrives first; what the bus already brought, SyncState finds unchanged.
+/// owner's incarnation and version decide between them: the gRPC link's SyncState (<see cref="Apply"/>) and the bus,
+/// the owner's status events read from Kafka (<see cref="ApplyEvent"/>). Each keeps only what is newer than the copy
+/// (<see cref="Models.ConnectionIncarnation.Compare"/>: a later registration whatever its version, else a higher version
+/// of the same one), so the two never fight, whichever arrives first; what the bus already brought, SyncState finds
+/// unchanged. An owner restarted on memory registers its connections again from version 1 under a new incarnation, and
+/// the copy follows it at once.
 /// </summary>
 [Alias("oc.gw.IPeerReplicaGrain")]
 public interface IPeerReplicaGrain : IGrainWithStringKey
 {
     /// <summary>
-    /// Keeps <paramref name="entry"/> (a serialized orleanscontrol.v1.Connection) if its version is higher, and lists
+    /// Keeps <paramref name="entry"/> (a serialized orleanscontrol.v1.Connection) if it is newer (its incarnation is
+    /// <paramref name="row"/>'s <see cref="Models.ConnectionSummary.Incarnation"/>), and lists
     /// <paramref name="row"/> (the same entry as an index row) in the connection index while it is the current copy.
     /// </summary>
     [Alias("ApplyRow")]
     Task<ReplicaApplyResult> Apply(long version, byte[] entry, Models.ConnectionSummary row);
 
     /// <summary>
-    /// The bus's way: keeps what <paramref name="change"/> says (status, server, score, target, detail) if its version
-    /// is higher than the copy's, and lists it. A repeat (at least once) or an event older than the copy changes nothing.
+    /// The bus's way: keeps what <paramref name="change"/> says (status, server, score, target, detail) if it is newer
+    /// than the copy, and lists it. A repeat (at least once) or an event older than the copy (a lower version, or any
+    /// version of an earlier incarnation) changes nothing.
     /// </summary>
     [Alias("ApplyEvent")]
     Task<ReplicaApplyOutcome> ApplyEvent(ConnectionStatusChanged change);
@@ -34,7 +39,7 @@ public enum ReplicaApplyOutcome
 {
     Applied = 0,
     Unchanged = 1,
-    /// <summary>The replica already holds a higher version; it is returned so the sender can catch up.</summary>
+    /// <summary>The replica already holds a newer entry (a higher version, or a later incarnation); it is returned so the sender can catch up.</summary>
     Newer = 2,
 }
 

@@ -86,9 +86,8 @@ internal static class Summary
             cells.Add(new Markup(agree ? "[green]yes[/]" : "[red]no[/]"));
             if (two)
             {
-                cells.Add(new Markup(snapshot.VersionsDiffer(bank.ConnectionId)
-                    ? "[yellow]versions differ: a restarted in-memory bank registry counts from v1 again; the scheme keeps its higher version[/]"
-                    : ""));
+                var lag = snapshot.Lag(bank.ConnectionId);
+                cells.Add(new Markup(lag.Length == 0 ? "" : $"[yellow]{Markup.Escape(lag)}[/]"));
             }
 
             table.AddRow(cells);

@@ -19,17 +19,24 @@ internal sealed record Snapshot(
     public RegistryEntry? Entry(string connectionId) => Registry?.GetValueOrDefault(connectionId);
 
     /// <summary>
-    /// One region: always. Two: the scheme's replica has the bank's entry with the same status and server. Versions are
-    /// shown, not compared: a bank controller restarted on in-memory storage counts its entries from version 1 again,
-    /// while the scheme keeps the higher version it had (versions decide), so they differ from then on; see
-    /// <see cref="VersionsDiffer"/>.
+    /// One region: always. Two: the scheme's replica is the bank's entry: the same registration (incarnation, when both
+    /// show one), version, status and server. A bank controller restarted on in-memory storage registers its
+    /// connections again from version 1 under a new incarnation, and the scheme's copy follows it (see
+    /// <see cref="Lag"/> for what differs when they do not agree).
     /// </summary>
     public bool RegistriesAgree(string connectionId) =>
         Replica is null || (Entry(connectionId) is { } e && Replica.GetValueOrDefault(connectionId) is { } r
-            && (r.Status, r.ServerId) == (e.Status, e.ServerId));
+            && (r.Version, r.Status, r.ServerId) == (e.Version, e.Status, e.ServerId)
+            && (r.Incarnation is null || e.Incarnation is null || r.Incarnation == e.Incarnation));
 
-    public bool VersionsDiffer(string connectionId) =>
-        Replica is not null && Entry(connectionId) is { } e && Replica.GetValueOrDefault(connectionId) is { } r && r.Version != e.Version;
+    /// <summary>How the scheme's copy differs from the bank's entry, in words; empty when they agree or nothing is known.</summary>
+    public string Lag(string connectionId)
+    {
+        if (Replica is null || Entry(connectionId) is not { } e || Replica.GetValueOrDefault(connectionId) is not { } r) return "";
+        if (r.Incarnation is not null && e.Incarnation is not null && r.Incarnation != e.Incarnation)
+            return $"the scheme's copy is of another registration ({r.Incarnation}; the bank's is {e.Incarnation})";
+        return r.Version != e.Version ? $"the scheme's copy is at v{r.Version}, the bank at v{e.Version}" : "";
+    }
 
     /// <summary>The registry says ACTIVE on the server the sidecar's link is signed on at.</summary>
     public bool Agrees(Bank bank) =>

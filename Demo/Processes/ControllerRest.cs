@@ -5,7 +5,7 @@ namespace OrleansControl.Demo.Processes;
 
 /// <summary>One registry entry, from GET /api/v1/connections, with the status without its enum prefix (ACTIVE, …).</summary>
 internal sealed record RegistryEntry(string ConnectionId, string Status, string? ServerId, string? ServerAddress,
-    string StatusDetail, string? SidecarId, string? Region, long Version);
+    string StatusDetail, string? SidecarId, string? Region, long Version, string? Incarnation = null);
 
 /// <summary>One server of a pool, from GET /api/v1/pools/{pool}/servers.</summary>
 internal sealed record PoolServer(string ServerId, string Address, string Zone, int Load, bool Healthy, bool Suspect,
@@ -75,7 +75,8 @@ internal sealed class ControllerRest(Uri baseAddress, HttpMessageHandler? handle
         (String(c, "status") ?? "UNSPECIFIED").Replace("CONNECTION_STATUS_", "", StringComparison.Ordinal),
         NonEmpty(String(c, "serverId")), NonEmpty(String(c, "serverAddress")), String(c, "statusDetail") ?? "",
         NonEmpty(String(c, "sidecarId")), NonEmpty(String(c, "region")),
-        c.TryGetProperty("version", out var v) ? (v.ValueKind == JsonValueKind.String ? long.Parse(v.GetString()!, System.Globalization.CultureInfo.InvariantCulture) : v.GetInt64()) : 0);
+        c.TryGetProperty("version", out var v) ? (v.ValueKind == JsonValueKind.String ? long.Parse(v.GetString()!, System.Globalization.CultureInfo.InvariantCulture) : v.GetInt64()) : 0,
+        NonEmpty(String(c, "incarnation")));
 
     private static string? String(JsonElement e, string name) => e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
 

@@ -274,8 +274,27 @@ internal sealed partial class RegionSyncService : BackgroundService
         if (request.Entries.Count == 0) return 0;
         var response = await _link.CallAsync("SyncState",
             o => _link.Controller!.SyncStateAsync(request, o).ResponseAsync, PeerCallKind.Once, cancellationToken);
-        if (response.Newer.Count > 0) LogPeerNewer(response.Newer.Count);
+        if (response.Newer.Count > 0) ReportPeerNewer(request.Entries, response.Newer);
         return request.Entries.Count;
+    }
+
+    /// <summary>
+    /// The peer holds copies of our entries that it ranks above what we sent. Of the same registration, that is a
+    /// later version the bus brought while this push was read (our next push is as new). Of another registration, its
+    /// copy's incarnation is later than our current one: our clock went back past the old registration, and the copy
+    /// will not follow us; that is said loudly, once per push, with both incarnations.
+    /// </summary>
+    private void ReportPeerNewer(IEnumerable<Connection> sent, IEnumerable<Connection> newer)
+    {
+        var ours = sent.ToDictionary(c => c.ConnectionId, StringComparer.Ordinal);
+        var count = 0;
+        foreach (var copy in newer)
+        {
+            count++;
+            if (ours.TryGetValue(copy.ConnectionId, out var mine) && ConnectionIncarnation.Differ(mine.Incarnation, copy.Incarnation))
+                LogPeerHoldsLaterIncarnation(copy.ConnectionId, copy.Incarnation, mine.Incarnation);
+        }
+        LogPeerNewer(count);
     }
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Pushed {Count} registry entries to region {Peer}")]
@@ -283,6 +302,9 @@ internal sealed partial class RegionSyncService : BackgroundService
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Peer holds {Count} newer copies of our entries (they converge on its next push)")]
     private partial void LogPeerNewer(int count);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Peer's copy of {ConnectionId} is of incarnation {Theirs}, later than ours {Ours}: this controller's clock went back; the copy does not follow until it passes")]
+    private partial void LogPeerHoldsLaterIncarnation(string connectionId, string theirs, string ours);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Registry sync skipped: {Why}")]
     private partial void LogSkipped(string why);

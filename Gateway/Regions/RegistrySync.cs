@@ -12,9 +12,11 @@ namespace OrleansControl.Gateway.Regions;
 
 /// <summary>
 /// The receiving side of SyncState. Each entry is owned by one region (its <c>region</c> field): for entries this
-/// region owns, the local connection grain is authoritative and is returned when newer; entries the peer owns go to
-/// their <see cref="IPeerReplicaGrain"/>, which keeps the higher version. One exchange in each direction converges
-/// both registries without comparing clocks. The local pools' reservations then follow the peer's entries
+/// region owns, the local connection grain is authoritative and is returned when it is another registration or a higher
+/// version; entries the peer owns go to their <see cref="IPeerReplicaGrain"/>, which keeps the newer
+/// (<see cref="ConnectionIncarnation"/>: a later registration whatever its version, else the higher version). One
+/// exchange in each direction converges both registries, also after the owner restarted on memory and counts again
+/// from version 1. The local pools' reservations then follow the peer's entries
 /// (<see cref="IServerPoolGrain.ReconcileAssignments"/>): a server's load is what the connections of both regions hold
 /// there, whatever was replayed, moved in the peer's mirror or forgotten by a restart.
 /// </summary>
@@ -52,8 +54,11 @@ internal sealed partial class RegistrySync(IClusterClient cluster, IOptions<Gate
             {
                 try
                 {
+                    // We own it: our grain is the truth. A copy of another registration of ours (we restarted on
+                    // memory since) is answered with the current one whatever the versions say.
                     var local = await cluster.GetGrain<IConnectionGrain>(entry.ConnectionId).GetState();
-                    if (local.Version > entry.Version) response.Newer.Add(local.ToProto(region));
+                    if (ConnectionIncarnation.Differ(local.Incarnation, NullIfEmpty(entry.Incarnation)) || local.Version > entry.Version)
+                        response.Newer.Add(local.ToProto(region));
                     else response.Unchanged++;
                 }
                 catch (ConnectionNotFoundException)
@@ -84,6 +89,8 @@ internal sealed partial class RegistrySync(IClusterClient cluster, IOptions<Gate
         }
         return response;
     }
+
+    private static string? NullIfEmpty(string s) => s.Length == 0 ? null : s;
 
     [LoggerMessage(Level = LogLevel.Information, Message = "SyncState from region {Region} changed {Count} replicas (not brought by an earlier sync or the bus)")]
     private partial void LogRepaired(string region, int count);

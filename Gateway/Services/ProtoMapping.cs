@@ -18,7 +18,8 @@ internal static class ProtoMapping
         // The listing row and the full snapshot share one mapping; the snapshot adds what only it knows.
         var updatedAt = s.RecentTransitions.IsDefaultOrEmpty ? s.RegisteredAt : s.RecentTransitions[^1].At;
         var c = new ConnectionSummary(s.ConnectionId, s.ClientId, s.ServerPool, s.ServerId, s.Status, s.HealthScore,
-            s.FailoverTarget, s.Version, s.LastHeartbeat, updatedAt, s.ServerAddress, s.SidecarId, s.Region, s.StatusDetail).ToProto(localRegion);
+            s.FailoverTarget, s.Version, s.LastHeartbeat, updatedAt, s.ServerAddress, s.SidecarId, s.Region, s.StatusDetail,
+            Incarnation: s.Incarnation).ToProto(localRegion);
         c.Metadata.Add(s.Metadata);
         c.TransactionsPerSecond = s.TransactionsPerSecond;
         c.HostSilo = s.HostSilo ?? "";
@@ -42,6 +43,7 @@ internal static class ProtoMapping
         Region = s.Region ?? localRegion,
         SidecarId = s.SidecarId ?? "",
         StatusDetail = s.StatusDetail,
+        Incarnation = s.Incarnation ?? "",
     };
 
     /// <summary>A peer's entry as an index row (for this region's listing of its replicas).</summary>
@@ -49,7 +51,7 @@ internal static class ProtoMapping
         c.ConnectionId, c.ClientId, c.ServerPool, NullIfEmpty(c.ServerId), c.Status.FromProto(), c.HealthScore,
         NullIfEmpty(c.FailoverTarget), c.Version, c.LastHeartbeat?.ToDateTimeOffset(),
         c.UpdatedAt?.ToDateTimeOffset() ?? DateTimeOffset.UnixEpoch, NullIfEmpty(c.ServerAddress), NullIfEmpty(c.SidecarId),
-        NullIfEmpty(c.Region), c.StatusDetail);
+        NullIfEmpty(c.Region), c.StatusDetail, Incarnation: NullIfEmpty(c.Incarnation));
 
     /// <summary>
     /// A replica as the wire entry: the last full entry SyncState brought, with the current row (which the bus may have
@@ -58,7 +60,8 @@ internal static class ProtoMapping
     public static Proto.Connection ToProto(this GrainInterfaces.ReplicaEntry replica)
     {
         var full = replica.Entry is null ? null : Proto.Connection.Parser.ParseFrom(replica.Entry);
-        if (replica.Row is not { } row || (full is not null && full.Version >= row.Version))
+        if (replica.Row is not { } row
+            || (full is not null && ConnectionIncarnation.Compare(full.Incarnation, full.Version, row.Incarnation, row.Version) >= 0))
             return full ?? new Proto.Connection();
         var current = row.ToProto(row.Region ?? "");
         if (full is not null) current.Metadata.Add(full.Metadata);
@@ -82,6 +85,7 @@ internal static class ProtoMapping
             Version = e.Version,
             UpdatedAt = Timestamp.FromDateTimeOffset(e.At),
             Region = e.Region ?? localRegion,
+            Incarnation = e.Incarnation ?? "",
         },
         PreviousStatus = e.From.ToProto(),
         Reason = e.Reason,

@@ -27,7 +27,8 @@ public sealed record ConnectionSummary(
     [property: Id(13)] string StatusDetail = "",
     [property: Id(14)] bool Replica = false,
     [property: Id(15)] DateTimeOffset? RegisteredAt = null,
-    [property: Id(16)] DateTimeOffset? ActivatedAt = null);
+    [property: Id(16)] DateTimeOffset? ActivatedAt = null,
+    [property: Id(17)] string? Incarnation = null);
 
 /// <summary>
 /// Filters (all optional, combined with AND) and paging for <see cref="IConnectionIndexGrain.List"/>.

@@ -14,7 +14,8 @@ public sealed record ConnectionTransition(
 /// <summary>
 /// The full, authoritative state of one connection as returned by <see cref="IConnectionGrain.GetState"/>.
 /// <see cref="StatusDetail"/> says why it is in its status when that is not obvious (waiting for a sidecar to sign on
-/// at the target, no failover target); <see cref="LastLink"/> is the latest the sidecar said of its link.
+/// at the target, no failover target); <see cref="LastLink"/> is the latest the sidecar said of its link;
+/// <see cref="Incarnation"/> is the registration this state belongs to (see <see cref="ConnectionIncarnation"/>).
 /// <see cref="TransactionsPerSecond"/> is the answered transactions per second between the last two heartbeats (soft
 /// state: 0 after a reactivation until the second heartbeat, and 0 once heartbeats stop).
 /// <see cref="HostSilo"/> is the silo whose activation answered (its Orleans silo address) and <see cref="ActivatedAt"/>
@@ -43,4 +44,5 @@ public sealed record ConnectionSnapshot(
     [property: Id(18)] LinkObservation? LastLink = null,
     [property: Id(19)] string? HostSilo = null,
     [property: Id(20)] DateTimeOffset? ActivatedAt = null,
-    [property: Id(30)] double TransactionsPerSecond = 0);
+    [property: Id(30)] double TransactionsPerSecond = 0,
+    [property: Id(21)] string? Incarnation = null);

@@ -23,4 +23,6 @@ public sealed record ConnectionStatusChanged(
     [property: Id(11)] string? Region = null,
     [property: Id(12)] string? ServerAddress = null,
     [property: Id(13)] string? ServerPool = null,
-    [property: Id(14)] string? StatusDetail = null);
+    [property: Id(14)] string? StatusDetail = null,
+    // The registration the change belongs to (see Models.ConnectionIncarnation); null from producers before it existed.
+    [property: Id(30)] string? Incarnation = null);

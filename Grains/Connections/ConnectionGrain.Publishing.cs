@@ -17,7 +17,7 @@ public sealed partial class ConnectionGrain
     /// <summary>The event of a change, kept in the state written with the change: a publish that fails is retried, never lost.</summary>
     private void QueueStatusEvent(ConnectionStatus from, ConnectionStatus to, string reason, DateTimeOffset at) =>
         QueueEvent(ControllerStreams.StatusNamespace, Id, new ConnectionStatusChanged(Id, S.ClientId, S.ServerId, from, to, S.Version,
-            S.HealthScore, S.FailoverTarget, reason, at, S.SidecarId, S.Region, S.ServerAddress, S.ServerPool, S.StatusDetail));
+            S.HealthScore, S.FailoverTarget, reason, at, S.SidecarId, S.Region, S.ServerAddress, S.ServerPool, S.StatusDetail, S.Incarnation));
 
     /// <summary>
     /// Puts an event into the outbox kept in the state: it is persisted with the next state write (callers queue before
@@ -122,5 +122,5 @@ public sealed partial class ConnectionGrain
     private Task UpsertIndexAsync(DateTimeOffset now) =>
         GrainFactory.GetGrain<IConnectionIndexGrain>(IConnectionIndexGrain.DefaultKey).Upsert(new ConnectionSummary(
             Id, S.ClientId, S.ServerPool, S.ServerId, S.Status, S.HealthScore, S.FailoverTarget, S.Version, S.LastHeartbeat, now, S.ServerAddress,
-            S.SidecarId, S.Region, S.StatusDetail, RegisteredAt: S.RegisteredAt, ActivatedAt: _activatedAt));
+            S.SidecarId, S.Region, S.StatusDetail, RegisteredAt: S.RegisteredAt, ActivatedAt: _activatedAt, Incarnation: S.Incarnation));
 }

@@ -96,6 +96,7 @@ public sealed partial class ConnectionGrain(
         S.SidecarId = registration.SidecarId;
         S.Region = registration.Region;
         S.RegisteredAt = now;
+        S.Incarnation = ConnectionIncarnation.New(now);
         S.MonitoredSince = now;
         S.HealthScore = 100;
         S.Metadata = registration.Metadata is null ? [] : new Dictionary<string, string>(registration.Metadata);
@@ -245,5 +246,5 @@ public sealed partial class ConnectionGrain(
         Id, S.ClientId, S.ServerPool, S.ServerId, S.ServerAddress, S.Status, S.LastHeartbeat, S.HealthScore,
         S.FailoverTarget, S.Version, [.. S.Transitions], [.. S.Failovers], S.LastEchoRttMs, S.RegisteredAt,
         S.Metadata.ToImmutableDictionary(), S.SidecarId, S.Region, S.StatusDetail, S.LastLink, RuntimeIdentity, _activatedAt,
-        TransactionsPerSecond());
+        TransactionsPerSecond(), S.Incarnation);
 }

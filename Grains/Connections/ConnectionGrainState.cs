@@ -44,6 +44,11 @@ public sealed class ConnectionGrainState
     /// full buffer): published in order, retried until accepted. At-least-once; (type, id, version) identifies one.
     /// </summary>
     [Id(25)] public List<PendingEvent> PendingEvents { get; set; } = [];
+    /// <summary>
+    /// The registration this state belongs to: drawn when an empty grain registers, never changed by a transition
+    /// (see <see cref="ConnectionIncarnation"/>). Null in state written before incarnations existed.
+    /// </summary>
+    [Id(26)] public string? Incarnation { get; set; }
 }
 
 /// <summary>An event in the connection's outbox: the stream it goes to and the record.</summary>

@@ -45,7 +45,7 @@ public sealed class ConnectionIndexGrain(ILogger<ConnectionIndexGrain> logger) :
     }
 
     /// <summary>
-    /// Whether <paramref name="incoming"/> replaces <paramref name="current"/>: a later registration of the id wins
+    /// Whether <paramref name="incoming"/> replaces <paramref name="current"/>: a later incarnation, else a later registration of the id wins
     /// (the earlier one was lost with the store), then a later activation of the grain (it re-read the store, which
     /// may hold an older version than the previous activation had in memory), then the higher version, then the later
     /// write (one-way messages may arrive out of order). Rows without registration or activation times (older silos,
@@ -53,6 +53,10 @@ public sealed class ConnectionIndexGrain(ILogger<ConnectionIndexGrain> logger) :
     /// </summary>
     internal static bool Supersedes(ConnectionSummary incoming, ConnectionSummary current)
     {
+        // Another registration of the id (the owner restarted on memory, or the store lost it): the later one wins,
+        // whatever its version (ConnectionIncarnation; replicas carry it too).
+        if (ConnectionIncarnation.Differ(incoming.Incarnation, current.Incarnation))
+            return ConnectionIncarnation.Compare(incoming.Incarnation, incoming.Version, current.Incarnation, current.Version) > 0;
         if (incoming.RegisteredAt is { } r1 && current.RegisteredAt is { } r0 && r1 != r0)
             return r1 > r0;
         if (incoming.ActivatedAt is { } a1 && current.ActivatedAt is { } a0 && a1 != a0)

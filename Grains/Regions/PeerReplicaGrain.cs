@@ -12,6 +12,8 @@ public sealed class PeerReplicaState
     [Id(1)] public byte[]? Entry { get; set; }
     /// <summary>The current copy as a listing row, from either way (null in state written before the bus fed replicas).</summary>
     [Id(2)] public ConnectionSummary? Row { get; set; }
+    /// <summary>The owner's registration the copy belongs to (null: written before incarnations, or sent without one).</summary>
+    [Id(3)] public string? Incarnation { get; set; }
 }
 
 /// <inheritdoc cref="IPeerReplicaGrain"/>
@@ -24,15 +26,23 @@ internal sealed class PeerReplicaGrain([PersistentState("peerReplica", Controlle
 
     private IConnectionIndexGrain Index => GrainFactory.GetGrain<IConnectionIndexGrain>(IConnectionIndexGrain.DefaultKey);
 
+    /// <summary>How an entry of the owner compares with the copy (see <see cref="ConnectionIncarnation"/>): above zero, newer.</summary>
+    private int Compare(string? incarnation, long version) =>
+        Holds ? ConnectionIncarnation.Compare(incarnation, version, S.Incarnation, S.Version) : 1;
+
     public async Task<ReplicaApplyResult> Apply(long version, byte[] entry, ConnectionSummary row)
     {
-        if (Holds && S.Version > version) return new(ReplicaApplyOutcome.Newer, Current());
-        if (Holds && S.Version == version)
+        var order = Compare(row.Incarnation, version);
+        if (order < 0) return new(ReplicaApplyOutcome.Newer, Current());
+        if (order == 0)
         {
-            if (S.Entry is null)
+            if (S.Entry is null || (S.Incarnation is null && row.Incarnation is not null))
             {
-                // The bus brought this version first; the full entry adds what events do not carry (metadata).
+                // The bus brought this version first; the full entry adds what events do not carry (metadata). A copy
+                // stored before incarnations learns the one its entry belongs to.
                 S.Entry = entry;
+                S.Incarnation ??= row.Incarnation;
+                if (S.Row is not null) S.Row = S.Row with { Incarnation = S.Incarnation };
                 await state.WriteStateAsync();
             }
             // Listed on every sync, changed or not: the index is soft state and refills from these calls.
@@ -40,6 +50,7 @@ internal sealed class PeerReplicaGrain([PersistentState("peerReplica", Controlle
             return new(ReplicaApplyOutcome.Unchanged, null);
         }
         S.Version = version;
+        S.Incarnation = row.Incarnation;
         S.Entry = entry;
         S.Row = row with { Replica = true };
         await state.WriteStateAsync();
@@ -49,13 +60,22 @@ internal sealed class PeerReplicaGrain([PersistentState("peerReplica", Controlle
 
     public async Task<ReplicaApplyOutcome> ApplyEvent(ConnectionStatusChanged change)
     {
-        if (Holds && S.Version >= change.Version)
-            return S.Version > change.Version ? ReplicaApplyOutcome.Newer : ReplicaApplyOutcome.Unchanged;
+        var order = Compare(change.Incarnation, change.Version);
+        if (order <= 0)
+            return order < 0 ? ReplicaApplyOutcome.Newer : ReplicaApplyOutcome.Unchanged;
         var before = S.Row;
+        if (ConnectionIncarnation.Differ(change.Incarnation, S.Incarnation))
+        {
+            // A new registration: nothing of the old one's full entry (its metadata, its higher version) or its last
+            // heartbeat is true of it.
+            S.Entry = null;
+            before = null;
+        }
         S.Version = change.Version;
+        S.Incarnation = change.Incarnation;
         S.Row = new ConnectionSummary(change.ConnectionId, change.ClientId, change.ServerPool ?? before?.ServerPool ?? "", change.ServerId,
             change.To, change.HealthScore, change.FailoverTarget, change.Version, before?.LastHeartbeat, change.At, change.ServerAddress,
-            change.SidecarId, change.Region, change.StatusDetail ?? "", Replica: true);
+            change.SidecarId, change.Region, change.StatusDetail ?? "", Replica: true, S.Incarnation);
         await state.WriteStateAsync();
         await Index.Upsert(S.Row);
         return ReplicaApplyOutcome.Applied;

@@ -21,6 +21,7 @@ public sealed class TwoRegionTests(ITestOutputHelper output) : IAsyncLifetime
     private ControllerService.ControllerServiceClient _schemeApi = null!;
     private ServerPoolService.ServerPoolServiceClient _schemePools = null!;
     private Func<Task<GatewayHost>> _startScheme = null!;
+    private Func<Task<GatewayHost>> _startBank = null!;
 
     public async Task InitializeAsync()
     {
@@ -50,7 +51,8 @@ public sealed class TwoRegionTests(ITestOutputHelper output) : IAsyncLifetime
             o.Peer.ClientCertificate = schemeCert;
         }, grpcPort: schemePort);
         _scheme = await _startScheme();
-        _bank = await GatewayHost.StartAsync("bank-eu", o =>
+        // In memory too: a restarted bank registers its connections again from version 1.
+        _startBank = () => GatewayHost.StartAsync("bank-eu", o =>
         {
             Common(o, bankServer);
             o.Peer.Address = $"https://localhost:{_toScheme.Port}";
@@ -58,6 +60,7 @@ public sealed class TwoRegionTests(ITestOutputHelper output) : IAsyncLifetime
             o.Peer.ClientCertificate = bankCert;
             o.Peer.OwnsServerPools = true;
         }, grpcPort: bankPort);
+        _bank = await _startBank();
 
         _bankApi = new(TlsClients.Channel(_bank.GrpcAddress, _certs.Ca, null));
         _schemeApi = new(TlsClients.Channel(_scheme.GrpcAddress, _certs.Ca, null));
@@ -88,7 +91,7 @@ public sealed class TwoRegionTests(ITestOutputHelper output) : IAsyncLifetime
         try
         {
             var (x, y) = (await a(), await b());
-            return x.Version == y.Version && x.Status == y.Status && x.ServerId == y.ServerId;
+            return x.Version == y.Version && x.Status == y.Status && x.ServerId == y.ServerId && x.Incarnation == y.Incarnation;
         }
         catch (RpcException e) when (e.StatusCode == StatusCode.NotFound)
         {
@@ -408,6 +411,69 @@ public sealed class TwoRegionTests(ITestOutputHelper output) : IAsyncLifetime
         await Eventually.Until(() => AllAgree([provisional.ConnectionId, schemeOwned.ConnectionId, bankOwned.ConnectionId]), ok => ok, TimeSpan.FromSeconds(10));
         var loads = await Eventually.Until(() => Loads(_scheme), l => l == "visa-1=2, visa-2=1", TimeSpan.FromSeconds(10));
         Assert.Equal(await Loads(_bank), loads);
+    }
+
+    [Fact]
+    public async Task After_the_bank_restarts_on_memory_the_schemes_copy_follows_the_new_registration_from_version_1()
+    {
+        // The bank's connection goes through a few changes; the scheme's copy agrees at version 5.
+        var id = $"conn-reborn-{Guid.NewGuid():N}"[..24];
+        var c = (await _bankApi.RegisterConnectionAsync(new RegisterConnectionRequest
+        {
+            ConnectionId = id,
+            ClientId = "acquirer-reborn",
+            ServerPool = "visa",
+            PreferredServer = "visa-1",
+        }, Operator)).Connection;
+        // A move that waits in Migrating (no sidecar carries it here), given up by hand: version 3 or more.
+        c = (await _bankApi.RequestFailoverAsync(
+            new RequestFailoverRequest { ConnectionId = id, Reason = "operator: drain", IdempotencyKey = $"drain-{Guid.NewGuid():N}" }, Operator)).Connection;
+        c = (await _bankApi.UpdateConnectionStateAsync(
+            new UpdateConnectionStateRequest { ConnectionId = id, State = ConnectionStatus.Failed, ExpectedVersion = c.Version }, Operator)).Connection;
+        Assert.True(c.Version >= 3, $"version {c.Version}");
+        await Eventually.Until(() => Agree(() => Get(_bankApi, id), () => Get(_schemeApi, id)), ok => ok, TimeSpan.FromSeconds(20));
+        var old = await Get(_schemeApi, id);
+        Assert.True(old.Version >= 3, $"version {old.Version}");
+        Assert.False(string.IsNullOrEmpty(old.Incarnation));
+
+        // The bank controller restarts on memory and its connection registers again, then fails.
+        await _bank.DisposeAsync();
+        _bank = await _startBank();
+        _bankApi = new(TlsClients.Channel(_bank.GrpcAddress, _certs.Ca, null));
+        var reborn = (await _bankApi.RegisterConnectionAsync(new RegisterConnectionRequest
+        {
+            ConnectionId = id,
+            ClientId = "acquirer-reborn",
+            ServerPool = "visa",
+        }, Operator)).Connection;
+        Assert.Equal(1L, reborn.Version);
+        Assert.NotEqual(old.Incarnation, reborn.Incarnation);
+        var failed = (await _bankApi.UpdateConnectionStateAsync(
+            new UpdateConnectionStateRequest { ConnectionId = id, State = ConnectionStatus.Failed, ExpectedVersion = 1 }, Operator)).Connection;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+
+        // The scheme's copy (at version 3 or more of the old registration) follows the new one from its version 2 on:
+        // versions, status and server equal to the bank's.
+        Assert.Equal(2L, failed.Version);
+        await Eventually.Until(() => Agree(() => Get(_bankApi, id), () => Get(_schemeApi, id)), ok => ok, TimeSpan.FromSeconds(10));
+        output.WriteLine($"scheme's copy on the new registration {clock.Elapsed.TotalMilliseconds:F0} ms after its change");
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"the scheme's copy took {clock.Elapsed.TotalSeconds:F1} s");
+        var copy = await Get(_schemeApi, id);
+        Assert.Equal((reborn.Incarnation, "bank-eu"), (copy.Incarnation, copy.Region));
+        Assert.True(copy.Version < old.Version || copy.Status != old.Status, "the copy still shows the old registration");
+        var listed = await List(_schemeApi, new ListConnectionsRequest { Region = "bank-eu", PageSize = 1000 });
+        Assert.Contains(listed.Connections, x => x.ConnectionId == id && x.Version == copy.Version && x.Incarnation == reborn.Incarnation);
+
+        // A push of the old registration arriving late (here from the bank's own certificate) does not roll it back:
+        // the scheme answers with its newer copy.
+        var lateBank = new ControllerService.ControllerServiceClient(
+            TlsClients.Channel(_scheme.GrpcAddress, _certs.Ca, _certs.IssueClient("bank-eu", "peer")));
+        var stale = old.Clone();
+        stale.Version = old.Version + 5;
+        var answer = await lateBank.SyncStateAsync(new SyncStateRequest { SourceRegion = "bank-eu", Entries = { stale } });
+        var newer = Assert.Single(answer.Newer);
+        Assert.Equal((reborn.Incarnation, copy.Version), (newer.Incarnation, newer.Version));
+        Assert.True(await Agree(() => Get(_bankApi, id), () => Get(_schemeApi, id)));
     }
 
     private async Task<ListConnectionsResponse> List(ControllerService.ControllerServiceClient api, ListConnectionsRequest request, Metadata? who = null) =>
