@@ -204,6 +204,7 @@ public sealed partial class ConnectionGrain
             if (missed >= 1)
                 await ApplyMissedAsync(missed);
             AlignTimerToDeadline(since + _options.HeartbeatInterval * _options.MissedHeartbeatsBeforeFailed - now);
+            await ReconcileIfPendingAsync();
         }
         await PersistHeartbeatIfDueAsync(now);
     }

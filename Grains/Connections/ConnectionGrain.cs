@@ -44,6 +44,7 @@ public sealed partial class ConnectionGrain(
         if (!IsRegistered)
             return Task.CompletedTask;
         LiftLegacyOwner();
+        WarmReplica();
         metrics.StatusEntered(S.Status);
         EnsureTimer();
         ScheduleWakeup();
@@ -95,6 +96,7 @@ public sealed partial class ConnectionGrain(
         S.Metadata = registration.Metadata is null ? [] : new Dictionary<string, string>(registration.Metadata);
         await TransitionAsync(ConnectionStatus.Requested, "registered", $"assigned {assignment.ServerId}; waiting for the sidecar to sign on");
         await EnsureBackstopAsync();
+        WarmReplica();
         return Snapshot();
     }
 

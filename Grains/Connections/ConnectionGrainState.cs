@@ -42,6 +42,11 @@ public sealed class ConnectionGrainState
     /// down, a full buffer): published in order, retried until accepted. At-least-once; (id, version) identifies one.
     /// </summary>
     [Id(24)] public List<GrainInterfaces.Streams.ConnectionStatusChanged> UnpublishedEvents { get; set; } = [];
+    /// <summary>
+    /// The server was taken from this silo's replica of the pool (the pool grain did not answer in the death window):
+    /// the pool's reservation is confirmed on a later timer tick (ConnectionGrain.PoolCalls.cs).
+    /// </summary>
+    [Id(30)] public bool PoolReconcilePending { get; set; }
 }
 
 /// <summary>

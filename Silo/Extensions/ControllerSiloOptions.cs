@@ -41,6 +41,9 @@ public sealed class ControllerSiloOptions
     /// <summary>Section <c>Controller:SiloTls</c>: TLS with client certificates between silos (and Orleans clients).</summary>
     public SiloTlsOptions SiloTls { get; set; } = new();
 
+    /// <summary>Section <c>Controller:Membership</c>: how fast a dead silo is declared dead (Redis clustering).</summary>
+    public MembershipTuningOptions Membership { get; set; } = new();
+
     /// <summary>StackExchange.Redis connection string; required when Clustering or Storage is redis.</summary>
     public string? Redis { get; set; }
 

@@ -109,6 +109,7 @@ public static class SiloHosting
             c.ClusterId = o.ClusterId;
             c.ServiceId = o.ServiceId;
         });
+        silo.Configure<ClusterMembershipOptions>((o.Membership ?? new()).ApplyTo);
         if (o.AdvertisedAddress is not null)
             silo.ConfigureEndpoints(IPAddress.Parse(o.AdvertisedAddress), o.SiloPort, o.GatewayPort, listenOnAnyHostAddress: true);
         else
@@ -158,6 +159,8 @@ public static class SiloHosting
         to.MaxMoveAttempts = from.MaxMoveAttempts;
         to.NoTargetRetryInitial = from.NoTargetRetryInitial;
         to.NoTargetRetryMax = from.NoTargetRetryMax;
+        to.PoolCallDeadline = from.PoolCallDeadline;
+        to.PoolReplicaRefresh = from.PoolReplicaRefresh;
     }
 
     /// <summary>Binds and validates at build time: the providers chosen here depend on these values.</summary>
