@@ -60,6 +60,8 @@ public static class GatewayHostingExtensions
         services.AddSingleton<PeerOutbox>();
         services.AddSingleton<PeerAssignments>();
         services.AddSingleton<RegionSyncService>();
+        services.AddSingleton<LiveGateways>();
+        services.AddHostedService(sp => sp.GetRequiredService<LiveGateways>());
         services.AddHostedService(sp => sp.GetRequiredService<RegionSyncService>());
         services.AddGrpc(o =>
         {

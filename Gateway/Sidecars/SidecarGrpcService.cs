@@ -14,6 +14,7 @@ internal sealed partial class SidecarGrpcService(
     GatewayAuthorizer auth,
     IOptions<GatewayOptions> options,
     ILogger<SidecarSession> sessionLogger,
+    LiveGateways gateways,
     ILogger<SidecarGrpcService> logger) : SidecarService.SidecarServiceBase
 {
     public override async Task Attach(IAsyncStreamReader<SidecarMessage> requestStream, IServerStreamWriter<ControllerMessage> responseStream, ServerCallContext context)
@@ -31,7 +32,7 @@ internal sealed partial class SidecarGrpcService(
         if (register.LastAckedSequence > long.MaxValue)
             throw Errors.GatewayErrors.InvalidArgument("register.last_acked_sequence", "is out of range");
 
-        await using var session = new SidecarSession(sidecarId, cluster, auth, caller, context, responseStream, options.Value, sessionLogger);
+        await using var session = new SidecarSession(sidecarId, cluster, auth, caller, context, responseStream, options.Value, gateways, sessionLogger);
         try
         {
             await session.RunAsync((long)register.LastAckedSequence, requestStream);

@@ -19,6 +19,7 @@ public static class GrainsServiceCollectionExtensions
         services.AddOptions<Pools.ServerEjectionOptions>();
         services.AddOptions<Kubernetes.KubernetesOptions>(); // disabled unless the silo calls AddKubernetesActions
         services.TryAddSingleton<Kubernetes.KubernetesMetrics>();
+        services.TryAddSingleton<GrainInterfaces.IGatewayHostSilo, Gateways.GatewayHostSilo>();
         return services;
     }
 
