@@ -85,7 +85,8 @@ public sealed partial class ConnectionGrain
     {
         var from = S.ServerId;
         var failedAt = S.Status == ConnectionStatus.Failed ? S.Transitions.LastOrDefault(t => t.To == ConnectionStatus.Failed)?.At ?? Now : Now;
-        var target = await ReserveTargetAsync(new FailoverTargetRequest(Id, from, request.TargetServerId ?? S.FailoverTarget, excluded));
+        var target = await ReserveTargetAsync(new FailoverTargetRequest(Id, from, request.TargetServerId ?? S.FailoverTarget, excluded),
+            urgent: trigger != "retry");
         if (target is null)
         {
             if (S.Status != ConnectionStatus.Failed)

@@ -23,10 +23,12 @@ public sealed partial class ConnectionGrain
             _ = Replica.Warm().ContinueWith(t => _ = t.Exception, TaskContinuationOptions.OnlyOnFaulted);
     }
 
-    private async Task<ServerAssignment?> ReserveTargetAsync(FailoverTargetRequest request)
+    /// <param name="urgent">False for a retry of a failover that found no target: nothing waits on it, so it waits for
+    /// the pool as long as that takes (a busy pool, 2,000 connections retrying, is slow, not dead).</param>
+    private async Task<ServerAssignment?> ReserveTargetAsync(FailoverTargetRequest request, bool urgent = true)
     {
         var call = Pool.ReserveFailoverTarget(request);
-        if (await AnsweredInTimeAsync(call, "ReserveFailoverTarget"))
+        if (!urgent || await AnsweredInTimeAsync(call, "ReserveFailoverTarget"))
             return await call;
         var target = await Replica.PickFailoverTarget(request);
         metrics.ProvisionalPoolAnswer("ReserveFailoverTarget");
@@ -80,14 +82,15 @@ public sealed partial class ConnectionGrain
         await SendBackupsAsync();
     }
 
-    /// <summary>Best effort: evidence against a server that the pool cannot take in time is logged, not waited for.</summary>
+    /// <summary>Evidence against a server is not waited for past the deadline; the call goes on, and is logged if it is lost.</summary>
     private async Task ReportServerFailureAsync(string serverId, string why)
     {
         var call = Pool.ReportServerFailure(new ServerFailureReport(serverId, Id, why));
-        if (!await AnsweredInTimeAsync(call, "ReportServerFailure"))
-            LogEvidenceNotDelivered(Id, serverId, S.ServerPool);
-        else
+        if (await AnsweredInTimeAsync(call, "ReportServerFailure"))
             await call;
+        else
+            _ = call.ContinueWith(t => LogEvidenceLost(Id, serverId, S.ServerPool, t.Exception!.GetBaseException().GetType().Name),
+                CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Current);
     }
 
     /// <summary>
@@ -116,7 +119,7 @@ public sealed partial class ConnectionGrain
         return false;
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Connection {ConnectionId}: pool {PoolId} did not answer {Call} within {DeadlineMs} ms; using this silo's replica of it")]
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Connection {ConnectionId}: pool {PoolId} did not answer {Call} within {DeadlineMs} ms; not waiting for it")]
     private partial void LogPoolLate(string connectionId, string call, string poolId, long deadlineMs);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Connection {ConnectionId}: provisional failover target {ServerId} from the replica of pool {PoolId}; reconciled when the pool answers")]
@@ -125,6 +128,6 @@ public sealed partial class ConnectionGrain
     [LoggerMessage(Level = LogLevel.Information, Message = "Connection {ConnectionId}: provisional reservation reconciled with the pool at {ServerId} (over capacity: {OverCapacity})")]
     private partial void LogReconciled(string connectionId, string serverId, bool overCapacity);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Connection {ConnectionId}: evidence against server {ServerId} not delivered to pool {PoolId} in time (its silo not answering); dropped")]
-    private partial void LogEvidenceNotDelivered(string connectionId, string serverId, string poolId);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Connection {ConnectionId}: evidence against server {ServerId} did not reach pool {PoolId} ({Error})")]
+    private partial void LogEvidenceLost(string connectionId, string serverId, string poolId, string error);
 }

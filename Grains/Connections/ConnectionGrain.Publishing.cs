@@ -36,10 +36,12 @@ public sealed partial class ConnectionGrain
         var published = 0;
         try
         {
+            // Bounded like the pool calls: a stream queue on a silo that died but is not declared dead yet must not hold
+            // up the transition (the event stays unpublished and is retried; a late first attempt makes a duplicate).
             foreach (var evt in S.UnpublishedEvents)
             {
-                await provider.GetStream<ConnectionStatusChanged>(ControllerStreams.StatusOf(Id)).OnNextAsync(evt);
-                await provider.GetStream<ConnectionStatusChanged>(ControllerStreams.AllStatus).OnNextAsync(evt);
+                await provider.GetStream<ConnectionStatusChanged>(ControllerStreams.StatusOf(Id)).OnNextAsync(evt).WaitAsync(_options.PoolCallDeadline);
+                await provider.GetStream<ConnectionStatusChanged>(ControllerStreams.AllStatus).OnNextAsync(evt).WaitAsync(_options.PoolCallDeadline);
                 published++;
             }
             if (_publishFailing)

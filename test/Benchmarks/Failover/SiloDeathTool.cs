@@ -40,7 +40,9 @@ public sealed class SiloDeathTool : ILoadTool
         var (attach, first, moved, declared) = (new List<double>(), new List<double>(), new List<double>(), new List<double>());
         for (var trial = 1; trial <= trials; trial++)
         {
-            var result = await TrialAsync(redis, trial);
+            var result = await TrialAsync(redis, trial).ContinueWith(t => t.IsFaulted && t.Exception!.GetBaseException().Message.Contains(" exited: ")
+                ? TrialAsync(redis, trial) // a port taken between the probe and the bind by another process: once more
+                : t).Unwrap();
             Console.WriteLine($"trial {trial}: re-attached {result.Attach:F0} ms, first ACTIVE at srv-b {result.First:F0} ms, all moved {result.Moved:F0} ms, declared dead {result.Declared:F0} ms" +
                 $" ({result.Detail})");
             attach.Add(result.Attach);
@@ -196,11 +198,22 @@ public sealed class SiloDeathTool : ILoadTool
         }
     }
 
+    private static readonly HashSet<int> Handed = [];
+
+    /// <summary>A free high port, each handed out once per run (a killed silo's ports are never reused by the next trial).</summary>
     private static int FreePort()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        lock (Handed)
+        {
+            while (true)
+            {
+                using var listener = new TcpListener(IPAddress.Loopback, 0);
+                listener.Start();
+                var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+                if (port >= 20000 && port is not (30000 or 11111) && Handed.Add(port))
+                    return port;
+            }
+        }
     }
 
     /// <summary>One Silo process (silo + gateway) on Redis clustering and storage, with the shipped membership settings.</summary>

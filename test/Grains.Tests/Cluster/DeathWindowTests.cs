@@ -12,8 +12,11 @@ namespace OrleansControl.Grains.Tests.Cluster;
 /// wait for the declaration: its target comes from the replica of the pool on the connection's silo, and the pool
 /// reconciles the reservation once it is active again elsewhere, booking every connection exactly once.
 /// </summary>
+[Collection(Name)]
 public sealed class DeathWindowTests(ThreeSiloFixture fixture, ITestOutputHelper output) : IClassFixture<ThreeSiloFixture>
 {
+    public const string Name = "death window";
+
     [Fact]
     public async Task A_server_failure_while_the_pool_silo_is_dying_moves_the_connection_without_waiting_for_the_death_declaration()
     {
@@ -78,3 +81,7 @@ public sealed class DeathWindowTests(ThreeSiloFixture fixture, ITestOutputHelper
         Assert.Equal(registered - 1, snapshot.Servers.Single(s => s.ServerId == "s-a").Load);
     }
 }
+
+/// <summary>Alone: a death window of a few seconds on 2 cores shared with other test classes is not one.</summary>
+[CollectionDefinition(DeathWindowTests.Name, DisableParallelization = true)]
+public sealed class DeathWindowCollection;
