@@ -21,8 +21,8 @@ public sealed partial class ConnectionGrain
             return;
         try
         {
-            var ranking = Pool.RankBackups(S.ServerId, BackupCount);
-            if (!await AnsweredInTimeAsync(ranking, "RankBackups"))
+            var ranking = PoolKnownLate ? null : Pool.RankBackups(S.ServerId, BackupCount);
+            if (ranking is null || !await AnsweredInTimeAsync(ranking, "RankBackups"))
             {
                 S.PoolReconcilePending = true; // ranked again once the pool answers
                 return;

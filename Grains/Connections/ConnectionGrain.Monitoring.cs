@@ -134,7 +134,7 @@ public sealed partial class ConnectionGrain
     /// <summary>A move's deadline passed, a command could not be queued, or a no-target retry is due.</summary>
     private async Task WakeUpAsync()
     {
-        await PublishPendingEventsAsync();
+        await PublishPendingEventsAsync(retry: true);
         var now = Now;
         if (S.Status == ConnectionStatus.Migrating && S.Move is { } move)
         {

@@ -14,7 +14,12 @@ namespace OrleansControl.Grains.Connections;
 /// </summary>
 public sealed partial class ConnectionGrain
 {
+    /// <summary>After the pool missed a deadline, the next calls on the failover path do not wait for it again until then.</summary>
+    private DateTimeOffset _poolLateUntil;
+
     private IServerPoolReplicaGrain Replica => GrainFactory.GetGrain<IServerPoolReplicaGrain>(S.ServerPool);
+
+    private bool PoolKnownLate => Now < _poolLateUntil;
 
     /// <summary>Activates this silo's replica of the pool before anything fails (one-way: nothing waits on it).</summary>
     private void WarmReplica()
@@ -27,9 +32,12 @@ public sealed partial class ConnectionGrain
     /// the pool as long as that takes (a busy pool, 2,000 connections retrying, is slow, not dead).</param>
     private async Task<ServerAssignment?> ReserveTargetAsync(FailoverTargetRequest request, bool urgent = true)
     {
-        var call = Pool.ReserveFailoverTarget(request);
-        if (!urgent || await AnsweredInTimeAsync(call, "ReserveFailoverTarget"))
-            return await call;
+        if (!urgent || !PoolKnownLate)
+        {
+            var call = Pool.ReserveFailoverTarget(request);
+            if (!urgent || await AnsweredInTimeAsync(call, "ReserveFailoverTarget"))
+                return await call;
+        }
         var target = await Replica.PickFailoverTarget(request);
         metrics.ProvisionalPoolAnswer("ReserveFailoverTarget");
         if (target is not null)
@@ -41,16 +49,18 @@ public sealed partial class ConnectionGrain
     }
 
     /// <summary>The pool's server at <paramref name="address"/>, the connection's reservation moved there; provisional in the death window.</summary>
-    private async Task<ServerAssignment?> ConfirmAsync(string address)
+    /// <param name="reconcile">From the timer: asks the pool even while it is known late.</param>
+    private async Task<ServerAssignment?> ConfirmAsync(string address, bool reconcile = false)
     {
-        var call = Pool.ConfirmSignedOn(Id, address);
-        if (!await AnsweredInTimeAsync(call, "ConfirmSignedOn"))
+        var call = PoolKnownLate && !reconcile ? null : Pool.ConfirmSignedOn(Id, address);
+        if (call is null || !await AnsweredInTimeAsync(call, "ConfirmSignedOn"))
         {
             metrics.ProvisionalPoolAnswer("ConfirmSignedOn");
             S.PoolReconcilePending = true;
             return await Replica.FindServer(address);
         }
         var server = await call;
+        _poolLateUntil = default;
         var wasProvisional = S.PoolReconcilePending;
         S.PoolReconcilePending = false;
         if (wasProvisional)
@@ -71,7 +81,7 @@ public sealed partial class ConnectionGrain
         if (!S.PoolReconcilePending || S.Status is not (ConnectionStatus.Active or ConnectionStatus.Degraded) || S.ServerAddress is not { } address)
             return;
         var before = S.ServerId;
-        var server = await ConfirmAsync(address);
+        var server = await ConfirmAsync(address, reconcile: true);
         if (S.PoolReconcilePending)
             return; // the pool still does not answer: next tick
         Place(server, address);
@@ -86,7 +96,7 @@ public sealed partial class ConnectionGrain
     private async Task ReportServerFailureAsync(string serverId, string why)
     {
         var call = Pool.ReportServerFailure(new ServerFailureReport(serverId, Id, why));
-        if (await AnsweredInTimeAsync(call, "ReportServerFailure"))
+        if (!PoolKnownLate && await AnsweredInTimeAsync(call, "ReportServerFailure"))
             await call;
         else
             _ = call.ContinueWith(t => LogEvidenceLost(Id, serverId, S.ServerPool, t.Exception!.GetBaseException().GetType().Name),
@@ -115,6 +125,7 @@ public sealed partial class ConnectionGrain
             return true; // the pool answered with an error: the caller sees it
         }
         _ = call.ContinueWith(t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+        _poolLateUntil = Now + _options.HeartbeatInterval;
         LogPoolLate(Id, what, S.ServerPool, (long)_options.PoolCallDeadline.TotalMilliseconds);
         return false;
     }

@@ -28,9 +28,11 @@ public sealed partial class ConnectionGrain
     }
 
     /// <summary>Publishes the pending events in order; stops at the first refusal and retries on the wake-up timer.</summary>
-    private async Task PublishPendingEventsAsync()
+    /// <param name="retry">From the wake-up timer: tries even while the provider is known late (a transition does not wait
+    /// on it again: the timer retries within a second).</param>
+    private async Task PublishPendingEventsAsync(bool retry = false)
     {
-        if (S.UnpublishedEvents.Count == 0)
+        if (S.UnpublishedEvents.Count == 0 || (_publishFailing && !retry))
             return;
         var provider = this.GetStreamProvider(ControllerStreams.ProviderName);
         var published = 0;
