@@ -64,6 +64,8 @@ public static class GatewayHostingExtensions
         services.AddSingleton<PeerAssignments>();
         services.AddSingleton<PeerRedisReplica>();
         services.AddSingleton<RegionSyncService>();
+        services.AddSingleton<LiveGateways>();
+        services.AddHostedService(sp => sp.GetRequiredService<LiveGateways>());
         services.AddHostedService(sp => sp.GetRequiredService<RegionSyncService>());
         services.AddGrpc(o =>
         {

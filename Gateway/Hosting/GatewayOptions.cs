@@ -17,6 +17,13 @@ public sealed class GatewayOptions
     /// <summary>REST JSON (HTTP/1.1 and HTTP/2). 0 picks a free port.</summary>
     public int RestPort { get; set; } = 8080;
 
+    /// <summary>
+    /// What sidecars dial to reach this gateway (an absolute http(s) URI, e.g. https://10.0.0.7:9090 or a pod's DNS name),
+    /// told to every attached sidecar with the other live gateways. Default: the gRPC endpoint when it binds a specific
+    /// address; required to advertise a gateway that binds a wildcard address (Kubernetes: the pod IP or name).
+    /// </summary>
+    public string? AdvertisedAddress { get; set; }
+
     /// <summary>Address to listen on. The default, loopback, keeps a development gateway unreachable from elsewhere.</summary>
     public string BindAddress { get; set; } = "127.0.0.1";
 

@@ -33,6 +33,9 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
                 errors.Add($"Gateway:Auth:Tokens:{i}:Sha256 must be 64 hex characters (the SHA-256 of the token).");
         }
 
+        if (!string.IsNullOrWhiteSpace(o.AdvertisedAddress)
+            && (!Uri.TryCreate(o.AdvertisedAddress, UriKind.Absolute, out var advertised) || advertised.Scheme is not ("http" or "https")))
+            errors.Add($"Gateway:AdvertisedAddress must be an absolute http(s) URI such as https://10.0.0.7:9090 (was '{o.AdvertisedAddress}')");
         if (!string.IsNullOrEmpty(o.Peer.Address))
         {
             if (!Uri.TryCreate(o.Peer.Address, UriKind.Absolute, out var peer) || peer.Scheme != Uri.UriSchemeHttps)

@@ -16,6 +16,7 @@ internal sealed partial class SidecarGrpcService(
     IOptions<GatewayOptions> options,
     IHostApplicationLifetime lifetime,
     ILogger<SidecarSession> sessionLogger,
+    LiveGateways gateways,
     ILogger<SidecarGrpcService> logger) : SidecarService.SidecarServiceBase
 {
     public override async Task Attach(IAsyncStreamReader<SidecarMessage> requestStream, IServerStreamWriter<ControllerMessage> responseStream, ServerCallContext context)
@@ -33,7 +34,7 @@ internal sealed partial class SidecarGrpcService(
         if (register.LastAckedSequence > long.MaxValue)
             throw Errors.GatewayErrors.InvalidArgument("register.last_acked_sequence", "is out of range");
 
-        await using var session = new SidecarSession(sidecarId, cluster, auth, caller, context, responseStream, options.Value, sessionLogger);
+        await using var session = new SidecarSession(sidecarId, cluster, auth, caller, context, responseStream, options.Value, gateways, sessionLogger);
         using var stopping = lifetime.ApplicationStopping.Register(session.StopForShutdown);
         try
         {

@@ -27,6 +27,7 @@ internal sealed partial class SidecarSession(
     ServerCallContext context,
     IServerStreamWriter<ControllerMessage> responseStream,
     GatewayOptions options,
+    LiveGateways gateways,
     ILogger<SidecarSession> logger) : ISidecarCommandObserver, IAsyncDisposable
 {
     private static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(2);
@@ -52,18 +53,18 @@ internal sealed partial class SidecarSession(
         _lastSent = attachment.AckedSequence;
         LogAttached(sidecarId, attachment.AckedSequence, attachment.Pending.Length);
 
-        await responseStream.WriteAsync(new ControllerMessage
+        var attached = new Attached
         {
-            Attached = new Attached
-            {
-                SidecarId = sidecarId,
-                ResumedAfter = (ulong)attachment.AckedSequence,
-                PendingCommands = attachment.Pending.Length,
-                HeartbeatIntervalMs = (int)options.HeartbeatInterval.TotalMilliseconds,
-                OutboxIncarnation = attachment.Incarnation,
-            },
-        });
+            SidecarId = sidecarId,
+            ResumedAfter = (ulong)attachment.AckedSequence,
+            PendingCommands = attachment.Pending.Length,
+            HeartbeatIntervalMs = (int)options.HeartbeatInterval.TotalMilliseconds,
+            OutboxIncarnation = attachment.Incarnation,
+        };
+        attached.Gateways.AddRange(gateways.Current);
+        await responseStream.WriteAsync(new ControllerMessage { Attached = attached });
         Send(attachment.Pending);
+        gateways.Changed += OnGatewaysChanged;
 
         var writer = Task.Run(() => WriteLoopAsync(_stop.Token));
         var commands = Task.Run(() => CommandLoopAsync(_stop.Token));
@@ -81,11 +82,20 @@ internal sealed partial class SidecarSession(
         }
         finally
         {
+            gateways.Changed -= OnGatewaysChanged;
             await _stop.CancelAsync();
             _down.Writer.TryComplete();
             await SwallowCancellation(commands);
             await SwallowCancellation(writer);
         }
+    }
+
+    /// <summary>A silo joined or was declared dead: the sidecar gets the whole new list (the writer loop sends it).</summary>
+    private void OnGatewaysChanged(System.Collections.Immutable.ImmutableArray<string> live)
+    {
+        var list = new GatewayList();
+        list.Addresses.AddRange(live);
+        _down.Writer.TryWrite(new ControllerMessage { Gateways = list });
     }
 
     private async Task ReadLoopAsync(IAsyncStreamReader<SidecarMessage> requestStream, CancellationToken ct)

@@ -68,7 +68,11 @@ public sealed record AssignmentRequest(
 
 /// <summary>
 /// A reserved slot on <see cref="ServerId"/>. <see cref="FailoverTarget"/> is a suggestion (not reserved): the server
-/// a failover would pick right now, in another zone when one exists.
+/// a failover would pick right now, in another zone when one exists. <see cref="Provisional"/>: chosen from this
+/// silo's replica of the pool because the pool grain did not answer in time (its silo dying); nothing is reserved in
+/// the pool until the connection reconciles it (docs/grains.md, "The death window"). <see cref="OverCapacity"/>: the
+/// pool took the connection on this server beyond its capacity because the link is there (a reconciled provisional
+/// choice, or the sidecar's own move): the pool logs it and counts it, never silently.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("oc.ServerAssignment")]
 public sealed record ServerAssignment(
@@ -76,7 +80,9 @@ public sealed record ServerAssignment(
     [property: Id(1)] string ServerId,
     [property: Id(2)] string Address,
     [property: Id(3)] string Zone,
-    [property: Id(4)] string? FailoverTarget);
+    [property: Id(4)] string? FailoverTarget,
+    [property: Id(5)] bool Provisional = false,
+    [property: Id(6)] bool OverCapacity = false);
 
 [GenerateSerializer, Immutable, Alias("oc.ServerPoolSnapshot")]
 public sealed record ServerPoolSnapshot(

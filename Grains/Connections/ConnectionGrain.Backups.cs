@@ -21,7 +21,13 @@ public sealed partial class ConnectionGrain
             return;
         try
         {
-            var backups = await Pool.RankBackups(S.ServerId, BackupCount);
+            var ranking = PoolKnownLate ? null : Pool.RankBackups(S.ServerId, BackupCount);
+            if (ranking is null || !await AnsweredInTimeAsync(ranking, "RankBackups"))
+            {
+                S.PoolReconcilePending = true; // ranked again once the pool answers
+                return;
+            }
+            var backups = await ranking;
             var key = string.Join(",", backups.Select(b => $"{b.ServerId}@{b.Address}"));
             if (key == S.BackupsSent)
                 return;

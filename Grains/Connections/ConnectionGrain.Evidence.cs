@@ -126,7 +126,7 @@ public sealed partial class ConnectionGrain
     private async Task CompleteMoveAsync(string address, string why)
     {
         var move = S.Move!;
-        var server = await Pool.ConfirmSignedOn(Id, address);
+        var server = await ConfirmAsync(address);
         if (move.CommandQueued)
             await CancelCommandAsync(move.CommandId); // done: if the sidecar never took the command, it must not run later
         var from = S.ServerId;
@@ -147,7 +147,7 @@ public sealed partial class ConnectionGrain
 
     private async Task SignedOnAsync(string address, string why)
     {
-        var server = await Pool.ConfirmSignedOn(Id, address);
+        var server = await ConfirmAsync(address);
         LeaveWaiting();
         var said = S.ServerId;
         Place(server, address);
@@ -161,7 +161,7 @@ public sealed partial class ConnectionGrain
 
     private async Task CorrectServerAsync(string address)
     {
-        var server = await Pool.ConfirmSignedOn(Id, address);
+        var server = await ConfirmAsync(address);
         var said = S.ServerId;
         Place(server, address);
         S.StatusDetail = UnknownServerDetail(server, address);

@@ -63,6 +63,8 @@ public sealed partial class ConnectionGrain
         if (broken && S.WaitingForTarget is not null)
             return Result(FailoverOutcome.NoTarget, null, trigger); // already known broken and waiting for a target
 
+        // The evidence goes to the pool beside the move, not before it: a pool that cannot answer must not hold it up.
+        var evidence = Task.CompletedTask;
         if (broken && (ConnectionTransitions.IsMonitored(S.Status) || S.Status == ConnectionStatus.Unknown))
         {
             // This controller heard it first: the link loss goes on the bus, persisted with the Failed it causes.
@@ -70,18 +72,24 @@ public sealed partial class ConnectionGrain
                 trigger == "report" ? "sidecar-report" : "heartbeat-timeout", request.Reason, S.Version + 1, Now));
             await TransitionAsync(ConnectionStatus.Failed, request.Reason, $"link failed: {request.Reason}");
             if (trigger == "report" && S.ServerId is { } failed)
-                await ReportServerFailureAsync(failed, request.Reason);
+                evidence = ReportServerFailureAsync(failed, request.Reason);
         }
         if (!move)
+        {
+            await evidence;
             return Result(FailoverOutcome.NoTarget, null, trigger); // AutoFailover off: left Failed for an operator
-        return await StartMoveAsync(request, trigger, []);
+        }
+        var result = await StartMoveAsync(request, trigger, []);
+        await evidence;
+        return result;
     }
 
     private async Task<FailoverResult> StartMoveAsync(FailoverRequest request, string trigger, ImmutableArray<string> excluded)
     {
         var from = S.ServerId;
         var failedAt = S.Status == ConnectionStatus.Failed ? S.Transitions.LastOrDefault(t => t.To == ConnectionStatus.Failed)?.At ?? Now : Now;
-        var target = await Pool.ReserveFailoverTarget(new FailoverTargetRequest(Id, from, request.TargetServerId ?? S.FailoverTarget, excluded));
+        var target = await ReserveTargetAsync(new FailoverTargetRequest(Id, from, request.TargetServerId ?? S.FailoverTarget, excluded),
+            urgent: trigger != "retry");
         if (target is null)
         {
             if (S.Status != ConnectionStatus.Failed)
@@ -169,7 +177,7 @@ public sealed partial class ConnectionGrain
 
         var target = move.Attempt >= _options.MaxMoveAttempts
             ? null
-            : await Pool.ReserveFailoverTarget(new FailoverTargetRequest(Id, move.FromServerId, null, [.. move.Tried]));
+            : await ReserveTargetAsync(new FailoverTargetRequest(Id, move.FromServerId, null, [.. move.Tried]));
         if (target is null)
         {
             await AbandonMoveAsync(move.Attempt >= _options.MaxMoveAttempts
@@ -275,9 +283,6 @@ public sealed partial class ConnectionGrain
             Log.QueueFailed(logger, ex, Id, sidecar);
         }
     }
-
-    private Task ReportServerFailureAsync(string serverId, string why) =>
-        Pool.ReportServerFailure(new ServerFailureReport(serverId, Id, why));
 
     private string WaitingDetail()
     {

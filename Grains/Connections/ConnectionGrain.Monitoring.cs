@@ -149,7 +149,7 @@ public sealed partial class ConnectionGrain
     /// <summary>A move's deadline passed, a command could not be queued, or a no-target retry is due.</summary>
     private async Task WakeUpAsync()
     {
-        await PublishPendingEventsAsync();
+        await PublishPendingEventsAsync(retry: true);
         var now = Now;
         if (S.Status == ConnectionStatus.Migrating && S.Move is { } move)
         {
@@ -219,6 +219,7 @@ public sealed partial class ConnectionGrain
             if (missed >= 1)
                 await ApplyMissedAsync(missed);
             AlignTimerToDeadline(since + _options.HeartbeatInterval * _options.MissedHeartbeatsBeforeFailed - now);
+            await ReconcileIfPendingAsync();
         }
         await PersistHeartbeatIfDueAsync(now);
     }

@@ -46,19 +46,24 @@ public sealed partial class ConnectionGrain
     }
 
     /// <summary>Publishes the pending events in order; stops at the first refusal and retries on the wake-up timer.</summary>
-    private async Task PublishPendingEventsAsync()
+    /// <param name="retry">From the wake-up timer: tries even while the provider is known late (a transition does not wait
+    /// on it again: the timer retries within a second).</param>
+    private async Task PublishPendingEventsAsync(bool retry = false)
     {
-        if (S.PendingEvents.Count == 0)
+        if (S.PendingEvents.Count == 0 || (_publishFailing && !retry))
             return;
         var provider = this.GetStreamProvider(ControllerStreams.ProviderName);
         var published = 0;
         try
         {
+            // Bounded like the pool calls: a stream queue on a silo that died but is not declared dead yet must not hold
+            // up the transition (the event stays pending and is retried; a late first attempt makes a duplicate, which
+            // consumers drop by the event's id).
             foreach (var evt in S.PendingEvents)
             {
-                await provider.GetStream<object>(StreamId.Create(evt.Namespace, evt.Key)).OnNextAsync(evt.Data);
+                await provider.GetStream<object>(StreamId.Create(evt.Namespace, evt.Key)).OnNextAsync(evt.Data).WaitAsync(_options.PoolCallDeadline);
                 if (evt.AlsoAll)
-                    await provider.GetStream<object>(ControllerStreams.AllOf(evt.Namespace)).OnNextAsync(evt.Data);
+                    await provider.GetStream<object>(ControllerStreams.AllOf(evt.Namespace)).OnNextAsync(evt.Data).WaitAsync(_options.PoolCallDeadline);
                 published++;
             }
             if (_publishFailing)

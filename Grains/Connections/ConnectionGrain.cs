@@ -49,6 +49,7 @@ public sealed partial class ConnectionGrain(
         Log.Activated(logger, Id, RuntimeIdentity, S.Status, S.Version);
         LiftLegacyOwner();
         LiftLegacyOutbox();
+        WarmReplica();
         metrics.StatusEntered(S.Status);
         EnsureTimer();
         ScheduleWakeup();
@@ -102,6 +103,7 @@ public sealed partial class ConnectionGrain(
         S.Metadata = registration.Metadata is null ? [] : new Dictionary<string, string>(registration.Metadata);
         await TransitionAsync(ConnectionStatus.Requested, "registered", $"assigned {assignment.ServerId}; waiting for the sidecar to sign on");
         await EnsureBackstopAsync();
+        WarmReplica();
         return Snapshot();
     }
 

@@ -49,6 +49,11 @@ public sealed class ConnectionGrainState
     /// (see <see cref="ConnectionIncarnation"/>). Null in state written before incarnations existed.
     /// </summary>
     [Id(26)] public string? Incarnation { get; set; }
+    /// <summary>
+    /// The server was taken from this silo's replica of the pool (the pool grain did not answer in the death window):
+    /// the pool's reservation is confirmed on a later timer tick (ConnectionGrain.PoolCalls.cs).
+    /// </summary>
+    [Id(30)] public bool PoolReconcilePending { get; set; }
 }
 
 /// <summary>An event in the connection's outbox: the stream it goes to and the record.</summary>

@@ -43,6 +43,16 @@ public sealed class ConnectionHealthOptions
 
     public TimeSpan NoTargetRetryMax { get; set; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// How long a connection waits for its pool grain on the failover path (a target, a sign-on) before it takes the
+    /// answer from this silo's replica of the pool, provisionally, and reconciles it later. A pool on a silo that died
+    /// answers nobody until membership declares that silo dead (seconds); a live pool answers in milliseconds.
+    /// </summary>
+    public TimeSpan PoolCallDeadline { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>How often each silo's replica of a pool copies the pool's servers, health and loads.</summary>
+    public TimeSpan PoolReplicaRefresh { get; set; } = TimeSpan.FromSeconds(1);
+
     public TimeSpan Timeout => HeartbeatInterval * MissedHeartbeatsBeforeFailed;
 
     /// <summary>Returns the name of the first invalid setting with the problem, or null.</summary>
@@ -62,6 +72,10 @@ public sealed class ConnectionHealthOptions
             return $"{nameof(MaxMoveAttempts)} must be between 1 and 20 (was {MaxMoveAttempts})";
         if (NoTargetRetryInitial < TimeSpan.FromMilliseconds(100) || NoTargetRetryMax < NoTargetRetryInitial)
             return $"{nameof(NoTargetRetryInitial)} must be at least 100 ms and at most {nameof(NoTargetRetryMax)}";
+        if (PoolCallDeadline < TimeSpan.FromMilliseconds(50) || PoolCallDeadline > TimeSpan.FromSeconds(30))
+            return $"{nameof(PoolCallDeadline)} must be 50 ms..30 s (was {PoolCallDeadline})";
+        if (PoolReplicaRefresh < TimeSpan.FromMilliseconds(100) || PoolReplicaRefresh > TimeSpan.FromMinutes(1))
+            return $"{nameof(PoolReplicaRefresh)} must be 100 ms..1 min (was {PoolReplicaRefresh})";
         if (RecoveredAtOrAbove < DegradedBelow)
             return $"{nameof(RecoveredAtOrAbove)} must be ≥ {nameof(DegradedBelow)}";
         return null;

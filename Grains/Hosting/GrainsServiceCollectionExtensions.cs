@@ -20,6 +20,7 @@ public static class GrainsServiceCollectionExtensions
         services.AddOptions<Kubernetes.KubernetesOptions>(); // disabled unless the silo calls AddKubernetesActions
         services.TryAddSingleton<Kubernetes.KubernetesMetrics>();
         services.AddSingleton<IIncomingGrainCallFilter, StorageFaultFilter>(); // what AddIncomingGrainCallFilter registers
+        services.TryAddSingleton<GrainInterfaces.IGatewayHostSilo, Gateways.GatewayHostSilo>();
         return services;
     }
 

@@ -199,8 +199,19 @@ public sealed partial class ServerPoolGrain(
         if (server is null)
             return null;
         var reinstated = S.Evidence.Remove(server.ServerId, out var evidence) && OutlierDetection.IsEjected(evidence, Now);
+        var overCapacity = false;
         if (S.Assignments.GetValueOrDefault(connectionId) != server.ServerId)
+        {
             await MoveReservation(connectionId, server.ServerId);
+            // The link is there, so the reservation follows it even past capacity (a provisional choice from a silo's
+            // replica in the death window, or the sidecar's own move): said, counted, and left to the caller to move.
+            overCapacity = ServerSelection.LoadOf(server.ServerId, _load) > server.Capacity;
+            if (overCapacity)
+            {
+                LogOverCapacity(PoolId, server.ServerId, ServerSelection.LoadOf(server.ServerId, _load), server.Capacity, connectionId);
+                metrics.OverCapacity();
+            }
+        }
         else if (evidence is not null)
             await state.WriteStateAsync();
         if (reinstated)
@@ -210,7 +221,7 @@ public sealed partial class ServerPoolGrain(
             NotifyWaiting();
             NotifyTopologyChanged();
         }
-        return ToAssignment(server);
+        return ToAssignment(server) with { OverCapacity = overCapacity };
     }
 
     public async Task<int> ReconcileAssignments(ImmutableArray<AssignmentFact> facts)
@@ -407,6 +418,9 @@ public sealed partial class ServerPoolGrain(
     private ServerAssignment ToAssignment(ServerDefinition s) =>
         new(PoolId, s.ServerId, s.Address, s.Zone,
             ServerSelection.PickFailoverTarget(S.Servers, _load, s.ServerId, null, Ejected())?.ServerId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Pool {PoolId}: server {ServerId} over capacity ({Load}/{Capacity}): connection {ConnectionId} signed on there")]
+    private partial void LogOverCapacity(string poolId, string serverId, int load, int capacity, string connectionId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Pool {PoolId}: server health event publish failed")]
     private partial void LogPublishFailed(Exception exception, string poolId);

@@ -18,6 +18,8 @@ public sealed class ControllerMetrics
     private readonly Counter<long> _corrections;
     private readonly Counter<long> _ejections;
     private readonly Counter<long> _eventsDropped;
+    private readonly Counter<long> _provisional;
+    private readonly Counter<long> _overCapacity;
 
     public ControllerMetrics(IMeterFactory meterFactory)
     {
@@ -39,6 +41,10 @@ public sealed class ControllerMetrics
         _ejections = meter.CreateCounter<long>("orleanscontrol.pool.ejections", "{ejection}", "Servers ejected as suspect");
         _eventsDropped = meter.CreateCounter<long>("orleanscontrol.events.dropped", "{event}",
             "Status events dropped after the stream provider refused them for too long");
+        _provisional = meter.CreateCounter<long>("orleanscontrol.pool.provisional", "{answer}",
+            "Pool answers taken from this silo's replica because the pool grain did not answer in time (its silo dying)");
+        _overCapacity = meter.CreateCounter<long>("orleanscontrol.pool.over_capacity", "{connection}",
+            "Connections the pool took on a server beyond its capacity because the link signed on there");
     }
 
     public void StatusEntered(ConnectionStatus status) => _connections.Add(1, Tag(status));
@@ -63,6 +69,10 @@ public sealed class ControllerMetrics
     public void ServerEjected() => _ejections.Add(1);
 
     public void EventsDropped(int count) => _eventsDropped.Add(count);
+
+    public void ProvisionalPoolAnswer(string what) => _provisional.Add(1, new KeyValuePair<string, object?>("call", what));
+
+    public void OverCapacity() => _overCapacity.Add(1);
 
     private static KeyValuePair<string, object?> Tag(ConnectionStatus status) => new("status", status.ToString());
 }

@@ -52,6 +52,11 @@ public sealed partial class SidecarAgent
                         }
 
                         Log.Attached(_logger, attached.SidecarId, attached.ResumedAfter, attached.PendingCommands);
+                        if (attached.Gateways.Count > 0)
+                        {
+                            _gateways.Learn(attached.Gateways);
+                        }
+
                         Resume(attached);
                         _outbox = outbox;
                         _attached = true;
@@ -66,6 +71,9 @@ public sealed partial class SidecarAgent
                     case ControllerMessage.BodyOneofCase.Command:
                         OnCommandArrived(message.Command);
                         commands.Writer.TryWrite(message.Command);
+                        break;
+                    case ControllerMessage.BodyOneofCase.Gateways:
+                        _gateways.Learn(message.Gateways.Addresses);
                         break;
                     case ControllerMessage.BodyOneofCase.Rejected:
                         var rejected = message.Rejected;

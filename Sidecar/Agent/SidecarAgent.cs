@@ -30,9 +30,11 @@ public sealed partial class SidecarAgent : BackgroundService
     private RunningMove? _runningMove; // guarded by _lock
     private Channel<SidecarMessage>? _outbox;
     private GrpcChannel? _channel;
-    private GrpcChannel[] _channels = [];
-    private ControllerTrust[] _trust = [];
+    private readonly Dictionary<string, GrpcChannel> _channels = []; // by candidate key; used by the attach loop only
+    private readonly Dictionary<string, ControllerTrust> _trust = []; // by candidate key: each gateway's TLS verdict
+    private readonly GatewayCandidates _gateways;
     private int _current;
+    private volatile GatewayCandidate? _currentGateway;
     private ulong _lastAcked;
     private volatile string? _outboxIncarnation;
     private volatile bool _attached;
@@ -49,6 +51,7 @@ public sealed partial class SidecarAgent : BackgroundService
         _options = options.Value;
         _logger = logger;
         _heartbeatInterval = _options.HeartbeatInterval;
+        _gateways = new GatewayCandidates(_options.ControllerAddresses);
         _link.StateChanged += OnLinkStateChanged;
         _link.Suspected += OnLinkSuspected;
     }
@@ -57,6 +60,9 @@ public sealed partial class SidecarAgent : BackgroundService
 
     /// <summary>Beside a scheme server (<see cref="SidecarAgentOptions.Server"/>): declares it, carries no client connection.</summary>
     private bool ServerMode => _options.Server.Enabled;
+
+    /// <summary>The TLS verdict of the gateway tried last.</summary>
+    private ControllerTrust? CurrentTrust => _currentGateway is { } g && _trust.TryGetValue(g.Key, out var t) ? t : null;
 
     public AgentStatus Status()
     {
@@ -70,11 +76,10 @@ public sealed partial class SidecarAgent : BackgroundService
             ownMove = _lastOwnMove;
         }
 
-        var controllers = _options.ControllerAddresses;
-        var current = controllers.Count == 0 ? _options.Controller : controllers[Volatile.Read(ref _current) % controllers.Count];
+        var current = _currentGateway?.ToString() ?? _options.Controller;
         return new AgentStatus(_options.SidecarId, _options.EffectiveConnectionId, current, _attached, _lastError,
             _assigned, Interlocked.Read(ref _lastAcked), _outboxIncarnation, heartbeat, _link.SendingStopped, _link.Health(), recent,
-            _backups, ownMove, _link.Reversals());
+            _backups, ownMove, _link.Reversals(), _gateways.Learned);
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -87,22 +92,15 @@ public sealed partial class SidecarAgent : BackgroundService
 
         // The channel has a reconnect backoff of its own (to 120 s by default) under ours: held at our cap, or a
         // controller that comes back would wait for it however short our delay.
-        var cap = _options.RetryMaxDelayWhileLinked < _options.RetryMaxDelay ? _options.RetryMaxDelayWhileLinked : _options.RetryMaxDelay;
-        _trust = [.. _options.ControllerAddresses.Select(address => new ControllerTrust(address, _options))];
-        _channels = [.. _options.ControllerAddresses.Select((address, i) => GrpcChannel.ForAddress(address, new GrpcChannelOptions
-        {
-            HttpHandler = CreateHandler(_options, _trust[i]),
-            InitialReconnectBackoff = _options.RetryInitialDelay < cap ? _options.RetryInitialDelay : cap,
-            MaxReconnectBackoff = cap,
-        }))];
-        _channel = _channels[0];
+        var candidates = await _gateways.ListAsync(stoppingToken).ConfigureAwait(false);
+        _channel = ChannelFor(candidates[0]);
         var backoff = new ReconnectBackoff(_options.RetryInitialDelay, _options.RetryMaxDelay);
         var registered = false;
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
-                _trust[Volatile.Read(ref _current)].Forget();
+                CurrentTrust?.Forget();
                 if (!registered && !ServerMode)
                 {
                     await RegisterAsync(stoppingToken).ConfigureAwait(false);
@@ -119,16 +117,24 @@ public sealed partial class SidecarAgent : BackgroundService
             catch (Exception ex)
             {
                 // Whatever broke the control path, the data path is untouched; retry. A refused certificate is said in words.
-                _lastError = _trust[Volatile.Read(ref _current)].Rejection is { } refused ? $"TLS: {refused}"
+                _lastError = CurrentTrust?.Rejection is { } refused ? $"TLS: {refused}"
                     : UntrustedController(ex) ?? (ex is RpcException rpc ? $"{rpc.StatusCode}: {rpc.Status.Detail}" : ex.Message);
             }
 
-            // Another gateway first, at once; only when every one has failed in turn does the backoff apply. Holding a live
-            // ISO link, a controller that comes back is re-attached to within RetryMaxDelayWhileLinked.
-            var next = (Volatile.Read(ref _current) + 1) % _channels.Length;
+            // Another gateway first, at once (configured, each address of a configured name, then the live ones the
+            // controller named); only when every one has failed in turn does the backoff apply. Holding a live ISO link,
+            // a controller that comes back is re-attached to within RetryMaxDelayWhileLinked.
+            try
+            {
+                candidates = await _gateways.ListAsync(stoppingToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+            var next = (Volatile.Read(ref _current) + 1) % candidates.Count;
             Volatile.Write(ref _current, next);
-            _channel = _channels[next];
-            // A server's sidecar is as live as a signed-on link: a restarted controller relearns the server that soon.
+            _channel = ChannelFor(candidates[next]);
             var delay = next != 0 ? TimeSpan.FromMilliseconds(50)
                 : _link.SignedOnAt is not null || ServerMode ? backoff.Next(_options.RetryMaxDelayWhileLinked) : backoff.Next();
             Log.ControllerUnreachable(_logger, (long)delay.TotalMilliseconds, _lastError ?? "?");
@@ -161,7 +167,26 @@ public sealed partial class SidecarAgent : BackgroundService
         return null;
     }
 
-    private static SocketsHttpHandler CreateHandler(SidecarAgentOptions options, ControllerTrust trust)
+    private GrpcChannel ChannelFor(GatewayCandidate candidate)
+    {
+        _currentGateway = candidate;
+        if (_channels.TryGetValue(candidate.Key, out var channel))
+            return channel;
+        // The channel has a reconnect backoff of its own (to 120 s by default) under ours: held at our cap, or a
+        // controller that comes back would wait for it however short our delay.
+        var trust = _trust[candidate.Key] = new ControllerTrust(candidate.Address, _options);
+        var cap = _options.RetryMaxDelayWhileLinked < _options.RetryMaxDelay ? _options.RetryMaxDelayWhileLinked : _options.RetryMaxDelay;
+        channel = GrpcChannel.ForAddress(candidate.Address, new GrpcChannelOptions
+        {
+            HttpHandler = CreateHandler(_options, trust, candidate.Pinned),
+            InitialReconnectBackoff = _options.RetryInitialDelay < cap ? _options.RetryInitialDelay : cap,
+            MaxReconnectBackoff = cap,
+        });
+        _channels[candidate.Key] = channel;
+        return channel;
+    }
+
+    private static SocketsHttpHandler CreateHandler(SidecarAgentOptions options, ControllerTrust trust, System.Net.IPAddress? pinned)
     {
         var handler = new SocketsHttpHandler
         {
@@ -170,6 +195,24 @@ public sealed partial class SidecarAgent : BackgroundService
             KeepAlivePingTimeout = TimeSpan.FromSeconds(10),
             EnableMultipleHttp2Connections = true,
         };
+        if (pinned is not null)
+        {
+            // One address of a name that resolves to several: connect there; the URI's name still goes in TLS and :authority.
+            handler.ConnectCallback = async (context, ct) =>
+            {
+                var socket = new System.Net.Sockets.Socket(pinned.AddressFamily, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp) { NoDelay = true };
+                try
+                {
+                    await socket.ConnectAsync(new System.Net.IPEndPoint(pinned, context.DnsEndPoint.Port), ct).ConfigureAwait(false);
+                    return new System.Net.Sockets.NetworkStream(socket, ownsSocket: true);
+                }
+                catch
+                {
+                    socket.Dispose();
+                    throw;
+                }
+            };
+        }
         if (options.ClientCertificatePath is { Length: > 0 } path)
         {
             handler.SslOptions.ClientCertificates =
@@ -276,7 +319,7 @@ public sealed partial class SidecarAgent : BackgroundService
         _link.StateChanged -= OnLinkStateChanged;
         _link.Suspected -= OnLinkSuspected;
         _stopping.Cancel();
-        foreach (var channel in _channels)
+        foreach (var channel in _channels.Values)
         {
             channel.Dispose();
         }

@@ -47,6 +47,9 @@ public sealed class ControllerSiloOptions
     /// </summary>
     public bool Dashboard { get; set; }
 
+    /// <summary>Section <c>Controller:Membership</c>: how fast a dead silo is declared dead (Redis clustering).</summary>
+    public MembershipTuningOptions Membership { get; set; } = new();
+
     /// <summary>StackExchange.Redis connection string; required when Clustering or Storage is redis.</summary>
     public string? Redis { get; set; }
 

@@ -29,6 +29,8 @@ public sealed class ControllerSiloOptionsValidator
             && o.AdvertisedAddress is not null && IPAddress.TryParse(o.AdvertisedAddress, out var advertised) && !IPAddress.IsLoopback(advertised))
             failures.Add($"{P}AdvertisedAddress '{o.AdvertisedAddress}' is not loopback and {P}SiloTls:Enabled is false; " +
                          $"configure silo TLS, or set {P}SiloTls:AllowInsecure=true for local experiments only");
+        if ((o.Membership ?? new()).FindProblem() is { } membership)
+            failures.Add($"{P}Membership:{membership}");
         if ((o.Kubernetes ?? new()).FindProblem() is { } kubernetes)
             failures.Add($"{P}Kubernetes:{kubernetes}");
         var needsRedis = o.Clustering == ClusteringKind.Redis || o.Storage == StorageKind.Redis;

@@ -129,6 +129,7 @@ public static class SiloHosting
             c.ClusterId = o.ClusterId;
             c.ServiceId = o.ServiceId;
         });
+        silo.Configure<ClusterMembershipOptions>((o.Membership ?? new()).ApplyTo);
         // Listen where we advertise, never on every interface: the pod IP in Kubernetes (AdvertisedAddress), else the
         // address Orleans resolves for the host name. (Localhost clustering, above, is loopback only.)
         if (o.AdvertisedAddress is not null)
@@ -202,6 +203,8 @@ public static class SiloHosting
         to.MaxMoveAttempts = from.MaxMoveAttempts;
         to.NoTargetRetryInitial = from.NoTargetRetryInitial;
         to.NoTargetRetryMax = from.NoTargetRetryMax;
+        to.PoolCallDeadline = from.PoolCallDeadline;
+        to.PoolReplicaRefresh = from.PoolReplicaRefresh;
     }
 
     /// <summary>Binds and validates at build time (the providers chosen here depend on these values); adds what is wrong to <paramref name="failures"/>.</summary>

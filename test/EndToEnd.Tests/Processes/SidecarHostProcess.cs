@@ -8,7 +8,7 @@ internal sealed record SidecarCommandRecord(string CommandId, string Kind, bool 
 
 /// <summary>What GET /control/status says of the agent and its link.</summary>
 internal sealed record SidecarStatus(bool ControllerAttached, string? OutboxIncarnation, string LinkState, int? LinkPort,
-    IReadOnlyList<SidecarCommandRecord> RecentCommands)
+    IReadOnlyList<SidecarCommandRecord> RecentCommands, string? Controller = null, IReadOnlyList<string>? LearnedGateways = null)
 {
     public bool SignedOn => LinkState is "SignedOn" or "Degraded";
 
@@ -138,7 +138,10 @@ internal sealed class SidecarHostProcess : IDisposable
             link.TryGetProperty("endpoint", out var e) && e.ValueKind == JsonValueKind.String ? PortOf(e.GetString()!) : null,
             [.. s.GetProperty("recentCommands").EnumerateArray().Select(c => new SidecarCommandRecord(
                 c.GetProperty("commandId").GetString()!, c.GetProperty("kind").GetString()!,
-                c.GetProperty("success").GetBoolean(), c.GetProperty("detail").GetString() ?? ""))]);
+                c.GetProperty("success").GetBoolean(), c.GetProperty("detail").GetString() ?? ""))],
+            s.TryGetProperty("controller", out var controller) && controller.ValueKind == JsonValueKind.String ? controller.GetString() : null,
+            s.TryGetProperty("learnedGateways", out var learned) && learned.ValueKind == JsonValueKind.Array
+                ? [.. learned.EnumerateArray().Select(g => g.GetString()!)] : []);
     }
 
     /// <summary>POST /control/failover without a server: the application asks the controller to move its link.</summary>

@@ -23,6 +23,26 @@ public sealed class ServerPoolGrainTests(SingleSiloFixture fixture)
     }
 
     [Fact]
+    public async Task A_link_signed_on_at_a_full_server_is_booked_there_and_flagged_over_capacity()
+    {
+        var poolId = Scenario.NewId("pool");
+        var pool = await Scenario.PoolAsync(Grains, poolId, ("s-1", "a", 1), ("s-2", "b", 1));
+        await pool.Assign(new AssignmentRequest("c-1", "bank", "s-1"));
+        await pool.Assign(new AssignmentRequest("c-2", "bank", "s-2"));
+
+        // c-2's link is at s-1 (a provisional choice in the death window, or the sidecar's own move): it is booked where
+        // the link is, one reservation per connection, and the pool says the server is beyond its capacity.
+        var confirmed = await pool.ConfirmSignedOn("c-2", Scenario.Address("s-1"));
+        var again = await pool.ConfirmSignedOn("c-1", Scenario.Address("s-1"));
+
+        Assert.Equal(("s-1", true), (confirmed!.ServerId, confirmed.OverCapacity));
+        Assert.False(again!.OverCapacity); // already booked there: nothing new taken
+        var snapshot = await pool.GetSnapshot();
+        Assert.Equal((2, 0), (snapshot.Servers.Single(s => s.ServerId == "s-1").Load, snapshot.Servers.Single(s => s.ServerId == "s-2").Load));
+        Assert.Equal(2, snapshot.TotalLoad);
+    }
+
+    [Fact]
     public async Task Registrations_without_preference_spread_across_zones()
     {
         await Scenario.TwoZonePoolAsync(Grains, out var poolId);

@@ -1,0 +1,310 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using OrleansControl.Benchmarks.Failover.DataPath;
+using OrleansControl.Benchmarks.Grains;
+using OrleansControl.Benchmarks.Shared;
+using OrleansControl.Sidecar.Agent;
+using OrleansControl.Sidecar.Client;
+using OrleansControl.Silo.Extensions;
+
+namespace OrleansControl.Benchmarks.Failover;
+
+/// <summary>
+/// kill -9 of the silo that hosts the pool grain, in a three-silo controller on Redis (three Silo processes, each with
+/// its gateway), six real sidecar agents (two configured with each gateway, one address each, learning the others) on
+/// scheme server srv-a, and srv-a killed right after the silo, inside its death window. Per trial, from the kill:
+/// (a) every sidecar attached again, (b) every link signed on at srv-b and the registry ACTIVE there, (c) the
+/// membership table saying the silo is dead. A fresh cluster per trial.
+/// </summary>
+public sealed class SiloDeathTool : ILoadTool
+{
+    private const string Pool = "scheme";
+
+    public string Name => "silo-death";
+
+    public string Description => "kill -9 the pool grain's silo, a scheme server in its death window: re-attach, failover, declaration (--trials 5)";
+
+    public async Task<int> RunAsync(string[] args)
+    {
+        var trials = ToolArgs.Int(args, "--trials", 5);
+        var membership = new MembershipTuningOptions();
+        Console.WriteLine($"silo-death: {Environment.ProcessorCount} cores; Controller:Membership ProbeTimeout {membership.ProbeTimeout.TotalSeconds} s, " +
+            $"NumMissedProbesLimit {membership.NumMissedProbesLimit}, NumVotesForDeathDeclaration {membership.NumVotesForDeathDeclaration}, " +
+            $"NumProbedSilos {membership.NumProbedSilos}, TableRefreshTimeout {membership.TableRefreshTimeout.TotalSeconds} s; " +
+            $"Controller:Health:PoolCallDeadline {new OrleansControl.Grains.Connections.ConnectionHealthOptions().PoolCallDeadline.TotalMilliseconds} ms");
+        await using var redis = await BenchRedis.StartAsync(null);
+        var (attach, first, moved, declared) = (new List<double>(), new List<double>(), new List<double>(), new List<double>());
+        for (var trial = 1; trial <= trials; trial++)
+        {
+            var result = await TrialAsync(redis, trial).ContinueWith(t => t.IsFaulted && t.Exception!.GetBaseException().Message.Contains(" exited: ")
+                ? TrialAsync(redis, trial) // a port taken between the probe and the bind by another process: once more
+                : t).Unwrap();
+            Console.WriteLine($"trial {trial}: re-attached {result.Attach:F0} ms, first ACTIVE at srv-b {result.First:F0} ms, all moved {result.Moved:F0} ms, declared dead {result.Declared:F0} ms" +
+                $" ({result.Detail})");
+            attach.Add(result.Attach);
+            first.Add(result.First);
+            moved.Add(result.Moved);
+            declared.Add(result.Declared);
+        }
+        Console.WriteLine($"(a) every sidecar re-attached:        {Summary(attach)}");
+        Console.WriteLine($"(b) first connection ACTIVE at srv-b: {Summary(first)}");
+        Console.WriteLine($"    every link at srv-b, registry ACTIVE: {Summary(moved)}");
+        Console.WriteLine($"(c) silo declared dead in the table:  {Summary(declared)}");
+        return 0;
+    }
+
+    private static string Summary(List<double> ms)
+    {
+        var sorted = ms.Order().ToList();
+        return $"n={sorted.Count} min {sorted[0]:F0} ms, median {sorted[sorted.Count / 2]:F0} ms, max {sorted[^1]:F0} ms";
+    }
+
+    private static async Task<(double Attach, double First, double Moved, double Declared, string Detail)> TrialAsync(BenchRedis redis, int trial)
+    {
+        var clusterId = $"silo-death-{trial}-{Guid.NewGuid():N}"[..24];
+        var silos = new List<SiloProcess>();
+        var agents = new List<(SidecarAgent Agent, IsoClient Link, string Gateway)>();
+        await using var srvA = new SchemeServerProcess("srv-a", FreePort());
+        await using var srvB = new SchemeServerProcess("srv-b", FreePort());
+        try
+        {
+            for (var i = 0; i < 3; i++)
+                silos.Add(SiloProcess.Start($"silo-{i + 1}", redis.ConnectionString, clusterId));
+            await Task.WhenAll(silos.Select(s => s.ReadyAsync()).Append(srvA.StartAsync(CancellationToken.None)).Append(srvB.StartAsync(CancellationToken.None)));
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+            foreach (var (id, address, zone) in new[] { ("srv-a", srvA.Address, "zone-a"), ("srv-b", srvB.Address, "zone-b") })
+            {
+                using var response = await http.PostAsJsonAsync($"{silos[0].Rest}/api/v1/pools/{Pool}/servers",
+                    new { server = new { serverId = id, address, zone, capacity = 100 } });
+                response.EnsureSuccessStatusCode();
+            }
+            for (var i = 0; i < 6; i++)
+            {
+                var gateway = silos[i % 3].Grpc;
+                var link = new IsoClient(new IsoClientOptions
+                {
+                    Name = $"bench-{i}",
+                    Server = "",
+                    InstitutionId = "12345",
+                    RequestTimeout = TimeSpan.FromSeconds(5),
+                    EchoInterval = TimeSpan.FromSeconds(1),
+                    EchoTimeout = TimeSpan.FromMilliseconds(500),
+                    ReconnectInitialDelay = TimeSpan.FromMilliseconds(50),
+                    ReconnectMaxDelay = TimeSpan.FromMilliseconds(500),
+                });
+                var agent = new SidecarAgent(link, Options.Create(new SidecarAgentOptions
+                {
+                    Controller = gateway,
+                    SidecarId = $"bench-sidecar-{i}",
+                    ClientId = $"bank-{i}",
+                    ServerPool = Pool,
+                    PreferredServer = "srv-a",
+                    HeartbeatInterval = TimeSpan.FromSeconds(1),
+                    RetryInitialDelay = TimeSpan.FromMilliseconds(100),
+                    RetryMaxDelay = TimeSpan.FromMilliseconds(500),
+                    BackupFailover = false, // the controller's move is what is measured
+                }), NullLogger<SidecarAgent>.Instance);
+                await agent.StartAsync(CancellationToken.None);
+                agents.Add((agent, link, gateway));
+            }
+            await Until(() => agents.All(a => a.Agent.Attached && a.Link.SignedOnAt == srvA.Address && a.Agent.Status().LearnedGateways.Count == 3),
+                TimeSpan.FromSeconds(60), "every sidecar attached, signed on at srv-a, three gateways learned");
+            await Task.Delay(1500); // the replicas have copied the pool
+
+            var victim = silos.FirstOrDefault(s => s.Wrote($"Pool {Pool}: server srv-a"))
+                ?? throw new InvalidOperationException("no silo logged hosting the pool");
+            var survivor = silos.First(s => s != victim);
+            var clock = Stopwatch.StartNew();
+            victim.Kill();
+            srvA.Kill();
+            var attachTask = UntilAsync(() => agents.All(a => a.Agent.Attached && a.Agent.Status().Controller != victim.Grpc), clock);
+            var movedTask = UntilAsync(async () => agents.All(a => a.Link.SignedOnAt == srvB.Address)
+                && (await Task.WhenAll(agents.Select(a => RegistryAsync(http, survivor, a.Agent)))).All(s => s == "ACTIVE@srv-b"), clock);
+            var firstTask = UntilAsync(async () => (await Task.WhenAll(agents.Select(a => RegistryAsync(http, survivor, a.Agent)))).Any(s => s == "ACTIVE@srv-b"), clock);
+            var declaredTask = UntilAsync(() => DeclaredDeadAsync(redis, clusterId, victim.SiloPort), clock);
+            try
+            {
+                await Task.WhenAll(attachTask, firstTask, movedTask, declaredTask);
+            }
+            catch (TimeoutException)
+            {
+                var registry = await Task.WhenAll(agents.Select(a => RegistryAsync(http, survivor, a.Agent)));
+                var rows = await redis.Multiplexer.GetDatabase().HashGetAllAsync($"{clusterId}/members/{clusterId}");
+                throw new TimeoutException($"attached {attachTask.IsCompletedSuccessfully}, moved {movedTask.IsCompletedSuccessfully}, declared " +
+                    $"{declaredTask.IsCompletedSuccessfully}; links {string.Join(",", agents.Select(a => a.Link.SignedOnAt))}; registry " +
+                    $"{string.Join(",", registry)}; members {string.Join(" | ", rows.Select(r => $"{r.Name}={r.Value}"))[..Math.Min(1500, rows.Sum(r => r.Value.ToString().Length))]}");
+            }
+            return (await attachTask, await firstTask, await movedTask, await declaredTask, $"pool on {victim.Name}; its gateway carried 2 of 6 sidecars");
+        }
+        finally
+        {
+            foreach (var (agent, link, _) in agents)
+            {
+                await agent.StopAsync(CancellationToken.None);
+                agent.Dispose();
+                await link.DisposeAsync();
+            }
+            foreach (var silo in silos)
+                silo.Dispose();
+        }
+    }
+
+    private static async Task<string> RegistryAsync(HttpClient http, SiloProcess silo, SidecarAgent agent)
+    {
+        try
+        {
+            var entry = await http.GetFromJsonAsync<System.Text.Json.JsonElement>($"{silo.Rest}/api/v1/connections/{agent.Status().ConnectionId}");
+            return $"{entry.GetProperty("status").GetString()?.Replace("CONNECTION_STATUS_", "")}@{entry.GetProperty("serverId").GetString()}";
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+        {
+            return "?";
+        }
+    }
+
+    /// <summary>Orleans' Redis membership row of the silo says Dead (SiloStatus 6).</summary>
+    private static async Task<bool> DeclaredDeadAsync(BenchRedis redis, string clusterId, int siloPort)
+    {
+        var rows = await redis.Multiplexer.GetDatabase().HashGetAllAsync($"{clusterId}/members/{clusterId}");
+        return rows.Any(r => r.Name.ToString().Contains($":{siloPort}:", StringComparison.Ordinal)
+            && (r.Value.ToString().Contains("\"Status\":6", StringComparison.Ordinal) || r.Value.ToString().Contains("\"Status\":\"Dead\"", StringComparison.Ordinal)));
+    }
+
+    private static Task<double> UntilAsync(Func<bool> done, Stopwatch clock) => UntilAsync(() => Task.FromResult(done()), clock);
+
+    private static async Task<double> UntilAsync(Func<Task<bool>> done, Stopwatch clock)
+    {
+        while (!await done())
+        {
+            if (clock.Elapsed > TimeSpan.FromSeconds(90))
+                throw new TimeoutException("not within 90 s of the kill");
+            await Task.Delay(10);
+        }
+        return clock.Elapsed.TotalMilliseconds;
+    }
+
+    private static async Task Until(Func<bool> done, TimeSpan timeout, string what)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!done())
+        {
+            if (clock.Elapsed > timeout)
+                throw new TimeoutException($"not within {timeout.TotalSeconds} s: {what}");
+            await Task.Delay(50);
+        }
+    }
+
+    private static readonly HashSet<int> Handed = [];
+
+    /// <summary>A free high port, each handed out once per run (a killed silo's ports are never reused by the next trial).</summary>
+    private static int FreePort()
+    {
+        lock (Handed)
+        {
+            while (true)
+            {
+                using var listener = new TcpListener(IPAddress.Loopback, 0);
+                listener.Start();
+                var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+                if (port >= 20000 && port is not (30000 or 11111) && Handed.Add(port))
+                    return port;
+            }
+        }
+    }
+
+    /// <summary>One Silo process (silo + gateway) on Redis clustering and storage, with the shipped membership settings.</summary>
+    private sealed class SiloProcess : IDisposable
+    {
+        private readonly Process _process;
+        private readonly System.Collections.Concurrent.ConcurrentQueue<string> _lines = new();
+
+        private SiloProcess(string name, Process process, int grpc, int rest, int siloPort)
+        {
+            (Name, _process, SiloPort) = (name, process, siloPort);
+            Grpc = $"http://127.0.0.1:{grpc}";
+            Rest = $"http://127.0.0.1:{rest}";
+            process.OutputDataReceived += (_, e) => { if (e.Data is { } line) _lines.Enqueue(line); };
+            process.ErrorDataReceived += (_, e) => { if (e.Data is { } line) _lines.Enqueue(line); };
+            process.BeginOutputReadLine();
+            process.BeginErrorReadLine();
+        }
+
+        public string Name { get; }
+
+        public string Grpc { get; }
+
+        public string Rest { get; }
+
+        public int SiloPort { get; }
+
+        public static SiloProcess Start(string name, string redis, string clusterId)
+        {
+            var dll = Path.Combine(AppContext.BaseDirectory, "OrleansControl.Silo.dll");
+            var (grpc, rest, silo, gateway) = (FreePort(), FreePort(), FreePort(), FreePort());
+            var host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } h ? h
+                : Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet" ? Environment.ProcessPath! : "dotnet";
+            var info = new ProcessStartInfo(host) { RedirectStandardOutput = true, RedirectStandardError = true };
+            info.ArgumentList.Add("exec");
+            info.ArgumentList.Add(dll);
+            foreach (var (key, value) in new Dictionary<string, string>
+            {
+                ["Controller__Clustering"] = "redis",
+                ["Controller__Storage"] = "redis",
+                ["Controller__Redis"] = redis,
+                ["Controller__ClusterId"] = clusterId,
+                ["Controller__ServiceId"] = clusterId,
+                ["Controller__AdvertisedAddress"] = "127.0.0.1",
+                ["Controller__SiloPort"] = silo.ToString(),
+                ["Controller__GatewayPort"] = gateway.ToString(),
+                ["Controller__Health__HeartbeatInterval"] = "00:00:01",
+                ["Controller__Health__MoveDeadline"] = "00:00:02",
+                ["Gateway__GrpcPort"] = grpc.ToString(),
+                ["Gateway__RestPort"] = rest.ToString(),
+                ["Gateway__HeartbeatInterval"] = "00:00:01",
+            })
+                info.Environment[key] = value;
+            var process = Process.Start(info) ?? throw new InvalidOperationException($"{name} did not start");
+            return new SiloProcess(name, process, grpc, rest, silo);
+        }
+
+        public bool Wrote(string text) => _lines.Any(l => l.Contains(text, StringComparison.Ordinal));
+
+        public async Task ReadyAsync()
+        {
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+            var clock = Stopwatch.StartNew();
+            while (clock.Elapsed < TimeSpan.FromSeconds(60))
+            {
+                if (_process.HasExited)
+                    throw new InvalidOperationException($"{Name} exited: {string.Join(Environment.NewLine, _lines.TakeLast(20))}");
+                try
+                {
+                    if ((await http.GetAsync($"{Rest}/readyz")).IsSuccessStatusCode)
+                        return;
+                }
+                catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+                {
+                }
+                await Task.Delay(200);
+            }
+            throw new TimeoutException($"{Name} not ready in 60 s");
+        }
+
+        public void Kill()
+        {
+            if (!_process.HasExited)
+                _process.Kill(); // SIGKILL
+        }
+
+        public void Dispose()
+        {
+            Kill();
+            _process.WaitForExit(5000);
+            _process.Dispose();
+        }
+    }
+}
