@@ -76,8 +76,10 @@ internal sealed partial class SidecarSession(
         {
             throw new RpcException(new Status(StatusCode.Aborted, $"sidecar '{sidecarId}' attached again on another stream"));
         }
-        catch (OperationCanceledException) when (_shuttingDown && !context.CancellationToken.IsCancellationRequested)
+        catch (Exception e) when (_shuttingDown && !context.CancellationToken.IsCancellationRequested && e is not RpcException { StatusCode: StatusCode.Unavailable })
         {
+            // Whatever the stop broke first (the read, or a grain call of a silo that is stopping), the sidecar is told
+            // the one thing it needs: go elsewhere.
             throw new RpcException(new Status(StatusCode.Unavailable, "the controller is stopping: attach to another gateway"));
         }
         finally
@@ -85,8 +87,8 @@ internal sealed partial class SidecarSession(
             gateways.Changed -= OnGatewaysChanged;
             await _stop.CancelAsync();
             _down.Writer.TryComplete();
-            await SwallowCancellation(commands);
-            await SwallowCancellation(writer);
+            await SwallowCancellation(commands, _shuttingDown);
+            await SwallowCancellation(writer, _shuttingDown);
         }
     }
 
@@ -417,13 +419,18 @@ internal sealed partial class SidecarSession(
         _doorbell.Dispose();
     }
 
-    private static async Task SwallowCancellation(Task task)
+    /// <param name="stopping">The host is stopping: a loop that failed on the way (a grain call to a silo that stops) is
+    /// not the stream's answer either; the sidecar is told UNAVAILABLE.</param>
+    private static async Task SwallowCancellation(Task task, bool stopping = false)
     {
         try
         {
             await task;
         }
         catch (OperationCanceledException)
+        {
+        }
+        catch (Exception) when (stopping)
         {
         }
     }
