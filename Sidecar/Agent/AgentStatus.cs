@@ -18,7 +18,8 @@ public sealed record AgentStatus(
     IReadOnlyList<CommandRecord> RecentCommands,
     IReadOnlyList<RankedBackup> Backups,
     OwnMove? LastOwnMove,
-    Reversals.ReversalStatus? Reversals);
+    Reversals.ReversalStatus? Reversals,
+    bool Standby = false);
 
 /// <summary>A command the agent carried out (or refused), newest last.</summary>
 public sealed record CommandRecord(string CommandId, ulong Sequence, string Kind, bool Success, string Detail, DateTimeOffset At);
