@@ -52,9 +52,9 @@ public sealed class GatewayHost : IAsyncDisposable
             ["Gateway:Auth:Tokens:0:Role"] = GatewayRoles.Operator,
             ["Gateway:Auth:Tokens:0:Sha256"] = BearerTokenHandler.Hash(OperatorToken),
         };
-        // sidecar-1 .. sidecar-19, token "sidecar-N-token-for-tests" (one identity per stream test keeps outboxes apart;
-        // 11 and up belong to the web view's tests).
-        for (var i = 1; i <= 19; i++)
+        // sidecar-1 .. sidecar-22, token "sidecar-N-token-for-tests" (one identity per stream test keeps outboxes apart;
+        // 11 to 19 belong to the web view's tests, 20 to 22 to the standby and session report tests).
+        for (var i = 1; i <= 22; i++)
         {
             config[$"Gateway:Auth:Tokens:{i}:Subject"] = $"sidecar-{i}";
             config[$"Gateway:Auth:Tokens:{i}:Role"] = GatewayRoles.Sidecar;
