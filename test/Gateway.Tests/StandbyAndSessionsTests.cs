@@ -22,7 +22,10 @@ public sealed class StandbyAndSessionsTests(GatewayFixture f)
 
         var answer = await f.Controller.RegisterConnectionAsync(new RegisterConnectionRequest
         {
-            ConnectionId = primary.ConnectionId, ClientId = "bank-dr", ServerPool = pool, Standby = true,
+            ConnectionId = primary.ConnectionId,
+            ClientId = "bank-dr",
+            ServerPool = pool,
+            Standby = true,
         }, Sidecar(21));
 
         Assert.True(answer.Standby);
@@ -43,7 +46,10 @@ public sealed class StandbyAndSessionsTests(GatewayFixture f)
         var pool = await f.CreatePoolAsync();
         var missing = await Assert.ThrowsAsync<RpcException>(() => f.Controller.RegisterConnectionAsync(new RegisterConnectionRequest
         {
-            ConnectionId = $"nobody-{Guid.NewGuid():N}"[..20], ClientId = "bank-dr", ServerPool = pool, Standby = true,
+            ConnectionId = $"nobody-{Guid.NewGuid():N}"[..20],
+            ClientId = "bank-dr",
+            ServerPool = pool,
+            Standby = true,
         }, Sidecar(21)).ResponseAsync);
         Assert.Equal(StatusCode.NotFound, missing.StatusCode);
 
@@ -74,7 +80,9 @@ public sealed class StandbyAndSessionsTests(GatewayFixture f)
         {
             SessionReport = new SessionReport
             {
-                ServerPool = "scheme", ServerId = "srv-0", ServerAddress = "10.0.0.1:5000",
+                ServerPool = "scheme",
+                ServerId = "srv-0",
+                ServerAddress = "10.0.0.1:5000",
                 Sessions = { new HeldSession { ClientAddress = "10.1.0.7:41000", SignedOnAs = "12345", SignedOn = true } },
             },
         });
