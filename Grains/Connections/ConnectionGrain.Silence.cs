@@ -33,6 +33,7 @@ public sealed partial class ConnectionGrain
                     await TransitionAsync(ConnectionStatus.Unknown, "heartbeat-timeout while the server still holds the session",
                         $"client sidecar {S.SidecarId} silent since {S.LastHeartbeat:HH:mm:ss}, but server {S.ServerId} still holds its session "
                         + $"({evidence.Detail}): a control-path problem; not moved");
+                    metrics.ClientSilence("unknown");
                     ScheduleWakeup();
                 }
                 return true;

@@ -84,6 +84,7 @@ public sealed partial class ConnectionGrain
             }
             S.Activation = activation;
             Log.ActivatingStandby(logger, Id, standby.SidecarId, S.ActivationTried.Count);
+            metrics.ClientSilence("dr_activating");
             await FailedBecauseAsync("client died: activating its standby",
                 $"{why}; activating standby {standby.SidecarId}: waiting for it to sign on at {S.ServerId ?? S.ServerAddress}");
             ScheduleWakeup();
@@ -94,6 +95,7 @@ public sealed partial class ConnectionGrain
         var none = S.Standbys.Count == 0
             ? "no standby client registered"
             : $"no standby could be activated (tried {string.Join(", ", S.ActivationTried)}: not attached or did not sign on)";
+        metrics.ClientSilence("no_standby");
         await FailedBecauseAsync("client died", $"{why}; {none}");
         ScheduleWakeup();
     }
@@ -162,6 +164,7 @@ public sealed partial class ConnectionGrain
         await TransitionAsync(ConnectionStatus.Active, $"activate-dr-client: standby {S.SidecarId} signed on at {S.ServerId ?? address} ({from} died)",
             UnknownServerDetail(server, address));
         Log.DrActivated(logger, Id, S.SidecarId, S.ServerId, from ?? "none");
+        metrics.ClientSilence("dr_activated");
         await PublishDrActivatedAsync(new ClientDrActivated(Id, S.ClientId, from ?? "", S.SidecarId, S.ServerId, S.ServerAddress, S.Version,
             activation.Reason, activation.StartedAt, now, S.Region));
     }

@@ -18,6 +18,7 @@ public sealed class ControllerMetrics
     private readonly Counter<long> _corrections;
     private readonly Counter<long> _ejections;
     private readonly Counter<long> _eventsDropped;
+    private readonly Counter<long> _clientSilences;
 
     public ControllerMetrics(IMeterFactory meterFactory)
     {
@@ -39,7 +40,11 @@ public sealed class ControllerMetrics
         _ejections = meter.CreateCounter<long>("orleanscontrol.pool.ejections", "{ejection}", "Servers ejected as suspect");
         _eventsDropped = meter.CreateCounter<long>("orleanscontrol.events.dropped", "{event}",
             "Status events dropped after the stream provider refused them for too long");
+        _clientSilences = meter.CreateCounter<long>("orleanscontrol.client.silences", "{silence}",
+            "Silent clients judged by the server side, by what followed: unknown (session held), dr_activating, dr_activated, no_standby");
     }
+
+    public void ClientSilence(string outcome) => _clientSilences.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
 
     public void StatusEntered(ConnectionStatus status) => _connections.Add(1, Tag(status));
 
