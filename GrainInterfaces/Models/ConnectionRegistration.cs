@@ -17,4 +17,4 @@ public sealed record ConnectionRegistration(
     [property: Id(3)] ImmutableDictionary<string, string>? Metadata = null,
     [property: Id(4)] string? SidecarId = null,
     [property: Id(5)] string? Region = null,
-    [property: Id(6)] bool Standby = false);
+    [property: Id(20)] bool Standby = false);

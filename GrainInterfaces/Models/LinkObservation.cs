@@ -28,8 +28,8 @@ public sealed record LinkObservation(
     [property: Id(1)] string? ServerAddress,
     [property: Id(2)] string Detail = "",
     [property: Id(3)] string? MovedFrom = null,
-    [property: Id(4)] string? ObservedBy = null,
-    [property: Id(5)] string? LocalAddress = null)
+    [property: Id(20)] string? ObservedBy = null,
+    [property: Id(21)] string? LocalAddress = null)
 {
     public bool IsSignedOnAt(string? address) =>
         State == ObservedLinkState.SignedOn && address is not null && string.Equals(ServerAddress, address, StringComparison.OrdinalIgnoreCase);
