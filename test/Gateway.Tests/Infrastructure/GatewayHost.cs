@@ -52,9 +52,9 @@ public sealed class GatewayHost : IAsyncDisposable
             ["Gateway:Auth:Tokens:0:Role"] = GatewayRoles.Operator,
             ["Gateway:Auth:Tokens:0:Sha256"] = BearerTokenHandler.Hash(OperatorToken),
         };
-        // sidecar-1 .. sidecar-22, token "sidecar-N-token-for-tests" (one identity per stream test keeps outboxes apart;
-        // 11 to 19 belong to the web view's tests, 20 to 22 to the standby and session report tests).
-        for (var i = 1; i <= 22; i++)
+        // sidecar-1 .. sidecar-19, token "sidecar-N-token-for-tests" (one identity per stream test keeps outboxes apart;
+        // 11 and up belong to the web view's tests).
+        for (var i = 1; i <= 19; i++)
         {
             config[$"Gateway:Auth:Tokens:{i}:Subject"] = $"sidecar-{i}";
             config[$"Gateway:Auth:Tokens:{i}:Role"] = GatewayRoles.Sidecar;
@@ -63,6 +63,13 @@ public sealed class GatewayHost : IAsyncDisposable
         config["Gateway:Auth:Tokens:20:Subject"] = "victor";
         config["Gateway:Auth:Tokens:20:Role"] = GatewayRoles.Viewer;
         config["Gateway:Auth:Tokens:20:Sha256"] = BearerTokenHandler.Hash(ViewerToken);
+        // sidecar-20 .. sidecar-22 for the standby and session report tests (entry 20 is the viewer: they are 21 to 23).
+        for (var i = 20; i <= 22; i++)
+        {
+            config[$"Gateway:Auth:Tokens:{i + 1}:Subject"] = $"sidecar-{i}";
+            config[$"Gateway:Auth:Tokens:{i + 1}:Role"] = GatewayRoles.Sidecar;
+            config[$"Gateway:Auth:Tokens:{i + 1}:Sha256"] = BearerTokenHandler.Hash(SidecarToken(i));
+        }
         foreach (var (k, v) in settings ?? new Dictionary<string, string?>()) config[k] = v;
         builder.Configuration.AddInMemoryCollection(config);
         builder.Logging.ClearProviders();
