@@ -49,8 +49,6 @@ public static class ControllerStreams
 
     public static StreamId ClientFailoverOf(string connectionId) => StreamId.Create(ClientFailoverNamespace, connectionId);
 
-    public static StreamId AllClientFailovers => StreamId.Create(ClientFailoverNamespace, AllKey);
-
     public static StreamId ServerHealthOf(string poolId) => StreamId.Create(ServerHealthNamespace, poolId);
 
     public static StreamId LostOf(string connectionId) => StreamId.Create(LostNamespace, connectionId);

@@ -165,8 +165,11 @@ public sealed partial class ConnectionGrain
             UnknownServerDetail(server, address));
         Log.DrActivated(logger, Id, S.SidecarId, S.ServerId, from ?? "none");
         metrics.ClientSilence("dr_activated");
-        await PublishDrActivatedAsync(new ClientDrActivated(Id, S.ClientId, from ?? "", S.SidecarId, S.ServerId, S.ServerAddress, S.Version,
-            activation.Reason, activation.StartedAt, now, S.Region));
+        // Through the connection's event outbox, right after the status change: delayed by a broker outage, never lost.
+        QueueEvent(ControllerStreams.ClientFailoverNamespace, Id, new ClientDrActivated(Id, S.ClientId, from ?? "", S.SidecarId, S.ServerId,
+            S.ServerAddress, S.Version, activation.Reason, activation.StartedAt, now, S.Region));
+        await PersistAsync(Now);
+        await PublishPendingEventsAsync();
     }
 
     /// <summary>The active client is back before a standby signed on: the activation is dropped.</summary>
@@ -193,20 +196,6 @@ public sealed partial class ConnectionGrain
         catch (Exception)
         {
             return false; // cannot tell: a standby we cannot reach is no standby now
-        }
-    }
-
-    private async Task PublishDrActivatedAsync(ClientDrActivated activated)
-    {
-        try
-        {
-            var provider = this.GetStreamProvider(ControllerStreams.ProviderName);
-            await provider.GetStream<ClientDrActivated>(ControllerStreams.ClientFailoverOf(Id)).OnNextAsync(activated);
-            await provider.GetStream<ClientDrActivated>(ControllerStreams.AllClientFailovers).OnNextAsync(activated);
-        }
-        catch (Exception ex)
-        {
-            Log.PublishFailed(logger, ex, Id); // the status change (reason "activate-dr-client: …") is in the durable outbox
         }
     }
 }
