@@ -75,7 +75,7 @@ internal sealed class PeerReplicaGrain([PersistentState("peerReplica", Controlle
         S.Incarnation = change.Incarnation;
         S.Row = new ConnectionSummary(change.ConnectionId, change.ClientId, change.ServerPool ?? before?.ServerPool ?? "", change.ServerId,
             change.To, change.HealthScore, change.FailoverTarget, change.Version, before?.LastHeartbeat, change.At, change.ServerAddress,
-            change.SidecarId, change.Region, change.StatusDetail ?? "", Replica: true, S.Incarnation);
+            change.SidecarId, change.Region, change.StatusDetail ?? "", Replica: true, Incarnation: S.Incarnation);
         await state.WriteStateAsync();
         await Index.Upsert(S.Row);
         return ReplicaApplyOutcome.Applied;
