@@ -97,4 +97,16 @@ internal static partial class Log
 
     [LoggerMessage(61, LogLevel.Warning, "Server {Name}: TLS client {Remote} refused: {Reason}")]
     public static partial void TlsRefused(ILogger logger, string name, string remote, string reason);
+
+    [LoggerMessage(70, LogLevel.Warning, "Agent: connection {ConnectionId}: standby {Standby} (a standby opens no link until the controller activates it)")]
+    public static partial void StandbyChanged(ILogger logger, string connectionId, bool standby);
+
+    [LoggerMessage(71, LogLevel.Information, "Server {ServerId}: session reports attached to the controller")]
+    public static partial void SessionReporterAttached(ILogger logger, string serverId);
+
+    [LoggerMessage(72, LogLevel.Warning, "Server {ServerId}: session reports cannot reach the controller, retrying in {DelayMs} ms: {Error}")]
+    public static partial void SessionReporterUnreachable(ILogger logger, string serverId, long delayMs, string error);
+
+    [LoggerMessage(73, LogLevel.Warning, "Server {ServerId}: the controller rejected a session report: {Code}: {Message}")]
+    public static partial void SessionReportRejected(ILogger logger, string serverId, string code, string message);
 }

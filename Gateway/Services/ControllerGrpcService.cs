@@ -58,6 +58,9 @@ internal sealed class ControllerGrpcService(
         // A preference for a server the pool does not have is a mistake to name, not a wish to ignore. (With a peer
         // region the pool's owner decides: its AssignServer answers the same NOT_FOUND.)
         if (preferred is not null && !peers.Enabled) await RequireServerAsync(pool, preferred);
+        if (request.Standby)
+            return await RegisterStandbyAsync(ConnectionGrain(connectionId), new ConnectionRegistration(clientId, pool, null,
+                request.Metadata.ToImmutableDictionary(StringComparer.Ordinal), sidecarId, Region, Standby: true));
 
         // Bank side: the scheme region's pool chooses; its choice becomes the local preference.
         var peerChoice = peers.Enabled
@@ -69,6 +72,11 @@ internal sealed class ControllerGrpcService(
         var snapshot = await grain.Register(registration);
         if (peers.Enabled && peerChoice is null) await peers.QueueForPeerAsync(pool, connectionId, clientId, snapshot.ServerId);
         var owner = snapshot.SidecarId;
+        if (snapshot.IsStandby(sidecarId))
+        {
+            // A former primary that came back after its standby took over: it is a standby now, and opens no link.
+            return new RegisterConnectionResponse { Connection = snapshot.ToProto(Region), Standby = true };
+        }
         if (actsAsSidecar && owner != caller.Subject)
         {
             auth.Deny(caller, context, $"connection '{connectionId}' belongs to another sidecar");
@@ -98,6 +106,15 @@ internal sealed class ControllerGrpcService(
     {
         var servers = (await cluster.GetGrain<IServerPoolGrain>(pool).GetSnapshot()).Servers;
         if (!servers.Any(x => x.ServerId == serverId)) throw new GrainInterfaces.Errors.ServerNotFoundException(pool, serverId);
+    }
+
+    /// <summary>A standby client (DR) of an existing connection: no assignment, no link, no command until it is activated.</summary>
+    private async Task<RegisterConnectionResponse> RegisterStandbyAsync(IConnectionGrain grain, ConnectionRegistration registration)
+    {
+        if (registration.SidecarId is null)
+            throw GatewayErrors.InvalidArgument("sidecar_id", "is required with standby");
+        var snapshot = await grain.Register(registration);
+        return new RegisterConnectionResponse { Connection = snapshot.ToProto(Region), Standby = snapshot.SidecarId != registration.SidecarId };
     }
 
     /// <summary>

@@ -24,6 +24,16 @@ internal static class ProtoMapping
         c.TransactionsPerSecond = s.TransactionsPerSecond;
         c.HostSilo = s.HostSilo ?? "";
         c.ActivatedAt = s.ActivatedAt is { } activated ? Timestamp.FromDateTimeOffset(activated) : null;
+
+        if (!s.Standbys.IsDefaultOrEmpty)
+            c.Standbys.Add(s.Standbys.Select(b => new Proto.StandbyClient
+            {
+                SidecarId = b.SidecarId,
+                Region = b.Region ?? "",
+                RegisteredAt = Timestamp.FromDateTimeOffset(b.RegisteredAt),
+                FormerPrimary = b.FormerPrimary,
+            }));
+        c.ActivatingSidecarId = s.Activation?.SidecarId ?? "";
         return c;
     }
 

@@ -16,7 +16,8 @@ namespace OrleansControl.Gateway.Sidecars;
 /// <summary>
 /// One attached sidecar. Up: heartbeats and state reports (each saying what the link does) go to the connection
 /// grains (ownership checked once per connection per stream); acks go to the outbox, and the receipt of a command that
-/// moves a link to its connection grain, which completes the move on it. Down: one writer sends the outbox's
+/// moves a link to its connection grain, which completes the move on it. A scheme server's sidecar sends session
+/// reports, which go to that server's sessions grain. Down: one writer sends the outbox's
 /// unacknowledged commands in sequence order, woken by the outbox's observer call and, as a backstop, by a poll.
 /// </summary>
 internal sealed partial class SidecarSession(
@@ -32,6 +33,7 @@ internal sealed partial class SidecarSession(
 {
     private static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(2);
     private const int MaxBatch = 1000;
+    private const int MaxSessionsPerReport = 100_000;
 
     private readonly ISidecarOutboxGrain _outbox = cluster.GetGrain<ISidecarOutboxGrain>(sidecarId);
     private readonly Channel<ControllerMessage> _down = Channel.CreateUnbounded<ControllerMessage>(new() { SingleReader = true });
@@ -144,6 +146,9 @@ internal sealed partial class SidecarSession(
             case SidecarMessage.BodyOneofCase.ServerRegistration:
                 await OnServerRegistration(message.ServerRegistration);
                 break;
+            case SidecarMessage.BodyOneofCase.SessionReport:
+                await OnSessionReport(message.SessionReport);
+                break;
             case SidecarMessage.BodyOneofCase.Register:
                 Reject("", StatusCode.FailedPrecondition, "register: already registered on this stream");
                 break;
@@ -196,7 +201,8 @@ internal sealed partial class SidecarSession(
             Reject(hb.ConnectionId, StatusCode.InvalidArgument, $"{field}.errors/timeouts: must be at most {RequestValidation.MaxCountPerReport}");
             return null;
         }
-        if (!System.Enum.IsDefined(hb.LinkState) || hb.ServerAddress.Length > RequestValidation.MaxAddressLength)
+        if (!System.Enum.IsDefined(hb.LinkState) || hb.ServerAddress.Length > RequestValidation.MaxAddressLength
+            || hb.LocalAddress.Length > RequestValidation.MaxAddressLength)
         {
             Reject(hb.ConnectionId, StatusCode.InvalidArgument, $"{field}.link_state/server_address: must be a known state and an address of at most {RequestValidation.MaxAddressLength} characters");
             return null;
@@ -209,7 +215,7 @@ internal sealed partial class SidecarSession(
         try
         {
             await grain.RecordHeartbeat(new GrainInterfaces.Models.Heartbeat(hb.EchoRttMs, (int)hb.Errors, (int)hb.Timeouts,
-                hb.SentAt?.ToDateTimeOffset() ?? DateTimeOffset.UtcNow, Observation(hb.LinkState, hb.ServerAddress, ""),
+                hb.SentAt?.ToDateTimeOffset() ?? DateTimeOffset.UtcNow, Observation(hb.LinkState, hb.ServerAddress, "", hb.LocalAddress),
                 (int)Math.Min(hb.Responses, int.MaxValue)));
         }
         catch (ControlPlaneException e)
@@ -283,12 +289,42 @@ internal sealed partial class SidecarSession(
         }
     }
 
-    /// <summary>The wire's link state as the grains' observation; null for UNSPECIFIED (an older sidecar says nothing).</summary>
-    private static LinkObservation? Observation(LinkState state, string address, string detail) => state switch
+    /// <summary>
+    /// The wire's link state as the grains' observation, said by this stream's sidecar; null for UNSPECIFIED (an older
+    /// sidecar says nothing).
+    /// </summary>
+    private LinkObservation? Observation(LinkState state, string address, string detail, string local = "") => state switch
     {
         LinkState.Unspecified => null,
-        _ => new LinkObservation((ObservedLinkState)(int)state, address.Length == 0 ? null : address, detail),
+        _ => new LinkObservation((ObservedLinkState)(int)state, address.Length == 0 ? null : address, detail,
+            ObservedBy: sidecarId, LocalAddress: local.Length == 0 ? null : local),
     };
+
+    /// <summary>A scheme server's sidecar reports the sessions its server holds (soft state in the server's sessions grain).</summary>
+    private async Task OnSessionReport(SessionReport report)
+    {
+        if (!RequestValidation.IsWellFormedId(report.ServerPool) || !RequestValidation.IsWellFormedId(report.ServerId))
+        {
+            Reject("", StatusCode.InvalidArgument, "session_report.server_pool/server_id: must be well-formed ids");
+            return;
+        }
+        if (report.Sessions.Count > MaxSessionsPerReport)
+        {
+            Reject("", StatusCode.InvalidArgument, $"session_report.sessions: at most {MaxSessionsPerReport} per report");
+            return;
+        }
+        if (report.ServerAddress.Length > RequestValidation.MaxAddressLength
+            || report.Sessions.Any(s => s.ClientAddress.Length is 0 || s.ClientAddress.Length > RequestValidation.MaxAddressLength || s.SignedOnAs.Length > 128))
+        {
+            Reject("", StatusCode.InvalidArgument,
+                $"session_report.sessions[].client_address: required, at most {RequestValidation.MaxAddressLength} characters (signed_on_as at most 128)");
+            return;
+        }
+        await cluster.GetGrain<IServerSessionsGrain>(IServerSessionsGrain.KeyOf(report.ServerPool, report.ServerId)).Report(new ServerSessionReport(
+            report.ServerId, report.ServerAddress.Length == 0 ? null : report.ServerAddress, sidecarId,
+            [.. report.Sessions.Select(s => new GrainInterfaces.Models.HeldSession(s.ClientAddress, s.SignedOnAs.Length == 0 ? null : s.SignedOnAs, s.SignedOn,
+                s.OpenedAt?.ToDateTimeOffset() ?? DateTimeOffset.UtcNow))]));
+    }
 
     /// <summary>First use of a connection on this stream: it must exist and belong to this sidecar.</summary>
     private async ValueTask<IConnectionGrain?> EnsureOwned(string connectionId)
@@ -305,7 +341,9 @@ internal sealed partial class SidecarSession(
             return null;
         }
         // Throws PERMISSION_DENIED, which ends the stream: a sidecar speaking for another's connection is not a glitch.
-        auth.RequireOwnerOrOperator(caller, context, state.SidecarId, connectionId);
+        // The standby being activated (DR) speaks for it too: its sign-on is what completes the activation.
+        var speaksFor = state.Activation?.SidecarId == sidecarId ? sidecarId : state.SidecarId;
+        auth.RequireOwnerOrOperator(caller, context, speaksFor, connectionId);
         _owned[connectionId] = grain;
         return grain;
     }

@@ -20,6 +20,8 @@ public sealed record ConnectionTransition(
 /// state: 0 after a reactivation until the second heartbeat, and 0 once heartbeats stop).
 /// <see cref="HostSilo"/> is the silo whose activation answered (its Orleans silo address) and <see cref="ActivatedAt"/>
 /// when that activation started: a later time than before means the grain was reactivated (a silo died or left).
+/// <see cref="Standbys"/> are the client sidecars registered as standby, in activation order; <see cref="Activation"/>
+/// is a DR activation under way (the connection stays on <see cref="SidecarId"/> until the standby has signed on).
 /// </summary>
 [GenerateSerializer, Immutable, Alias("oc.ConnectionSnapshot")]
 public sealed record ConnectionSnapshot(
@@ -45,4 +47,11 @@ public sealed record ConnectionSnapshot(
     [property: Id(19)] string? HostSilo = null,
     [property: Id(20)] DateTimeOffset? ActivatedAt = null,
     [property: Id(30)] double TransactionsPerSecond = 0,
-    [property: Id(21)] string? Incarnation = null);
+    [property: Id(21)] string? Incarnation = null,
+    [property: Id(60)] ImmutableArray<StandbyClient> Standbys = default,
+    [property: Id(61)] ClientActivation? Activation = null)
+{
+    /// <summary>Whether <paramref name="sidecarId"/> is one of this connection's standbys (not the active one).</summary>
+    public bool IsStandby(string? sidecarId) =>
+        sidecarId is not null && sidecarId != SidecarId && !Standbys.IsDefault && Standbys.Any(s => s.SidecarId == sidecarId);
+}

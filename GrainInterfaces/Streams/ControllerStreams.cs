@@ -17,6 +17,8 @@ namespace OrleansControl.GrainInterfaces.Streams;
 /// <see cref="EstablishedNamespace"/> (<see cref="ConnectionEstablished"/>) and <see cref="FailoverFailedNamespace"/>
 /// (<see cref="FailoverFailed"/>), by connection id; <see cref="HealthReportsNamespace"/>
 /// (<see cref="ConnectionHealthReport"/>, by connection id).</item>
+/// <item><see cref="ClientFailoverNamespace"/>: <see cref="ClientDrActivated"/>, keyed by connection id and also on
+/// <see cref="AllKey"/>: a connection's client moved to its DR standby.</item>
 /// </list>
 /// One record type per namespace: a memory-stream subscriber casts every event of its stream to its type.
 /// Subscribe with <c>client.GetStreamProvider(ControllerStreams.ProviderName).GetStream&lt;T&gt;(ControllerStreams.StatusOf(id))</c>.
@@ -34,6 +36,7 @@ public static class ControllerStreams
     public const string EstablishedNamespace = "connection-established";
     public const string FailoverFailedNamespace = "failover-failed";
     public const string HealthReportsNamespace = "health-reports";
+    public const string ClientFailoverNamespace = "client-failover";
     public const string AllKey = "*";
 
     public static StreamId StatusOf(string connectionId) => StreamId.Create(StatusNamespace, connectionId);
@@ -43,6 +46,8 @@ public static class ControllerStreams
     public static StreamId FailoverCommandsFor(string clientId) => StreamId.Create(FailoverNamespace, clientId);
 
     public static StreamId AllFailoverCommands => StreamId.Create(FailoverNamespace, AllKey);
+
+    public static StreamId ClientFailoverOf(string connectionId) => StreamId.Create(ClientFailoverNamespace, connectionId);
 
     public static StreamId ServerHealthOf(string poolId) => StreamId.Create(ServerHealthNamespace, poolId);
 

@@ -23,7 +23,13 @@ public sealed partial class ConnectionGrain
         EnsureRegistered();
         if (S.Status == ConnectionStatus.Closed)
             return Snapshot();
-        S.LastLink = link;
+        if (FromAnotherSidecar(link))
+        {
+            if (S.Activation?.SidecarId == link.ObservedBy)
+                await ActivationEvidenceAsync(link);
+            return Snapshot();
+        }
+        S.LastLink = Remembered(link);
         if (link.State == ObservedLinkState.Failed)
         {
             // About the server the registry names: on this ordered stream the registry names a server only after the
@@ -58,6 +64,11 @@ public sealed partial class ConnectionGrain
     public async Task CompleteCommand(CommandReceipt receipt)
     {
         EnsureRegistered();
+        if (S.Activation is { } activation && activation.CommandId == receipt.CommandId)
+        {
+            await ActivationReceiptAsync(receipt);
+            return;
+        }
         if (S.Move is not { } move || move.CommandId != receipt.CommandId)
             return; // a superseded attempt's receipt: the current attempt decides
         var at = receipt.SignedOnAt;
@@ -147,6 +158,7 @@ public sealed partial class ConnectionGrain
 
     private async Task SignedOnAsync(string address, string why)
     {
+        await AbandonActivationAsync(); // the active client itself is back: no standby takes over
         var server = await ConfirmAsync(address);
         LeaveWaiting();
         var said = S.ServerId;
@@ -172,6 +184,12 @@ public sealed partial class ConnectionGrain
         // server it left, which they leave out, and name the one it is on now.
         await SendBackupsAsync();
     }
+
+    /// <summary>A state report says nothing of the client's end of the link: the heartbeats' word for it is kept.</summary>
+    private LinkObservation Remembered(LinkObservation link) =>
+        link.LocalAddress is null && S.LastLink is { LocalAddress: { } local } last && link.IsSignedOnAt(last.ServerAddress)
+            ? link with { LocalAddress = local }
+            : link;
 
     private void Place(ServerAssignment? server, string address)
     {

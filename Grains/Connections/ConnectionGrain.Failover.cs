@@ -56,6 +56,9 @@ public sealed partial class ConnectionGrain
             return Result(FailoverOutcome.Stale, null, trigger);
         if (S.Status == ConnectionStatus.Closed)
             throw new IllegalTransitionException(Id, S.Status, ConnectionStatus.Failed, "the connection is closed");
+        if (S.Activation is not null)
+            // The client died and a standby is connecting to the same server: a server move has nobody to carry it.
+            return Result(FailoverOutcome.Stale, null, trigger);
         if (S.Move is not null)
             // One move at a time: the one under way already handles this failure; an explicit request learns about it.
             return Result(request.FailedServerId is null ? FailoverOutcome.Migrating : FailoverOutcome.Stale, CurrentRecord(), trigger);
@@ -270,10 +273,11 @@ public sealed partial class ConnectionGrain
     }
 
     /// <summary>Best effort: a command left behind is superseded by the next move anyway, and its receipt is ignored.</summary>
-    private async Task CancelCommandAsync(string commandId)
+    private Task CancelCommandAsync(string commandId) =>
+        S.SidecarId is { } sidecar ? CancelCommandAsync(sidecar, commandId) : Task.CompletedTask;
+
+    private async Task CancelCommandAsync(string sidecar, string commandId)
     {
-        if (S.SidecarId is not { } sidecar)
-            return;
         try
         {
             await GrainFactory.GetGrain<ISidecarOutboxGrain>(sidecar).Cancel(commandId);

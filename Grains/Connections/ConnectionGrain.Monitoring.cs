@@ -29,6 +29,12 @@ public sealed partial class ConnectionGrain
         metrics.Heartbeat();
         if (S.Status == ConnectionStatus.Closed)
             return ValueTask.FromResult(Ack());
+        if (FromAnotherSidecar(heartbeat.Link))
+            // A standby's (or a former primary's) word is not evidence for a link it does not carry; the one being
+            // activated is the exception: its sign-on ends the activation.
+            return S.Activation?.SidecarId == heartbeat.Link!.ObservedBy
+                ? new ValueTask<HeartbeatAck>(ActivationThenAckAsync(heartbeat.Link))
+                : ValueTask.FromResult(Ack());
 
         // Receive time, not SentAt: the timeout is judged on this silo's clock.
         MeasureThroughput(heartbeat, S.LastHeartbeat);
@@ -37,7 +43,7 @@ public sealed partial class ConnectionGrain
         // An older sidecar (or a REST health report) says nothing of its link: signed on where the registry says.
         var link = heartbeat.Link ?? new LinkObservation(ObservedLinkState.SignedOn, S.ServerAddress);
         if (heartbeat.Link is not null)
-            S.LastLink = heartbeat.Link;
+            S.LastLink = Remembered(heartbeat.Link);
         // Without a link observation only the first heartbeat (or the first after a silence) is evidence of a sign-on
         // where the registry says.
         if ((heartbeat.Link is not null || S.Status is ConnectionStatus.Requested or ConnectionStatus.Unknown) && NeedsToFollow(link))
@@ -76,6 +82,12 @@ public sealed partial class ConnectionGrain
         await FollowAsync(link);
         if (ConnectionTransitions.IsMonitored(S.Status))
             await Score(heartbeat);
+        return Ack();
+    }
+
+    private async Task<HeartbeatAck> ActivationThenAckAsync(LinkObservation link)
+    {
+        await ActivationEvidenceAsync(link);
         return Ack();
     }
 
@@ -128,7 +140,8 @@ public sealed partial class ConnectionGrain
     {
         DateTimeOffset? due = S.Move is { CommandQueued: true } move ? move.Deadline
             : S.Move is { CommandQueued: false } && S.SidecarId is not null ? Now + TimeSpan.FromSeconds(1)
-            : S.WaitingForTarget?.NextAttemptAt;
+            : S.Activation is { } activation ? activation.Deadline
+            : SilenceRecheckDue() ?? S.WaitingForTarget?.NextAttemptAt;
         if (soonest is null && S.PendingEvents.Count > 0) soonest = TimeSpan.FromSeconds(1);
         if (soonest is { } s && (due is null || Now + s < due)) due = Now + s;
         if (due is null)
@@ -158,6 +171,14 @@ public sealed partial class ConnectionGrain
             else if (move.CommandQueued && now >= move.Deadline)
                 await MoveAttemptFailedAsync($"not signed on at {move.TargetServerId} within {_options.MoveDeadline.TotalSeconds:0.#} s",
                     sidecarTried: S.LastHeartbeat > move.QueuedAt);
+        }
+        else if (S.Activation is { } activation && now >= activation.Deadline)
+        {
+            await ActivationAttemptFailedAsync($"not signed on within {_options.MoveDeadline.TotalSeconds:0.#} s");
+        }
+        else if (S.Status == ConnectionStatus.Unknown)
+        {
+            await JudgeSilenceAsync();
         }
         else if (S.Status == ConnectionStatus.Failed && S.WaitingForTarget is { } waiting && now >= waiting.NextAttemptAt)
         {
@@ -205,11 +226,14 @@ public sealed partial class ConnectionGrain
             {
                 Log.HeartbeatTimeout(logger, Id, missed, since);
                 metrics.TimeToDetect(now - (S.LastHeartbeat ?? S.MonitoredSince));
+                if (await JudgeSilenceAsync())
+                    return;
                 if (await SilentWhileDetachedAsync())
                 {
                     await TransitionAsync(ConnectionStatus.Unknown, "heartbeat-timeout while the sidecar is detached",
                         $"sidecar {S.SidecarId} detached and silent since {S.LastHeartbeat:HH:mm:ss}; its link was signed on at {S.ServerId} "
                         + "then; not moved: a move needs a sidecar to carry it, and the silence says nothing about the server");
+                    ScheduleWakeup(); // the server side may still say what the silence means
                     return;
                 }
                 var request = new FailoverRequest("heartbeat-timeout", $"timeout:{S.ServerId}:{since.UtcTicks}", S.ServerId);

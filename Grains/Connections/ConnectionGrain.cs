@@ -12,7 +12,8 @@ namespace OrleansControl.Grains.Connections;
 /// <summary>
 /// One connection: registration, the state machine and persistence (this file), heartbeats and timeout detection
 /// (ConnectionGrain.Monitoring.cs), the failover coordinator (ConnectionGrain.Failover.cs), what the sidecar observes
-/// of its link and how the registry follows it (ConnectionGrain.Evidence.cs).
+/// of its link and how the registry follows it (ConnectionGrain.Evidence.cs), what a client's silence means
+/// (ConnectionGrain.Silence.cs) and the client's DR standbys (ConnectionGrain.Standby.cs).
 /// Not reentrant: calls, timer ticks and reminders run one at a time, so each transition is check-then-persist atomic.
 /// </summary>
 public sealed partial class ConnectionGrain(
@@ -73,6 +74,8 @@ public sealed partial class ConnectionGrain(
     {
         if (string.IsNullOrWhiteSpace(registration.ClientId)) throw new InvalidRequestException("client_id", "must not be empty");
         if (string.IsNullOrWhiteSpace(registration.ServerPool)) throw new InvalidRequestException("server_pool", "must not be empty");
+        if (registration.Standby)
+            return await RegisterStandbyAsync(registration);
 
         if (IsRegistered)
         {
@@ -248,5 +251,5 @@ public sealed partial class ConnectionGrain(
         Id, S.ClientId, S.ServerPool, S.ServerId, S.ServerAddress, S.Status, S.LastHeartbeat, S.HealthScore,
         S.FailoverTarget, S.Version, [.. S.Transitions], [.. S.Failovers], S.LastEchoRttMs, S.RegisteredAt,
         S.Metadata.ToImmutableDictionary(), S.SidecarId, S.Region, S.StatusDetail, S.LastLink, RuntimeIdentity, _activatedAt,
-        TransactionsPerSecond(), S.Incarnation);
+        TransactionsPerSecond(), S.Incarnation, [.. S.Standbys], S.Activation);
 }

@@ -54,6 +54,14 @@ public sealed class ConnectionGrainState
     /// the pool's reservation is confirmed on a later timer tick (ConnectionGrain.PoolCalls.cs).
     /// </summary>
     [Id(30)] public bool PoolReconcilePending { get; set; }
+    /// <summary>Client sidecars registered as standby (DR), in activation order; a former primary joins at the end.</summary>
+    [Id(60)] public List<StandbyClient> Standbys { get; set; } = [];
+    /// <summary>A DR activation under way: the standby told to connect and sign on; null otherwise.</summary>
+    [Id(61)] public ClientActivation? Activation { get; set; }
+    /// <summary>Standbys tried since the active client died (an activation that failed is not tried again in that round).</summary>
+    [Id(62)] public List<string> ActivationTried { get; set; } = [];
+    /// <summary>When the active client was found dead (silent, its server session gone); null while it is not.</summary>
+    [Id(63)] public DateTimeOffset? ClientDiedAt { get; set; }
 }
 
 /// <summary>An event in the connection's outbox: the stream it goes to and the record.</summary>

@@ -20,6 +20,7 @@ public sealed class ControllerMetrics
     private readonly Counter<long> _eventsDropped;
     private readonly Counter<long> _provisional;
     private readonly Counter<long> _overCapacity;
+    private readonly Counter<long> _clientSilences;
 
     public ControllerMetrics(IMeterFactory meterFactory)
     {
@@ -45,7 +46,11 @@ public sealed class ControllerMetrics
             "Pool answers taken from this silo's replica because the pool grain did not answer in time (its silo dying)");
         _overCapacity = meter.CreateCounter<long>("orleanscontrol.pool.over_capacity", "{connection}",
             "Connections the pool took on a server beyond its capacity because the link signed on there");
+        _clientSilences = meter.CreateCounter<long>("orleanscontrol.client.silences", "{silence}",
+            "Silent clients judged by the server side, by what followed: unknown (session held), dr_activating, dr_activated, no_standby");
     }
+
+    public void ClientSilence(string outcome) => _clientSilences.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
 
     public void StatusEntered(ConnectionStatus status) => _connections.Add(1, Tag(status));
 

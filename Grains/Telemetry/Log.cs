@@ -86,4 +86,19 @@ internal static partial class Log
 
     [LoggerMessage(1302, LogLevel.Information, "Index: connection {ConnectionId} v{Listed} dropped: its grain was activated and its store has no registration")]
     public static partial void IndexRowForgotten(ILogger logger, string connectionId, long listed);
+
+    [LoggerMessage(1401, LogLevel.Warning, "Connection {ConnectionId}: the client died ({Why})")]
+    public static partial void ClientDied(ILogger logger, string connectionId, string why);
+
+    [LoggerMessage(1402, LogLevel.Warning, "Connection {ConnectionId}: activating standby client {SidecarId} (attempt {Attempt})")]
+    public static partial void ActivatingStandby(ILogger logger, string connectionId, string sidecarId, int attempt);
+
+    [LoggerMessage(1403, LogLevel.Warning, "Connection {ConnectionId}: standby {SidecarId} was not activated: {Why}")]
+    public static partial void ActivationFailed(ILogger logger, string connectionId, string sidecarId, string why);
+
+    [LoggerMessage(1404, LogLevel.Warning, "Connection {ConnectionId}: DR client {SidecarId} signed on at {ServerId}; {From} joins as standby")]
+    public static partial void DrActivated(ILogger logger, string connectionId, string sidecarId, string? serverId, string from);
+
+    [LoggerMessage(1405, LogLevel.Information, "Connection {ConnectionId}: {SidecarId} registered as standby client")]
+    public static partial void StandbyRegistered(ILogger logger, string connectionId, string sidecarId);
 }

@@ -19,7 +19,8 @@ public sealed record AgentStatus(
     IReadOnlyList<RankedBackup> Backups,
     OwnMove? LastOwnMove,
     Reversals.ReversalStatus? Reversals,
-    IReadOnlyList<string> LearnedGateways);
+    IReadOnlyList<string> LearnedGateways,
+    bool Standby = false);
 
 /// <summary>A command the agent carried out (or refused), newest last.</summary>
 public sealed record CommandRecord(string CommandId, ulong Sequence, string Kind, bool Success, string Detail, DateTimeOffset At);

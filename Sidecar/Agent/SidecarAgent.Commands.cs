@@ -96,6 +96,13 @@ public sealed partial class SidecarAgent
                     return (true, $"already signed on at {current}; left there");
                 }
 
+                if (_standby)
+                {
+                    // Activated (DR): from now on this sidecar carries the link and says what it does.
+                    _standby = false;
+                    Log.StandbyChanged(_logger, _options.EffectiveConnectionId, false);
+                }
+
                 return await MoveAsync(command, deadline ?? _options.CommandMoveDeadline, ct).ConfigureAwait(false);
             case CommandKind.Drain:
             case CommandKind.SignOff:

@@ -152,9 +152,9 @@ public sealed partial class SidecarAgent
     private void Report(ConnectionState state, string detail, ChannelWriter<SidecarMessage>? outbox = null)
     {
         outbox ??= _outbox?.Writer;
-        if (outbox is null || ServerMode)
+        if (outbox is null || ServerMode || _standby)
         {
-            return;
+            return; // a standby carries no link: it has nothing to say of one
         }
 
         var message = StateReport(state, detail);

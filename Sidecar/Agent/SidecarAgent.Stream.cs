@@ -166,7 +166,11 @@ public sealed partial class SidecarAgent
     {
         while (!ct.IsCancellationRequested)
         {
-            outbox.TryWrite(new SidecarMessage { Heartbeat = Heartbeat() });
+            if (!_standby)
+            {
+                outbox.TryWrite(new SidecarMessage { Heartbeat = Heartbeat() });
+            }
+
             lock (_lock)
             {
                 _lastHeartbeatAt = DateTimeOffset.UtcNow;
@@ -196,6 +200,7 @@ public sealed partial class SidecarAgent
             ServerAddress = _link.SignedOnAt ?? "",
             Requests = Delta(now.RequestsSent, before?.RequestsSent),
             Responses = Delta(now.ResponsesMatched, before?.ResponsesMatched),
+            LocalAddress = _link.SignedOnAt is null ? "" : _link.LocalAddress ?? "",
         };
     }
 
@@ -233,7 +238,10 @@ public sealed partial class SidecarAgent
             await RegisterAsync(ct).ConfigureAwait(false);
             // Until a heartbeat says where the link is, the registry has only the assignment it just made (Requested):
             // tell it now rather than one heartbeat interval later.
-            _outbox?.Writer.TryWrite(new SidecarMessage { Heartbeat = Heartbeat() });
+            if (!_standby)
+            {
+                _outbox?.Writer.TryWrite(new SidecarMessage { Heartbeat = Heartbeat() });
+            }
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {

@@ -44,6 +44,7 @@ public sealed partial class SidecarAgent : BackgroundService
     private TimeSpan _heartbeatInterval;
     private LinkHealthSnapshot? _previous;
     private bool _failureReported;
+    private volatile bool _standby;
 
     public SidecarAgent(IsoClient link, IOptions<SidecarAgentOptions> options, ILogger<SidecarAgent> logger)
     {
@@ -52,6 +53,7 @@ public sealed partial class SidecarAgent : BackgroundService
         _logger = logger;
         _heartbeatInterval = _options.HeartbeatInterval;
         _gateways = new GatewayCandidates(_options.ControllerAddresses);
+        _standby = _options.Standby;
         _link.StateChanged += OnLinkStateChanged;
         _link.Suspected += OnLinkSuspected;
     }
@@ -63,6 +65,9 @@ public sealed partial class SidecarAgent : BackgroundService
 
     /// <summary>The TLS verdict of the gateway tried last.</summary>
     private ControllerTrust? CurrentTrust => _currentGateway is { } g && _trust.TryGetValue(g.Key, out var t) ? t : null;
+
+    /// <summary>A standby client (DR): it holds no link and sends no heartbeats until the controller activates it.</summary>
+    public bool Standby => _standby;
 
     public AgentStatus Status()
     {
@@ -79,7 +84,7 @@ public sealed partial class SidecarAgent : BackgroundService
         var current = _currentGateway?.ToString() ?? _options.Controller;
         return new AgentStatus(_options.SidecarId, _options.EffectiveConnectionId, current, _attached, _lastError,
             _assigned, Interlocked.Read(ref _lastAcked), _outboxIncarnation, heartbeat, _link.SendingStopped, _link.Health(), recent,
-            _backups, ownMove, _link.Reversals(), _gateways.Learned);
+            _backups, ownMove, _link.Reversals(), _gateways.Learned, _standby);
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -246,9 +251,21 @@ public sealed partial class SidecarAgent : BackgroundService
             PreferredServer = _options.PreferredServer ?? "",
             ConnectionId = _options.EffectiveConnectionId,
             SidecarId = _options.SidecarId,
+            Standby = _options.Standby,
         };
         var response = await client.RegisterConnectionAsync(request, Headers(), DateTime.UtcNow.AddSeconds(10), ct).ConfigureAwait(false);
-        Follow(response.Connection?.ServerAddress);
+        // A standby (configured so, or a primary that came back after its standby took over) opens no link: the
+        // controller sends CONNECT when it activates it.
+        if (response.Standby != _standby)
+        {
+            Log.StandbyChanged(_logger, _options.EffectiveConnectionId, response.Standby);
+        }
+
+        _standby = response.Standby;
+        if (!response.Standby)
+        {
+            Follow(response.Connection?.ServerAddress);
+        }
     }
 
     /// <summary>

@@ -91,6 +91,13 @@ public sealed class SidecarAgentOptions
     /// <summary>Server mode: the scheme server this sidecar stands beside, declared on every attach.</summary>
     public ServerRegistrationOptions Server { get; set; } = new();
 
+    /// <summary>
+    /// Register as a standby client (DR: another pod, zone or site) of <see cref="ConnectionId"/>, the connection another
+    /// sidecar carries: open no link and send no heartbeats until the controller activates this one (the active client
+    /// died). Needs an explicit <see cref="ConnectionId"/>.
+    /// </summary>
+    public bool Standby { get; set; }
+
     public string EffectiveConnectionId => string.IsNullOrWhiteSpace(ConnectionId) ? $"{SidecarId}.{ClientId}" : ConnectionId;
 
     public IEnumerable<string> Validate()
@@ -143,6 +150,11 @@ public sealed class SidecarAgentOptions
         foreach (var error in Server.Validate())
         {
             yield return error;
+        }
+
+        if (Standby && string.IsNullOrWhiteSpace(ConnectionId))
+        {
+            yield return "Standby needs ConnectionId: the connection (carried by another sidecar) this one stands by for";
         }
 
         if (HeartbeatInterval < TimeSpan.FromMilliseconds(100) || HeartbeatInterval > TimeSpan.FromMinutes(5))

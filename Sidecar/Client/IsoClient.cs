@@ -127,6 +127,9 @@ public sealed partial class IsoClient : IAsyncDisposable
         }
     }
 
+    /// <summary>This end of the live session (host:port): the server side reports the client's session by it.</summary>
+    public string? LocalAddress => _current is { IsClosed: false } s ? s.Local : null;
+
     public int InFlight => _requests.InFlight;
 
     /// <summary>The link's instruments, shared with its agent (which counts the controller's commands there).</summary>

@@ -41,6 +41,7 @@ internal sealed class IsoSession : IAsyncDisposable
         _stream = stream;
         _socketOwner = socketOwner;
         Remote = remote?.ToString() ?? "?";
+        Local = IsoEndpoint.Normalize((socketOwner as System.Net.Sockets.Socket)?.LocalEndPoint);
         _wire = wire;
         _onMessage = onMessage;
         _logger = logger;
@@ -52,6 +53,9 @@ internal sealed class IsoSession : IAsyncDisposable
     public long Id { get; }
 
     public string Remote { get; }
+
+    /// <summary>This end of the session (host:port, normalised; null when not on a socket): what the peer sees as remote.</summary>
+    public string? Local { get; }
 
     /// <summary>Completes with the reason the session ended.</summary>
     public Task<string> Closed => _closed.Task;

@@ -34,6 +34,7 @@ public sealed class EventCatalog
         new(typeof(ConnectionEstablished), "oc.connection.established", e => ((ConnectionEstablished)e).ConnectionId),
         new(typeof(FailoverFailed), "oc.failover.failed", e => ((FailoverFailed)e).ConnectionId),
         new(typeof(ConnectionHealthReport), "oc.health.report", e => ((ConnectionHealthReport)e).ConnectionId),
+        new(typeof(ClientDrActivated), "oc.client.dr-activated", e => ((ClientDrActivated)e).ConnectionId),
     ]);
 
     public IEnumerable<EventKind> Kinds => byClr.Values;

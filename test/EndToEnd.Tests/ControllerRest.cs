@@ -6,10 +6,13 @@ namespace OrleansControl.EndToEnd.Tests;
 
 /// <summary>What GET /api/v1/connections/{id} says, with the status without its enum prefix (ACTIVE, MIGRATING, …).</summary>
 internal sealed record RegistryEntry(string Status, string? ServerId, string? ServerAddress, string? SidecarId, string StatusDetail,
-    DateTimeOffset? LastHeartbeat, string? FailoverTarget, string? HostSilo = null, long Version = 0)
+    DateTimeOffset? LastHeartbeat, string? FailoverTarget, string? HostSilo = null, long Version = 0,
+    IReadOnlyList<string>? Standbys = null, string? ActivatingSidecarId = null)
 {
     public override string ToString() =>
-        $"{Status} on {ServerId ?? "-"} ({ServerAddress ?? "-"}), target {FailoverTarget ?? "-"}, heartbeat {LastHeartbeat:HH:mm:ss.fff}, detail '{StatusDetail}'";
+        $"{Status} on {ServerId ?? "-"} ({ServerAddress ?? "-"}) by {SidecarId ?? "-"}, target {FailoverTarget ?? "-"}, heartbeat {LastHeartbeat:HH:mm:ss.fff}, detail '{StatusDetail}'"
+        + (Standbys is { Count: > 0 } ? $", standbys [{string.Join(", ", Standbys)}]" : "")
+        + (ActivatingSidecarId is null ? "" : $", activating {ActivatingSidecarId}");
 }
 
 /// <summary>One entry of GET /api/v1/pools/{pool}/servers.</summary>
@@ -78,7 +81,11 @@ internal sealed class ControllerRest(Uri baseAddress) : IDisposable
         String(c, "lastHeartbeat") is { } hb ? DateTimeOffset.Parse(hb, System.Globalization.CultureInfo.InvariantCulture) : null,
         NonEmpty(String(c, "failoverTarget")), NonEmpty(String(c, "hostSilo")),
         !c.TryGetProperty("version", out var v) ? 0
-            : v.ValueKind == JsonValueKind.String ? long.Parse(v.GetString()!, System.Globalization.CultureInfo.InvariantCulture) : v.GetInt64()); // int64 is a JSON string
+            : v.ValueKind == JsonValueKind.String ? long.Parse(v.GetString()!, System.Globalization.CultureInfo.InvariantCulture) : v.GetInt64(), // int64 is a JSON string
+        c.TryGetProperty("standbys", out var standbys) && standbys.ValueKind == JsonValueKind.Array
+            ? [.. standbys.EnumerateArray().Select(s => String(s, "sidecarId") ?? "")]
+            : [],
+        NonEmpty(String(c, "activatingSidecarId")));
 
     private static string? String(JsonElement e, string name) => e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
 

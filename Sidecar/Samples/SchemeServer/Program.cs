@@ -11,6 +11,8 @@ using OrleansControl.Sidecar.Server;
 //   Tls:Enabled; mutual TLS with Tls:CertificatePath, Tls:KeyPath, Tls:TrustedCaPath, Tls:RequireClientCertificate and
 //   optionally Tls:AllowedClientNames:0..n); and, to act on the controller's oc.server.stop-sending events,
 //   Kafka:BootstrapServers (off when empty) with Kafka:* (docs/events.md).
+// With Controller (gRPC addresses, comma-separated) it is also its own server-side sidecar: it reports the sessions it
+// holds to the controller (ServerPool (scheme), SidecarId ({ServerId}-sidecar), ReportInterval (00:00:02)).
 var config = new ConfigurationBuilder().AddEnvironmentVariables("SCHEME__").AddCommandLine(args).Build();
 var options = new IsoServerOptions
 {
@@ -36,6 +38,16 @@ if (options.Validate().ToList() is { Count: > 0 } errors)
 await using var server = new IsoServer(options, responder, loggers.CreateLogger<IsoServer>());
 server.Start();
 Console.WriteLine($"scheme server {options.Name} listening on {server.Endpoint}{(options.Tls is { Enabled: true } tls ? tls.RequireClientCertificate ? " (mutual TLS)" : " (TLS)" : "")}");
+var reporting = new ServerSessionReportOptions
+{
+    Controller = config["Controller"],
+    ServerId = options.Name,
+    ServerPool = config["ServerPool"] ?? "scheme",
+    SidecarId = config["SidecarId"] ?? $"{options.Name}-sidecar",
+    ReportInterval = TimeSpan.TryParse(config["ReportInterval"], System.Globalization.CultureInfo.InvariantCulture, out var every) ? every : TimeSpan.FromSeconds(2),
+};
+await using var reporter = new ServerSessionReporter(server, reporting, loggers.CreateLogger<ServerSessionReporter>());
+reporter.Start();
 
 using var stop = new CancellationTokenSource();
 Console.CancelKeyPress += (_, e) => { e.Cancel = true; stop.Cancel(); };

@@ -33,12 +33,14 @@ internal sealed class Deployment : IAsyncDisposable
 
     public SchemeServerProcess this[string serverId] => _servers.Single(s => s.ServerId == serverId);
 
-    public static async Task<Deployment> StartAsync(int servers, ITestOutputHelper output, TimeSpan? moveDeadline = null)
+    /// <param name="serverSessions">Each scheme server reports the sessions it holds to the controller (its server-side
+    /// sidecar), so the controller can tell a silent client from a dead one.</param>
+    public static async Task<Deployment> StartAsync(int servers, ITestOutputHelper output, TimeSpan? moveDeadline = null, bool serverSessions = false)
     {
         var deployment = new Deployment(output);
         try
         {
-            await deployment.StartCoreAsync(servers, moveDeadline ?? TimeSpan.FromSeconds(2));
+            await deployment.StartCoreAsync(servers, moveDeadline ?? TimeSpan.FromSeconds(2), serverSessions);
             return deployment;
         }
         catch
@@ -147,11 +149,17 @@ internal sealed class Deployment : IAsyncDisposable
         }
     }
 
-    private async Task StartCoreAsync(int servers, TimeSpan moveDeadline)
+    private async Task StartCoreAsync(int servers, TimeSpan moveDeadline, bool serverSessions)
     {
-        var starting = Enumerable.Range(0, servers)
-            .Select(i => SchemeServerProcess.StartAsync($"srv-{(char)('a' + i)}", $"zone-{(char)('a' + i)}")).ToList();
         var controller = ControllerProcess.StartAsync(moveDeadline);
+        if (serverSessions)
+        {
+            // The servers' sidecars need the controller's address: it first.
+            Controller = await controller;
+        }
+
+        var starting = Enumerable.Range(0, servers)
+            .Select(i => SchemeServerProcess.StartAsync($"srv-{(char)('a' + i)}", $"zone-{(char)('a' + i)}", serverSessions ? Controller.GrpcAddress : null)).ToList();
         try
         {
             await Task.WhenAll(starting.Cast<Task>().Append(controller));

@@ -26,10 +26,15 @@ internal sealed class SchemeServerProcess : IDisposable
     /// <summary>When it was killed; null while it runs.</summary>
     public DateTimeOffset? KilledAt { get; private set; }
 
-    public static async Task<SchemeServerProcess> StartAsync(string serverId, string zone)
+    /// <param name="controllerGrpc">When given, the server is its own server-side sidecar: it reports its sessions there
+    /// every 500 ms (and at once when one opens or closes).</param>
+    public static async Task<SchemeServerProcess> StartAsync(string serverId, string zone, string? controllerGrpc = null, string pool = Deployment.Pool)
     {
         var port = LoopbackPorts.Next();
-        var process = ChildProcess.Start(serverId, BuildOutput.SchemeServer, ["--Listen", $"127.0.0.1:{port}", "--ServerId", serverId]);
+        string[] args = controllerGrpc is null
+            ? ["--Listen", $"127.0.0.1:{port}", "--ServerId", serverId]
+            : ["--Listen", $"127.0.0.1:{port}", "--ServerId", serverId, "--Controller", controllerGrpc, "--ServerPool", pool, "--ReportInterval", "00:00:00.500"];
+        var process = ChildProcess.Start(serverId, BuildOutput.SchemeServer, args);
         var server = new SchemeServerProcess(serverId, zone, port, process);
         try
         {

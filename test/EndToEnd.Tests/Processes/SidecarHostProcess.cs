@@ -8,7 +8,8 @@ internal sealed record SidecarCommandRecord(string CommandId, string Kind, bool 
 
 /// <summary>What GET /control/status says of the agent and its link.</summary>
 internal sealed record SidecarStatus(bool ControllerAttached, string? OutboxIncarnation, string LinkState, int? LinkPort,
-    IReadOnlyList<SidecarCommandRecord> RecentCommands, string? Controller = null, IReadOnlyList<string>? LearnedGateways = null)
+    IReadOnlyList<SidecarCommandRecord> RecentCommands, string? Controller = null, IReadOnlyList<string>? LearnedGateways = null,
+    bool Standby = false)
 {
     public bool SignedOn => LinkState is "SignedOn" or "Degraded";
 
@@ -16,7 +17,7 @@ internal sealed record SidecarStatus(bool ControllerAttached, string? OutboxInca
     public bool IsSignedOnAt(SchemeServerProcess server) => SignedOn && LinkPort == server.Port;
 
     public override string ToString() =>
-        $"link {LinkState} port {LinkPort?.ToString() ?? "-"}, attached {ControllerAttached}, outbox {OutboxIncarnation ?? "-"}, commands [{string.Join("; ", RecentCommands.Select(c => $"{c.CommandId} {c.Kind} {c.Success}: {c.Detail}"))}]";
+        $"{(Standby ? "standby, " : "")}link {LinkState} port {LinkPort?.ToString() ?? "-"}, attached {ControllerAttached}, outbox {OutboxIncarnation ?? "-"}, commands [{string.Join("; ", RecentCommands.Select(c => $"{c.CommandId} {c.Kind} {c.Success}: {c.Detail}"))}]";
 }
 
 /// <summary>
@@ -43,7 +44,10 @@ internal sealed class SidecarHostProcess : IDisposable
     /// <summary>The connection it registers: {SidecarId}.{ClientId}.</summary>
     public string ConnectionId { get; }
 
-    public static async Task<SidecarHostProcess> StartAsync(string controllerGrpc, string sidecarId, string clientId, string pool, string preferredServer)
+    /// <param name="connectionId">The connection it carries (default {SidecarId}.{ClientId}); a standby names the primary's.</param>
+    /// <param name="standby">Registers as a standby client (DR) of <paramref name="connectionId"/>: no link until activated.</param>
+    public static async Task<SidecarHostProcess> StartAsync(string controllerGrpc, string sidecarId, string clientId, string pool, string preferredServer,
+        string? connectionId = null, bool standby = false)
     {
         var controlPort = LoopbackPorts.Next();
         var relayPort = LoopbackPorts.Next();
@@ -72,8 +76,18 @@ internal sealed class SidecarHostProcess : IDisposable
             ["Sidecar:Link:ReconnectInitialDelay"] = "00:00:00.050",
             ["Sidecar:Link:ReconnectMaxDelay"] = "00:00:00.500",
         };
+        if (connectionId is not null)
+        {
+            settings["Sidecar:Agent:ConnectionId"] = connectionId;
+        }
+
+        if (standby)
+        {
+            settings["Sidecar:Agent:Standby"] = "true";
+        }
+
         var process = ChildProcess.Start(sidecarId, BuildOutput.SidecarHost, settings.SelectMany(s => new[] { $"--{s.Key}", s.Value }));
-        var sidecar = new SidecarHostProcess(process, controlPort, relayPort, $"{sidecarId}.{clientId}") { _journalDirectory = journalDirectory };
+        var sidecar = new SidecarHostProcess(process, controlPort, relayPort, connectionId ?? $"{sidecarId}.{clientId}") { _journalDirectory = journalDirectory };
         try
         {
             await Eventually.Until(async () => !process.HasExited && await sidecar.StatusAsync() is not null, up => up || process.HasExited,
@@ -141,8 +155,12 @@ internal sealed class SidecarHostProcess : IDisposable
                 c.GetProperty("success").GetBoolean(), c.GetProperty("detail").GetString() ?? ""))],
             s.TryGetProperty("controller", out var controller) && controller.ValueKind == JsonValueKind.String ? controller.GetString() : null,
             s.TryGetProperty("learnedGateways", out var learned) && learned.ValueKind == JsonValueKind.Array
-                ? [.. learned.EnumerateArray().Select(g => g.GetString()!)] : []);
+                ? [.. learned.EnumerateArray().Select(g => g.GetString()!)] : [],
+            s.TryGetProperty("standby", out var standby) && standby.ValueKind == JsonValueKind.True);
     }
+
+    /// <summary>kill -9 of the sidecar (its link, relay and agent with it): the kernel closes its sockets.</summary>
+    public void Kill() => _process.Kill();
 
     /// <summary>POST /control/failover without a server: the application asks the controller to move its link.</summary>
     public async Task<(int Status, string Body)> RequestFailoverAsync(string reason)

@@ -63,6 +63,13 @@ public sealed class GatewayHost : IAsyncDisposable
         config["Gateway:Auth:Tokens:20:Subject"] = "victor";
         config["Gateway:Auth:Tokens:20:Role"] = GatewayRoles.Viewer;
         config["Gateway:Auth:Tokens:20:Sha256"] = BearerTokenHandler.Hash(ViewerToken);
+        // sidecar-20 .. sidecar-22 for the standby and session report tests (entry 20 is the viewer: they are 21 to 23).
+        for (var i = 20; i <= 22; i++)
+        {
+            config[$"Gateway:Auth:Tokens:{i + 1}:Subject"] = $"sidecar-{i}";
+            config[$"Gateway:Auth:Tokens:{i + 1}:Role"] = GatewayRoles.Sidecar;
+            config[$"Gateway:Auth:Tokens:{i + 1}:Sha256"] = BearerTokenHandler.Hash(SidecarToken(i));
+        }
         foreach (var (k, v) in settings ?? new Dictionary<string, string?>()) config[k] = v;
         builder.Configuration.AddInMemoryCollection(config);
         builder.Logging.ClearProviders();

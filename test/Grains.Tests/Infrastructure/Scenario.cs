@@ -49,9 +49,13 @@ public static class Scenario
     /// Plays the gateway's side of an attached sidecar stream: attaches to the connection's outbox and polls it as the
     /// gateway does, so the sidecar counts as attached (silent or not) until disposed.
     /// </summary>
-    public static async Task<IAsyncDisposable> AttachSidecarAsync(IClusterClient client, IConnectionGrain connection)
+    public static async Task<IAsyncDisposable> AttachSidecarAsync(IClusterClient client, IConnectionGrain connection) =>
+        await AttachSidecarAsync(client, (await connection.GetState()).SidecarId!);
+
+    /// <summary>The same for a sidecar by id (a standby client, which carries no connection yet).</summary>
+    public static async Task<IAsyncDisposable> AttachSidecarAsync(IClusterClient client, string sidecarId)
     {
-        var outbox = client.GetGrain<ISidecarOutboxGrain>((await connection.GetState()).SidecarId!);
+        var outbox = client.GetGrain<ISidecarOutboxGrain>(sidecarId);
         var attachment = await outbox.Attach(0, client.CreateObjectReference<ISidecarCommandObserver>(new SilentDoorbell()));
         return new AttachedStream(outbox, attachment.Epoch);
     }

@@ -74,3 +74,21 @@ public sealed class MoveDeadlineCollection : ICollectionFixture<MoveDeadlineFixt
 {
     public const string Name = "single silo on Redis, 1 s heartbeats, 1 s move deadline";
 }
+
+/// <summary>1 s heartbeats and a 5 s move deadline: the DR standby tests act on an activation before it expires.</summary>
+public sealed class StandbyFixture : SingleSiloFixture
+{
+    public StandbyFixture() : base(WithDeadline(TestSettings.Health())) { }
+
+    private static ConnectionHealthOptions WithDeadline(ConnectionHealthOptions options)
+    {
+        options.MoveDeadline = TimeSpan.FromSeconds(5);
+        return options;
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class StandbyCollection : ICollectionFixture<StandbyFixture>
+{
+    public const string Name = "single silo on Redis, 1 s heartbeats, 5 s deadline, server session reports";
+}
