@@ -56,7 +56,8 @@ public static partial class SiloStartup
             app.MapControllerSilo();
             app.MapControllerGateway();
             await app.RunAsync();
-            return 0;
+            // A service that stopped the host on purpose set the code (MembershipTableWatch: 75); a plain stop is 0.
+            return Environment.ExitCode;
         }
         catch (Exception ex) when (Explain(ex, builder.Configuration) is { } message)
         {

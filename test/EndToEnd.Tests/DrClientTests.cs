@@ -25,7 +25,10 @@ public sealed class DrClientTests(ITestOutputHelper output)
         Assert.False((await dr.StatusAsync()).SignedOn); // a standby holds no link
         await using var watch = new RegistryWatch(d.Rest, d.ConnectionId);
 
-        // The bank's active client dies: its sidecar (link, relay, agent) is killed; the kernel closes its session.
+        // An established client (heartbeats and the server's session reports since its sign-on: a client killed within a
+        // heartbeat of signing on is judged by the older rules, Unknown while detached — see the issue note), then it
+        // dies: its sidecar (link, relay, agent) is killed; the kernel closes its session.
+        await Task.Delay(TimeSpan.FromSeconds(2.5));
         d.Sidecar.Kill();
         var killedAt = DateTimeOffset.UtcNow;
         d.Log("killed the active client's sidecar");
@@ -49,6 +52,9 @@ public sealed class DrClientTests(ITestOutputHelper output)
 
         // Two phases, as the registry showed them: after the kill it never named the DR sidecar until it was ACTIVE there,
         // and on the way it said the client had died (its session gone) while the standby was being activated.
+        // (The watch polls on its own clock: let it catch up with what the wait above already saw.)
+        await Eventually.Until(() => Task.FromResult(watch.Seen.Any(o => o.At > killedAt && o.Entry?.SidecarId == DrSidecarId)), seen => seen,
+            "the registry watch saw the DR sidecar", TimeSpan.FromSeconds(5), Diagnostics);
         var afterKill = watch.Seen.Where(o => o.At > killedAt && o.Entry is not null).ToList();
         var firstOnDr = afterKill.FindIndex(o => o.Entry!.SidecarId == DrSidecarId);
         Assert.True(firstOnDr >= 0, watch.Describe());

@@ -24,9 +24,24 @@ public sealed class PodFiles : IDisposable
             if (volume.Secret is { } source && secrets.SingleOrDefault(s => s.Metadata.Name == source.SecretName) is { } secret)
                 foreach (var (key, value) in secret.Data) File.WriteAllBytes(System.IO.Path.Combine(dir, key), value);
             else if (volume.Secret is { Items: { } items })
-                foreach (var item in items) File.WriteAllText(System.IO.Path.Combine(dir, item.Path), "created at install (deploy/README.md)");
+                foreach (var item in items) File.WriteAllText(System.IO.Path.Combine(dir, item.Path), StandIn(item.Path));
         }
         Container = container;
+    }
+
+    /// <summary>
+    /// What an item created at install holds here: a certificate where the file is one (.crt, .pem: settings check that
+    /// it holds a PEM certificate), else a line saying so.
+    /// </summary>
+    private static string StandIn(string path)
+    {
+        if (!path.EndsWith(".crt", StringComparison.Ordinal) && !path.EndsWith(".pem", StringComparison.Ordinal))
+            return "created at install (deploy/README.md)";
+        using var key = System.Security.Cryptography.ECDsa.Create();
+        var request = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=created at install", key,
+            System.Security.Cryptography.HashAlgorithmName.SHA256);
+        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-1), DateTimeOffset.UtcNow.AddDays(1));
+        return certificate.ExportCertificatePem();
     }
 
     public string Root { get; } = Directory.CreateTempSubdirectory("oc-deploy-").FullName;

@@ -81,7 +81,8 @@ public sealed class ThreeSiloFixture : IAsyncLifetime
         public void Configure(IConfiguration configuration, IClientBuilder client)
         {
             client.UseRedisClustering(configuration[RedisKey]!);
-            client.Configure<ClientMessagingOptions>(m => m.ResponseTimeout = TimeSpan.FromSeconds(3));
+            // Set-up calls on a cold cluster can take seconds on a loaded machine; the measured move has its own clock.
+            client.Configure<ClientMessagingOptions>(m => m.ResponseTimeout = TimeSpan.FromSeconds(10));
             client.Configure<GatewayOptions>(g => g.GatewayListRefreshPeriod = TimeSpan.FromSeconds(1));
         }
     }
