@@ -113,8 +113,12 @@ public sealed class AuthTests(GatewayFixture f)
     public async Task An_operator_cannot_attach_as_a_sidecar()
     {
         using var call = f.Sidecars.Attach(Operator);
-        await call.RequestStream.WriteAsync(new SidecarMessage { Register = new SidecarRegister { SidecarId = "sidecar-1" } });
-        var e = await Assert.ThrowsAsync<RpcException>(() => call.ResponseStream.MoveNext());
+        // The refusal can end the call before the client has written its first message: then the write throws it.
+        var e = await Assert.ThrowsAsync<RpcException>(async () =>
+        {
+            await call.RequestStream.WriteAsync(new SidecarMessage { Register = new SidecarRegister { SidecarId = "sidecar-1" } });
+            await call.ResponseStream.MoveNext();
+        });
         Assert.Equal(StatusCode.PermissionDenied, e.StatusCode);
     }
 }
