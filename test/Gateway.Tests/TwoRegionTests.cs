@@ -174,7 +174,8 @@ public sealed class TwoRegionTests(ITestOutputHelper output) : IAsyncLifetime
         }, Operator);
 
         // The bank starts the move (no sidecar carries this connection, so it waits in Migrating, visibly).
-        var moved = await Eventually.Until(() => Get(_bankApi, c.ConnectionId), x => x.FailoverTarget == "visa-1");
+        // (A Requested connection already names its failover target: wait for the move itself.)
+        var moved = await Eventually.Until(() => Get(_bankApi, c.ConnectionId), x => x.FailoverTarget == "visa-1" && x.Status == ConnectionStatus.Migrating);
         Assert.Equal((ConnectionStatus.Migrating, "visa-2"), (moved.Status, moved.ServerId));
 
         // A verdict given while the link is down is queued and relayed once it is back. (Both ways: the bank's own

@@ -95,7 +95,9 @@ public sealed class UiTests(GatewayFixture f)
         var asked = DateTimeOffset.UtcNow;
         await f.Controller.RequestFailoverAsync(new RequestFailoverRequest { ConnectionId = c.ConnectionId, Reason = "ui test", IdempotencyKey = "ui-1" }, Operator);
 
-        var status = await events.NextAsync(e => e.Name == "status" && e.Data.GetProperty("connectionId").GetString() == c.ConnectionId);
+        // (The registration's own event may still be on its way: the move's is the one to MIGRATING.)
+        var status = await events.NextAsync(e => e.Name == "status" && e.Data.GetProperty("connectionId").GetString() == c.ConnectionId
+            && e.Data.GetProperty("to").GetString() == "MIGRATING");
         var failover = await events.NextAsync(e => e.Name == "failover" && e.Data.GetProperty("connectionId").GetString() == c.ConnectionId);
         Assert.True(DateTimeOffset.UtcNow - asked < TimeSpan.FromSeconds(5), "pushed, not waiting for a refresh");
         Assert.Equal(("MIGRATING", "srv-1"), (status.Data.GetProperty("to").GetString(), status.Data.GetProperty("failoverTarget").GetString()));
