@@ -55,7 +55,13 @@ public sealed class TracingTests(ITestOutputHelper output)
         await Until(() => link.Server == serverB.Address && link.State == ConnectionState.SignedOn, "moved to srv-b");
         try
         {
-            await Until(() => Snapshot(spans).Any(s => s.DisplayName == "command acknowledged" && s.Children(spans).Any()), "the acknowledgement's span, with its grain call");
+            // The move's acknowledgement (the backups list sent with it is acknowledged too, often first).
+            await Until(() =>
+            {
+                var now = Snapshot(spans);
+                return now.Any(a => a.DisplayName == "command acknowledged" && a.Children(spans).Any()
+                    && now.Any(e => e.SpanId == a.ParentSpanId && e.DisplayName == "command ReconnectElsewhere"));
+            }, "the move's acknowledgement span, with its grain call");
         }
         finally
         {
