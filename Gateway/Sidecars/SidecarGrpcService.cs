@@ -45,6 +45,12 @@ internal sealed partial class SidecarGrpcService(
             // The sidecar went away (crash, network): an ordinary end of a stream, not a gateway error.
             LogDisconnected(logger, sidecarId);
         }
+        catch (Exception e) when (lifetime.ApplicationStopping.IsCancellationRequested
+            && e is not RpcException { StatusCode: StatusCode.Unavailable })
+        {
+            // The host is stopping (the attach itself may have met the stopping silo): the sidecar goes elsewhere.
+            throw new RpcException(new Status(StatusCode.Unavailable, "the controller is stopping: attach to another gateway"));
+        }
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Sidecar {SidecarId} disconnected")]
