@@ -29,7 +29,7 @@ internal sealed record UiConnection(
 /// <summary>One status change, as the page's timeline draws it (a failover is a run of them: Migrating, then Active).</summary>
 internal sealed record UiStatusEvent(
     string ConnectionId, string ClientId, string From, string To, string? ServerId, string? ServerAddress,
-    string? FailoverTarget, long Version, string Reason, DateTimeOffset At, string? Region);
+    string? FailoverTarget, long Version, string Reason, DateTimeOffset At, string? Region, string StatusDetail);
 
 /// <summary>A failover the controller decided (the command a sidecar will carry out).</summary>
 internal sealed record UiFailoverEvent(string ConnectionId, string ClientId, string? FromServer, string ToServer, string Reason, DateTimeOffset At);
@@ -102,5 +102,5 @@ internal sealed class UiViewReader(IClusterClient cluster, IOptions<GatewayOptio
 
     public static UiStatusEvent ToUi(ConnectionStatusChanged e, string localRegion) => new(
         e.ConnectionId, e.ClientId, Name(e.From), Name(e.To), e.ServerId, e.ServerAddress, e.FailoverTarget, e.Version, e.Reason,
-        e.At, e.Region ?? localRegion);
+        e.At, e.Region ?? localRegion, e.StatusDetail ?? "");
 }

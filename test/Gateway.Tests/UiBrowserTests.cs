@@ -15,9 +15,6 @@ namespace OrleansControl.Gateway.Tests;
 [Collection(GatewayCollection.Name)]
 public sealed class UiBrowserTests(GatewayFixture f, ITestOutputHelper output)
 {
-    private const string Chromium = "/usr/bin/chromium";
-    private const string Driver = "/usr/bin/chromedriver";
-
     [SkippableFact]
     public async Task An_operator_sees_the_connections_fails_one_over_and_the_page_follows_within_a_second()
     {
@@ -95,59 +92,11 @@ public sealed class UiBrowserTests(GatewayFixture f, ITestOutputHelper output)
         return c;
     }
 
-    private void SignIn(ChromeDriver browser, string token)
-    {
-        browser.Navigate().GoToUrl(new Uri(f.Host.RestAddress, "/ui/"));
-        browser.ExecuteScript("sessionStorage.setItem('oc.token', arguments[0]);", token);
-        browser.Navigate().Refresh();
-    }
+    private void SignIn(ChromeDriver browser, string token) => HeadlessBrowser.SignIn(browser, new Uri(f.Host.RestAddress, "/ui/"), token);
 
-    private static ChromeDriver StartBrowser()
-    {
-        Skip.IfNot(File.Exists(Chromium) && File.Exists(Driver),
-            $"browser tests need Debian's chromium and chromium-driver ({Chromium}, {Driver}); test.sh installs them");
-        var options = new ChromeOptions { BinaryLocation = Chromium };
-        options.AddArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage", "--window-size=1400,1000");
-        var service = ChromeDriverService.CreateDefaultService(Path.GetDirectoryName(Driver)!, Path.GetFileName(Driver));
-        service.SuppressInitialDiagnosticInformation = true;
-        service.HideCommandPromptWindow = true;
-        return new ChromeDriver(service, options, TimeSpan.FromSeconds(60));
-    }
+    private static ChromeDriver StartBrowser() => HeadlessBrowser.Start();
 
-    /// <summary>Waits up to 10 s for an element matching <paramref name="css"/> that satisfies <paramref name="ready"/>.</summary>
-    private static IWebElement WaitFor(ChromeDriver browser, string css, Func<IWebElement, bool> ready)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        for (; ; )
-        {
-            try
-            {
-                foreach (var e in browser.FindElements(By.CssSelector(css)))
-                {
-                    if (ready(e)) return e;
-                }
-            }
-            catch (StaleElementReferenceException)
-            {
-                // the page re-rendered between find and check: look again
-            }
-            catch (NoSuchElementException)
-            {
-                // a child is not rendered yet
-            }
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"no element '{css}' in the required state within 10 s");
-            Thread.Sleep(20);
-        }
-    }
+    private static IWebElement WaitFor(ChromeDriver browser, string css, Func<IWebElement, bool> ready) => HeadlessBrowser.WaitFor(browser, css, ready);
 
-    /// <summary>Kept as a test artifact (ORLEANSCONTROL_ARTIFACTS, which test.sh points into its results).</summary>
-    private void Screenshot(ChromeDriver browser, string name)
-    {
-        var dir = Environment.GetEnvironmentVariable("ORLEANSCONTROL_ARTIFACTS") ?? Path.Combine(Path.GetTempPath(), "orleanscontrol-artifacts");
-        Directory.CreateDirectory(dir);
-        var path = Path.Combine(dir, name);
-        browser.GetScreenshot().SaveAsFile(path);
-        output.WriteLine($"screenshot: {path}");
-    }
+    private void Screenshot(ChromeDriver browser, string name) => output.WriteLine($"screenshot: {HeadlessBrowser.Screenshot(browser, name)}");
 }

@@ -145,7 +145,7 @@ function onStatus(e) {
   // The row changes at once; the next view confirms it.
   const row = state.view && state.view.connections.find(c => c.connectionId === e.connectionId);
   if (row && e.version >= row.version) {
-    Object.assign(row, { status: e.to, serverId: e.serverId, serverAddress: e.serverAddress, failoverTarget: e.failoverTarget, version: e.version });
+    Object.assign(row, { status: e.to, serverId: e.serverId, serverAddress: e.serverAddress, failoverTarget: e.failoverTarget, version: e.version, statusDetail: e.statusDetail });
     renderConnections();
   }
   const move = openMove(e.connectionId);
