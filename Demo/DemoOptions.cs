@@ -40,6 +40,9 @@ internal sealed record DemoOptions(TimeSpan? Duration, IReadOnlyList<FaultKind> 
           --backend B       embedded (default: memory, nothing else needed) | real: each region on its own redis-server
                             (clustering, grain state, reminders, the connections:{id} registry; AOF on) and every event on
                             a Kafka-protocol broker (librdkafka's mock cluster, 3 brokers), all started and stopped by the demo
+        exit code: 0 all well; 1 it could not run; 2 bad options; 3 something it started was left running;
+                   4 a 0200 lost or without an outcome, an unknown fate not reversed, or a registry disagreeing with the link
+                   (each said on a FAILED: line); 130 stopped by Ctrl-C
         """;
 
     public static DemoOptions Parse(string[] args)

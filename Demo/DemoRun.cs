@@ -86,7 +86,10 @@ internal static class DemoRun
         }
         catch (Exception e)
         {
-            console.MarkupLine($"[red]the demo failed: {Markup.Escape(e.ToString())}[/]");
+            // In words for the user; the stack trace goes to a file for whoever investigates.
+            var trace = Path.Combine(Path.GetTempPath(), $"orleanscontrol-demo-failure-{Environment.ProcessId}.txt");
+            File.WriteAllText(trace, e.ToString());
+            console.MarkupLine($"[red]the demo failed: {Markup.Escape(Innermost(e))} (details: {Markup.Escape(trace)})[/]");
             exit = 1;
         }
         finally
@@ -105,6 +108,10 @@ internal static class DemoRun
 
         return exit;
     }
+
+    private static string Innermost(Exception e) => e.InnerException is null || e.Message.Contains(e.InnerException.Message, StringComparison.Ordinal)
+        ? e.Message
+        : $"{e.Message}: {Innermost(e.InnerException)}";
 
     private static async Task<IReadOnlyDictionary<string, SidecarReversals?>> SettledReversalsAsync(Installation installation, Action<string> say)
     {
@@ -216,7 +223,13 @@ internal static class DemoRun
             "moving, stop-sending). Unknown fate (68): sent, no answer in time; the sidecar reverses each one (0420, repeated as 0421 " +
             "until the scheme's 0430), from a journal that survives its restart (docs/sidecar.md).[/]");
         console.Write(Summary.Agreement(installation, last));
-        return exit;
+        var failures = Summary.Failures(installation, finals, reversals, last);
+        foreach (var failure in failures)
+        {
+            console.MarkupLine($"[red]FAILED: {Markup.Escape(failure)}[/]");
+        }
+
+        return exit != 0 ? exit : failures.Count > 0 ? 4 : 0;
     }
 
     /// <summary>The faults, then calm until --duration (counted from when everything is up) or for a few seconds.</summary>

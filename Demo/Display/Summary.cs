@@ -58,6 +58,33 @@ internal static class Summary
         return table;
     }
 
+    /// <summary>
+    /// What the run must not end with, in words (the demo then exits 4): a 0200 lost or without an outcome, an unknown
+    /// fate not reversed, a registry that disagrees with the link.
+    /// </summary>
+    public static IReadOnlyList<string> Failures(Installation installation, IReadOnlyList<(Bank Bank, TrafficSample Final)> finals,
+        IReadOnlyDictionary<string, SidecarReversals?> reversals, Snapshot snapshot)
+    {
+        var failures = new List<string>();
+        foreach (var (bank, f) in finals)
+        {
+            if (f.Lost > 0) failures.Add($"{bank.ClientId}: {f.Lost} 0200(s) lost");
+            if (f.Unaccounted > 0) failures.Add($"{bank.ClientId}: {f.Unaccounted} 0200(s) without an outcome");
+            var r = reversals.GetValueOrDefault(bank.ClientId);
+            if (f.Timeouts > 0 && (r is null || r.Acknowledged < f.Timeouts))
+            {
+                failures.Add($"{bank.ClientId}: {(r is null ? "?" : $"{r.Acknowledged}")} of {f.Timeouts} unknown-fate 0200s reversed and acknowledged");
+            }
+        }
+
+        foreach (var bank in installation.Banks.Where(b => !(snapshot.Agrees(b) && snapshot.RegistriesAgree(b.ConnectionId))))
+        {
+            failures.Add($"{bank.ConnectionId}: the registr{(installation.Regions.Two ? "ies do" : "y does")} not agree with the link at the end");
+        }
+
+        return failures;
+    }
+
     public static Table Agreement(Installation installation, Snapshot snapshot)
     {
         var two = installation.Regions.Two;

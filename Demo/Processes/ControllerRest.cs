@@ -22,10 +22,32 @@ internal sealed class ControllerRest(Uri baseAddress, HttpMessageHandler? handle
 
     public Uri BaseAddress => baseAddress;
 
+    /// <summary>
+    /// Adds a server, trying again for up to 20 s while the controller that has just started does not answer in time (a
+    /// loaded machine: the first calls are slow; adding the same server again changes nothing).
+    /// </summary>
     public async Task AddServerAsync(string pool, string serverId, string address, string zone, CancellationToken ct, int capacity = 10)
     {
-        using var response = await _http.PostAsJsonAsync($"/api/v1/pools/{pool}/servers",
-            new { server = new { serverId, address, zone, capacity } }, ct);
+        var deadline = DateTimeOffset.UtcNow + TimeSpan.FromSeconds(20);
+        HttpResponseMessage response;
+        for (; ; )
+        {
+            try
+            {
+                response = await _http.PostAsJsonAsync($"/api/v1/pools/{pool}/servers", new { server = new { serverId, address, zone, capacity } }, ct);
+                break;
+            }
+            catch (Exception e) when ((e is HttpRequestException or TaskCanceledException) && !ct.IsCancellationRequested && DateTimeOffset.UtcNow < deadline)
+            {
+                await Task.Delay(250, ct);
+            }
+            catch (Exception e) when ((e is HttpRequestException or TaskCanceledException) && !ct.IsCancellationRequested)
+            {
+                throw new DemoException($"adding server {serverId} to pool {pool} at {baseAddress}: the controller did not answer within 20 s ({e.Message})");
+            }
+        }
+
+        using var _ = response;
         if (!response.IsSuccessStatusCode)
         {
             throw new DemoException($"adding server {serverId} to pool {pool} at {baseAddress}: " +

@@ -7,6 +7,7 @@ namespace OrleansControl.Demo.Tests;
 /// The README's first command, run briefly: it starts everything, injects one fault, prints its summary and ends,
 /// leaving no process it started running and none of its ports listening; a second run works at once.
 /// </summary>
+[Collection(DemoRuns.Name)]
 public sealed partial class DemoRunTests
 {
     [Fact]
@@ -45,6 +46,53 @@ public sealed partial class DemoRunTests
         Assert.Matches(@"sidecar-1\.bank-1 +│ v(\d+) ACTIVE on (srv-[abc]) +│ v\1 ACTIVE on \2 +│ [^│]+│ yes", run.Output);
         AssertNothingLeft(run);
     }
+
+    /// <summary>
+    /// Every scenario of the README's first command, one after another (a server killed, one black-holed, the link between
+    /// the regions cut and restored, the bank controller killed): each fault's connections are ACTIVE again on a live
+    /// server and approving, no 0200 is lost or without an outcome, every unknown fate is reversed, both registries agree
+    /// with the link at the end.
+    /// </summary>
+    [Fact]
+    public async Task A_run_of_every_fault_recovers_each_loses_nothing_and_ends_with_both_registries_agreeing_with_the_link()
+    {
+        var run = await DemoProcess.RunAsync(TimeSpan.FromSeconds(300), "--faults", "all", "--rate", "10");
+
+        Assert.True(run.ExitCode == 0, $"exit code {run.ExitCode}{Environment.NewLine}{run.Output}");
+        string[] faults = ["kill -9 srv-", "black hole srv-", "link cut", "kill -9 controller bank"];
+        var perFault = TableRows(run.Output).Where(r => r.Length == 11 && faults.Any(f => r[0].StartsWith(f, StringComparison.Ordinal))).ToList();
+        foreach (var fault in faults)
+        {
+            var rows = perFault.Where(r => r[0].StartsWith(fault, StringComparison.Ordinal)).ToList();
+            Assert.True(rows.Count > 0, $"no row for '{fault}' in the per-fault summary{Environment.NewLine}{run.Output}");
+            // ACTIVE again and first approved both name a server: the connection came back and traffic flowed.
+            Assert.All(rows, r => Assert.Matches(@"ms srv-[abc]$", r[3]));
+            Assert.All(rows, r => Assert.Matches(@"ms srv-[abc]$", r[4]));
+            Assert.All(rows, r => Assert.Equal("0", r[9])); // lost
+        }
+
+        var totals = TableRows(run.Output).Where(r => r.Length == 12 && r[0].StartsWith("bank-", StringComparison.Ordinal)).ToList();
+        Assert.Equal(2, totals.Count);
+        foreach (var t in totals)
+        {
+            Assert.True(int.Parse(t[2], System.Globalization.CultureInfo.InvariantCulture) > 0, $"{t[0]} had nothing approved");
+            Assert.Equal(t[5], t[6]); // every unknown fate reversed (0430)
+            Assert.Equal("0", t[7]); // none pending or given up
+            Assert.Equal("0", t[9]); // lost
+            Assert.Equal("0", t[11]); // no outcome
+        }
+
+        var agreement = TableRows(run.Output).Where(r => r.Length == 6 && r[0].StartsWith("sidecar-", StringComparison.Ordinal)).ToList();
+        Assert.Equal(2, agreement.Count);
+        Assert.All(agreement, r => Assert.True(r[4] == "yes", $"{r[0]}: bank {r[1]}, scheme {r[2]}, link {r[3]}: the registries do not agree with the link"));
+        AssertNothingLeft(run);
+    }
+
+    /// <summary>The cells of every one-line row of the summary's tables (│-separated, trimmed).</summary>
+    private static IEnumerable<string[]> TableRows(string output) =>
+        output.Split(Environment.NewLine)
+            .Where(l => l.StartsWith('│') && l.EndsWith('│'))
+            .Select(l => l.Trim('│').Split('│').Select(c => c.Trim()).ToArray());
 
     [Fact]
     public async Task An_unknown_fault_is_refused_with_the_usage_before_anything_starts()
