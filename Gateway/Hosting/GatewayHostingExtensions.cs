@@ -123,6 +123,7 @@ public static class GatewayHostingExtensions
         app.UseAuthorization();
         // After authorization: an unauthenticated caller is answered 401 whatever its body or query says.
         app.UseRestBodyValidation();
+        app.UseRestQueryValidation();
         app.MapGrpcService<ControllerGrpcService>();
         app.MapGrpcService<ServerPoolGrpcService>();
         app.MapGrpcService<SidecarGrpcService>();
