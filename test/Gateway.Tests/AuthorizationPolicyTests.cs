@@ -1,8 +1,11 @@
 using System.Net;
 using System.Net.Http.Headers;
+using System.Reflection;
 using System.Text;
 using System.Text.Json;
 using Grpc.Core;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.Extensions.DependencyInjection;
 using OrleansControl.Contract.V1;
 using OrleansControl.Gateway.Hosting;
 using OrleansControl.Gateway.Security;
@@ -192,5 +195,30 @@ public sealed class ServerPoolGrantTests
         var options = new GatewayOptions { Auth = { ServerPools = [new ServerPoolGrantOptions { Sidecar = sidecar, Pools = [pool] }] } };
         var result = new GatewayOptionsValidator().Validate(null, options);
         Assert.Contains(result.Failures ?? [], m => m.StartsWith(setting, StringComparison.Ordinal));
+    }
+}
+
+/// <summary>The table covers the contract: no RPC is left without a policy, and every policy named is registered.</summary>
+public sealed class PolicyTableTests
+{
+    [Theory]
+    [InlineData(typeof(Services.ControllerGrpcService), typeof(ControllerService.ControllerServiceBase))]
+    [InlineData(typeof(Services.ServerPoolGrpcService), typeof(ServerPoolService.ServerPoolServiceBase))]
+    [InlineData(typeof(Sidecars.SidecarGrpcService), typeof(SidecarService.SidecarServiceBase))]
+    public async Task Every_RPC_carries_a_registered_policy(Type service, Type contract)
+    {
+        await using var provider = new ServiceCollection().AddAuthorization(GatewayPolicies.Add).BuildServiceProvider();
+        var policies = provider.GetRequiredService<IAuthorizationPolicyProvider>();
+
+        var rpcs = contract.GetMethods(BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly)
+            .Where(m => m.IsVirtual).Select(m => m.Name).ToList();
+        Assert.NotEmpty(rpcs);
+        foreach (var rpc in rpcs)
+        {
+            var method = service.GetMethod(rpc) ?? throw new InvalidOperationException(rpc);
+            Assert.True(method.DeclaringType == service, $"{rpc} is not implemented by {service.Name}");
+            var policy = Assert.Single(method.GetCustomAttributes<AuthorizeAttribute>(false)).Policy;
+            Assert.True(policy is not null && await policies.GetPolicyAsync(policy) is not null, $"{rpc}: policy '{policy}' is not in the table");
+        }
     }
 }
