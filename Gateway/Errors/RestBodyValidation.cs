@@ -112,7 +112,7 @@ internal static class RestBodyValidation
         CheckSingle(value, field, path, problems);
     }
 
-    private static void CheckSingle(JsonElement value, FieldDescriptor field, string path, List<string> problems)
+    internal static void CheckSingle(JsonElement value, FieldDescriptor field, string path, List<string> problems)
     {
         if (value.ValueKind == JsonValueKind.Null) return;
         var problem = field.FieldType switch
@@ -159,7 +159,7 @@ internal static class RestBodyValidation
     }
 
     /// <summary>Well-known types written as JSON strings (what they expect), or "" for any JSON value; null for ordinary messages.</summary>
-    private static string? WellKnown(string fullName) => fullName switch
+    internal static string? WellKnown(string fullName) => fullName switch
     {
         "google.protobuf.Timestamp" => "an RFC 3339 time such as \"2026-12-01T10:00:00Z\"",
         "google.protobuf.Duration" => "a duration such as \"1.5s\"",
@@ -171,7 +171,7 @@ internal static class RestBodyValidation
 
     private static string Name(string path) => path.Length == 0 ? "body" : path;
 
-    private static string Bounded(string text) => text.Length <= 64 ? text : text[..64] + "…";
+    internal static string Bounded(string text) => text.Length <= 64 ? text : text[..64] + "…";
 
     private static string Describe(JsonElement value) => value.ValueKind switch
     {

@@ -2,6 +2,7 @@ using System.Net;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Certificate;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
@@ -82,7 +83,11 @@ public static class GatewayHostingExtensions
                     : BearerTokenHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, BearerTokenHandler>(BearerTokenHandler.SchemeName, null)
             .AddCertificate(o => GatewayAuthentication.ConfigureCertificates(o, options));
-        services.AddAuthorization();
+        services.AddAuthorization(GatewayPolicies.Add);
+        services.AddSingleton<IAuthorizationHandler, CallerRoleHandler>();
+        services.AddSingleton<IAuthorizationHandler, OwnerHandler>();
+        services.AddSingleton<IAuthorizationHandler, ServerPoolDeclarationHandler>();
+        services.AddSingleton<IAuthorizationMiddlewareResultHandler, GatewayAuthorizationResultHandler>();
 
         if (options.ConfigureKestrel)
         {
@@ -116,7 +121,9 @@ public static class GatewayHostingExtensions
     {
         app.UseAuthentication();
         app.UseAuthorization();
+        // After authorization: an unauthenticated caller is answered 401 whatever its body or query says.
         app.UseRestBodyValidation();
+        app.UseRestQueryValidation();
         app.MapGrpcService<ControllerGrpcService>();
         app.MapGrpcService<ServerPoolGrpcService>();
         app.MapGrpcService<SidecarGrpcService>();

@@ -76,6 +76,21 @@ public sealed class GatewayAuthOptions
 
     /// <summary>Bearer tokens, stored as SHA-256 hashes so configuration never holds a usable secret.</summary>
     public List<BearerTokenOptions> Tokens { get; set; } = [];
+
+    /// <summary>
+    /// Which pools each server-mode sidecar may declare its server into (by its identity: a token's subject or a
+    /// certificate's CN). A sidecar not listed declares into none.
+    /// </summary>
+    public List<ServerPoolGrantOptions> ServerPools { get; set; } = [];
+}
+
+public sealed class ServerPoolGrantOptions
+{
+    /// <summary>The sidecar's identity (token subject or certificate CN).</summary>
+    public string Sidecar { get; set; } = "";
+
+    /// <summary>Pool ids; one ending in <c>*</c> grants every pool whose id starts with what precedes it.</summary>
+    public List<string> Pools { get; set; } = [];
 }
 
 public sealed class BearerTokenOptions

@@ -32,6 +32,13 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
             if (t.Sha256.Length != 64 || !t.Sha256.All(Uri.IsHexDigit))
                 errors.Add($"Gateway:Auth:Tokens:{i}:Sha256 must be 64 hex characters (the SHA-256 of the token).");
         }
+        for (var i = 0; i < o.Auth.ServerPools.Count; i++)
+        {
+            var g = o.Auth.ServerPools[i];
+            if (string.IsNullOrWhiteSpace(g.Sidecar)) errors.Add($"Gateway:Auth:ServerPools:{i}:Sidecar must not be empty.");
+            if (g.Pools.Count == 0 || g.Pools.Any(p => string.IsNullOrWhiteSpace(p) || p.IndexOf('*') is >= 0 and var star && star != p.Length - 1))
+                errors.Add($"Gateway:Auth:ServerPools:{i}:Pools must list pool ids (one may end in '*' to grant every pool starting so).");
+        }
 
         if (!string.IsNullOrWhiteSpace(o.AdvertisedAddress)
             && (!Uri.TryCreate(o.AdvertisedAddress, UriKind.Absolute, out var advertised) || advertised.Scheme is not ("http" or "https")))

@@ -11,7 +11,8 @@ namespace OrleansControl.Gateway.Security;
 
 /// <summary>
 /// Authenticates <c>Authorization: Bearer &lt;token&gt;</c> against the configured SHA-256 hashes.
-/// The token itself is never stored or logged.
+/// The token itself is never stored or logged. A caller presenting nothing is, on a development gateway
+/// (<c>Gateway:Auth:AllowAnonymous</c>), the development caller with every role; elsewhere not authenticated.
 /// </summary>
 internal sealed class BearerTokenHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
@@ -25,10 +26,17 @@ internal sealed class BearerTokenHandler(
     private readonly Dictionary<string, BearerTokenOptions> _byHash = gateway.Value.Auth.Tokens
         .ToDictionary(t => t.Sha256.ToLowerInvariant(), StringComparer.Ordinal);
 
+    private readonly bool _anonymousAllowed = gateway.Value.AnonymousAllowed;
+
     protected override Task<AuthenticateResult> HandleAuthenticateAsync()
     {
         string? header = Request.Headers.Authorization;
-        if (string.IsNullOrEmpty(header)) return Task.FromResult(AuthenticateResult.NoResult());
+        if (string.IsNullOrEmpty(header))
+        {
+            return Task.FromResult(_anonymousAllowed
+                ? AuthenticateResult.Success(new AuthenticationTicket(Caller.DevelopmentPrincipal(SchemeName), SchemeName))
+                : AuthenticateResult.NoResult());
+        }
         if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
             return Task.FromResult(AuthenticateResult.Fail("unsupported authorization scheme"));
 

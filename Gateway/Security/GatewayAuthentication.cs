@@ -7,7 +7,8 @@ namespace OrleansControl.Gateway.Security;
 
 /// <summary>
 /// Client certificates: trusted when they chain to the configured client CA; the subject's CN is the caller's
-/// identity (a sidecar's id, an operator's name, a peer region) and its OU the role (sidecar, operator, peer).
+/// identity (a sidecar's id, an operator's name, a peer region) and its OU the role (sidecar, operator, peer,
+/// viewer); a certificate naming no known role fails authentication.
 /// </summary>
 internal static class GatewayAuthentication
 {
@@ -33,8 +34,13 @@ internal static class GatewayAuthentication
                 var cert = ctx.ClientCertificate;
                 var subject = cert.GetNameInfo(X509NameType.SimpleName, forIssuer: false);
                 var role = OrganizationalUnit(cert);
-                var claims = new List<Claim> { new(ClaimTypes.NameIdentifier, subject) };
-                if (role is not null && GatewayRoles.IsKnown(role)) claims.Add(new Claim(ClaimTypes.Role, role));
+                if (role is null || !GatewayRoles.IsKnown(role))
+                {
+                    // Trusted, but for no role of ours: not a caller of the control plane.
+                    ctx.Fail("credential carries no known role");
+                    return Task.CompletedTask;
+                }
+                var claims = new List<Claim> { new(ClaimTypes.NameIdentifier, subject), new(ClaimTypes.Role, role) };
                 ctx.Principal = new ClaimsPrincipal(new ClaimsIdentity(claims, CertificateAuthenticationDefaults.AuthenticationScheme));
                 ctx.Success();
                 return Task.CompletedTask;

@@ -1,62 +1,59 @@
+using System.Security.Claims;
 using Grpc.Core;
-using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 using OrleansControl.Gateway.Errors;
-using OrleansControl.Gateway.Hosting;
 
 namespace OrleansControl.Gateway.Security;
 
 /// <summary>
-/// Authentication check and the authorization rules of docs/gateway.md, applied per call. Refusals are logged with
-/// the caller's subject, role and the rule, never with a token or certificate.
+/// The checks a service makes once it knows the resource (the connection's owner, the region, the pool), through
+/// <see cref="IAuthorizationService"/> with the requirements of <see cref="GatewayPolicies"/>. A refusal is
+/// PERMISSION_DENIED naming the rule, logged with the caller's subject and roles (never a token or certificate).
+/// Who may call a method at all is its <c>[Authorize(Policy = …)]</c>, decided before the method runs.
 /// </summary>
-internal sealed partial class GatewayAuthorizer(IOptions<GatewayOptions> options, ILogger<GatewayAuthorizer> logger)
+internal sealed partial class GatewayAuthorizer(IAuthorizationService authorization, ILogger<GatewayAuthorizer> logger)
 {
-    private static readonly Caller DevelopmentCaller = new("anonymous", Caller.AllRoles, "none") { IsDevelopmentAnonymous = true };
+    /// <summary>The caller the method's policy admitted.</summary>
+    public static Caller Caller(ServerCallContext context) =>
+        Security.Caller.FromPrincipal(context.GetHttpContext().User)
+        ?? throw GatewayErrors.Unauthenticated(GatewayAuthorizationResultHandler.AuthenticationRequired);
 
-    /// <summary>The caller, or UNAUTHENTICATED. A presented credential that fails is never downgraded to anonymous.</summary>
-    public Caller Authenticate(ServerCallContext context) => Authenticate(context.GetHttpContext(), context.Method);
+    /// <summary>The caller must be the resource's owner (or, with <see cref="GatewayPolicies.OwningSidecarOrOperator"/>, see everything).</summary>
+    public Task RequireAsync(ServerCallContext context, OwnerRequirement requirement, string? owner, string refusal) =>
+        RequireAsync(context.GetHttpContext().User, context.Method, new OwnedResource(owner, refusal), requirement);
 
-    /// <summary>The same check for a plain HTTP endpoint (the web view), <paramref name="method"/> naming it in logs.</summary>
-    public Caller Authenticate(HttpContext http, string method)
+    /// <summary>A role policy of the table applied to a case the request only reveals in its body (<paramref name="what"/> names it).</summary>
+    public async Task RequirePolicyAsync(ServerCallContext context, string policy, string what)
     {
-        var caller = Caller.FromPrincipal(http.User);
-        if (caller is not null && caller.Roles.Count > 0) return caller;
-
-        var presented = http.Request.Headers.Authorization.Count > 0 || http.Connection.ClientCertificate is not null;
-        if (caller is null && !presented && options.Value.AnonymousAllowed) return DevelopmentCaller;
-
-        var reason = caller is not null ? "credential carries no known role"
-            : presented ? "credential rejected" : "no credential";
-        LogUnauthenticated(method, reason, http.Connection.RemoteIpAddress?.ToString() ?? "?");
-        throw GatewayErrors.Unauthenticated("authentication required: present a trusted client certificate or a valid bearer token");
+        var user = context.GetHttpContext().User;
+        var result = await authorization.AuthorizeAsync(user, policy);
+        if (result.Succeeded) return;
+        var rule = result.Failure?.FailedRequirements.OfType<CallerRoleRequirement>().FirstOrDefault()?.Rule ?? "is not allowed";
+        throw Denied(user, context.Method, $"{what} {rule}");
     }
 
-    /// <summary>The caller must hold one of <paramref name="roles"/>.</summary>
-    public void RequireRole(Caller caller, ServerCallContext context, string rule, params string[] roles)
+    /// <summary>The check for a resource of any requirement; null when allowed, else the refusal's wording.</summary>
+    public async Task<string?> RefusalAsync(ClaimsPrincipal user, object resource, IAuthorizationRequirement requirement)
     {
-        if (roles.Any(caller.Roles.Contains)) return;
-        Deny(caller, context, rule);
+        var result = await authorization.AuthorizeAsync(user, resource, requirement);
+        if (result.Succeeded) return null;
+        return result.Failure?.FailureReasons.FirstOrDefault()?.Message ?? "not allowed";
     }
 
-    /// <summary>Operators and peers see every connection; a sidecar only the ones it owns.</summary>
-    public void RequireOwnerOrOperator(Caller caller, ServerCallContext context, string? ownerSidecarId, string connectionId)
+    public async Task RequireAsync(ClaimsPrincipal user, string method, object resource, IAuthorizationRequirement requirement)
     {
-        if (caller.IsOperator || caller.IsPeer || caller.IsDevelopmentAnonymous) return;
-        if (caller.IsSidecar && string.Equals(ownerSidecarId, caller.Subject, StringComparison.Ordinal)) return;
-        Deny(caller, context, $"connection '{connectionId}' belongs to another sidecar");
+        if (await RefusalAsync(user, resource, requirement) is { } refusal) throw Denied(user, method, refusal);
     }
 
-    public void Deny(Caller caller, ServerCallContext context, string rule)
+    /// <summary>Logs the refusal and makes the PERMISSION_DENIED to throw.</summary>
+    public RpcException Denied(ClaimsPrincipal user, string method, string rule)
     {
-        LogDenied(context.Method, caller.Subject, string.Join(',', caller.Roles), rule);
-        throw GatewayErrors.PermissionDenied($"permission denied: {rule}");
+        var caller = Security.Caller.FromPrincipal(user);
+        LogDenied(method, caller?.Subject ?? "?", caller is null ? "" : string.Join(',', caller.Roles), rule);
+        return GatewayErrors.PermissionDenied($"permission denied: {rule}");
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Unauthenticated call to {Method} refused: {Reason} (from {Remote})")]
-    private partial void LogUnauthenticated(string method, string reason, string remote);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Call to {Method} by {Subject} ({Roles}) refused: {Rule}")]
+    [LoggerMessage(EventId = 3001, Level = LogLevel.Warning, Message = "Call to {Method} by {Subject} ({Roles}) refused: {Rule}")]
     private partial void LogDenied(string method, string subject, string roles, string rule);
 }

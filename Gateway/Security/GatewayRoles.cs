@@ -1,6 +1,9 @@
 namespace OrleansControl.Gateway.Security;
 
-/// <summary>Who may call what. Roles come from the client certificate's OU or from a configured bearer token.</summary>
+/// <summary>
+/// The roles a credential carries: a client certificate's OU or a configured bearer token's. Who may call what with
+/// them is <see cref="GatewayPolicies"/>.
+/// </summary>
 public static class GatewayRoles
 {
     /// <summary>A sidecar: reports for, and receives commands about, only its own connections.</summary>

@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using System.Threading.Channels;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.Options;
 using Orleans.Streams;
 using OrleansControl.Contract.V1;
@@ -17,7 +18,10 @@ using ConnectionStatus = OrleansControl.Contract.V1.ConnectionStatus;
 
 namespace OrleansControl.Gateway.Services;
 
-/// <summary>The registry operations, each: authenticate, validate, authorize, one or two grain calls.</summary>
+/// <summary>
+/// The registry operations, each: validate, authorize what depends on the resource, one or two grain calls. Who may
+/// call each at all is its policy (<see cref="GatewayPolicies"/>), checked before the method runs.
+/// </summary>
 internal sealed class ControllerGrpcService(
     IClusterClient cluster,
     GatewayAuthorizer auth,
@@ -37,10 +41,10 @@ internal sealed class ControllerGrpcService(
 
     private IConnectionGrain ConnectionGrain(string id) => cluster.GetGrain<IConnectionGrain>(id);
 
+    [Authorize(Policy = GatewayPolicies.SidecarOrOperator)]
     public override async Task<RegisterConnectionResponse> RegisterConnection(RegisterConnectionRequest request, ServerCallContext context)
     {
-        var caller = auth.Authenticate(context);
-        auth.RequireRole(caller, context, "RegisterConnection needs a sidecar or an operator", GatewayRoles.Sidecar, GatewayRoles.Operator);
+        var caller = GatewayAuthorizer.Caller(context);
         var clientId = Id(request.ClientId, "client_id");
         var pool = Id(request.ServerPool, "server_pool");
         var preferred = OptionalId(request.PreferredServer, "preferred_server");
@@ -48,10 +52,11 @@ internal sealed class ControllerGrpcService(
         var connectionId = OptionalId(request.ConnectionId, "connection_id") ?? $"conn-{Guid.NewGuid():N}";
         var sidecarId = OptionalId(request.SidecarId, "sidecar_id");
 
-        var actsAsSidecar = caller.IsSidecar && !caller.IsOperator && !caller.IsDevelopmentAnonymous;
+        var actsAsSidecar = caller.ActsAsSidecar;
         if (actsAsSidecar)
         {
-            if (sidecarId is not null && sidecarId != caller.Subject) auth.Deny(caller, context, "a sidecar registers connections only for itself");
+            if (sidecarId is not null)
+                await auth.RequireAsync(context, GatewayPolicies.OwningSidecarOrOperator, sidecarId, "a sidecar registers connections only for itself");
             sidecarId = caller.Subject;
         }
 
@@ -77,10 +82,7 @@ internal sealed class ControllerGrpcService(
             // A former primary that came back after its standby took over: it is a standby now, and opens no link.
             return new RegisterConnectionResponse { Connection = snapshot.ToProto(Region), Standby = true };
         }
-        if (actsAsSidecar && owner != caller.Subject)
-        {
-            auth.Deny(caller, context, $"connection '{connectionId}' belongs to another sidecar");
-        }
+        if (actsAsSidecar) await auth.RequireAsync(context, GatewayPolicies.OwningSidecarOrOperator, owner, BelongsToAnother(connectionId));
 
         // An operator registering for a sidecar tells that sidecar to open the link (once: a repeated registration
         // returns the existing entry and sends nothing). The id is unique: a restarted controller never reuses it.
@@ -101,6 +103,8 @@ internal sealed class ControllerGrpcService(
         }
         return new RegisterConnectionResponse { Connection = connection };
     }
+
+    private static string BelongsToAnother(string connectionId) => $"connection '{connectionId}' belongs to another sidecar";
 
     private async Task RequireServerAsync(string pool, string serverId)
     {
@@ -136,10 +140,9 @@ internal sealed class ControllerGrpcService(
         }
     }
 
+    [Authorize(Policy = GatewayPolicies.SidecarOrOperator)]
     public override async Task<ReportHealthResponse> ReportHealth(ReportHealthRequest request, ServerCallContext context)
     {
-        var caller = auth.Authenticate(context);
-        auth.RequireRole(caller, context, "ReportHealth needs a sidecar or an operator", GatewayRoles.Sidecar, GatewayRoles.Operator);
         var id = Id(request.ConnectionId, "connection_id");
         DefinedEnum(request.Status, "status", allowUnspecified: false);
         if (request.Metrics is { } m)
@@ -151,7 +154,7 @@ internal sealed class ControllerGrpcService(
 
         var grain = ConnectionGrain(id);
         var snapshot = await OwnedHere(id, grain.GetState);
-        auth.RequireOwnerOrOperator(caller, context, snapshot.SidecarId, id);
+        await auth.RequireAsync(context, GatewayPolicies.OwningSidecarOrOperator, snapshot.SidecarId, BelongsToAnother(id));
 
         if (request.Metrics is { } metrics)
         {
@@ -175,28 +178,20 @@ internal sealed class ControllerGrpcService(
         return new ReportHealthResponse { Status = snapshot.Status.ToProto(), HealthScore = snapshot.HealthScore, Version = snapshot.Version };
     }
 
+    [Authorize(Policy = GatewayPolicies.AnyContractRole)]
     public override async Task<RequestFailoverResponse> RequestFailover(RequestFailoverRequest request, ServerCallContext context)
     {
-        var caller = auth.Authenticate(context);
+        var caller = GatewayAuthorizer.Caller(context);
         var id = Id(request.ConnectionId, "connection_id");
         var reason = Text(request.Reason, "reason", required: true);
         var key = Id(request.IdempotencyKey, "idempotency_key");
         var origin = OptionalId(request.OriginRegion, "origin_region");
         if (origin is not null && origin != Region)
-        {
-            auth.RequireRole(caller, context, "only the peer controller may request a cross-region failover", GatewayRoles.Peer);
-        }
-        else
-        {
-            auth.RequireRole(caller, context, "RequestFailover needs a sidecar, an operator or the peer controller",
-                GatewayRoles.Sidecar, GatewayRoles.Operator, GatewayRoles.Peer);
-        }
+            await auth.RequirePolicyAsync(context, GatewayPolicies.Peer, $"a cross-region failover (origin_region {origin})");
 
         var grain = ConnectionGrain(id);
-        if (caller.IsSidecar && !caller.IsOperator && !caller.IsPeer)
-        {
-            auth.RequireOwnerOrOperator(caller, context, (await OwnedHere(id, grain.GetState)).SidecarId, id);
-        }
+        if (!caller.SeesEverything)
+            await auth.RequireAsync(context, GatewayPolicies.OwningSidecarOrOperator, (await OwnedHere(id, grain.GetState)).SidecarId, BelongsToAnother(id));
         var result = await OwnedHere(id, () => grain.RequestFailover(new FailoverRequest(reason, key)));
         if (result.Outcome == FailoverOutcome.NoTarget && result.Snapshot.Status != GrainInterfaces.Models.ConnectionStatus.Failed)
         {
@@ -211,10 +206,10 @@ internal sealed class ControllerGrpcService(
         };
     }
 
+    [Authorize(Policy = GatewayPolicies.Operator)]
     public override async Task<UpdateConnectionStateResponse> UpdateConnectionState(UpdateConnectionStateRequest request, ServerCallContext context)
     {
-        var caller = auth.Authenticate(context);
-        auth.RequireRole(caller, context, "only operators change a connection's state by hand", GatewayRoles.Operator);
+        var caller = GatewayAuthorizer.Caller(context);
         var id = Id(request.ConnectionId, "connection_id");
         var state = DefinedEnum(request.State, "state", allowUnspecified: false);
         if (request.ExpectedVersion < 1) throw GatewayErrors.InvalidArgument("expected_version", "is required and must be at least 1");
@@ -231,13 +226,12 @@ internal sealed class ControllerGrpcService(
         return new UpdateConnectionStateResponse { Connection = snapshot.ToProto(Region) };
     }
 
+    [Authorize(Policy = GatewayPolicies.Peer)]
     public override async Task<SyncStateResponse> SyncState(SyncStateRequest request, ServerCallContext context)
     {
-        var caller = auth.Authenticate(context);
-        auth.RequireRole(caller, context, "only the peer controller may call SyncState", GatewayRoles.Peer);
+        var caller = GatewayAuthorizer.Caller(context);
         var source = Id(request.SourceRegion, "source_region");
-        if (!caller.IsDevelopmentAnonymous && source != caller.Subject)
-            auth.Deny(caller, context, $"peer '{caller.Subject}' may only sync its own region's entries");
+        await auth.RequireAsync(context, GatewayPolicies.Self, source, $"peer '{caller.Subject}' may only sync its own region's entries");
         if (request.Entries.Count > MaxSyncEntries) throw GatewayErrors.InvalidArgument("entries", $"must have at most {MaxSyncEntries} items");
         for (var i = 0; i < request.Entries.Count; i++)
         {
@@ -249,9 +243,9 @@ internal sealed class ControllerGrpcService(
         return await sync.ApplyAsync(source, request.Entries, context.CancellationToken);
     }
 
+    [Authorize(Policy = GatewayPolicies.AnyContractRole)]
     public override async Task<Connection> GetConnection(GetConnectionRequest request, ServerCallContext context)
     {
-        var caller = auth.Authenticate(context);
         var id = Id(request.ConnectionId, "connection_id");
         ConnectionSnapshot snapshot;
         try
@@ -265,16 +259,17 @@ internal sealed class ControllerGrpcService(
             var replica = await cluster.GetGrain<IPeerReplicaGrain>(id).Get();
             var read = link.IsDown ? await peerRedis.GetAsync(id, context.CancellationToken) : null;
             if (replica is null && read is null) throw;
-            auth.RequireRole(caller, context, "connections of the other region are visible to operators and the peer", GatewayRoles.Operator, GatewayRoles.Peer);
+            await auth.RequirePolicyAsync(context, GatewayPolicies.OperatorOrPeer, "a connection of the other region");
             return read is not null && (replica is null || read.Version > replica.Version) ? read : replica!.ToProto();
         }
-        auth.RequireOwnerOrOperator(caller, context, snapshot.SidecarId, id);
+        await auth.RequireAsync(context, GatewayPolicies.OwningSidecarOrOperator, snapshot.SidecarId, BelongsToAnother(id));
         return snapshot.ToProto(Region);
     }
 
+    [Authorize(Policy = GatewayPolicies.AnyContractRole)]
     public override async Task<ListConnectionsResponse> ListConnections(ListConnectionsRequest request, ServerCallContext context)
     {
-        var caller = auth.Authenticate(context);
+        var caller = GatewayAuthorizer.Caller(context);
         var status = DefinedEnum(request.Status, "status", allowUnspecified: true);
         var clientId = OptionalId(request.ClientId, "client_id");
         var pool = OptionalId(request.ServerPool, "server_pool");
@@ -289,10 +284,11 @@ internal sealed class ControllerGrpcService(
         if (region is not null && region != Region && region != peers.PeerRegion) return new ListConnectionsResponse();
 
         // A sidecar sees only its own connections, in its own region.
-        if (!caller.IsOperator && !caller.IsPeer && !caller.IsDevelopmentAnonymous)
+        if (!caller.SeesEverything)
         {
-            if (sidecarId is not null && sidecarId != caller.Subject) auth.Deny(caller, context, "a sidecar lists only its own connections");
-            if (replicas == true) auth.Deny(caller, context, "connections of the other region are visible to operators and the peer");
+            if (sidecarId is not null)
+                await auth.RequireAsync(context, GatewayPolicies.OwningSidecarOrOperator, sidecarId, "a sidecar lists only its own connections");
+            if (replicas == true) await auth.RequirePolicyAsync(context, GatewayPolicies.OperatorOrPeer, "the other region's connections");
             sidecarId = caller.Subject;
             replicas = false;
         }
@@ -337,16 +333,18 @@ internal sealed class ControllerGrpcService(
         }
     }
 
+    [Authorize(Policy = GatewayPolicies.AnyContractRole)]
     public override async Task WatchConnections(WatchConnectionsRequest request, IServerStreamWriter<ConnectionEvent> responseStream, ServerCallContext context)
     {
-        var caller = auth.Authenticate(context);
+        var caller = GatewayAuthorizer.Caller(context);
         var status = DefinedEnum(request.Status, "status", allowUnspecified: true);
         var clientId = OptionalId(request.ClientId, "client_id");
         var connectionId = OptionalId(request.ConnectionId, "connection_id");
-        if (!caller.IsOperator && !caller.IsPeer && !caller.IsDevelopmentAnonymous)
+        if (!caller.SeesEverything)
         {
-            if (connectionId is null) auth.Deny(caller, context, "a sidecar may only watch one of its own connections (set connection_id)");
-            auth.RequireOwnerOrOperator(caller, context, (await ConnectionGrain(connectionId!).GetState()).SidecarId, connectionId!);
+            var owner = connectionId is null ? null : (await ConnectionGrain(connectionId).GetState()).SidecarId;
+            await auth.RequireAsync(context, GatewayPolicies.OwningSidecarOrOperator, owner,
+                connectionId is null ? "a sidecar may only watch one of its own connections (set connection_id)" : BelongsToAnother(connectionId));
         }
 
         var events = Channel.CreateBounded<ConnectionStatusChanged>(new BoundedChannelOptions(1024) { FullMode = BoundedChannelFullMode.DropOldest });

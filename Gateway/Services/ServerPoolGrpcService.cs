@@ -1,4 +1,5 @@
 using Grpc.Core;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.Logging;
 using OrleansControl.Contract.V1;
 using OrleansControl.Gateway.Errors;
@@ -12,10 +13,9 @@ using ServerInstance = OrleansControl.Contract.V1.ServerInstance;
 
 namespace OrleansControl.Gateway.Services;
 
-/// <summary>Server pool administration (operators) and assignment (operators and the peer controller).</summary>
+/// <summary>Server pool administration (operators) and assignment (operators and the peer controller): <see cref="GatewayPolicies"/>.</summary>
 internal sealed partial class ServerPoolGrpcService(
     IClusterClient cluster,
-    GatewayAuthorizer auth,
     PeerLink peer,
     PeerOutbox peerOutbox,
     ILogger<ServerPoolGrpcService> logger) : ServerPoolService.ServerPoolServiceBase
@@ -24,10 +24,9 @@ internal sealed partial class ServerPoolGrpcService(
 
     private IServerPoolGrain Pool(string id) => cluster.GetGrain<IServerPoolGrain>(id);
 
+    [Authorize(Policy = GatewayPolicies.Operator)]
     public override async Task<AddServerResponse> AddServer(AddServerRequest request, ServerCallContext context)
     {
-        var caller = auth.Authenticate(context);
-        auth.RequireRole(caller, context, "only operators manage server pools", GatewayRoles.Operator);
         var pool = Id(request.ServerPool, "server_pool");
         if (request.Server is not { } s) throw GatewayErrors.InvalidArgument("server", "is required");
         var serverId = Id(s.ServerId, "server.server_id");
@@ -45,20 +44,18 @@ internal sealed partial class ServerPoolGrpcService(
         return new AddServerResponse { Server = instance.ToProto() };
     }
 
+    [Authorize(Policy = GatewayPolicies.Operator)]
     public override async Task<RemoveServerResponse> RemoveServer(RemoveServerRequest request, ServerCallContext context)
     {
-        var caller = auth.Authenticate(context);
-        auth.RequireRole(caller, context, "only operators manage server pools", GatewayRoles.Operator);
         var pool = Id(request.ServerPool, "server_pool");
         var serverId = Id(request.ServerId, "server_id");
         await Pool(pool).RemoveServer(serverId);
         return new RemoveServerResponse();
     }
 
+    [Authorize(Policy = GatewayPolicies.OperatorOrPeer)]
     public override async Task<ListServersResponse> ListServers(ListServersRequest request, ServerCallContext context)
     {
-        var caller = auth.Authenticate(context);
-        auth.RequireRole(caller, context, "ListServers needs an operator or the peer controller", GatewayRoles.Operator, GatewayRoles.Peer);
         var pool = Id(request.ServerPool, "server_pool");
         var snapshot = await Pool(pool).GetSnapshot();
         var response = new ListServersResponse();
@@ -66,10 +63,9 @@ internal sealed partial class ServerPoolGrpcService(
         return response;
     }
 
+    [Authorize(Policy = GatewayPolicies.OperatorOrPeer)]
     public override async Task<AssignServerResponse> AssignServer(AssignServerRequest request, ServerCallContext context)
     {
-        var caller = auth.Authenticate(context);
-        auth.RequireRole(caller, context, "AssignServer needs the peer controller or an operator", GatewayRoles.Peer, GatewayRoles.Operator);
         var pool = Id(request.ServerPool, "server_pool");
         var connectionId = Id(request.ConnectionId, "connection_id");
         var clientId = Id(request.ClientId, "client_id");
@@ -84,10 +80,10 @@ internal sealed partial class ServerPoolGrpcService(
         };
     }
 
+    [Authorize(Policy = GatewayPolicies.OperatorOrPeer)]
     public override async Task<SetServerHealthResponse> SetServerHealth(SetServerHealthRequest request, ServerCallContext context)
     {
-        var caller = auth.Authenticate(context);
-        auth.RequireRole(caller, context, "SetServerHealth needs an operator or the peer controller", GatewayRoles.Operator, GatewayRoles.Peer);
+        var caller = GatewayAuthorizer.Caller(context);
         var pool = Id(request.ServerPool, "server_pool");
         var serverId = Id(request.ServerId, "server_id");
         var health = DefinedEnum(request.Health, "health", allowUnspecified: false);

@@ -1,4 +1,5 @@
 using Grpc.Core;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -9,7 +10,7 @@ using OrleansControl.Gateway.Services;
 
 namespace OrleansControl.Gateway.Sidecars;
 
-/// <summary>SidecarService.Attach: authenticates the stream, checks the register message, then runs a <see cref="SidecarSession"/>.</summary>
+/// <summary>SidecarService.Attach (sidecars only): checks the register message (as itself), then runs a <see cref="SidecarSession"/>.</summary>
 internal sealed partial class SidecarGrpcService(
     IClusterClient cluster,
     GatewayAuthorizer auth,
@@ -19,22 +20,21 @@ internal sealed partial class SidecarGrpcService(
     LiveGateways gateways,
     ILogger<SidecarGrpcService> logger) : SidecarService.SidecarServiceBase
 {
+    [Authorize(Policy = GatewayPolicies.Sidecar)]
     public override async Task Attach(IAsyncStreamReader<SidecarMessage> requestStream, IServerStreamWriter<ControllerMessage> responseStream, ServerCallContext context)
     {
-        var caller = auth.Authenticate(context);
-        auth.RequireRole(caller, context, "Attach is for sidecars", GatewayRoles.Sidecar);
+        var caller = GatewayAuthorizer.Caller(context);
 
         if (!await requestStream.MoveNext(context.CancellationToken)) return;
         if (requestStream.Current.BodyCase != SidecarMessage.BodyOneofCase.Register)
             throw Errors.GatewayErrors.InvalidArgument("register", "the first message on the stream must be register");
         var register = requestStream.Current.Register;
         var sidecarId = RequestValidation.Id(register.SidecarId, "register.sidecar_id");
-        if (!caller.IsDevelopmentAnonymous && sidecarId != caller.Subject)
-            auth.Deny(caller, context, $"caller '{caller.Subject}' may not attach as sidecar '{sidecarId}'");
+        await auth.RequireAsync(context, GatewayPolicies.Self, sidecarId, $"caller '{caller.Subject}' may not attach as sidecar '{sidecarId}'");
         if (register.LastAckedSequence > long.MaxValue)
             throw Errors.GatewayErrors.InvalidArgument("register.last_acked_sequence", "is out of range");
 
-        await using var session = new SidecarSession(sidecarId, cluster, auth, caller, context, responseStream, options.Value, gateways, sessionLogger);
+        await using var session = new SidecarSession(sidecarId, cluster, auth, context, responseStream, options.Value, gateways, sessionLogger);
         using var stopping = lifetime.ApplicationStopping.Register(session.StopForShutdown);
         try
         {

@@ -1,5 +1,7 @@
 using Grpc.Core;
+using Microsoft.Extensions.Logging;
 using OrleansControl.Contract.V1;
+using OrleansControl.Gateway.Security;
 using OrleansControl.Gateway.Services;
 using OrleansControl.GrainInterfaces;
 using OrleansControl.GrainInterfaces.Errors;
@@ -35,6 +37,14 @@ internal sealed partial class SidecarSession
             Reject("", e.StatusCode, e.Status.Detail); // bad input is answered on the stream; the stream goes on
             return;
         }
+        // Only into a pool this sidecar's identity is granted (Gateway:Auth:ServerPools): refused on the stream, which
+        // goes on (the sidecar's other reports are not at fault).
+        if (await auth.RefusalAsync(context.GetHttpContext().User, pool, GatewayPolicies.DeclareServer) is { } refusal)
+        {
+            LogDeclarationRefused(sidecarId, pool, refusal);
+            Reject("", StatusCode.PermissionDenied, $"permission denied: server_registration.server_pool: {refusal}");
+            return;
+        }
         try
         {
             await cluster.GetGrain<IServerPoolGrain>(pool).RegisterServer(server, sidecarId);
@@ -44,4 +54,7 @@ internal sealed partial class SidecarSession
             RejectMapped("", e);
         }
     }
+
+    [LoggerMessage(EventId = 3003, Level = LogLevel.Warning, Message = "Server declaration of sidecar {SidecarId} into pool {Pool} refused: {Rule}")]
+    private partial void LogDeclarationRefused(string sidecarId, string pool, string rule);
 }

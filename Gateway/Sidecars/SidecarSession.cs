@@ -24,7 +24,6 @@ internal sealed partial class SidecarSession(
     string sidecarId,
     IClusterClient cluster,
     GatewayAuthorizer auth,
-    Caller caller,
     ServerCallContext context,
     IServerStreamWriter<ControllerMessage> responseStream,
     GatewayOptions options,
@@ -343,7 +342,7 @@ internal sealed partial class SidecarSession(
         // Throws PERMISSION_DENIED, which ends the stream: a sidecar speaking for another's connection is not a glitch.
         // The standby being activated (DR) speaks for it too: its sign-on is what completes the activation.
         var speaksFor = state.Activation?.SidecarId == sidecarId ? sidecarId : state.SidecarId;
-        auth.RequireOwnerOrOperator(caller, context, speaksFor, connectionId);
+        await auth.RequireAsync(context, GatewayPolicies.OwningSidecarOrOperator, speaksFor, $"connection '{connectionId}' belongs to another sidecar");
         _owned[connectionId] = grain;
         return grain;
     }
@@ -402,6 +401,7 @@ internal sealed partial class SidecarSession(
         StatusCode.FailedPrecondition => "FAILED_PRECONDITION",
         StatusCode.AlreadyExists => "ALREADY_EXISTS",
         StatusCode.ResourceExhausted => "RESOURCE_EXHAUSTED",
+        StatusCode.PermissionDenied => "PERMISSION_DENIED",
         _ => code.ToString().ToUpperInvariant(),
     };
 

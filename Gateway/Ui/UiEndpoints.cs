@@ -1,7 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Threading.Channels;
-using Grpc.Core;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -21,7 +20,8 @@ namespace OrleansControl.Gateway.Ui;
 /// The web view (docs/ui.md): a static page at <c>/ui/</c> and its read-only API. <c>/ui/api/events</c> is a
 /// server-sent event stream: a <c>view</c> (the whole picture) on connect and every refresh interval, and each
 /// <c>status</c> change and <c>failover</c> decision as it happens; the page never polls. Reading needs the same
-/// credentials as the API (a bearer token or client certificate; none on a development gateway); the page's buttons
+/// credentials as the API (a bearer token or client certificate; none on a development gateway), under the policy
+/// <see cref="GatewayPolicies.RegistryViewer"/>; the page's buttons
 /// call the REST API, so they are authorized like any other call and shown only to operators.
 /// </summary>
 internal static partial class UiEndpoints
@@ -45,11 +45,11 @@ internal static partial class UiEndpoints
         // "/ui" and "/ui/" both match; the page's relative links need the slash.
         app.MapGet("/ui/{file?}", (HttpContext http, string? file) =>
             file is null && http.Request.Path.Value?.EndsWith('/') != true ? Results.Redirect("/ui/") : StaticFile(file ?? "index.html"));
-        app.MapGet("/ui/api/me", (HttpContext http, GatewayAuthorizer auth) =>
-            Caller(http, auth, out var caller) is { } denied ? denied : Results.Json(Me(caller!, http), Json));
-        app.MapGet("/ui/api/view", async (HttpContext http, GatewayAuthorizer auth, UiViewReader reader) =>
-            Caller(http, auth, out _) is { } denied ? denied : Results.Json(await reader.ReadAsync(http.RequestAborted), Json));
-        app.MapGet("/ui/api/events", StreamAsync);
+        app.MapGet("/ui/api/me", (HttpContext http) => Results.Json(Me(Viewer(http), http), Json))
+            .RequireAuthorization(GatewayPolicies.RegistryViewer);
+        app.MapGet("/ui/api/view", async (HttpContext http, UiViewReader reader) => Results.Json(await reader.ReadAsync(http.RequestAborted), Json))
+            .RequireAuthorization(GatewayPolicies.RegistryViewer);
+        app.MapGet("/ui/api/events", StreamAsync).RequireAuthorization(GatewayPolicies.RegistryViewer);
         return app;
     }
 
@@ -60,15 +60,7 @@ internal static partial class UiEndpoints
     /// </summary>
     public static IEndpointRouteBuilder MapOrleansDashboardForOperators(this IEndpointRouteBuilder app)
     {
-        app.MapOrleansDashboard("/ui/dashboard").AddEndpointFilter(async (context, next) =>
-        {
-            var http = context.HttpContext;
-            var auth = http.RequestServices.GetRequiredService<GatewayAuthorizer>();
-            if (Caller(http, auth, out var caller) is { } denied) return denied;
-            return caller!.IsOperator
-                ? await next(context)
-                : Results.Problem(statusCode: StatusCodes.Status403Forbidden, title: "permission denied", detail: "the Orleans dashboard is for operators");
-        });
+        app.MapOrleansDashboard("/ui/dashboard").RequireAuthorization(GatewayPolicies.Dashboard);
         return app;
     }
 
@@ -88,31 +80,15 @@ internal static partial class UiEndpoints
         return stream is null ? Results.NotFound() : Results.Stream(stream, contentType);
     }
 
-    /// <summary>The caller, or the 401/403 answer (problem details) to return instead.</summary>
-    private static IResult? Caller(HttpContext http, GatewayAuthorizer auth, out Caller? caller)
-    {
-        caller = null;
-        try
-        {
-            caller = auth.Authenticate(http, "ui");
-            return caller.MayView ? null : Results.Problem(statusCode: StatusCodes.Status403Forbidden, title: "permission denied",
-                detail: "the web view shows the whole registry: it needs an operator, viewer or peer credential (a sidecar's sees only its own connections)");
-        }
-        catch (RpcException e)
-        {
-            return Results.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "authentication required", detail: e.Status.Detail);
-        }
-    }
+    /// <summary>The caller the endpoint's policy (<see cref="GatewayPolicies.RegistryViewer"/>) admitted.</summary>
+    private static Caller Viewer(HttpContext http) =>
+        Security.Caller.FromPrincipal(http.User) ?? throw new InvalidOperationException("the web view's endpoints require authorization");
 
     private static async Task StreamAsync(
-        HttpContext http, GatewayAuthorizer auth, UiViewReader reader, IClusterClient cluster, IOptions<UiOptions> options,
+        HttpContext http, UiViewReader reader, IClusterClient cluster, IOptions<UiOptions> options,
         IOptions<GatewayOptions> gateway, ILoggerFactory loggers)
     {
-        if (Caller(http, auth, out var caller) is { } denied)
-        {
-            await denied.ExecuteAsync(http);
-            return;
-        }
+        var caller = Viewer(http);
 
         var log = loggers.CreateLogger("OrleansControl.Gateway.Ui");
         var ct = http.RequestAborted;
@@ -143,7 +119,7 @@ internal static partial class UiEndpoints
             http.Response.Headers.ContentType = "text/event-stream";
             http.Response.Headers.CacheControl = "no-cache";
             http.Response.Headers["X-Accel-Buffering"] = "no";
-            await WriteAsync(http, "hello", Me(caller!, http), ct);
+            await WriteAsync(http, "hello", Me(caller, http), ct);
             await WriteAsync(http, "view", await reader.ReadAsync(ct), ct);
             var nextView = DateTimeOffset.UtcNow + options.Value.RefreshInterval;
             while (!overflow.IsCancellationRequested)
@@ -173,7 +149,7 @@ internal static partial class UiEndpoints
 
             if (!ct.IsCancellationRequested)
             {
-                LogOverflow(log, caller!.Subject);
+                LogOverflow(log, caller.Subject);
                 await WriteAsync(http, "overflow", new { reason = "the page fell behind the events; reload the view" }, ct);
             }
         }

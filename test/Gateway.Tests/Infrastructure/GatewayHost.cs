@@ -70,6 +70,11 @@ public sealed class GatewayHost : IAsyncDisposable
             config[$"Gateway:Auth:Tokens:{i + 1}:Role"] = GatewayRoles.Sidecar;
             config[$"Gateway:Auth:Tokens:{i + 1}:Sha256"] = BearerTokenHandler.Hash(SidecarToken(i));
         }
+        // sidecar-8 declares scheme servers (server mode) into the "declared-…" pools of its test; sidecar-10 into "mine-…" only.
+        config["Gateway:Auth:ServerPools:0:Sidecar"] = "sidecar-8";
+        config["Gateway:Auth:ServerPools:0:Pools:0"] = "declared-*";
+        config["Gateway:Auth:ServerPools:1:Sidecar"] = "sidecar-10";
+        config["Gateway:Auth:ServerPools:1:Pools:0"] = "mine-*";
         foreach (var (k, v) in settings ?? new Dictionary<string, string?>()) config[k] = v;
         builder.Configuration.AddInMemoryCollection(config);
         builder.Logging.ClearProviders();
