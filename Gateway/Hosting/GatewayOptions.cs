@@ -98,7 +98,7 @@ public sealed class BearerTokenOptions
     /// <summary>Who the token belongs to: the sidecar id for a sidecar, a name for an operator.</summary>
     public string Subject { get; set; } = "";
 
-    /// <summary><c>sidecar</c> or <c>operator</c>. Peer controllers authenticate with certificates only.</summary>
+    /// <summary><c>sidecar</c>, <c>operator</c> or <c>viewer</c> (reads the web view only). Peer controllers authenticate with certificates only.</summary>
     public string Role { get; set; } = "";
 
     /// <summary>Lower-case hex SHA-256 of the token.</summary>
