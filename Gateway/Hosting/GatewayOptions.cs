@@ -135,7 +135,8 @@ public sealed class PeerRegionOptions
     /// StackExchange.Redis connection string of the peer region's Redis <b>replica</b> (the seed's third channel: the
     /// peer writes its registry projection to its primary, replicated here). Optional; read only: while the gRPC link
     /// is down, listings and lookups of the peer's connections are completed from its <c>connections:{id}</c> hashes,
-    /// each marked with its age (<c>replica_read</c>). Never written to.
+    /// each marked with its age (<c>replica_read</c>); on the bank, the mirrors of the scheme's pools take the server
+    /// health the scheme wrote there (<c>servers:{pool}:{server}</c>) when fresher. Never written to.
     /// </summary>
     public string? RedisReplica { get; set; }
 

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using OrleansControl.Contract.V1;
@@ -13,15 +14,23 @@ namespace OrleansControl.Gateway.Regions;
 /// mirrors that server into the local pool, so the local registration lands on it. While the peer is unreachable the
 /// local mirror decides (the bank keeps serving its sidecars) and the assignment is queued for the peer. A peer that
 /// does not answer costs a registration one <see cref="PeerRegionOptions.AssignDeadline"/> (about a second), and
-/// nothing while the link is known to be down.
+/// nothing while the link is known to be down. With the link down and the scheme's Redis replica configured
+/// (<see cref="PeerRedisReplica"/>), the mirror takes the servers the scheme wrote there after the mirror's last
+/// refresh (<see cref="RefreshMirrorFromReplicaAsync"/>): the third channel carries server health too.
 /// </summary>
 internal sealed partial class PeerAssignments(
     PeerLink link,
     PeerOutbox outbox,
+    PeerRedisReplica replica,
     IClusterClient cluster,
+    TimeProvider time,
     IOptions<GatewayOptions> options,
     ILogger<PeerAssignments> logger)
 {
+    /// <summary>Per mirrored pool: when the peer's ListServers was last asked for it with success (this clock).</summary>
+    private readonly ConcurrentDictionary<string, DateTimeOffset> _mirroredAt = new(StringComparer.Ordinal);
+    private long _lastReplicaRoundTicks;
+
     public bool Enabled => link.Configured && options.Value.Peer.OwnsServerPools;
 
     /// <summary>The other region, when one is configured.</summary>
@@ -34,6 +43,7 @@ internal sealed partial class PeerAssignments(
         {
             // The sync service probes the link and says when it is back; until then nobody waits for a deadline.
             LogPeerDown(connectionId, "link down");
+            await RefreshMirrorFromReplicaAsync(pool, cancellationToken);
             return null;
         }
         var request = new AssignServerRequest { ServerPool = pool, ConnectionId = connectionId, ClientId = clientId, PreferredServer = preferred ?? "" };
@@ -47,6 +57,7 @@ internal sealed partial class PeerAssignments(
         catch (PeerUnavailableException e)
         {
             LogPeerDown(connectionId, e.Message);
+            await RefreshMirrorFromReplicaAsync(pool, cancellationToken);
             return null;
         }
     }
@@ -60,9 +71,11 @@ internal sealed partial class PeerAssignments(
         IReadOnlyList<Contract.V1.ServerInstance> servers = [assigned];
         try
         {
+            var asked = time.GetUtcNow();
             var listed = await link.CallAsync("ListServers",
                 o => link.Pools!.ListServersAsync(new ListServersRequest { ServerPool = pool }, o).ResponseAsync, PeerCallKind.Quick, cancellationToken);
             servers = listed.Servers;
+            _mirroredAt[pool] = asked;
         }
         catch (PeerUnavailableException)
         {
@@ -78,9 +91,49 @@ internal sealed partial class PeerAssignments(
     /// </summary>
     public async Task RefreshMirrorAsync(string pool, CancellationToken cancellationToken)
     {
+        var asked = time.GetUtcNow();
         var listed = await link.CallAsync("ListServers",
             o => link.Pools!.ListServersAsync(new ListServersRequest { ServerPool = pool }, o).ResponseAsync, PeerCallKind.Once, cancellationToken);
         await ApplyMirrorAsync(pool, listed.Servers);
+        if (listed.Servers.Count > 0) _mirroredAt[pool] = asked;
+    }
+
+    /// <summary>
+    /// Link down: the scheme's servers of <paramref name="pool"/> from its Redis replica that it wrote after this mirror
+    /// last heard from it by gRPC (its <c>updated_at</c> against our clock at that ListServers), applied to the mirror as
+    /// a sync would (health first: UNHEALTHY moves our connections off, HEALTHY lets them back) and returned marked
+    /// <c>replica_read</c>. Nothing is ever written to the replica. Empty (and the mirror as it was) without a replica,
+    /// with the link up, or when the replica cannot be read.
+    /// </summary>
+    public async Task<IReadOnlyList<Contract.V1.ServerInstance>> RefreshMirrorFromReplicaAsync(string pool, CancellationToken cancellationToken)
+    {
+        if (!Enabled || !replica.Configured) return [];
+        var since = _mirroredAt.GetValueOrDefault(pool, DateTimeOffset.MinValue);
+        _mirroredAt.TryAdd(pool, DateTimeOffset.MinValue); // known from now on: the sync service keeps it current while down
+        var fresher = (await replica.ListServersAsync(pool, cancellationToken))
+            .Where(s => s.ReplicaRead.WrittenAt is { } written && written.ToDateTimeOffset() > since).ToList();
+        if (fresher.Count == 0) return [];
+        try
+        {
+            await ApplyMirrorAsync(pool, fresher);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // The registration or listing goes on with the mirror as it was; the next round tries again.
+            LogReplicaNotApplied(e, pool);
+            return [];
+        }
+        return fresher;
+    }
+
+    /// <summary>While the link is down, at most every SyncInterval: every pool mirrored here takes the replica's fresher servers.</summary>
+    public async Task RefreshMirrorsFromReplicaAsync(CancellationToken cancellationToken)
+    {
+        if (!Enabled || !replica.Configured || !link.IsDown) return;
+        var now = time.GetUtcNow().UtcTicks;
+        if (now - Interlocked.Read(ref _lastReplicaRoundTicks) < options.Value.Peer.SyncInterval.Ticks) return;
+        Interlocked.Exchange(ref _lastReplicaRoundTicks, now);
+        foreach (var pool in _mirroredAt.Keys) await RefreshMirrorFromReplicaAsync(pool, cancellationToken);
     }
 
     private async Task ApplyMirrorAsync(string pool, IReadOnlyList<Contract.V1.ServerInstance> servers)
@@ -121,6 +174,9 @@ internal sealed partial class PeerAssignments(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Mirror of pool {Pool}: server {ServerId} is {Declared} at the peer, was {Mirrored} here")]
     private partial void LogMirrorCorrected(string pool, string serverId, GrainInterfaces.Models.ServerHealth mirrored, GrainInterfaces.Models.ServerHealth declared);
+
+    [LoggerMessage(EventId = 3041, Level = LogLevel.Warning, Message = "Mirror of pool {Pool}: servers read from the peer's Redis replica not applied")]
+    private partial void LogReplicaNotApplied(Exception e, string pool);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Peer region unreachable; connection {ConnectionId} assigned from the local mirror ({Why})")]
     private partial void LogPeerDown(string connectionId, string why);

@@ -17,7 +17,8 @@ namespace OrleansControl.Gateway.Regions;
 /// replica, when it was read, when the owner wrote it, its age and the replica's replication lag. Never written to:
 /// only SCAN, HGETALL and INFO are sent to a server that must be a replica (a primary is refused), and the write and
 /// admin commands are disabled in the client's command map. A replica that cannot be read in <see cref="PeerRegionOptions.RedisReplicaTimeout"/>
-/// leaves the answer as it was, logged.
+/// leaves the answer as it was, logged. The peer's server health (its <c>servers:{pool}:{server}</c> projection) is read
+/// the same way (<c>PeerRedisReplica.Servers.cs</c>).
 /// </summary>
 internal sealed partial class PeerRedisReplica : IAsyncDisposable
 {
@@ -108,12 +109,7 @@ internal sealed partial class PeerRedisReplica : IAsyncDisposable
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(_options.RedisReplicaTimeout);
-        var redis = await _redis!.Value.WaitAsync(timeout.Token);
-        var server = redis.GetServers().FirstOrDefault(s => s.IsConnected)
-            ?? throw new PeerUnavailableException($"peer Redis replica {Describe()} is not connected");
-        if (!server.IsReplica)
-            throw new PeerUnavailableException($"{server.EndPoint} is a primary, not a replica: Gateway:Peer:RedisReplica must name the peer's replica");
-        var lag = ReplicationLag((string?)await redis.GetDatabase().ExecuteAsync("INFO", ["replication"], CommandFlags.DemandReplica).WaitAsync(timeout.Token));
+        var (redis, server, lag) = await OpenAsync(timeout.Token);
         var rows = await read(redis, server).WaitAsync(timeout.Token);
         var readAt = _time.GetUtcNow();
         var replica = server.EndPoint.ToString() ?? "";
@@ -133,6 +129,18 @@ internal sealed partial class PeerRedisReplica : IAsyncDisposable
             entries.Add(entry);
         }
         return entries;
+    }
+
+    /// <summary>The replica, refused when it is a primary, with its replication lag (ms) as INFO says now.</summary>
+    private async Task<(ConnectionMultiplexer Redis, IServer Server, long LagMs)> OpenAsync(CancellationToken timeout)
+    {
+        var redis = await _redis!.Value.WaitAsync(timeout);
+        var server = redis.GetServers().FirstOrDefault(s => s.IsConnected)
+            ?? throw new PeerUnavailableException($"peer Redis replica {Describe()} is not connected");
+        if (!server.IsReplica)
+            throw new PeerUnavailableException($"{server.EndPoint} is a primary, not a replica: Gateway:Peer:RedisReplica must name the peer's replica");
+        var lag = ReplicationLag((string?)await redis.GetDatabase().ExecuteAsync("INFO", ["replication"], CommandFlags.DemandReplica).WaitAsync(timeout));
+        return (redis, server, lag);
     }
 
     /// <summary>Seconds since the replica last heard from its primary (or since its link went down), in ms; -1 unknown.</summary>

@@ -80,7 +80,12 @@ internal sealed partial class RegionSyncService : BackgroundService
                 {
                     await Task.Delay(Peer.ProbeInterval, stoppingToken);
                     _wake.Reader.TryRead(out _);
-                    if (!await _link.ProbeAsync(stoppingToken)) continue;
+                    if (!await _link.ProbeAsync(stoppingToken))
+                    {
+                        // Bank side: the pool mirrors take the server health the scheme wrote to its Redis replica.
+                        await _assignments.RefreshMirrorsFromReplicaAsync(stoppingToken);
+                        continue;
+                    }
                     _fullRoundDue = true;
                 }
                 else if (!_fullRoundDue)

@@ -18,6 +18,7 @@ internal sealed partial class ServerPoolGrpcService(
     IClusterClient cluster,
     PeerLink peer,
     PeerOutbox peerOutbox,
+    PeerAssignments peerPools,
     ILogger<ServerPoolGrpcService> logger) : ServerPoolService.ServerPoolServiceBase
 {
     public const int MaxCapacity = 100_000;
@@ -57,9 +58,12 @@ internal sealed partial class ServerPoolGrpcService(
     public override async Task<ListServersResponse> ListServers(ListServersRequest request, ServerCallContext context)
     {
         var pool = Id(request.ServerPool, "server_pool");
+        // Bank side, link down: a server the scheme wrote to its Redis replica since our mirror's last refresh is listed
+        // as the scheme wrote it, marked replica_read (and the mirror has taken its health).
+        var fromReplica = peer.IsDown ? await peerPools.RefreshMirrorFromReplicaAsync(pool, context.CancellationToken) : [];
         var snapshot = await Pool(pool).GetSnapshot();
         var response = new ListServersResponse();
-        response.Servers.AddRange(snapshot.Servers.Select(x => x.ToProto()));
+        response.Servers.AddRange(snapshot.Servers.Select(x => fromReplica.FirstOrDefault(r => r.ServerId == x.ServerId) ?? x.ToProto()));
         return response;
     }
 

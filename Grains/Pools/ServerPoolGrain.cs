@@ -21,7 +21,8 @@ public sealed partial class ServerPoolGrain(
     IOptions<ServerEjectionOptions> ejection,
     TimeProvider time,
     ILogger<ServerPoolGrain> logger,
-    ControllerMetrics metrics) : Grain, IServerPoolGrain
+    ControllerMetrics metrics,
+    Projection.IServerPoolProjection projection) : Grain, IServerPoolGrain
 {
     /// <summary>Derived from <see cref="ServerPoolState.Assignments"/> (rebuilt on activation, kept by <see cref="Reserve"/>/<see cref="Unreserve"/>).</summary>
     private readonly Dictionary<string, int> _load = [];
@@ -35,14 +36,14 @@ public sealed partial class ServerPoolGrain(
 
     private ServerPoolState S => state.State;
 
-    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _load.Clear();
         foreach (var serverId in S.Assignments.Values)
             _load[serverId] = ServerSelection.LoadOf(serverId, _load) + 1;
         ScheduleReinstatement();
         SignalScaler(noTarget: false);
-        return Task.CompletedTask;
+        if (S.Servers.Count > 0) await ProjectAsync(); // a new activation writes the whole pool (and drops what it lost)
     }
 
     public async Task<ServerInstance> AddOrUpdateServer(ServerDefinition server)
@@ -182,7 +183,7 @@ public sealed partial class ServerPoolGrain(
                 evidence.Failures.Clear();
             }
         }
-        await state.WriteStateAsync();
+        await PersistAsync();
         if (ejectFor is not null)
         {
             Log.ServerEjected(logger, PoolId, report.ServerId, evidence.EjectedUntil!.Value, report.Reason);
@@ -213,7 +214,7 @@ public sealed partial class ServerPoolGrain(
             }
         }
         else if (evidence is not null)
-            await state.WriteStateAsync();
+            await PersistAsync();
         if (reinstated)
         {
             Log.ServerReinstated(logger, PoolId, server.ServerId, $"connection {connectionId} signed on there");
@@ -307,7 +308,7 @@ public sealed partial class ServerPoolGrain(
         }
         if (expired.Count > 0)
         {
-            await state.WriteStateAsync(cancellationToken);
+            await PersistAsync(cancellationToken);
             foreach (var serverId in expired) await PublishHealthAsync(serverId, "reinstated: ejection time over");
             NotifyWaiting();
             NotifyTopologyChanged();
@@ -396,6 +397,14 @@ public sealed partial class ServerPoolGrain(
             undo();
             throw;
         }
+        await ProjectAsync();
+    }
+
+    /// <summary>A state write that has nothing to undo, then the projection.</summary>
+    private async Task PersistAsync(CancellationToken cancellationToken = default)
+    {
+        await state.WriteStateAsync(cancellationToken);
+        await ProjectAsync();
     }
 
     private ServerDefinition Find(string serverId) =>

@@ -110,7 +110,10 @@ public static class SiloHosting
         silo.Services.AddKubernetesActions(options.Kubernetes ?? new());
         silo.Services.Configure<ConnectionHealthOptions>(h => Copy(health, h));
         if (options.Storage == StorageKind.Redis)
+        {
             silo.Services.AddRedisConnectionProjection(() => ControllerRedis.Configuration(options));
+            silo.Services.AddRedisServerPoolProjection(() => ControllerRedis.Configuration(options), options.Region);
+        }
         silo.ConfigureStorage(options, health);
         silo.AddControllerStreams(options);
         return silo;
