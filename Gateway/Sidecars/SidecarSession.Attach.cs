@@ -65,7 +65,7 @@ internal sealed partial class SidecarSession
             {
                 LogOutboxAttachFailed(sidecarId, e.GetType().Name, (long)retry.TotalMilliseconds);
                 await Task.Delay(retry, ct);
-                retry = TimeSpan.FromTicks(Math.Min(retry.Ticks * 2, TimeSpan.FromSeconds(2).Ticks));
+                retry = TimeSpan.FromMilliseconds(500); // one call per stream per half second: the commands must not lag the outbox's return
                 attaching = _attaching = _outbox.Attach(lastAckedSequence, _reference!);
             }
         }

@@ -73,6 +73,7 @@ public sealed class ReattachTests(ITestOutputHelper output)
             TimeSpan.FromSeconds(10), "attached again, five heartbeats");
 
         var after = AfterLastRegister(controller);
+        output.WriteLine($"after re-attach: {string.Join(", ", after.Select(m => m.BodyCase == SidecarMessage.BodyOneofCase.Heartbeat ? $"heartbeat {m.Heartbeat.LinkState}" : $"{m.BodyCase} {m.StateReport?.State}"))}; link {link.State}");
         Assert.Null(link.SignedOnAt);
         var report = after.First(m => m.BodyCase == SidecarMessage.BodyOneofCase.StateReport).StateReport;
         Assert.Equal(LinkState.Failed, report.State); // not CONNECTING: the link's reconnect attempts are not news
