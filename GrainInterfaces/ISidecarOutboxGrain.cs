@@ -29,6 +29,13 @@ public interface ISidecarOutboxGrain : IGrainWithStringKey
     Task<PendingCommand[]?> Pull(long epoch, long afterSequence);
 
     /// <summary>
+    /// As <see cref="Pull"/>, after a call of the stream failed: this activation may be a new one (the old one's silo
+    /// died) that does not know the stream's observer, so it takes it again (if <paramref name="epoch"/> is current).
+    /// </summary>
+    [Alias("Resume")]
+    Task<PendingCommand[]?> Resume(long epoch, long afterSequence, ISidecarCommandObserver observer);
+
+    /// <summary>
     /// The sidecar finished command <paramref name="sequence"/> (and, cumulatively, everything before it). Returns that
     /// command if it was still pending, so its receipt can reach the connection it is about.
     /// </summary>

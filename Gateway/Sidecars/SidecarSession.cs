@@ -31,6 +31,10 @@ internal sealed partial class SidecarSession(
     ILogger<SidecarSession> logger) : ISidecarCommandObserver, IAsyncDisposable
 {
     private static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(2);
+    /// <summary>After a failed outbox call: asked again this soon, until it answers.</summary>
+    private static readonly TimeSpan RetryInterval = TimeSpan.FromMilliseconds(250);
+    /// <summary>An outbox call that takes longer is treated as failed (and asked again); a healthy one answers in milliseconds.</summary>
+    private static readonly TimeSpan CallDeadline = TimeSpan.FromSeconds(5);
     private const int MaxBatch = 1000;
     private const int MaxSessionsPerReport = 100_000;
 
@@ -45,30 +49,35 @@ internal sealed partial class SidecarSession(
     private long _lastSent;
     private volatile bool _superseded;
     private volatile bool _shuttingDown;
+    private volatile bool _outboxAttached;
+    private Task<OutboxAttachment>? _attaching;
 
     public async Task RunAsync(long lastAckedSequence, IAsyncStreamReader<SidecarMessage> requestStream)
     {
         _reference = cluster.CreateObjectReference<ISidecarCommandObserver>(this);
-        var attachment = await _outbox.Attach(lastAckedSequence, _reference);
-        _epoch = attachment.Epoch;
-        _lastSent = attachment.AckedSequence;
-        LogAttached(sidecarId, attachment.AckedSequence, attachment.Pending.Length);
-
-        var attached = new Attached
+        // The outbox may be on a silo that died and is not declared dead yet: the stream does not wait for it. The
+        // sidecar is attached at once (reports and heartbeats flow), told so without the outbox's numbering, and told
+        // again with it, its pending commands after, when the outbox answers (CommandLoopAsync).
+        var attaching = _attaching = _outbox.Attach(lastAckedSequence, _reference);
+        OutboxAttachment? attachment = null;
+        if (await AnsweredWithinAsync(attaching, OutboxWait))
         {
-            SidecarId = sidecarId,
-            ResumedAfter = (ulong)attachment.AckedSequence,
-            PendingCommands = attachment.Pending.Length,
-            HeartbeatIntervalMs = (int)options.HeartbeatInterval.TotalMilliseconds,
-            OutboxIncarnation = attachment.Incarnation,
-        };
-        attached.Gateways.AddRange(gateways.Current);
-        await responseStream.WriteAsync(new ControllerMessage { Attached = attached });
-        Send(attachment.Pending);
+            attachment = await attaching;
+            await responseStream.WriteAsync(new ControllerMessage { Attached = AttachedWith(attachment) });
+            Send(attachment.Pending);
+        }
+        else
+        {
+            LogOutboxLate(sidecarId, (long)OutboxWait.TotalMilliseconds);
+            await responseStream.WriteAsync(new ControllerMessage
+            {
+                Attached = Provisional(lastAckedSequence),
+            });
+        }
         gateways.Changed += OnGatewaysChanged;
 
         var writer = Task.Run(() => WriteLoopAsync(_stop.Token));
-        var commands = Task.Run(() => CommandLoopAsync(_stop.Token));
+        var commands = Task.Run(() => CommandLoopAsync(attachment is null ? attaching : null, lastAckedSequence, _stop.Token));
         try
         {
             await ReadLoopAsync(requestStream, _stop.Token);
@@ -347,12 +356,31 @@ internal sealed partial class SidecarSession(
         return grain;
     }
 
-    private async Task CommandLoopAsync(CancellationToken ct)
+    private async Task CommandLoopAsync(Task<OutboxAttachment>? attaching, long lastAckedSequence, CancellationToken ct)
     {
+        if (attaching is not null)
+            await AttachOutboxLateAsync(attaching, lastAckedSequence, ct);
+        var failed = false;
         while (!ct.IsCancellationRequested)
         {
-            await _doorbell.WaitAsync(PollInterval, ct);
-            var pending = await _outbox.Pull(_epoch, _lastSent);
+            await _doorbell.WaitAsync(failed ? RetryInterval : PollInterval, ct);
+            PendingCommand[]? pending;
+            try
+            {
+                // A call that does not answer is not waited for: the outbox's silo may be dead and not declared so yet.
+                pending = await (failed ? _outbox.Resume(_epoch, _lastSent, _reference!) : _outbox.Pull(_epoch, _lastSent)).WaitAsync(CallDeadline, ct);
+            }
+            catch (Exception e) when (!ct.IsCancellationRequested && e is not OperationCanceledException)
+            {
+                // One failed call must not end the loop: the stream stays up (its heartbeats still flow) and a loop that
+                // stopped here would deliver no command again for as long as the stream lasts. Asked again soon, and
+                // the outbox, reactivated elsewhere, takes the observer again.
+                if (!failed) LogPullFailed(sidecarId, e.GetType().Name, (long)RetryInterval.TotalMilliseconds);
+                failed = true;
+                continue;
+            }
+            if (failed) LogPullRecovered(sidecarId);
+            failed = false;
             if (pending is null)
             {
                 LogSuperseded(sidecarId);
@@ -446,7 +474,10 @@ internal sealed partial class SidecarSession(
     {
         try
         {
-            await _outbox.Detach(_epoch);
+            if (_outboxAttached)
+                await _outbox.Detach(_epoch);
+            else if (_attaching is { } late)
+                _ = DetachWhenAttachedAsync(late); // an attach still in flight must not leave the outbox holding a dead stream
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {

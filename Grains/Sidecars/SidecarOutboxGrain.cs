@@ -78,6 +78,13 @@ internal sealed partial class SidecarOutboxGrain(
         return Task.FromResult<PendingCommand[]?>(state.State.Pending.Where(p => p.Sequence > afterSequence).ToArray());
     }
 
+    public Task<PendingCommand[]?> Resume(long epoch, long afterSequence, ISidecarCommandObserver observer)
+    {
+        if (epoch == state.State.Epoch)
+            _observer = observer; // a reactivated outbox rings the stream's doorbell again
+        return Pull(epoch, afterSequence);
+    }
+
     public async Task<SidecarCommand?> Ack(long sequence)
     {
         var acked = state.State.Pending.Find(p => p.Sequence == sequence)?.Command;

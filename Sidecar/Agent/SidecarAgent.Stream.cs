@@ -64,7 +64,10 @@ public sealed partial class SidecarAgent
                         backoff.Reset();
                         if (!ServerMode)
                         {
-                            Report(_link.State, "attached", outbox.Writer); // carries moved_from of an own move made while away
+                            // The link's state now, whatever was sent on a stream that broke: a FAILED written to a dying
+                            // gateway is said again here (and by every heartbeat), so the registry learns it whichever
+                            // gateway it went to. Also carries moved_from of an own move made while away.
+                            Report(_link.State, LinkFailed ? "attached: the link is down, not signed on since it failed" : "attached", outbox.Writer);
                             heartbeats ??= HeartbeatLoopAsync(outbox.Writer, stream.Token);
                         }
                         break;
@@ -196,7 +199,7 @@ public sealed partial class SidecarAgent
             Errors = Delta(now.EchoFailures + now.RequestsLost, before?.EchoFailures + before?.RequestsLost),
             Timeouts = Delta(now.RequestTimeouts + now.EchoTimeouts, before?.RequestTimeouts + before?.EchoTimeouts),
             SentAt = Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow),
-            LinkState = ToLinkState(_link.State),
+            LinkState = Observed(_link.State),
             ServerAddress = _link.SignedOnAt ?? "",
             Requests = Delta(now.RequestsSent, before?.RequestsSent),
             Responses = Delta(now.ResponsesMatched, before?.ResponsesMatched),
@@ -258,12 +261,24 @@ public sealed partial class SidecarAgent
             StateReport = new StateReport
             {
                 ConnectionId = _options.EffectiveConnectionId,
-                State = ToLinkState(state),
+                State = Observed(state),
                 ServerAddress = _link.SignedOnAt ?? "", // where it is, not where it is trying to go
                 Detail = text.Length > 512 ? text[..512] : text,
             },
         };
     }
+
+    /// <summary>The link went down and has not signed on since (its reconnect attempts included).</summary>
+    private bool LinkFailed => Volatile.Read(ref _failureReported) && _link.State is ConnectionState.Connecting or ConnectionState.Down;
+
+    /// <summary>
+    /// What the controller is told of the link: FAILED from the moment it went down until it signs on again, its
+    /// reconnect attempts (CONNECTING to the link itself) included. The one FAILED report of an outage may have been
+    /// lost with the stream that carried it; every later report and heartbeat then still says it, and the registry
+    /// converges on the link whichever gateway hears it.
+    /// </summary>
+    private LinkState Observed(ConnectionState state) =>
+        state is ConnectionState.Connecting && LinkFailed ? LinkState.Failed : ToLinkState(state);
 
     internal static LinkState ToLinkState(ConnectionState state) => state switch
     {

@@ -127,8 +127,8 @@ public sealed partial class SidecarAgent : BackgroundService
             }
 
             // Another gateway first, at once (configured, each address of a configured name, then the live ones the
-            // controller named); only when every one has failed in turn does the backoff apply. Holding a live ISO link,
-            // a controller that comes back is re-attached to within RetryMaxDelayWhileLinked.
+            // controller named); only when every one has failed in turn does the backoff apply. Holding an ISO link (up,
+            // or down and waiting for a move), a controller that comes back is re-attached to within RetryMaxDelayWhileLinked.
             try
             {
                 candidates = await _gateways.ListAsync(stoppingToken).ConfigureAwait(false);
@@ -141,7 +141,7 @@ public sealed partial class SidecarAgent : BackgroundService
             Volatile.Write(ref _current, next);
             _channel = ChannelFor(candidates[next]);
             var delay = next != 0 ? TimeSpan.FromMilliseconds(50)
-                : _link.SignedOnAt is not null || ServerMode ? backoff.Next(_options.RetryMaxDelayWhileLinked) : backoff.Next();
+                : HoldsLink ? backoff.Next(_options.RetryMaxDelayWhileLinked) : backoff.Next();
             Log.ControllerUnreachable(_logger, (long)delay.TotalMilliseconds, _lastError ?? "?");
             try
             {
@@ -153,6 +153,12 @@ public sealed partial class SidecarAgent : BackgroundService
             }
         }
     }
+
+    /// <summary>
+    /// The sidecar carries a link the controller must hear about (signed on, or down and reconnecting, which needs a
+    /// move), or declares a server: retries are held at the short cap. A standby, or a link never opened, can wait.
+    /// </summary>
+    private bool HoldsLink => ServerMode || (!_standby && _link.State is not ConnectionState.Closed);
 
     /// <summary>A TLS refusal of the controller's certificate, said as what to configure; null for any other failure.</summary>
     private string? UntrustedController(Exception ex)

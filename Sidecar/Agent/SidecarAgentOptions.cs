@@ -62,10 +62,12 @@ public sealed class SidecarAgentOptions
     public TimeSpan RetryMaxDelay { get; set; } = TimeSpan.FromSeconds(15);
 
     /// <summary>
-    /// Cap on the controller retry delay while the ISO link is signed on, so a controller that comes back is re-attached
-    /// to within about this long (the jitter stays). Without a live link the delay grows to <see cref="RetryMaxDelay"/>.
+    /// Cap on the controller retry delay while the sidecar holds an ISO link (signed on, or down and reconnecting: then it
+    /// needs the controller most), so a controller that comes back is re-attached to within about this long (equal
+    /// jitter: each delay is half this to all of it). Only a sidecar without a link (a standby) backs off to
+    /// <see cref="RetryMaxDelay"/>. A refused TCP connect costs the controller next to nothing, so the cap is small.
     /// </summary>
-    public TimeSpan RetryMaxDelayWhileLinked { get; set; } = TimeSpan.FromSeconds(2);
+    public TimeSpan RetryMaxDelayWhileLinked { get; set; } = TimeSpan.FromMilliseconds(500);
 
     /// <summary>Deadline of a drain or sign-off command that carries none.</summary>
     public TimeSpan CommandDrainDeadline { get; set; } = TimeSpan.FromSeconds(10);

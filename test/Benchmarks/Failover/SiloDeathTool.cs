@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using OrleansControl.Benchmarks.Failover.DataPath;
@@ -31,6 +32,7 @@ public sealed class SiloDeathTool : ILoadTool
     public async Task<int> RunAsync(string[] args)
     {
         var trials = ToolArgs.Int(args, "--trials", 5);
+        var logs = ToolArgs.String(args, "--logs", ""); // a trial that times out leaves its silos' and agents' logs there
         var membership = new MembershipTuningOptions();
         Console.WriteLine($"silo-death: {Environment.ProcessorCount} cores; Controller:Membership ProbeTimeout {membership.ProbeTimeout.TotalSeconds} s, " +
             $"NumMissedProbesLimit {membership.NumMissedProbesLimit}, NumVotesForDeathDeclaration {membership.NumVotesForDeathDeclaration}, " +
@@ -40,8 +42,8 @@ public sealed class SiloDeathTool : ILoadTool
         var (attach, first, moved, declared) = (new List<double>(), new List<double>(), new List<double>(), new List<double>());
         for (var trial = 1; trial <= trials; trial++)
         {
-            var result = await TrialAsync(redis, trial).ContinueWith(t => t.IsFaulted && t.Exception!.GetBaseException().Message.Contains(" exited: ")
-                ? TrialAsync(redis, trial) // a port taken between the probe and the bind by another process: once more
+            var result = await TrialAsync(redis, trial, logs).ContinueWith(t => t.IsFaulted && t.Exception!.GetBaseException().Message.Contains(" exited: ")
+                ? TrialAsync(redis, trial, logs) // a port taken between the probe and the bind by another process: once more
                 : t).Unwrap();
             Console.WriteLine($"trial {trial}: re-attached {result.Attach:F0} ms, first ACTIVE at srv-b {result.First:F0} ms, all moved {result.Moved:F0} ms, declared dead {result.Declared:F0} ms" +
                 $" ({result.Detail})");
@@ -63,11 +65,12 @@ public sealed class SiloDeathTool : ILoadTool
         return $"n={sorted.Count} min {sorted[0]:F0} ms, median {sorted[sorted.Count / 2]:F0} ms, max {sorted[^1]:F0} ms";
     }
 
-    private static async Task<(double Attach, double First, double Moved, double Declared, string Detail)> TrialAsync(BenchRedis redis, int trial)
+    private static async Task<(double Attach, double First, double Moved, double Declared, string Detail)> TrialAsync(BenchRedis redis, int trial, string logs)
     {
         var clusterId = $"silo-death-{trial}-{Guid.NewGuid():N}"[..24];
         var silos = new List<SiloProcess>();
         var agents = new List<(SidecarAgent Agent, IsoClient Link, string Gateway)>();
+        var agentLogs = new List<LinesLogger>();
         await using var srvA = new SchemeServerProcess("srv-a", FreePort());
         await using var srvB = new SchemeServerProcess("srv-b", FreePort());
         try
@@ -107,7 +110,7 @@ public sealed class SiloDeathTool : ILoadTool
                     RetryInitialDelay = TimeSpan.FromMilliseconds(100),
                     RetryMaxDelay = TimeSpan.FromMilliseconds(500),
                     BackupFailover = false, // the controller's move is what is measured
-                }), NullLogger<SidecarAgent>.Instance);
+                }), AgentLogger(logs, agentLogs));
                 await agent.StartAsync(CancellationToken.None);
                 agents.Add((agent, link, gateway));
             }
@@ -134,6 +137,8 @@ public sealed class SiloDeathTool : ILoadTool
             {
                 var registry = await Task.WhenAll(agents.Select(a => RegistryAsync(http, survivor, a.Agent)));
                 var rows = await redis.Multiplexer.GetDatabase().HashGetAllAsync($"{clusterId}/members/{clusterId}");
+                if (logs.Length > 0)
+                    await WriteLogsAsync(logs, trial, http, survivor, silos, agents.Select(a => a.Agent).ToList(), agentLogs);
                 throw new TimeoutException($"attached {attachTask.IsCompletedSuccessfully}, moved {movedTask.IsCompletedSuccessfully}, declared " +
                     $"{declaredTask.IsCompletedSuccessfully}; links {string.Join(",", agents.Select(a => a.Link.SignedOnAt))}; registry " +
                     $"{string.Join(",", registry)}; members {string.Join(" | ", rows.Select(r => $"{r.Name}={r.Value}"))[..Math.Min(1500, rows.Sum(r => r.Value.ToString().Length))]}");
@@ -151,6 +156,56 @@ public sealed class SiloDeathTool : ILoadTool
             foreach (var silo in silos)
                 silo.Dispose();
         }
+    }
+
+    private static async Task WriteLogsAsync(string dir, int trial, HttpClient http, SiloProcess survivor, List<SiloProcess> silos,
+        List<SidecarAgent> agents, List<LinesLogger> agentLogs)
+    {
+        Directory.CreateDirectory(dir);
+        foreach (var silo in silos)
+            await File.WriteAllLinesAsync(Path.Combine(dir, $"trial-{trial}-{silo.Name}.log"), silo.Lines);
+        for (var i = 0; i < agents.Count; i++)
+        {
+            var status = agents[i].Status();
+            string entry;
+            try
+            {
+                entry = await http.GetStringAsync($"{survivor.Rest}/api/v1/connections/{status.ConnectionId}");
+            }
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+            {
+                entry = ex.Message;
+            }
+            await File.WriteAllLinesAsync(Path.Combine(dir, $"trial-{trial}-agent-{i}.log"), agentLogs.Count > i ? agentLogs[i].Lines : [],
+                CancellationToken.None);
+            await File.AppendAllTextAsync(Path.Combine(dir, $"trial-{trial}-agent-{i}.log"),
+                $"status: {System.Text.Json.JsonSerializer.Serialize(status)}\nregistry: {entry}\n");
+        }
+        Console.WriteLine($"trial {trial}: logs in {dir}");
+    }
+
+    private static ILogger<SidecarAgent> AgentLogger(string logs, List<LinesLogger> kept)
+    {
+        if (logs.Length == 0)
+            return NullLogger<SidecarAgent>.Instance;
+        var logger = new LinesLogger();
+        kept.Add(logger);
+        return logger;
+    }
+
+    /// <summary>An agent's log lines, timestamped, kept in memory for a trial that goes wrong.</summary>
+    private sealed class LinesLogger : ILogger<SidecarAgent>
+    {
+        private readonly System.Collections.Concurrent.ConcurrentQueue<string> _lines = new();
+
+        public IEnumerable<string> Lines => _lines;
+
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Debug;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            _lines.Enqueue($"{DateTimeOffset.UtcNow:HH:mm:ss.fff} {logLevel} {formatter(state, exception)}{(exception is null ? "" : " " + exception.Message)}");
     }
 
     private static async Task<string> RegistryAsync(HttpClient http, SiloProcess silo, SidecarAgent agent)
@@ -270,6 +325,8 @@ public sealed class SiloDeathTool : ILoadTool
             var process = Process.Start(info) ?? throw new InvalidOperationException($"{name} did not start");
             return new SiloProcess(name, process, grpc, rest, silo);
         }
+
+        public IEnumerable<string> Lines => _lines;
 
         public bool Wrote(string text) => _lines.Any(l => l.Contains(text, StringComparison.Ordinal));
 

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using OrleansControl.Gateway.Hosting;
 using OrleansControl.Gateway.Security;
@@ -34,7 +35,7 @@ public sealed class GatewayHost : IAsyncDisposable
     public IServiceProvider Services => _app.Services;
 
     public static async Task<GatewayHost> StartAsync(string region = "local", Action<GatewayOptions>? configure = null,
-        IDictionary<string, string?>? settings = null, int? grpcPort = null)
+        IDictionary<string, string?>? settings = null, int? grpcPort = null, Action<IServiceCollection>? services = null)
     {
         var grpc = grpcPort ?? FreePort.Next();
         var restPort = FreePort.Next();
@@ -87,6 +88,7 @@ public sealed class GatewayHost : IAsyncDisposable
             configure?.Invoke(o);
             tls = o.Tls.ServerCertificate is not null;
         });
+        services?.Invoke(builder.Services);
         var app = builder.Build();
         app.MapControllerSilo();
         app.MapControllerGateway();

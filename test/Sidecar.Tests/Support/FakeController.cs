@@ -75,6 +75,11 @@ internal sealed class FakeController : IAsyncDisposable
 
         public int Attaches;
 
+        /// <summary>The next message this matches is taken off the stream and dropped, and the stream ends (a dying gateway).</summary>
+        public Func<SidecarMessage, bool>? LoseAndEndStream { get; set; }
+
+        public ConcurrentQueue<SidecarMessage> Lost { get; } = new();
+
         private CancellationTokenSource _streams = new();
 
         /// <summary>Sent as Attached.outbox_incarnation; a "restarted" controller sets a new one.</summary>
@@ -128,6 +133,15 @@ internal sealed class FakeController : IAsyncDisposable
             {
                 while (await requestStream.MoveNext(ended.Token))
                 {
+                    if (state.LoseAndEndStream is { } lose && lose(requestStream.Current))
+                    {
+                        // Accepted on the stream, then the gateway died before acting on it: lost, and the stream ends.
+                        state.LoseAndEndStream = null;
+                        state.Lost.Enqueue(requestStream.Current);
+                        state.EndStreams();
+                        break;
+                    }
+
                     state.Received.Enqueue(requestStream.Current);
                 }
             });
