@@ -77,7 +77,7 @@ public sealed class ThreeSiloFixture : IAsyncLifetime
             {
                 // A longer death window than production's (about 2.5 s, shorter than a non-graceful stop takes on a loaded
                 // machine): a call that waits for the declaration then shows as a wait of several seconds, not as a race.
-                new MembershipTuningOptions { ProbeTimeout = TimeSpan.FromSeconds(3), NumMissedProbesLimit = 3 }.ApplyTo(m);
+                new MembershipTuningOptions { ProbeTimeout = TimeSpan.FromSeconds(4), NumMissedProbesLimit = 3 }.ApplyTo(m);
                 // A killed silo's dropped "I am dead" write must not reach the others by gossip either (a real kill -9
                 // sends nothing); the survivors' own declaration spreads through the table (TableRefreshTimeout).
                 m.UseLivenessGossip = false;
