@@ -31,9 +31,16 @@ public sealed partial class ConnectionGrain
             var key = string.Join(",", backups.Select(b => $"{b.ServerId}@{b.Address}"));
             if (key == S.BackupsSent)
                 return;
-            await GrainFactory.GetGrain<ISidecarOutboxGrain>(sidecar).Enqueue(new SidecarCommand(
+            var enqueue = GrainFactory.GetGrain<ISidecarOutboxGrain>(sidecar).Enqueue(new SidecarCommand(
                 $"backups-{Guid.NewGuid():N}", SidecarCommandKind.Backups, Id, null, null, Now + TimeSpan.FromHours(1),
                 $"backups for a link on {S.ServerId}", backups));
+            if (!await FinishedInTimeAsync(enqueue))
+            {
+                // Not known sent: sent again with the next change (a late one that lands is superseded by it).
+                LogCallLate(Id, "Enqueue(backups)", $"sidecar-outbox/{sidecar}", (long)_options.PoolCallDeadline.TotalMilliseconds);
+                return;
+            }
+            await enqueue;
             S.BackupsSent = key;
             _heartbeatDirty = true; // persisted with the next throttled write: a lost one only means a resend
         }

@@ -129,8 +129,11 @@ public sealed partial class ConnectionGrain
     }
 
     /// <summary>
-    /// Puts the current attempt's command into the sidecar's outbox (awaited: persisted there before this returns) and
-    /// starts its deadline. Without a sidecar nothing can carry the move: it waits, visibly, and no deadline runs.
+    /// Puts the current attempt's command into the sidecar's outbox (persisted there before the move counts as queued)
+    /// and starts its deadline. Without a sidecar nothing can carry the move: it waits, visibly, and no deadline runs.
+    /// An outbox that does not answer within the deadline (its silo is in its death window) does not hold up the
+    /// decision: the move stays persisted as not queued, says so, and the wake-up timer offers the command again every
+    /// second (the same command id: the outbox keeps one copy), without sending it twice while the late call is out.
     /// </summary>
     private async Task QueueMoveCommandAsync()
     {
@@ -144,14 +147,26 @@ public sealed partial class ConnectionGrain
         }
         var now = Now;
         var deadline = now + _options.MoveDeadline;
-        try
+        if (_enqueueOut is not { } enqueue || enqueue.CommandId != move.CommandId || (enqueue.Call.IsCompleted && !enqueue.Call.IsCompletedSuccessfully))
         {
-            await GrainFactory.GetGrain<ISidecarOutboxGrain>(sidecar).Enqueue(new SidecarCommand(
-                move.CommandId, SidecarCommandKind.ReconnectElsewhere, Id, move.TargetServerId, move.TargetAddress, deadline, move.Reason));
+            enqueue = (move.CommandId, GrainFactory.GetGrain<ISidecarOutboxGrain>(sidecar).Enqueue(new SidecarCommand(
+                move.CommandId, SidecarCommandKind.ReconnectElsewhere, Id, move.TargetServerId, move.TargetAddress, deadline, move.Reason)));
+            _enqueueOut = enqueue;
         }
-        catch (Exception ex)
+        if (!await FinishedInTimeAsync(enqueue.Call))
         {
-            Log.QueueFailed(logger, ex, Id, sidecar);
+            LogEnqueueLate(Id, sidecar, move.CommandId, (long)_options.PoolCallDeadline.TotalMilliseconds);
+            S.StatusDetail = $"move to {move.TargetServerId} decided; its command is not in sidecar {sidecar}'s outbox yet (no answer in "
+                + $"{_options.PoolCallDeadline.TotalMilliseconds:0} ms); offered again every second";
+            _heartbeatDirty = true;
+            ScheduleWakeup(TimeSpan.FromSeconds(1));
+            await ProjectAsync(now);
+            return;
+        }
+        _enqueueOut = null;
+        if (!enqueue.Call.IsCompletedSuccessfully)
+        {
+            Log.QueueFailed(logger, enqueue.Call.Exception!.GetBaseException(), Id, sidecar);
             ScheduleWakeup(TimeSpan.FromSeconds(1));
             return;
         }
@@ -278,14 +293,11 @@ public sealed partial class ConnectionGrain
 
     private async Task CancelCommandAsync(string sidecar, string commandId)
     {
-        try
-        {
-            await GrainFactory.GetGrain<ISidecarOutboxGrain>(sidecar).Cancel(commandId);
-        }
-        catch (Exception ex)
-        {
-            Log.QueueFailed(logger, ex, Id, sidecar);
-        }
+        var call = GrainFactory.GetGrain<ISidecarOutboxGrain>(sidecar).Cancel(commandId);
+        if (!await FinishedInTimeAsync(call))
+            LogCallLate(Id, "Cancel", $"sidecar-outbox/{sidecar}", (long)_options.PoolCallDeadline.TotalMilliseconds);
+        else if (call.Exception is { } ex)
+            Log.QueueFailed(logger, ex.GetBaseException(), Id, sidecar);
     }
 
     private string WaitingDetail()

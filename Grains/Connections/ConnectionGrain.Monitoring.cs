@@ -199,11 +199,12 @@ public sealed partial class ConnectionGrain
             return false;
         try
         {
-            return !await GrainFactory.GetGrain<GrainInterfaces.ISidecarOutboxGrain>(sidecar).IsAttached();
+            var (inTime, attached) = await AnswerInTimeAsync(GrainFactory.GetGrain<GrainInterfaces.ISidecarOutboxGrain>(sidecar).IsAttached());
+            return !inTime || !attached; // late: cannot tell (its outbox is on a dying silo), so do not move on a guess
         }
         catch (Exception)
         {
-            return true; // cannot tell (its outbox is on a dying silo): do not move on a guess
+            return true; // cannot tell: do not move on a guess
         }
     }
 
@@ -278,7 +279,7 @@ public sealed partial class ConnectionGrain
         await PersistAsync(now);
         await ProjectAsync(now);
         if (ConnectionTransitions.IsMonitored(S.Status))
-            await PublishHealthReportAsync(now);
+            PublishHealthReport(now);
     }
 
     private static DateTimeOffset Max(DateTimeOffset a, DateTimeOffset b) => a > b ? a : b;

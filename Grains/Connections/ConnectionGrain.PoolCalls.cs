@@ -104,27 +104,13 @@ public sealed partial class ConnectionGrain
     }
 
     /// <summary>
-    /// True when the call completed (successfully or not) within the deadline. False on the deadline, or when it failed
-    /// because the pool's silo cannot be reached; the call's own outcome is then observed and dropped.
+    /// <see cref="FinishedInTimeAsync"/> for the pool: a pool that missed the deadline is not waited for again on the
+    /// failover path until the next heartbeat interval.
     /// </summary>
     private async Task<bool> AnsweredInTimeAsync(Task call, string what)
     {
-        try
-        {
-            await call.WaitAsync(_options.PoolCallDeadline);
+        if (await FinishedInTimeAsync(call))
             return true;
-        }
-        catch (TimeoutException)
-        {
-        }
-        catch (Exception ex) when (ex is SiloUnavailableException or OrleansMessageRejectionException)
-        {
-        }
-        catch (Exception)
-        {
-            return true; // the pool answered with an error: the caller sees it
-        }
-        _ = call.ContinueWith(t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
         _poolLateUntil = Now + _options.HeartbeatInterval;
         LogPoolLate(Id, what, S.ServerPool, (long)_options.PoolCallDeadline.TotalMilliseconds);
         return false;

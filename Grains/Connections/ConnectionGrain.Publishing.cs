@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Orleans.Runtime;
 using OrleansControl.GrainInterfaces;
 using OrleansControl.GrainInterfaces.Models;
@@ -52,6 +53,11 @@ public sealed partial class ConnectionGrain
     {
         if (S.PendingEvents.Count == 0 || (_publishFailing && !retry))
             return;
+        if (_publishOut is { IsCompleted: false })
+        {
+            ScheduleWakeup(TimeSpan.FromSeconds(1)); // the late attempt may yet land: not sent again while it is out
+            return;
+        }
         var provider = this.GetStreamProvider(ControllerStreams.ProviderName);
         var published = 0;
         try
@@ -61,9 +67,9 @@ public sealed partial class ConnectionGrain
             // consumers drop by the event's id).
             foreach (var evt in S.PendingEvents)
             {
-                await provider.GetStream<object>(StreamId.Create(evt.Namespace, evt.Key)).OnNextAsync(evt.Data).WaitAsync(_options.PoolCallDeadline);
+                await InTimeOrThrowAsync(provider.GetStream<object>(StreamId.Create(evt.Namespace, evt.Key)).OnNextAsync(evt.Data));
                 if (evt.AlsoAll)
-                    await provider.GetStream<object>(ControllerStreams.AllOf(evt.Namespace)).OnNextAsync(evt.Data).WaitAsync(_options.PoolCallDeadline);
+                    await InTimeOrThrowAsync(provider.GetStream<object>(ControllerStreams.AllOf(evt.Namespace)).OnNextAsync(evt.Data));
                 published++;
             }
             if (_publishFailing)
@@ -87,26 +93,66 @@ public sealed partial class ConnectionGrain
         }
     }
 
-    /// <summary>
-    /// Monitoring data, superseded by the next report: published straight away, not through the outbox (an outage must
-    /// not fill the outbox with health samples). One that is refused is counted as dropped and logged once per streak.
-    /// </summary>
-    private async Task PublishHealthReportAsync(DateTimeOffset now)
+    /// <summary>One publish, bounded by the deadline; a late one is remembered (<see cref="_publishOut"/>) and throws.</summary>
+    private async Task InTimeOrThrowAsync(Task publish)
     {
         try
         {
-            await this.GetStreamProvider(ControllerStreams.ProviderName).GetStream<ConnectionHealthReport>(ControllerStreams.HealthReportsOf(Id))
-                .OnNextAsync(new ConnectionHealthReport(Id, S.ClientId, S.ServerId, S.Status, S.HealthScore, S.LastEchoRttMs, S.LastErrorCount,
-                    S.LastTimeoutCount, S.LastHeartbeat, S.Region, now));
-            _healthReportFailing = false;
+            await publish.WaitAsync(_options.PoolCallDeadline);
+        }
+        catch (TimeoutException)
+        {
+            _publishOut = publish;
+            Observe(publish);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Monitoring data, superseded by the next report: published straight away, not through the outbox (an outage must
+    /// not fill the outbox with health samples), and not waited for (its stream queue may be on a silo in its death
+    /// window, and the timer tick that sends it must not hold up a failure report). One at a time: while one is still
+    /// out the next is not sent. A sample not sent, refused or lost is counted as dropped and logged once per streak.
+    /// </summary>
+    private void PublishHealthReport(DateTimeOffset now)
+    {
+        if (_healthReportOut is { IsCompleted: false })
+        {
+            HealthReportDropped(null);
+            return;
+        }
+        var report = new ConnectionHealthReport(Id, S.ClientId, S.ServerId, S.Status, S.HealthScore, S.LastEchoRttMs, S.LastErrorCount,
+            S.LastTimeoutCount, S.LastHeartbeat, S.Region, now);
+        Task call;
+        try
+        {
+            call = this.GetStreamProvider(ControllerStreams.ProviderName).GetStream<ConnectionHealthReport>(ControllerStreams.HealthReportsOf(Id))
+                .OnNextAsync(report);
         }
         catch (Exception ex)
         {
-            metrics.EventsDropped(1);
-            if (!_healthReportFailing)
-                Log.PublishFailed(logger, ex, Id);
-            _healthReportFailing = true;
+            HealthReportDropped(ex);
+            return;
         }
+        // Observed on this activation's scheduler (the flag is the grain's), between turns, never holding one up.
+        _healthReportOut = call.ContinueWith(t =>
+        {
+            if (t.IsCompletedSuccessfully)
+                _healthReportFailing = false;
+            else
+                HealthReportDropped(t.Exception?.GetBaseException());
+        }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Current);
+    }
+
+    private void HealthReportDropped(Exception? ex)
+    {
+        metrics.EventsDropped(1);
+        if (!_healthReportFailing)
+        {
+            if (ex is null) LogHealthReportStillOut(Id);
+            else Log.PublishFailed(logger, ex, Id);
+        }
+        _healthReportFailing = true;
     }
 
     private async Task ProjectAsync(DateTimeOffset now)
@@ -128,4 +174,8 @@ public sealed partial class ConnectionGrain
         GrainFactory.GetGrain<IConnectionIndexGrain>(IConnectionIndexGrain.DefaultKey).Upsert(new ConnectionSummary(
             Id, S.ClientId, S.ServerPool, S.ServerId, S.Status, S.HealthScore, S.FailoverTarget, S.Version, S.LastHeartbeat, now, S.ServerAddress,
             S.SidecarId, S.Region, S.StatusDetail, RegisteredAt: S.RegisteredAt, ActivatedAt: _activatedAt, Incarnation: S.Incarnation));
+
+    [LoggerMessage(EventId = 3062, Level = LogLevel.Warning,
+        Message = "Connection {ConnectionId}: the previous health report is still out (its stream queue does not answer); health reports are dropped until it returns")]
+    private partial void LogHealthReportStillOut(string connectionId);
 }

@@ -55,8 +55,11 @@ public sealed partial class ConnectionGrain
         var silentSince = (S.LastHeartbeat ?? S.MonitoredSince) + _options.HeartbeatInterval;
         try
         {
-            return await GrainFactory.GetGrain<IServerSessionsGrain>(IServerSessionsGrain.KeyOf(S.ServerPool, server))
-                .Sees(client, silentSince, _options.Timeout);
+            // Bounded (ConnectionGrain.Deadlines.cs): a report on a silo in its death window says nothing in time.
+            var (inTime, evidence) = await AnswerInTimeAsync(GrainFactory.GetGrain<IServerSessionsGrain>(IServerSessionsGrain.KeyOf(S.ServerPool, server))
+                .Sees(client, silentSince, _options.Timeout));
+            return inTime ? evidence! : new SessionEvidence(SessionVerdict.NoEvidence, null,
+                $"the server's session report did not answer within {_options.PoolCallDeadline.TotalMilliseconds:0} ms");
         }
         catch (Exception)
         {

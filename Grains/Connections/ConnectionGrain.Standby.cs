@@ -191,7 +191,9 @@ public sealed partial class ConnectionGrain
     {
         try
         {
-            return await GrainFactory.GetGrain<ISidecarOutboxGrain>(sidecarId).IsAttached();
+            // Bounded (ConnectionGrain.Deadlines.cs): an outbox on a silo in its death window cannot tell either.
+            var (inTime, attached) = await AnswerInTimeAsync(GrainFactory.GetGrain<ISidecarOutboxGrain>(sidecarId).IsAttached());
+            return inTime && attached;
         }
         catch (Exception)
         {

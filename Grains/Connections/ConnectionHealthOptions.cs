@@ -46,7 +46,9 @@ public sealed class ConnectionHealthOptions
     /// <summary>
     /// How long a connection waits for its pool grain on the failover path (a target, a sign-on) before it takes the
     /// answer from this silo's replica of the pool, provisionally, and reconciles it later. A pool on a silo that died
-    /// answers nobody until membership declares that silo dead (seconds); a live pool answers in milliseconds.
+    /// answers nobody until membership declares that silo dead (seconds); a live pool answers in milliseconds. The
+    /// same bound holds for every other grain call a connection makes (stream publishes, the sidecar's outbox, the
+    /// server's session report): ConnectionGrain.Deadlines.cs.
     /// </summary>
     public TimeSpan PoolCallDeadline { get; set; } = TimeSpan.FromMilliseconds(500);
 

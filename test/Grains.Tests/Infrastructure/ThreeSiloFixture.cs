@@ -9,7 +9,7 @@ namespace OrleansControl.Grains.Tests.Infrastructure;
 
 /// <summary>
 /// Three silos on Redis clustering, storage and reminders, with the membership settings production ships
-/// (<see cref="MembershipTuningOptions"/> defaults), so a killed silo has a real death window of several seconds.
+/// (<see cref="MembershipTuningOptions"/>) but slower probes, so a killed silo has a real death window of several seconds.
 /// </summary>
 public sealed class ThreeSiloFixture : IAsyncLifetime
 {
@@ -34,6 +34,13 @@ public sealed class ThreeSiloFixture : IAsyncLifetime
         var table = ((InProcessSiloHandle)silo).SiloHost.Services.GetRequiredService<IMembershipTable>();
         ((FreezableMembershipTable)table).Freeze();
         await Cluster.KillSiloAsync(silo);
+    }
+
+    /// <summary>Starts silos until three run again (a test before this one killed one).</summary>
+    public async Task EnsureThreeSilosAsync()
+    {
+        while (Cluster.Silos.Count < 3)
+            await Cluster.StartAdditionalSiloAsync();
     }
 
     public async Task InitializeAsync()
@@ -68,7 +75,9 @@ public sealed class ThreeSiloFixture : IAsyncLifetime
             silo.AddControllerProviders(new ControllerSiloOptions { Storage = StorageKind.Redis, Redis = redis }, health);
             silo.Configure<ClusterMembershipOptions>(m =>
             {
-                new MembershipTuningOptions().ApplyTo(m);
+                // A longer death window than production's (about 2.5 s, shorter than a non-graceful stop takes on a loaded
+                // machine): a call that waits for the declaration then shows as a wait of several seconds, not as a race.
+                new MembershipTuningOptions { ProbeTimeout = TimeSpan.FromSeconds(4), NumMissedProbesLimit = 3 }.ApplyTo(m);
                 // A killed silo's dropped "I am dead" write must not reach the others by gossip either (a real kill -9
                 // sends nothing); the survivors' own declaration spreads through the table (TableRefreshTimeout).
                 m.UseLivenessGossip = false;
