@@ -115,6 +115,7 @@ public sealed partial class ConnectionGrain
             FailedAt = failedAt,
             StartedAt = now,
             Tried = [.. excluded],
+            TraceParent = System.Diagnostics.Activity.Current?.Id,
         };
         S.FailoverTarget = target.ServerId;
         var record = new FailoverRecord(request.IdempotencyKey, request.Reason, from, target.ServerId, FailoverOutcome.Migrating,
@@ -147,7 +148,8 @@ public sealed partial class ConnectionGrain
         try
         {
             await GrainFactory.GetGrain<ISidecarOutboxGrain>(sidecar).Enqueue(new SidecarCommand(
-                move.CommandId, SidecarCommandKind.ReconnectElsewhere, Id, move.TargetServerId, move.TargetAddress, deadline, move.Reason));
+                move.CommandId, SidecarCommandKind.ReconnectElsewhere, Id, move.TargetServerId, move.TargetAddress, deadline, move.Reason,
+                TraceParent: move.TraceParent));
         }
         catch (Exception ex)
         {
