@@ -129,6 +129,24 @@ public sealed partial class StartupFailureTests
         Assert.Contains("OptionsValidationException", run.Output, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Bad_settings_end_the_scheme_server_sample_with_exit_code_2_naming_every_one_without_a_stack_trace()
+    {
+        var run = await RunAsync(BuildOutput.SchemeServer, [], new()
+        {
+            ["SCHEME__LISTEN"] = "nowhere",
+            ["SCHEME__MAXSESSIONS"] = "lots",
+            ["SCHEME__REPORTINTERVAL"] = "soon",
+        }, []);
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("3 invalid settings", run.Output, StringComparison.Ordinal);
+        Assert.Contains("Listen must be host:port", run.Output, StringComparison.Ordinal);
+        Assert.Contains("MaxSessions: 'lots' is not a whole number", run.Output, StringComparison.Ordinal);
+        Assert.Contains("ReportInterval: 'soon' is not a duration", run.Output, StringComparison.Ordinal);
+        AssertNoStackTraceOrTypeNames(run.Output);
+    }
+
     private static void AssertNoStackTraceOrTypeNames(string output)
     {
         Assert.DoesNotMatch(@"(?m)^\s+at \S", output);
