@@ -25,7 +25,8 @@ public sealed record BackupServer(
 /// A command for one sidecar. <see cref="CommandId"/> is unique: a move's id carries a nonce drawn when the move
 /// started, so no controller (restarted, on memory or on Redis) issues the same id for a different command, and the
 /// sidecar's "already executed" check can rely on it alone. <see cref="TraceParent"/> is the W3C traceparent of the
-/// call that queued it (stamped by the outbox), so the sidecar's execution and its acknowledgement join that trace.
+/// decision that issued it (a move's is kept with the move, so a later attempt or re-queue keeps it; otherwise the outbox
+/// stamps the call that queued it), so the sidecar's execution and its acknowledgement join that trace.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("oc.gw.SidecarCommand")]
 public sealed record SidecarCommand(

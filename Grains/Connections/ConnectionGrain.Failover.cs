@@ -115,6 +115,7 @@ public sealed partial class ConnectionGrain
             FailedAt = failedAt,
             StartedAt = now,
             Tried = [.. excluded],
+            TraceParent = System.Diagnostics.Activity.Current?.Id,
         };
         S.FailoverTarget = target.ServerId;
         var record = new FailoverRecord(request.IdempotencyKey, request.Reason, from, target.ServerId, FailoverOutcome.Migrating,
@@ -150,7 +151,8 @@ public sealed partial class ConnectionGrain
         if (_enqueueOut is not { } enqueue || enqueue.CommandId != move.CommandId || (enqueue.Call.IsCompleted && !enqueue.Call.IsCompletedSuccessfully))
         {
             enqueue = (move.CommandId, GrainFactory.GetGrain<ISidecarOutboxGrain>(sidecar).Enqueue(new SidecarCommand(
-                move.CommandId, SidecarCommandKind.ReconnectElsewhere, Id, move.TargetServerId, move.TargetAddress, deadline, move.Reason)));
+                move.CommandId, SidecarCommandKind.ReconnectElsewhere, Id, move.TargetServerId, move.TargetAddress, deadline, move.Reason,
+                TraceParent: move.TraceParent)));
             _enqueueOut = enqueue;
         }
         if (!await FinishedInTimeAsync(enqueue.Call))

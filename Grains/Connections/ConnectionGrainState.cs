@@ -95,6 +95,11 @@ public sealed class MoveInProgress
     /// <summary>False while the connection has no sidecar to carry the move: no deadline runs then.</summary>
     [Id(11)] public bool CommandQueued { get; set; }
     [Id(12)] public DateTimeOffset QueuedAt { get; set; }
+    /// <summary>
+    /// The W3C traceparent of the decision that started the move: every attempt's command carries it, also one queued
+    /// later from a timer or when a sidecar attaches, so the whole move stays in the trace of the request that caused it.
+    /// </summary>
+    [Id(310)] public string? TraceParent { get; set; }
 }
 
 /// <summary>A failover waiting for a usable target: retried at <see cref="NextAttemptAt"/> with growing backoff.</summary>

@@ -3,9 +3,12 @@ using System.ComponentModel.DataAnnotations;
 namespace OrleansControl.Grains.Connections;
 
 /// <summary>How connection grains judge health and detect dead connections. Bound from configuration by the silo.</summary>
-public sealed class ConnectionHealthOptions
+public sealed class ConnectionHealthOptions : IValidatableObject
 {
+    public const string Section = "Controller:Health";
+
     /// <summary>The sidecars' heartbeat interval; the timer checks at this period.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "10675199.02:48:05.4775807")]
     public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>Missed intervals after which a connection is Failed (timeout = interval × this).</summary>
@@ -13,9 +16,11 @@ public sealed class ConnectionHealthOptions
     public int MissedHeartbeatsBeforeFailed { get; set; } = 3;
 
     /// <summary>Heartbeat-only changes are persisted and projected at most this often.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "10675199.02:48:05.4775807")]
     public TimeSpan HeartbeatPersistInterval { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>Period of the persisted reminder that re-activates a grain whose silo died. Must be ≥ ReminderOptions.MinimumReminderPeriod.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "10675199.02:48:05.4775807")]
     public TimeSpan BackstopPeriod { get; set; } = TimeSpan.FromSeconds(30);
 
     [Range(0, 100)]
@@ -32,6 +37,7 @@ public sealed class ConnectionHealthOptions
     public bool AutoFailover { get; set; } = true;
 
     /// <summary>How long a move waits for the sidecar to sign on at its target before trying the next one.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.1", "10675199.02:48:05.4775807")]
     public TimeSpan MoveDeadline { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>Targets a failover tries before it gives up (Failed, no target, retried with backoff).</summary>
@@ -39,6 +45,7 @@ public sealed class ConnectionHealthOptions
     public int MaxMoveAttempts { get; set; } = 3;
 
     /// <summary>First retry of a failover that found no target; doubles (with jitter) up to <see cref="NoTargetRetryMax"/>.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.1", "10675199.02:48:05.4775807")]
     public TimeSpan NoTargetRetryInitial { get; set; } = TimeSpan.FromSeconds(1);
 
     public TimeSpan NoTargetRetryMax { get; set; } = TimeSpan.FromSeconds(60);
@@ -50,36 +57,21 @@ public sealed class ConnectionHealthOptions
     /// same bound holds for every other grain call a connection makes (stream publishes, the sidecar's outbox, the
     /// server's session report): ConnectionGrain.Deadlines.cs.
     /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.05", "00:00:30")]
     public TimeSpan PoolCallDeadline { get; set; } = TimeSpan.FromMilliseconds(500);
 
     /// <summary>How often each silo's replica of a pool copies the pool's servers, health and loads.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.1", "00:01:00")]
     public TimeSpan PoolReplicaRefresh { get; set; } = TimeSpan.FromSeconds(1);
 
     public TimeSpan Timeout => HeartbeatInterval * MissedHeartbeatsBeforeFailed;
 
-    /// <summary>Returns the name of the first invalid setting with the problem, or null.</summary>
-    public string? FindProblem()
+    /// <summary>The rules between settings (each setting's own range is on it: the silo's generated validator checks both).</summary>
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
-        if (HeartbeatInterval < TimeSpan.FromSeconds(1))
-            return $"{nameof(HeartbeatInterval)} must be at least 1 second (was {HeartbeatInterval})";
-        if (MissedHeartbeatsBeforeFailed is < 1 or > 100)
-            return $"{nameof(MissedHeartbeatsBeforeFailed)} must be between 1 and 100 (was {MissedHeartbeatsBeforeFailed})";
-        if (HeartbeatPersistInterval < TimeSpan.Zero)
-            return $"{nameof(HeartbeatPersistInterval)} must not be negative";
-        if (BackstopPeriod < TimeSpan.FromSeconds(1))
-            return $"{nameof(BackstopPeriod)} must be at least 1 second (was {BackstopPeriod})";
-        if (MoveDeadline < TimeSpan.FromMilliseconds(100))
-            return $"{nameof(MoveDeadline)} must be at least 100 ms (was {MoveDeadline})";
-        if (MaxMoveAttempts is < 1 or > 20)
-            return $"{nameof(MaxMoveAttempts)} must be between 1 and 20 (was {MaxMoveAttempts})";
-        if (NoTargetRetryInitial < TimeSpan.FromMilliseconds(100) || NoTargetRetryMax < NoTargetRetryInitial)
-            return $"{nameof(NoTargetRetryInitial)} must be at least 100 ms and at most {nameof(NoTargetRetryMax)}";
-        if (PoolCallDeadline < TimeSpan.FromMilliseconds(50) || PoolCallDeadline > TimeSpan.FromSeconds(30))
-            return $"{nameof(PoolCallDeadline)} must be 50 ms..30 s (was {PoolCallDeadline})";
-        if (PoolReplicaRefresh < TimeSpan.FromMilliseconds(100) || PoolReplicaRefresh > TimeSpan.FromMinutes(1))
-            return $"{nameof(PoolReplicaRefresh)} must be 100 ms..1 min (was {PoolReplicaRefresh})";
+        if (NoTargetRetryMax < NoTargetRetryInitial)
+            yield return new ValidationResult($"{Section}:{nameof(NoTargetRetryMax)} must be at least {Section}:{nameof(NoTargetRetryInitial)}");
         if (RecoveredAtOrAbove < DegradedBelow)
-            return $"{nameof(RecoveredAtOrAbove)} must be ≥ {nameof(DegradedBelow)}";
-        return null;
+            yield return new ValidationResult($"{Section}:{nameof(RecoveredAtOrAbove)} must be ≥ {Section}:{nameof(DegradedBelow)}");
     }
 }

@@ -7,7 +7,7 @@ namespace OrleansControl.Grains.Pools;
 /// <c>Controller:Ejection</c> by the silo. Safety rule (Route 53 ARC's routing controls): never eject every server of a
 /// pool, and never more than <see cref="MaxEjectionPercent"/> of them at once.
 /// </summary>
-public sealed class ServerEjectionOptions
+public sealed class ServerEjectionOptions : IValidatableObject
 {
     public const string Section = "Controller:Ejection";
 
@@ -15,9 +15,11 @@ public sealed class ServerEjectionOptions
     [Range(1, 1000)]
     public int FailuresToEject { get; set; } = 1;
 
+    [Range(typeof(TimeSpan), "00:00:01", "10675199.02:48:05.4775807")]
     public TimeSpan FailureWindow { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>First ejection's length; each further ejection within <see cref="MaxEjectionTime"/> doubles it.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.1", "10675199.02:48:05.4775807")]
     public TimeSpan BaseEjectionTime { get; set; } = TimeSpan.FromSeconds(30);
 
     public TimeSpan MaxEjectionTime { get; set; } = TimeSpan.FromMinutes(5);
@@ -25,17 +27,10 @@ public sealed class ServerEjectionOptions
     [Range(1, 100)]
     public int MaxEjectionPercent { get; set; } = 67;
 
-    /// <summary>Returns the name of the first invalid setting with the problem, or null.</summary>
-    public string? FindProblem()
+    /// <summary>The rule between settings (each setting's own range is on it: the silo's generated validator checks both).</summary>
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
-        if (FailuresToEject is < 1 or > 1000)
-            return $"{nameof(FailuresToEject)} must be between 1 and 1000 (was {FailuresToEject})";
-        if (FailureWindow < TimeSpan.FromSeconds(1))
-            return $"{nameof(FailureWindow)} must be at least 1 second (was {FailureWindow})";
-        if (BaseEjectionTime < TimeSpan.FromMilliseconds(100) || MaxEjectionTime < BaseEjectionTime)
-            return $"{nameof(BaseEjectionTime)} must be at least 100 ms and at most {nameof(MaxEjectionTime)}";
-        if (MaxEjectionPercent is < 1 or > 100)
-            return $"{nameof(MaxEjectionPercent)} must be between 1 and 100 (was {MaxEjectionPercent})";
-        return null;
+        if (MaxEjectionTime < BaseEjectionTime)
+            yield return new ValidationResult($"{Section}:{nameof(MaxEjectionTime)} must be at least {Section}:{nameof(BaseEjectionTime)}");
     }
 }

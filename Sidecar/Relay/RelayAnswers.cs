@@ -21,11 +21,11 @@ public sealed class RelayResponseCodes
         string[] codes = [NotSent, Duplicate, FormatError, FateUnknown];
         if (codes.Any(c => c is not { Length: 2 or 3 }))
         {
-            yield return "Relay:ResponseCodes must be 2 characters (1987 response codes) or 3 (1993 action codes)";
+            yield return "ResponseCodes must be 2 characters (1987 response codes) or 3 (1993 action codes)";
         }
         else if (codes.Distinct().Count() != codes.Length)
         {
-            yield return "Relay:ResponseCodes must be distinct: an application has to tell each outcome apart";
+            yield return "ResponseCodes must be distinct: an application has to tell each outcome apart";
         }
     }
 }

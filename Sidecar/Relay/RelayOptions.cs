@@ -59,7 +59,7 @@ public sealed class RelayOptions
 
         if (DetailField is not 0 and (< 2 or > 128) || DetailField is 3 or 4 or 7 or 11 or 37 or 39 or 41 or 42 or 49)
         {
-            yield return "Relay:DetailField must be 0 or a free field 2..128 (e.g. 44, additional response data)";
+            yield return $"{Section}:DetailField must be 0 or a free field 2..128 (e.g. 44, additional response data)";
         }
     }
 }

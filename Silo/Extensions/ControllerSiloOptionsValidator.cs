@@ -53,13 +53,11 @@ public sealed class ControllerSiloOptionsValidator
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 
-    public ValidateOptionsResult Validate(string? name, ConnectionHealthOptions o) =>
-        o.FindProblem() is { } problem
-            ? ValidateOptionsResult.Fail($"{P}Health:{problem}")
-            : ValidateOptionsResult.Success;
+    // Generated from the options' annotations: every bad setting of the section at once, each with its full key.
+    private static readonly KeyedValidator<ConnectionHealthOptions> Health = new(ConnectionHealthOptions.Section, new ConnectionHealthOptionsValidator());
+    private static readonly KeyedValidator<ServerEjectionOptions> Ejection = new(ServerEjectionOptions.Section, new ServerEjectionOptionsValidator());
 
-    public ValidateOptionsResult Validate(string? name, ServerEjectionOptions o) =>
-        o.FindProblem() is { } problem
-            ? ValidateOptionsResult.Fail($"{ServerEjectionOptions.Section}:{problem}")
-            : ValidateOptionsResult.Success;
+    public ValidateOptionsResult Validate(string? name, ConnectionHealthOptions o) => Health.Validate(name, o);
+
+    public ValidateOptionsResult Validate(string? name, ServerEjectionOptions o) => Ejection.Validate(name, o);
 }

@@ -2,6 +2,7 @@ using System.Net.Sockets;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Options;
 using OrleansControl.Gateway.Hosting;
+using OrleansControl.Hosting;
 
 namespace OrleansControl.Silo.Extensions;
 
@@ -12,8 +13,9 @@ namespace OrleansControl.Silo.Extensions;
 /// </summary>
 public static partial class SiloStartup
 {
-    public const string VerboseFlag = "--verbose";
-    public const string VerboseVariable = "ORLEANSCONTROL_VERBOSE";
+    public const string VerboseFlag = StartupRefusal.VerboseFlag;
+    public const string VerboseVariable = StartupRefusal.VerboseVariable;
+    private const string ProcessName = "orleanscontrol-silo";
 
     /// <summary>The ports the controller listens on, with the setting that moves each and its default.</summary>
     private static readonly (string Key, int Default)[] PortSettings =
@@ -24,8 +26,8 @@ public static partial class SiloStartup
 
     public static async Task<int> RunAsync(string[] args)
     {
-        var verbose = args.Contains(VerboseFlag) || Environment.GetEnvironmentVariable(VerboseVariable) is "1" or "true";
-        var builder = WebApplication.CreateBuilder([.. args.Where(a => a != VerboseFlag)]);
+        var verbose = StartupRefusal.IsVerbose(args);
+        var builder = WebApplication.CreateBuilder(StartupRefusal.HostArgs(args));
         if (!verbose)
         {
             // The host logs a failed start with the whole exception; the message below says what matters.
@@ -46,10 +48,10 @@ public static partial class SiloStartup
             }
             failures.AddRange(GatewayHostingExtensions.SettingsProblems(builder.Configuration));
             if (failures.Count > 0)
-                return Refuse(BadSettings(failures), siloFailure, verbose);
+                return StartupRefusal.Refuse(ProcessName, StartupRefusal.BadSettings(failures), siloFailure, verbose);
             // Before anything starts: the silo would be up (and log its shutdown at length) when Kestrel found its port taken.
             if (BusyPort(builder.Configuration) is { } busy)
-                return Refuse(busy, null, verbose);
+                return StartupRefusal.Refuse(ProcessName, busy, null, verbose);
 
             builder.AddControllerGateway();
             await using var app = builder.Build();
@@ -61,18 +63,17 @@ public static partial class SiloStartup
         }
         catch (Exception ex) when (Explain(ex, builder.Configuration) is { } message)
         {
-            return Refuse(message, ex, verbose);
+            return StartupRefusal.Refuse(ProcessName, message, ex, verbose);
         }
     }
 
     /// <summary>What an operator should read for a start that failed on settings or a port; null for anything else (a crash stays a crash).</summary>
     internal static string? Explain(Exception ex, IConfiguration configuration)
     {
-        var all = Flatten(ex).ToList();
-        var settings = all.OfType<OptionsValidationException>().SelectMany(e => e.Failures).Distinct().ToList();
+        var settings = StartupRefusal.SettingsFailures(ex);
         if (settings.Count > 0)
-            return BadSettings(settings);
-        if (all.FirstOrDefault(IsAddressInUse) is not { } inUse)
+            return StartupRefusal.BadSettings(settings);
+        if (StartupRefusal.Flatten(ex).FirstOrDefault(StartupRefusal.IsAddressInUse) is not { } inUse)
             return null;
         var port = PortIn(inUse.Message);
         var named = PortSettings.Where(p => port is not null && Configured(configuration, p) == port).Select(p => p.Key).ToList();
@@ -105,64 +106,10 @@ public static partial class SiloStartup
     private static string InUse(int port, IReadOnlyList<string> settings) =>
         $"cannot start: port {port} is in use by another process; free it or move it with {string.Join(" / ", settings)} (env {string.Join(" / ", settings.Select(k => k.Replace(":", "__", StringComparison.Ordinal)))}).";
 
-    private static string BadSettings(IReadOnlyList<string> failures) =>
-        $"cannot start: {failures.Count} invalid setting{(failures.Count == 1 ? "" : "s")}:{Environment.NewLine}"
-        + string.Join(Environment.NewLine, failures.Select(f => $"  - {Plain(f)}"));
-
-    private static int Refuse(string message, Exception? ex, bool verbose)
-    {
-        Console.Error.WriteLine($"orleanscontrol-silo: {message}");
-        if (verbose && ex is not null)
-            Console.Error.WriteLine(ex);
-        else
-            Console.Error.WriteLine($"(exit code {ExitCodes.BadStart}; {VerboseFlag} or {VerboseVariable}=1 for the exception)");
-        return ExitCodes.BadStart;
-    }
-
-    /// <summary>The configuration binder's wording without .NET type names: "Controller:SiloPort: 'abc' is not a whole number".</summary>
-    private static string Plain(string failure)
-    {
-        var m = BinderFailure().Match(failure);
-        if (!m.Success)
-            return failure;
-        var expected = m.Groups["type"].Value switch
-        {
-            "System.Int32" or "System.Int64" or "System.Int16" => "a whole number",
-            "System.Double" or "System.Decimal" or "System.Single" => "a number",
-            "System.Boolean" => "true or false",
-            "System.TimeSpan" => "a duration such as 00:00:05",
-            "System.Uri" => "an absolute URI",
-            var type => EnumNames(type) is { } names ? $"one of {names}" : "a valid value",
-        };
-        return $"{m.Groups["key"].Value}: '{m.Groups["value"].Value}' is not {expected}";
-    }
-
-    private static string? EnumNames(string typeName)
-    {
-        var type = AppDomain.CurrentDomain.GetAssemblies().Select(a => a.GetType(typeName)).FirstOrDefault(t => t is not null);
-        return type is { IsEnum: true } ? string.Join(", ", Enum.GetNames(type).Select(n => n.ToLowerInvariant())) : null;
-    }
-
     private static int? Configured(IConfiguration configuration, (string Key, int Default) setting) =>
         int.TryParse(configuration[setting.Key], out var v) ? v : setting.Default;
 
-    private static bool IsAddressInUse(Exception e) =>
-        e is SocketException { SocketErrorCode: SocketError.AddressAlreadyInUse }
-        || (e is IOException && e.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase));
-
     private static int? PortIn(string message) => PortPattern().Match(message) is { Success: true } m ? int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) : null;
-
-    private static IEnumerable<Exception> Flatten(Exception ex)
-    {
-        yield return ex;
-        var inner = ex is AggregateException agg ? agg.InnerExceptions : ex.InnerException is { } i ? [i] : [];
-        foreach (var e in inner)
-            foreach (var x in Flatten(e))
-                yield return x;
-    }
-
-    [GeneratedRegex(@"^Failed to convert configuration value '(?<value>.*)' at '(?<key>[^']+)' to type '(?<type>[^']+)'", RegexOptions.Singleline)]
-    private static partial Regex BinderFailure();
 
     [GeneratedRegex(@":(\d{1,5})(?:\D|$)")]
     private static partial Regex PortPattern();
@@ -172,5 +119,5 @@ public static partial class SiloStartup
 public static class ExitCodes
 {
     /// <summary>Refused to start: invalid settings, or a port in use.</summary>
-    public const int BadStart = 2;
+    public const int BadStart = StartupRefusal.ExitCode;
 }

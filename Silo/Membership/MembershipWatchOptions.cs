@@ -1,3 +1,5 @@
+using System.ComponentModel.DataAnnotations;
+
 namespace OrleansControl.Silo.Membership;
 
 /// <summary>
@@ -5,21 +7,24 @@ namespace OrleansControl.Silo.Membership;
 /// the table, and how long a disagreement may last before the silo exits with <see cref="MembershipTableWatch.ExitCode"/>
 /// so its supervisor (Kubernetes) starts it again into the one cluster the table now holds.
 /// </summary>
-public sealed class MembershipWatchOptions
+public sealed class MembershipWatchOptions : IValidatableObject
 {
     public const string Section = "Controller:MembershipWatch";
 
+    [Range(typeof(TimeSpan), "00:00:00.001", "00:01:00")]
     public TimeSpan CheckInterval { get; set; } = TimeSpan.FromSeconds(2);
 
     /// <summary>A disagreement seen continuously this long ends the process (not ready from the first sight).</summary>
     public TimeSpan ExitAfter { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>Longest the graceful stop may take after the decision to exit; then the process exits regardless.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.001", "10675199.02:48:05.4775807")]
     public TimeSpan StopGrace { get; set; } = TimeSpan.FromSeconds(10);
 
-    public string? FindProblem() =>
-        CheckInterval <= TimeSpan.Zero || CheckInterval > TimeSpan.FromMinutes(1) ? $"CheckInterval must be > 0 and <= 1 minute (was {CheckInterval})"
-        : ExitAfter < CheckInterval ? $"ExitAfter must be at least CheckInterval (was {ExitAfter})"
-        : StopGrace <= TimeSpan.Zero ? $"StopGrace must be > 0 (was {StopGrace})"
-        : null;
+    /// <summary>The rule between settings (each setting's own range is on it: the silo's generated validator checks both).</summary>
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (ExitAfter < CheckInterval)
+            yield return new ValidationResult($"{Section}:{nameof(ExitAfter)} must be at least {Section}:{nameof(CheckInterval)} (was {ExitAfter})");
+    }
 }

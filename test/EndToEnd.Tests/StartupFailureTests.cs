@@ -6,7 +6,7 @@ using OrleansControl.EndToEnd.Tests.Processes;
 
 namespace OrleansControl.EndToEnd.Tests;
 
-/// <summary>The controller process refusing to start: exit code 2, one message naming what is wrong, no stack trace.</summary>
+/// <summary>The controller and sidecar processes refusing to start: exit code 2, one message naming what is wrong, no stack trace.</summary>
 public sealed partial class StartupFailureTests
 {
     [Fact]
@@ -94,6 +94,59 @@ public sealed partial class StartupFailureTests
         Assert.Contains("OptionsValidationException", run.Output, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Several_bad_settings_end_the_sidecar_host_with_exit_code_2_and_one_message_naming_every_one_without_a_stack_trace()
+    {
+        var run = await RunSidecarHostAsync(new()
+        {
+            ["Sidecar__Link__EchoInterval"] = "00:00:00.100",
+            ["Sidecar__Link__EchoMissesBeforeDown"] = "0",
+            ["Sidecar__Agent__HeartbeatInterval"] = "soon",
+            ["Sidecar__Relay__Listen"] = "nowhere",
+            ["Sidecar__Relay__DetailField"] = "3",
+            ["Telemetry__Otlp__Endpoint"] = "not a uri",
+        });
+
+        Assert.Equal(2, run.ExitCode);
+        foreach (var setting in new[] { "Sidecar:Link:EchoInterval", "Sidecar:Link:EchoMissesBeforeDown", "Sidecar:Relay:Listen",
+                     "Sidecar:Relay:DetailField", "Telemetry:Otlp:Endpoint" })
+        {
+            Assert.Contains(setting, run.Output, StringComparison.Ordinal);
+        }
+
+        Assert.Contains("Sidecar:Agent:HeartbeatInterval: 'soon' is not a duration", run.Output, StringComparison.Ordinal);
+        Assert.Contains("6 invalid settings", run.Output, StringComparison.Ordinal);
+        AssertNoStackTraceOrTypeNames(run.Output);
+    }
+
+    [Fact]
+    public async Task Verbose_sidecar_host_start_shows_the_exception_too()
+    {
+        var run = await RunSidecarHostAsync(new() { ["Sidecar__Link__EchoMissesBeforeDown"] = "0" }, "--verbose");
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("Sidecar:Link:EchoMissesBeforeDown", run.Output, StringComparison.Ordinal);
+        Assert.Contains("OptionsValidationException", run.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Bad_settings_end_the_scheme_server_sample_with_exit_code_2_naming_every_one_without_a_stack_trace()
+    {
+        var run = await RunAsync(BuildOutput.SchemeServer, [], new()
+        {
+            ["SCHEME__LISTEN"] = "nowhere",
+            ["SCHEME__MAXSESSIONS"] = "lots",
+            ["SCHEME__REPORTINTERVAL"] = "soon",
+        }, []);
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("3 invalid settings", run.Output, StringComparison.Ordinal);
+        Assert.Contains("Listen must be host:port", run.Output, StringComparison.Ordinal);
+        Assert.Contains("MaxSessions: 'lots' is not a whole number", run.Output, StringComparison.Ordinal);
+        Assert.Contains("ReportInterval: 'soon' is not a duration", run.Output, StringComparison.Ordinal);
+        AssertNoStackTraceOrTypeNames(run.Output);
+    }
+
     private static void AssertNoStackTraceOrTypeNames(string output)
     {
         Assert.DoesNotMatch(@"(?m)^\s+at \S", output);
@@ -101,9 +154,19 @@ public sealed partial class StartupFailureTests
         Assert.DoesNotContain("System.", output, StringComparison.Ordinal);
     }
 
-    private static async Task<(int ExitCode, string Output)> RunSiloAsync(Dictionary<string, string> environment, params string[] args)
+    private static Task<(int ExitCode, string Output)> RunSiloAsync(Dictionary<string, string> environment, params string[] args) =>
+        RunAsync(BuildOutput.Silo, ["Controller__SiloPort", "Controller__GatewayPort", "Gateway__GrpcPort", "Gateway__RestPort"], environment, args);
+
+    private static Task<(int ExitCode, string Output)> RunSidecarHostAsync(Dictionary<string, string> environment, params string[] args)
     {
-        var dll = BuildOutput.Silo;
+        // A free control port; the relay's default port (8583) is never bound: the host refuses before it listens.
+        environment.TryAdd("Sidecar__Control__Url", $"http://127.0.0.1:{LoopbackPorts.Next()}");
+        return RunAsync(BuildOutput.SidecarHost, [], environment, args);
+    }
+
+    /// <summary>Runs a built host to its end, with free ports for <paramref name="portKeys"/> unless set.</summary>
+    private static async Task<(int ExitCode, string Output)> RunAsync(string dll, string[] portKeys, Dictionary<string, string> environment, string[] args)
+    {
         var start = new ProcessStartInfo("dotnet")
         {
             WorkingDirectory = Path.GetDirectoryName(dll)!,
@@ -117,7 +180,7 @@ public sealed partial class StartupFailureTests
         }
 
         // Free ports for whatever is not under test, so nothing else collides.
-        foreach (var key in new[] { "Controller__SiloPort", "Controller__GatewayPort", "Gateway__GrpcPort", "Gateway__RestPort" })
+        foreach (var key in portKeys)
         {
             start.Environment[key] = LoopbackPorts.Next().ToString();
         }

@@ -23,10 +23,7 @@ public sealed class TracingTests(ITestOutputHelper output)
     private const string Pool = "trace-pool";
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(20);
 
-    // Flaky on the merged main (2 of 6 clean-clone runs): the move's acknowledgement span was at times not found in the
-    // request's trace although the wait for it had seen one (a re-sent command is the likely second execution). Issue 13
-    // (open) has it; skipped with this reason printed until the command's trace context on a re-send is settled.
-    [Fact(Skip = "issue 13: flaky on the merged main (the move's acknowledgement span not always in the request's trace); see the closing note")]
+    [Fact]
     public async Task One_trace_follows_a_failover_request_through_gateway_and_grains_to_the_command_and_its_acknowledgement()
     {
         var spans = new List<Activity>();
@@ -56,15 +53,22 @@ public sealed class TracingTests(ITestOutputHelper output)
 
         Assert.Equal("srv-b", await agent.RequestFailoverAsync("trace me", CancellationToken.None));
         await Until(() => link.Server == serverB.Address && link.State == ConnectionState.SignedOn, "moved to srv-b");
+        // The listener is process-wide: other test classes running alongside (SidecarMeetsControllerTests moves links
+        // too) add their spans to this list. Only this request's trace counts: its root is this connection's span.
+        var connectionId = agent.Status().ConnectionId;
+        var root = Assert.Single(Snapshot(spans), s => s.Source.Name == "OrleansControl.Sidecar" && s.DisplayName == "request failover"
+            && (string?)s.GetTagItem("orleanscontrol.connection_id") == connectionId);
+        List<Activity> Trace() => [.. Snapshot(spans).Where(s => s.TraceId == root.TraceId)];
         try
         {
-            // The move's acknowledgement (the backups list sent with it is acknowledged too, often first).
+            // The move's acknowledgement in this trace, with its grain call (the backups list sent with it is
+            // acknowledged too, often first).
             await Until(() =>
             {
-                var now = Snapshot(spans);
-                return now.Any(a => a.DisplayName == "command acknowledged" && a.Children(spans).Any()
+                var now = Trace();
+                return now.Any(a => a.DisplayName == "command acknowledged" && CompletesCommand(a, now)
                     && now.Any(e => e.SpanId == a.ParentSpanId && e.DisplayName == "command ReconnectElsewhere"));
-            }, "the move's acknowledgement span, with its grain call");
+            }, "the move's acknowledgement span in the request's trace, with its grain call");
         }
         finally
         {
@@ -75,9 +79,7 @@ public sealed class TracingTests(ITestOutputHelper output)
         }
         await agent.StopAsync(CancellationToken.None);
 
-        var all = Snapshot(spans);
-        var root = Assert.Single(all, s => s.Source.Name == "OrleansControl.Sidecar" && s.DisplayName == "request failover");
-        var trace = all.Where(s => s.TraceId == root.TraceId).ToList();
+        var trace = Trace();
         foreach (var s in trace.OrderBy(s => s.StartTimeUtc))
         {
             output.WriteLine($"{s.SpanId} <- {s.ParentSpanId} [{s.Source.Name}] {s.Kind} {s.DisplayName}");
@@ -91,17 +93,18 @@ public sealed class TracingTests(ITestOutputHelper output)
         var decision = Assert.Single(trace, s => s.DisplayName.Contains("IConnectionGrain", StringComparison.Ordinal)
             && s.DisplayName.Contains("RequestFailover", StringComparison.Ordinal) && s.Kind == ActivityKind.Server);
         Assert.Contains(server, Ancestors(decision, trace));
-        // decision -> command: queued in the sidecar's outbox from inside the decision (the move; its backups list too),
-        // then carried out by the sidecar under the span named in Command.trace_parent.
-        var executed = Assert.Single(trace, s => s.Source.Name == "OrleansControl.Sidecar" && s.DisplayName == "command ReconnectElsewhere");
-        var queued = Assert.Single(trace, s => s.SpanId == executed.ParentSpanId);
-        Assert.Equal(("ISidecarOutboxGrain/Enqueue", ActivityKind.Server), (queued.DisplayName, queued.Kind));
-        Assert.Contains(decision, Ancestors(queued, trace));
-        // acknowledgement -> gateway -> grain: under the span named in CommandAck.trace_parent.
+        // decision -> command: the move's command carries the decision's span (every attempt's, also one queued later
+        // from a timer), and the sidecar carries it out under it (Command.trace_parent). A re-sent copy (the stream
+        // re-attached, the outbox delivered it again) is acknowledged as "already executed" under the same parent.
+        var executions = trace.Where(s => s.Source.Name == "OrleansControl.Sidecar" && s.DisplayName == "command ReconnectElsewhere").ToList();
+        Assert.NotEmpty(executions);
+        Assert.All(executions, e => Assert.Equal(decision.SpanId, e.ParentSpanId));
+        Assert.Contains(trace, s => s.DisplayName == "ISidecarOutboxGrain/Enqueue" && s.Kind == ActivityKind.Server && Ancestors(s, trace).Contains(decision));
+        // acknowledgement -> gateway -> grain: under the span named in CommandAck.trace_parent, the connection grain's
+        // CompleteCommand once (a re-sent copy's acknowledgement finds the outbox entry gone and completes nothing).
         // (The backups list queued with the move is acknowledged too, under its own command span.)
-        var acked = Assert.Single(trace, s => s.Source.Name == "OrleansControl.Gateway" && s.DisplayName == "command acknowledged"
-            && s.ParentSpanId == executed.SpanId);
-        Assert.Contains(trace, s => s.DisplayName.Contains("CompleteCommand", StringComparison.Ordinal) && Ancestors(s, trace).Contains(acked));
+        Assert.Single(trace, s => s.Source.Name == "OrleansControl.Gateway" && s.DisplayName == "command acknowledged"
+            && executions.Any(e => e.SpanId == s.ParentSpanId) && CompletesCommand(s, trace));
     }
 
     /// <summary>A copy; the exporter appends (under its processor's lock, not ours) while the test reads.</summary>
@@ -118,6 +121,9 @@ public sealed class TracingTests(ITestOutputHelper output)
             }
         }
     }
+
+    private static bool CompletesCommand(Activity ack, List<Activity> trace) =>
+        trace.Any(s => s.DisplayName.Contains("CompleteCommand", StringComparison.Ordinal) && Ancestors(s, trace).Contains(ack));
 
     private static List<Activity> Ancestors(Activity span, List<Activity> trace)
     {
@@ -151,13 +157,5 @@ public sealed class TracingTests(ITestOutputHelper output)
             Assert.True(DateTime.UtcNow < deadline, $"timed out waiting for: {what}");
             await Task.Delay(25);
         }
-    }
-}
-
-internal static class SpanExtensions
-{
-    public static IEnumerable<Activity> Children(this Activity span, List<Activity> spans)
-    {
-        return TracingTests.Snapshot(spans).Where(s => s.ParentSpanId == span.SpanId).ToList();
     }
 }

@@ -14,38 +14,71 @@ using OrleansControl.Sidecar.Server;
 // With Controller (gRPC addresses, comma-separated) it is also its own server-side sidecar: it reports the sessions it
 // holds to the controller (ServerPool (scheme), SidecarId ({ServerId}-sidecar), ReportInterval (00:00:02)).
 var config = new ConfigurationBuilder().AddEnvironmentVariables("SCHEME__").AddCommandLine(args).Build();
+// Every bad setting at once, each by its name, exit code 2, no stack trace (as the silo and the sidecar host refuse).
+var errors = new List<string>();
+T Read<T>(string key, T fallback, Func<string, (bool Ok, T Value)> parse, string expected)
+{
+    if (config[key] is not { } text)
+        return fallback;
+    var (ok, value) = parse(text);
+    if (!ok)
+        errors.Add($"{key}: '{text}' is not {expected}");
+    return ok ? value : fallback;
+}
+
+T? Bind<T>(string section)
+{
+    try
+    {
+        return config.GetSection(section).Get<T>();
+    }
+    catch (InvalidOperationException e)
+    {
+        errors.Add(e.Message);
+        return default;
+    }
+}
+
 var options = new IsoServerOptions
 {
     Name = config["ServerId"] ?? "scheme-1",
     Listen = config["Listen"] ?? "0.0.0.0:5000",
     ListenSetting = "Listen (--Listen or SCHEME__LISTEN)",
-    MaxSessions = int.TryParse(config["MaxSessions"], out var max) ? max : 1000,
+    MaxSessions = Read("MaxSessions", 1000, t => (int.TryParse(t, out var v), v), "a whole number"),
 };
-options.Tls = config.GetSection("Tls").Get<TlsOptions>();
+options.Tls = Bind<TlsOptions>("Tls");
 options.Spec = config["Spec"] ?? options.Spec;
 options.Framing = config["Framing"] ?? options.Framing;
-
-// Logging:Console:* from the plain environment (Logging__Console__FormatterName=json), as in the sidecar host.
-var logging = new ConfigurationBuilder().AddConsoleLogDefaults().AddEnvironmentVariables().AddCommandLine(args).Build().GetSection("Logging");
-using var loggers = LoggerFactory.Create(b => b.AddConfiguration(logging).AddConsole());
-var responder = new AuthorizationResponder(options.Name);
-if (options.Validate().ToList() is { Count: > 0 } errors)
-{
-    Console.Error.WriteLine($"invalid configuration: {string.Join("; ", errors)}");
-    return 2;
-}
-
-await using var server = new IsoServer(options, responder, loggers.CreateLogger<IsoServer>());
-server.Start();
-Console.WriteLine($"scheme server {options.Name} listening on {server.Endpoint}{(options.Tls is { Enabled: true } tls ? tls.RequireClientCertificate ? " (mutual TLS)" : " (TLS)" : "")}");
+errors.AddRange(options.Validate());
 var reporting = new ServerSessionReportOptions
 {
     Controller = config["Controller"],
     ServerId = options.Name,
     ServerPool = config["ServerPool"] ?? "scheme",
     SidecarId = config["SidecarId"] ?? $"{options.Name}-sidecar",
-    ReportInterval = TimeSpan.TryParse(config["ReportInterval"], System.Globalization.CultureInfo.InvariantCulture, out var every) ? every : TimeSpan.FromSeconds(2),
+    ReportInterval = Read("ReportInterval", TimeSpan.FromSeconds(2),
+        t => (TimeSpan.TryParse(t, System.Globalization.CultureInfo.InvariantCulture, out var v), v), "a duration such as 00:00:02"),
 };
+errors.AddRange(reporting.Validate());
+var bus = Bind<StopSendingOptions>(StopSendingOptions.Section) ?? new StopSendingOptions();
+bus.ServerId = string.IsNullOrEmpty(bus.ServerId) ? options.Name : bus.ServerId;
+if (bus.Enabled && bus.FindProblem() is { } busProblem)
+    errors.Add($"{StopSendingOptions.Section}:{busProblem}");
+
+// Logging:Console:* from the plain environment (Logging__Console__FormatterName=json), as in the sidecar host.
+var logging = new ConfigurationBuilder().AddConsoleLogDefaults().AddEnvironmentVariables().AddCommandLine(args).Build().GetSection("Logging");
+using var loggers = LoggerFactory.Create(b => b.AddConfiguration(logging).AddConsole());
+var responder = new AuthorizationResponder(options.Name);
+if (errors.Count > 0)
+{
+    Console.Error.WriteLine($"scheme-server: cannot start: {errors.Count} invalid setting{(errors.Count == 1 ? "" : "s")}:{Environment.NewLine}"
+        + string.Join(Environment.NewLine, errors.Select(e => $"  - {e}")));
+    return 2;
+}
+
+await using var server = new IsoServer(options, responder, loggers.CreateLogger<IsoServer>());
+server.Start();
+Console.WriteLine($"scheme server {options.Name} listening on {server.Endpoint}{(options.Tls is { Enabled: true } tls ? tls.RequireClientCertificate ? " (mutual TLS)" : " (TLS)" : "")}");
 await using var reporter = new ServerSessionReporter(server, reporting, loggers.CreateLogger<ServerSessionReporter>());
 reporter.Start();
 
@@ -53,8 +86,6 @@ using var stop = new CancellationTokenSource();
 Console.CancelKeyPress += (_, e) => { e.Cancel = true; stop.Cancel(); };
 AppDomain.CurrentDomain.ProcessExit += (_, _) => stop.Cancel();
 
-var bus = config.GetSection(StopSendingOptions.Section).Get<StopSendingOptions>() ?? new StopSendingOptions();
-bus.ServerId = string.IsNullOrEmpty(bus.ServerId) ? options.Name : bus.ServerId;
 using var stopSending = bus.Enabled ? new StopSendingConsumer(server, bus, loggers.CreateLogger<StopSendingConsumer>()) : null;
 var consuming = stopSending?.RunAsync(stop.Token) ?? Task.CompletedTask;
 try

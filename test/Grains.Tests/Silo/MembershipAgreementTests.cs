@@ -25,8 +25,22 @@ public sealed class MembershipAgreementTests
     [Fact]
     public void Options_refuse_an_exit_sooner_than_one_check()
     {
-        Assert.Null(new MembershipWatchOptions().FindProblem());
-        Assert.Contains("ExitAfter", new MembershipWatchOptions { CheckInterval = TimeSpan.FromSeconds(5), ExitAfter = TimeSpan.FromSeconds(1) }.FindProblem());
-        Assert.Contains("CheckInterval", new MembershipWatchOptions { CheckInterval = TimeSpan.Zero }.FindProblem());
+        Assert.Empty(Problems(new MembershipWatchOptions()));
+        Assert.Equal(["Controller:MembershipWatch:ExitAfter must be at least Controller:MembershipWatch:CheckInterval (was 00:00:01)"],
+            Problems(new MembershipWatchOptions { CheckInterval = TimeSpan.FromSeconds(5), ExitAfter = TimeSpan.FromSeconds(1) }));
+        Assert.Equal(["Controller:MembershipWatch:CheckInterval must be 1 ms..1 min"], Problems(new MembershipWatchOptions { CheckInterval = TimeSpan.Zero }));
     }
+
+    [Fact]
+    public void Options_name_every_bad_setting_at_once_with_its_full_key()
+    {
+        var problems = Problems(new MembershipWatchOptions { CheckInterval = TimeSpan.FromMinutes(2), ExitAfter = TimeSpan.FromSeconds(1), StopGrace = TimeSpan.Zero });
+
+        Assert.Equal(3, problems.Count);
+        Assert.Contains("Controller:MembershipWatch:CheckInterval must be 1 ms..1 min", problems);
+        Assert.Contains("Controller:MembershipWatch:StopGrace must be at least 1 ms", problems);
+        Assert.Contains(problems, p => p.StartsWith("Controller:MembershipWatch:ExitAfter must be at least", StringComparison.Ordinal));
+    }
+
+    private static List<string> Problems(MembershipWatchOptions options) => [.. MembershipWatchHosting.Validator.Validate(null, options).Failures ?? []];
 }

@@ -26,6 +26,27 @@ public sealed class SiloConfigurationTests
         var error = Assert.ThrowsAny<OptionsValidationException>(() => SiloHost.Build(settings));
         Assert.Contains(named, error.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Every_bad_health_and_ejection_setting_is_named_at_once_with_its_full_key()
+    {
+        var settings = SiloHost.Ports();
+        settings["Controller:Health:HeartbeatInterval"] = "00:00:00.500";
+        settings["Controller:Health:MaxMoveAttempts"] = "21";
+        settings["Controller:Health:PoolCallDeadline"] = "00:01:00";
+        settings["Controller:Health:DegradedBelow"] = "80";
+        settings["Controller:Ejection:FailuresToEject"] = "0";
+        settings["Controller:Ejection:MaxEjectionTime"] = "00:00:01";
+
+        var failures = Assert.ThrowsAny<OptionsValidationException>(() => SiloHost.Build(settings)).Failures.ToList();
+
+        Assert.Contains("Controller:Health:HeartbeatInterval must be at least 1 s", failures);
+        Assert.Contains("Controller:Health:MaxMoveAttempts must be 1..20", failures);
+        Assert.Contains("Controller:Health:PoolCallDeadline must be 50 ms..30 s", failures);
+        Assert.Contains("Controller:Health:RecoveredAtOrAbove must be ≥ Controller:Health:DegradedBelow", failures);
+        Assert.Contains("Controller:Ejection:FailuresToEject must be 1..1000", failures);
+        Assert.Contains("Controller:Ejection:MaxEjectionTime must be at least Controller:Ejection:BaseEjectionTime", failures);
+    }
 }
 
 public sealed class KubernetesConfigurationTests
