@@ -5,7 +5,7 @@ namespace OrleansControl.GrainInterfaces;
 
 /// <summary>
 /// The sessions one scheme server holds, as its server-side sidecar last reported them (key: <see cref="KeyOf"/>, pool
-/// and server id). Soft state: a report every few seconds replaces the last, nothing is persisted; a reactivated grain
+/// and server id), to this region or, relayed, to the peer region. Soft state: a report every few seconds replaces the last, nothing is persisted; a reactivated grain
 /// knows nothing until the next report, and says so (<see cref="SessionVerdict.NoEvidence"/>). Connection grains ask it
 /// what a client's silence means (docs/grains.md, "Absence is not failure").
 /// </summary>
@@ -17,6 +17,14 @@ public interface IServerSessionsGrain : IGrainWithStringKey
     /// <summary>The server's sidecar reports every session it holds now.</summary>
     [Alias("Report")]
     Task Report(ServerSessionReport report);
+
+    /// <summary>
+    /// The peer region relays a report its server's sidecar sent there (the scheme region holds the server sidecars,
+    /// the bank region the clients): judged by <paramref name="receivedAt"/>, when the peer received it (never later
+    /// than now here), so a relay that arrives late counts as old as it is. One older than the report held is ignored.
+    /// </summary>
+    [Alias("Relayed")]
+    Task Relayed(ServerSessionReport report, DateTimeOffset receivedAt, string fromRegion);
 
     /// <summary>
     /// Whether the session of the client whose end of the link is <paramref name="clientAddress"/> is still held, by a

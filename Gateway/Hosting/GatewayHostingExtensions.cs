@@ -65,9 +65,11 @@ public static class GatewayHostingExtensions
         services.AddSingleton<PeerAssignments>();
         services.AddSingleton<PeerRedisReplica>();
         services.AddSingleton<RegionSyncService>();
+        services.AddSingleton<PeerSessionRelay>();
         services.AddSingleton<LiveGateways>();
         services.AddHostedService(sp => sp.GetRequiredService<LiveGateways>());
         services.AddHostedService(sp => sp.GetRequiredService<RegionSyncService>());
+        services.AddHostedService(sp => sp.GetRequiredService<PeerSessionRelay>());
         services.AddGrpc(o =>
         {
             o.EnableDetailedErrors = false;

@@ -21,7 +21,7 @@ public static class GatewayPolicies
     /// <summary>UpdateConnectionState, AddServer, RemoveServer.</summary>
     public const string Operator = "operator";
 
-    /// <summary>SyncState (then: only its own region, <see cref="Self"/>); a cross-region RequestFailover.</summary>
+    /// <summary>SyncState and RelaySessions (then: only its own region, <see cref="Self"/>); a cross-region RequestFailover.</summary>
     public const string Peer = "peer";
 
     /// <summary>ListServers, AssignServer, SetServerHealth; another region's connections.</summary>

@@ -34,6 +34,7 @@ internal sealed class ControllerGrpcService(
     private const int DefaultPageSize = 100;
     private const int MaxPageSize = 1000;
     private const int MaxSyncEntries = 1000;
+    private const int MaxRelayedReports = Regions.PeerSessionRelay.MaxReportsPerCall;
     /// <summary>How long a sidecar has to carry out a command an operator's call caused (connect, sign off).</summary>
     private static readonly TimeSpan CommandDeadline = TimeSpan.FromSeconds(30);
 
@@ -241,6 +242,34 @@ internal sealed class ControllerGrpcService(
             DefinedEnum(e.Status, $"entries[{i}].status", allowUnspecified: false);
         }
         return await sync.ApplyAsync(source, request.Entries, context.CancellationToken);
+    }
+
+    /// <summary>
+    /// The peer (the scheme region) relays its server sidecars' session reports: kept in this region's sessions grains,
+    /// each aged from when the peer received it, so this region's connection grains judge their silent clients by them.
+    /// </summary>
+    [Authorize(Policy = GatewayPolicies.Peer)]
+    public override async Task<RelaySessionsResponse> RelaySessions(RelaySessionsRequest request, ServerCallContext context)
+    {
+        var caller = GatewayAuthorizer.Caller(context);
+        var source = Id(request.SourceRegion, "source_region");
+        await auth.RequireAsync(context, GatewayPolicies.Self, source, $"peer '{caller.Subject}' may only relay its own region's session reports");
+        if (request.Reports.Count > MaxRelayedReports) throw GatewayErrors.InvalidArgument("reports", $"must have at most {MaxRelayedReports} items");
+        for (var i = 0; i < request.Reports.Count; i++)
+        {
+            var r = request.Reports[i];
+            if (r.Report is null) throw GatewayErrors.InvalidArgument($"reports[{i}].report", "is required");
+            if (r.ReceivedAt is null) throw GatewayErrors.InvalidArgument($"reports[{i}].received_at", "is required");
+            if (RequestValidation.SessionReportProblem(r.Report, $"reports[{i}].report") is { } problem)
+                throw new RpcException(new Status(StatusCode.InvalidArgument, problem));
+            Id(r.ReporterSidecarId, $"reports[{i}].reporter_sidecar_id");
+        }
+        foreach (var r in request.Reports)
+        {
+            await cluster.GetGrain<IServerSessionsGrain>(IServerSessionsGrain.KeyOf(r.Report.ServerPool, r.Report.ServerId))
+                .Relayed(r.Report.ToModel(r.ReporterSidecarId), r.ReceivedAt.ToDateTimeOffset(), source);
+        }
+        return new RelaySessionsResponse { Accepted = request.Reports.Count };
     }
 
     [Authorize(Policy = GatewayPolicies.AnyContractRole)]

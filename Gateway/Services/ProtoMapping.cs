@@ -134,4 +134,10 @@ internal static class ProtoMapping
         Proto.ServerHealth.Unhealthy => ServerHealth.Unhealthy,
         _ => s.Healthy ? ServerHealth.Healthy : ServerHealth.Unhealthy,
     };
+
+    /// <summary>A server sidecar's session report (checked by <see cref="RequestValidation.SessionReportProblem"/>) as the sessions grain keeps it.</summary>
+    public static ServerSessionReport ToModel(this Proto.SessionReport r, string reporterSidecarId) => new(
+        r.ServerId, r.ServerAddress.Length == 0 ? null : r.ServerAddress, reporterSidecarId,
+        [.. r.Sessions.Select(x => new HeldSession(x.ClientAddress, x.SignedOnAs.Length == 0 ? null : x.SignedOnAs, x.SignedOn,
+            x.OpenedAt?.ToDateTimeOffset() ?? DateTimeOffset.UtcNow))]);
 }

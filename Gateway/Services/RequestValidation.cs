@@ -36,6 +36,21 @@ internal static class RequestValidation
         return true;
     }
 
+    public const int MaxSessionsPerReport = 100_000;
+
+    /// <summary>What is wrong with a server sidecar's session report (null: nothing), naming the field under <paramref name="field"/>.</summary>
+    public static string? SessionReportProblem(Contract.V1.SessionReport report, string field)
+    {
+        if (!IsWellFormedId(report.ServerPool) || !IsWellFormedId(report.ServerId))
+            return $"{field}.server_pool/server_id: must be well-formed ids";
+        if (report.Sessions.Count > MaxSessionsPerReport)
+            return $"{field}.sessions: at most {MaxSessionsPerReport} per report";
+        if (report.ServerAddress.Length > MaxAddressLength
+            || report.Sessions.Any(s => s.ClientAddress.Length is 0 || s.ClientAddress.Length > MaxAddressLength || s.SignedOnAs.Length > 128))
+            return $"{field}.sessions[].client_address: required, at most {MaxAddressLength} characters (signed_on_as at most 128)";
+        return null;
+    }
+
     public static string Text(string? value, string field, bool required, int max = MaxReasonLength)
     {
         value ??= "";

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using OrleansControl.Contract.V1;
 using OrleansControl.Gateway.Hosting;
+using OrleansControl.Gateway.Regions;
 using OrleansControl.Gateway.Security;
 using OrleansControl.Gateway.Services;
 
@@ -18,6 +19,7 @@ internal sealed partial class SidecarGrpcService(
     IHostApplicationLifetime lifetime,
     ILogger<SidecarSession> sessionLogger,
     LiveGateways gateways,
+    PeerSessionRelay sessionRelay,
     ILogger<SidecarGrpcService> logger) : SidecarService.SidecarServiceBase
 {
     [Authorize(Policy = GatewayPolicies.Sidecar)]
@@ -34,7 +36,7 @@ internal sealed partial class SidecarGrpcService(
         if (register.LastAckedSequence > long.MaxValue)
             throw Errors.GatewayErrors.InvalidArgument("register.last_acked_sequence", "is out of range");
 
-        await using var session = new SidecarSession(sidecarId, cluster, auth, context, responseStream, options.Value, gateways, sessionLogger);
+        await using var session = new SidecarSession(sidecarId, cluster, auth, context, responseStream, options.Value, gateways, sessionRelay, sessionLogger);
         using var stopping = lifetime.ApplicationStopping.Register(session.StopForShutdown);
         try
         {

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using OrleansControl.Contract.V1;
 using OrleansControl.Gateway.Errors;
 using OrleansControl.Gateway.Hosting;
+using OrleansControl.Gateway.Regions;
 using OrleansControl.Gateway.Security;
 using OrleansControl.Gateway.Services;
 using OrleansControl.GrainInterfaces;
@@ -28,6 +29,7 @@ internal sealed partial class SidecarSession(
     IServerStreamWriter<ControllerMessage> responseStream,
     GatewayOptions options,
     LiveGateways gateways,
+    PeerSessionRelay sessionRelay,
     ILogger<SidecarSession> logger) : ISidecarCommandObserver, IAsyncDisposable
 {
     private static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(2);
@@ -36,7 +38,6 @@ internal sealed partial class SidecarSession(
     /// <summary>An outbox call that takes longer is treated as failed (and asked again); a healthy one answers in milliseconds.</summary>
     private static readonly TimeSpan CallDeadline = TimeSpan.FromSeconds(5);
     private const int MaxBatch = 1000;
-    private const int MaxSessionsPerReport = 100_000;
 
     private readonly ISidecarOutboxGrain _outbox = cluster.GetGrain<ISidecarOutboxGrain>(sidecarId);
     private readonly Channel<ControllerMessage> _down = Channel.CreateUnbounded<ControllerMessage>(new() { SingleReader = true });
@@ -249,15 +250,16 @@ internal sealed partial class SidecarSession(
             Reject(report.ConnectionId, StatusCode.InvalidArgument, $"state_report.detail: must be at most {RequestValidation.MaxReasonLength} characters");
             return;
         }
-        if (report.ServerAddress.Length > RequestValidation.MaxAddressLength || report.MovedFrom.Length > RequestValidation.MaxAddressLength)
+        if (report.ServerAddress.Length > RequestValidation.MaxAddressLength || report.MovedFrom.Length > RequestValidation.MaxAddressLength
+            || report.LocalAddress.Length > RequestValidation.MaxAddressLength)
         {
-            Reject(report.ConnectionId, StatusCode.InvalidArgument, $"state_report.server_address: must be at most {RequestValidation.MaxAddressLength} characters");
+            Reject(report.ConnectionId, StatusCode.InvalidArgument, $"state_report.server_address/moved_from/local_address: must be at most {RequestValidation.MaxAddressLength} characters");
             return;
         }
         if (!_owned.TryGetValue(report.ConnectionId, out var grain) && (grain = await EnsureOwned(report.ConnectionId)) is null) return;
         try
         {
-            var observed = Observation(report.State, report.ServerAddress, report.Detail)!;
+            var observed = Observation(report.State, report.ServerAddress, report.Detail, report.LocalAddress)!;
             await grain.ReportLink(report.MovedFrom.Length == 0 ? observed : observed with { MovedFrom = report.MovedFrom });
         }
         catch (ControlPlaneException e)
@@ -311,27 +313,15 @@ internal sealed partial class SidecarSession(
     /// <summary>A scheme server's sidecar reports the sessions its server holds (soft state in the server's sessions grain).</summary>
     private async Task OnSessionReport(SessionReport report)
     {
-        if (!RequestValidation.IsWellFormedId(report.ServerPool) || !RequestValidation.IsWellFormedId(report.ServerId))
+        if (RequestValidation.SessionReportProblem(report, "session_report") is { } problem)
         {
-            Reject("", StatusCode.InvalidArgument, "session_report.server_pool/server_id: must be well-formed ids");
+            Reject("", StatusCode.InvalidArgument, problem);
             return;
         }
-        if (report.Sessions.Count > MaxSessionsPerReport)
-        {
-            Reject("", StatusCode.InvalidArgument, $"session_report.sessions: at most {MaxSessionsPerReport} per report");
-            return;
-        }
-        if (report.ServerAddress.Length > RequestValidation.MaxAddressLength
-            || report.Sessions.Any(s => s.ClientAddress.Length is 0 || s.ClientAddress.Length > RequestValidation.MaxAddressLength || s.SignedOnAs.Length > 128))
-        {
-            Reject("", StatusCode.InvalidArgument,
-                $"session_report.sessions[].client_address: required, at most {RequestValidation.MaxAddressLength} characters (signed_on_as at most 128)");
-            return;
-        }
-        await cluster.GetGrain<IServerSessionsGrain>(IServerSessionsGrain.KeyOf(report.ServerPool, report.ServerId)).Report(new ServerSessionReport(
-            report.ServerId, report.ServerAddress.Length == 0 ? null : report.ServerAddress, sidecarId,
-            [.. report.Sessions.Select(s => new GrainInterfaces.Models.HeldSession(s.ClientAddress, s.SignedOnAs.Length == 0 ? null : s.SignedOnAs, s.SignedOn,
-                s.OpenedAt?.ToDateTimeOffset() ?? DateTimeOffset.UtcNow))]));
+        var receivedAt = DateTimeOffset.UtcNow;
+        await cluster.GetGrain<IServerSessionsGrain>(IServerSessionsGrain.KeyOf(report.ServerPool, report.ServerId)).Report(report.ToModel(sidecarId));
+        // The clients these sessions are of may be the peer region's (the bank's): it judges their silence by them too.
+        sessionRelay.Offer(report, receivedAt, sidecarId);
     }
 
     /// <summary>First use of a connection on this stream: it must exist and belong to this sidecar.</summary>

@@ -1,5 +1,7 @@
+using Microsoft.Extensions.Logging;
 using OrleansControl.GrainInterfaces;
 using OrleansControl.GrainInterfaces.Models;
+using OrleansControl.Grains.Telemetry;
 
 namespace OrleansControl.Grains.Sessions;
 
@@ -7,9 +9,10 @@ namespace OrleansControl.Grains.Sessions;
 /// The last session report of one scheme server (soft state; see <see cref="IServerSessionsGrain"/>). The rule it
 /// answers by: only a report received after the client went silent (by one heartbeat interval or more, so a report
 /// written before the client's last reconnect cannot count) and still fresh says anything; it says Seen when it lists
-/// a session from the client's address and Gone when it does not.
+/// a session from the client's address and Gone when it does not. A report relayed from the peer region counts from
+/// when the peer received it, so the rule is the same on both sides.
 /// </summary>
-internal sealed class ServerSessionsGrain(TimeProvider time) : Grain, IServerSessionsGrain
+internal sealed class ServerSessionsGrain(TimeProvider time, ILogger<ServerSessionsGrain> logger) : Grain, IServerSessionsGrain
 {
     private ServerSessionReport? _last;
     private DateTimeOffset _receivedAt;
@@ -18,6 +21,17 @@ internal sealed class ServerSessionsGrain(TimeProvider time) : Grain, IServerSes
     {
         _last = report;
         _receivedAt = time.GetUtcNow();
+        return Task.CompletedTask;
+    }
+
+    public Task Relayed(ServerSessionReport report, DateTimeOffset receivedAt, string fromRegion)
+    {
+        var at = receivedAt > time.GetUtcNow() ? time.GetUtcNow() : receivedAt; // a peer clock ahead of ours gains nothing
+        if (_last is not null && at <= _receivedAt)
+            return Task.CompletedTask; // out of order (or a repeat): the report held is newer
+        _last = report;
+        _receivedAt = at;
+        Log.SessionReportRelayed(logger, this.GetPrimaryKeyString(), fromRegion, at);
         return Task.CompletedTask;
     }
 

@@ -101,4 +101,10 @@ internal static partial class Log
 
     [LoggerMessage(1405, LogLevel.Information, "Connection {ConnectionId}: {SidecarId} registered as standby client")]
     public static partial void StandbyRegistered(ILogger logger, string connectionId, string sidecarId);
+
+    [LoggerMessage(3100, LogLevel.Warning, "Connection {ConnectionId}: former primary {SidecarId} told to sign off (a standby now: one link only)")]
+    public static partial void StoodDown(ILogger logger, string connectionId, string sidecarId);
+
+    [LoggerMessage(3101, LogLevel.Debug, "Server {ServerKey}: session report relayed from region {Region} (received there at {ReceivedAt:o})")]
+    public static partial void SessionReportRelayed(ILogger logger, string serverKey, string region, DateTimeOffset receivedAt);
 }

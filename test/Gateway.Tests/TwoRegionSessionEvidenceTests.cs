@@ -1,0 +1,178 @@
+using Google.Protobuf.WellKnownTypes;
+using OrleansControl.Contract.V1;
+using OrleansControl.Gateway.Tests.Infrastructure;
+using static OrleansControl.Gateway.Tests.Infrastructure.GatewayFixture;
+
+namespace OrleansControl.Gateway.Tests;
+
+/// <summary>
+/// The server side's evidence crosses regions (docs/grains.md, "Absence is not failure"): as in the seed, the client
+/// sidecars attach to the bank controller and the server sidecar to the scheme controller, two clusters linked by
+/// mutual TLS over real loopback TCP (through forwarders the test can cut). The scheme relays its server's session
+/// reports; the bank's connection grain judges its silent client by them.
+/// </summary>
+public sealed class TwoRegionSessionEvidenceTests : IAsyncLifetime
+{
+    private const string ClientEnd = "10.9.0.1:40001";
+    private const string Server = "visa-1";
+    private readonly TestCertificates _certs = new();
+    private GatewayHost _bank = null!;
+    private GatewayHost _scheme = null!;
+    private CuttableLink _toScheme = null!;
+    private CuttableLink _toBank = null!;
+
+    public async Task InitializeAsync()
+    {
+        var bankPort = FreePort.Next();
+        var schemePort = FreePort.Next();
+        _toScheme = new CuttableLink(schemePort);
+        _toBank = new CuttableLink(bankPort);
+        var bankCert = _certs.IssueClient("bank-eu", "peer");
+        var schemeCert = _certs.IssueClient("scheme-eu", "peer");
+        var server = _certs.IssueServer();
+        var fast = new Dictionary<string, string?> { ["Controller:Health:HeartbeatInterval"] = "00:00:01" };
+        _scheme = await GatewayHost.StartAsync("scheme-eu", o =>
+        {
+            o.Tls.ServerCertificate = server;
+            o.Tls.ClientCa = [_certs.Ca];
+            o.Peer.TrustedCa = [_certs.Ca];
+            o.Peer.Address = $"https://localhost:{_toBank.Port}";
+            o.Peer.Region = "bank-eu";
+            o.Peer.ClientCertificate = schemeCert;
+        }, fast, grpcPort: schemePort);
+        _bank = await GatewayHost.StartAsync("bank-eu", o =>
+        {
+            o.Tls.ServerCertificate = server;
+            o.Tls.ClientCa = [_certs.Ca];
+            o.Peer.TrustedCa = [_certs.Ca];
+            o.Peer.Address = $"https://localhost:{_toScheme.Port}";
+            o.Peer.Region = "scheme-eu";
+            o.Peer.ClientCertificate = bankCert;
+            o.Peer.OwnsServerPools = true;
+        }, fast, grpcPort: bankPort);
+        var pools = new ServerPoolService.ServerPoolServiceClient(TlsClients.Channel(_scheme.GrpcAddress, _certs.Ca, null));
+        await pools.AddServerAsync(new AddServerRequest
+        {
+            ServerPool = "visa",
+            Server = new ServerInstance { ServerId = Server, Address = "visa-1.scheme.example:5000", Zone = "zone-a", Capacity = 10 },
+        }, Operator);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _bank.DisposeAsync();
+        await _scheme.DisposeAsync();
+        await _toScheme.DisposeAsync();
+        await _toBank.DisposeAsync();
+        _certs.Dispose();
+    }
+
+    [Fact]
+    public async Task A_silent_bank_client_is_unknown_while_the_scheme_server_holds_its_session_and_dies_over_to_its_standby_once_the_scheme_says_it_is_gone()
+    {
+        var bankApi = new ControllerService.ControllerServiceClient(TlsClients.Channel(_bank.GrpcAddress, _certs.Ca, null));
+        var bankSidecars = new SidecarService.SidecarServiceClient(TlsClients.Channel(_bank.GrpcAddress, _certs.Ca, null));
+        var schemeSidecars = new SidecarService.SidecarServiceClient(TlsClients.Channel(_scheme.GrpcAddress, _certs.Ca, null));
+        Task<Connection> Get(string id) => bankApi.GetConnectionAsync(new GetConnectionRequest { ConnectionId = id }, Operator).ResponseAsync;
+
+        // The bank's client (sidecar-5) registers; the scheme's pool assigns visa-1; it signs on there from ClientEnd.
+        var registered = (await bankApi.RegisterConnectionAsync(
+            new RegisterConnectionRequest { ClientId = "acquirer-1", ServerPool = "visa", PreferredServer = Server }, Sidecar(5))).Connection;
+        Assert.Equal((Server, "sidecar-5"), (registered.ServerId, registered.SidecarId));
+        var (client, _) = await SidecarStream.AttachAsync(bankSidecars, Sidecar(5), "sidecar-5");
+        await SignedOnBeatAsync(client, registered.ConnectionId, registered.ServerAddress, ClientEnd);
+        await Eventually.Until(() => Get(registered.ConnectionId), c => c.Status == ConnectionStatus.Active);
+        // Its DR standby (sidecar-6) is attached to the bank too.
+        var (standby, _) = await SidecarStream.AttachAsync(bankSidecars, Sidecar(6), "sidecar-6");
+        await using var _standby = standby;
+        await bankApi.RegisterConnectionAsync(new RegisterConnectionRequest
+        {
+            ConnectionId = registered.ConnectionId,
+            ClientId = "acquirer-1",
+            ServerPool = "visa",
+            Standby = true,
+        }, Sidecar(6));
+
+        // The scheme server's sidecar (sidecar-7) reports to the scheme controller: it holds the client's session.
+        var (serverSide, _) = await SidecarStream.AttachAsync(schemeSidecars, Sidecar(7), "sidecar-7");
+        await using var _serverSide = serverSide;
+        var held = new[] { ClientEnd };
+        using var stopReports = new CancellationTokenSource();
+        var reports = Task.Run(async () =>
+        {
+            while (!stopReports.IsCancellationRequested)
+            {
+                var report = new SessionReport { ServerPool = "visa", ServerId = Server, ServerAddress = registered.ServerAddress };
+                report.Sessions.AddRange(Volatile.Read(ref held).Select(e => new HeldSession { ClientAddress = e, SignedOnAs = "acquirer-1", SignedOn = true }));
+                await serverSide.SendAsync(new SidecarMessage { SessionReport = report });
+                try { await Task.Delay(300, stopReports.Token); } catch (OperationCanceledException) { }
+            }
+        });
+        for (var i = 0; i < 3; i++)
+        {
+            await SignedOnBeatAsync(client, registered.ConnectionId, registered.ServerAddress, ClientEnd);
+            await Task.Delay(500);
+        }
+
+        // 1. The client's control path is cut (its stream to the bank ends); the scheme's server still holds the session.
+        await client.DisposeAsync();
+        var unknown = await Eventually.Until(() => Get(registered.ConnectionId), c => c.Status != ConnectionStatus.Active, TimeSpan.FromSeconds(15));
+        Assert.Equal(ConnectionStatus.Unknown, unknown.Status);
+        Assert.Contains("still holds its session", unknown.StatusDetail, StringComparison.Ordinal);
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        var still = await Get(registered.ConnectionId);
+        Assert.Equal((ConnectionStatus.Unknown, Server, "sidecar-5", ""), (still.Status, still.ServerId, still.SidecarId, still.ActivatingSidecarId));
+        Assert.Null(await standby.NextAsync(TimeSpan.FromMilliseconds(200)));
+
+        // 2. The link between the regions is cut, and the session ends at the scheme: the bank cannot know. Its last
+        // relayed report ages out (no evidence): still Unknown, no standby activated on a guess.
+        _toBank.Cut();
+        _toScheme.Cut();
+        Volatile.Write(ref held, []);
+        await Task.Delay(TimeSpan.FromSeconds(5)); // past the freshness window (3 missed heartbeats of 1 s)
+        var blind = await Get(registered.ConnectionId);
+        Assert.Equal((ConnectionStatus.Unknown, "sidecar-5", ""), (blind.Status, blind.SidecarId, blind.ActivatingSidecarId));
+
+        // 3. The link returns: the scheme's report (no session from ClientEnd) reaches the bank, which judges the client
+        // dead and activates the standby; the registry names it once it has signed on.
+        _toBank.Restore();
+        _toScheme.Restore();
+        var connect = await NextCommandAsync(standby, CommandKind.Connect, TimeSpan.FromSeconds(20));
+        Assert.Equal(registered.ServerAddress, connect.TargetServerAddress);
+        var activating = await Get(registered.ConnectionId);
+        Assert.Equal((ConnectionStatus.Failed, "sidecar-5", "sidecar-6"), (activating.Status, activating.SidecarId, activating.ActivatingSidecarId));
+        Assert.Contains("no longer holds its session", activating.StatusDetail, StringComparison.Ordinal);
+        await standby.AckAsync(connect, registered.ServerAddress);
+        var active = await Eventually.Until(() => Get(registered.ConnectionId), c => c.SidecarId == "sidecar-6");
+        Assert.Equal((ConnectionStatus.Active, Server), (active.Status, active.ServerId));
+        Assert.Contains(active.Standbys, s => s.SidecarId == "sidecar-5" && s.FormerPrimary);
+
+        await stopReports.CancelAsync();
+        await reports;
+    }
+
+    private static Task SignedOnBeatAsync(SidecarStream stream, string connectionId, string serverAddress, string localAddress) =>
+        stream.SendAsync(new SidecarMessage
+        {
+            Heartbeat = new Heartbeat
+            {
+                ConnectionId = connectionId,
+                EchoRttMs = 12,
+                LinkState = LinkState.SignedOn,
+                ServerAddress = serverAddress,
+                LocalAddress = localAddress,
+                SentAt = Timestamp.FromDateTime(DateTime.UtcNow),
+            },
+        });
+
+    private static async Task<Command> NextCommandAsync(SidecarStream stream, CommandKind kind, TimeSpan within)
+    {
+        var until = DateTime.UtcNow + within;
+        while (DateTime.UtcNow < until)
+        {
+            var next = await stream.NextAsync(until - DateTime.UtcNow);
+            if (next?.Command is { } command && command.Kind == kind) return command;
+        }
+        throw new TimeoutException($"no {kind} command within {within.TotalSeconds:0} s");
+    }
+}
