@@ -264,6 +264,7 @@ public sealed partial class SidecarAgent
                 State = Observed(state),
                 ServerAddress = _link.SignedOnAt ?? "", // where it is, not where it is trying to go
                 Detail = text.Length > 512 ? text[..512] : text,
+                LocalAddress = _link.SignedOnAt is null ? "" : _link.LocalAddress ?? "",
             },
         };
     }

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using OrleansControl.Contract.V1;
 using OrleansControl.Sidecar.Agent;
 using OrleansControl.Sidecar.Client;
+using OrleansControl.Sidecar.Connections;
 using OrleansControl.Sidecar.Health;
 using OrleansControl.Sidecar.Tests.Support;
 
@@ -43,6 +44,29 @@ public sealed class AgentTests
         Assert.All(controller.Shared.Heartbeats, h => Assert.Equal("sidecar-1.bank-a", h.ConnectionId));
         Assert.Equal(scheme.Address, link.Server);
         Assert.True(agent.Status().ControllerAttached);
+        await agent.StopAsync(CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task The_signed_on_state_report_names_the_clients_end_of_the_link_as_the_server_sees_it()
+    {
+        // The server side's session report names the client by its end of the link; the controller must know that end
+        // from the moment of the sign-on (a client killed before its next heartbeat is judged by it, issue 15).
+        await using var scheme = new Scheme("A");
+        await using var controller = await FakeController.StartAsync(assign: scheme.Address);
+        await using var link = new IsoClient(Links.Options(server: ""));
+        var options = AgentOptions(controller.Address);
+        options.HeartbeatInterval = TimeSpan.FromMinutes(1); // no heartbeat says it: only the state report can
+        using var agent = new SidecarAgent(link, Options.Create(options), NullLogger<SidecarAgent>.Instance);
+
+        await agent.StartAsync(CancellationToken.None);
+        await Eventually.TrueAsync(() => controller.Shared.States.Any(s => s.State == LinkState.SignedOn), TimeSpan.FromSeconds(10), "signed-on reported");
+
+        var signedOn = controller.Shared.States.First(s => s.State == LinkState.SignedOn);
+        Assert.Equal(link.LocalAddress, signedOn.LocalAddress);
+        var session = Assert.Single(scheme.Server.Sessions);
+        Assert.Equal(IsoEndpoint.Normalize(session.Remote), signedOn.LocalAddress);
+        Assert.All(controller.Shared.States.Where(s => s.State != LinkState.SignedOn), s => Assert.Equal("", s.LocalAddress));
         await agent.StopAsync(CancellationToken.None);
     }
 
