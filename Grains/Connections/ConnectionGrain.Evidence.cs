@@ -185,7 +185,7 @@ public sealed partial class ConnectionGrain
         await SendBackupsAsync();
     }
 
-    /// <summary>A state report says nothing of the client's end of the link: the heartbeats' word for it is kept.</summary>
+    /// <summary>A report that does not name the client's end of the link (an older sidecar's state report) keeps the last word for it.</summary>
     private LinkObservation Remembered(LinkObservation link) =>
         link.LocalAddress is null && S.LastLink is { LocalAddress: { } local } last && link.IsSignedOnAt(last.ServerAddress)
             ? link with { LocalAddress = local }

@@ -22,6 +22,11 @@ namespace OrleansControl.Grains.Connections;
 /// No flapping: a former primary that comes back registers, is told it is a standby (no assignment), and heartbeats of
 /// any sidecar other than the active one (or the one being activated) are not evidence. A standby takes over only when
 /// the active client dies.
+/// <para>Never two links: once a standby has its CONNECT, the activation is not dropped because the client judged dead
+/// turns out to be alive (its CONNECT may have run already; withdrawing it cannot close a link). While the activation
+/// runs, the old primary's word is not evidence either; when the standby signs on, the old primary becomes a standby
+/// and gets a SIGN_OFF (queued in its outbox, delivered whenever it attaches), so its link, if it has one, closes. Only
+/// an activation that runs out of standbys gives the link back to it.</para>
 /// </summary>
 public sealed partial class ConnectionGrain
 {
@@ -160,6 +165,8 @@ public sealed partial class ConnectionGrain
         S.LastErrorCount = 0;
         S.LastTimeoutCount = 0;
         S.BackupsSent = ""; // the new sidecar has none yet
+        if (from is not null)
+            await StandDownAsync(from, $"standby {S.SidecarId} took over the link ({activation.Reason})");
         var now = Now;
         await TransitionAsync(ConnectionStatus.Active, $"activate-dr-client: standby {S.SidecarId} signed on at {S.ServerId ?? address} ({from} died)",
             UnknownServerDetail(server, address));
@@ -172,20 +179,44 @@ public sealed partial class ConnectionGrain
         await PublishPendingEventsAsync();
     }
 
-    /// <summary>The active client is back before a standby signed on: the activation is dropped.</summary>
-    private async Task AbandonActivationAsync()
+    /// <summary>
+    /// The former primary (now a standby) must not keep a link beside the DR client's: SIGN_OFF, without a deadline
+    /// that matters (a day: it runs whenever that sidecar attaches again, and is a no-op on a sidecar with no link).
+    /// </summary>
+    private async Task StandDownAsync(string sidecarId, string why)
+    {
+        try
+        {
+            await GrainFactory.GetGrain<ISidecarOutboxGrain>(sidecarId).Enqueue(new SidecarCommand($"stand-down-{Guid.NewGuid():N}",
+                SidecarCommandKind.SignOff, Id, null, null, Now + TimeSpan.FromDays(1), $"standby now: {why}"));
+            Log.StoodDown(logger, Id, sidecarId);
+        }
+        catch (Exception ex)
+        {
+            // Its heartbeats are not evidence either way; a link it still holds shows in the server's session report.
+            Log.QueueFailed(logger, ex, Id, sidecarId);
+        }
+    }
+
+    /// <summary>
+    /// The active client is back while no standby was given the link (none had its CONNECT yet): nothing to drop. With
+    /// an activation under way its word is not evidence (see <see cref="FromAnotherSidecar"/>), so this runs only once
+    /// none is.
+    /// </summary>
+    private Task AbandonActivationAsync()
     {
         S.ClientDiedAt = null;
         S.ActivationTried.Clear();
-        if (S.Activation is not { } activation)
-            return;
-        S.Activation = null;
-        await CancelCommandAsync(activation.SidecarId, activation.CommandId);
+        return Task.CompletedTask;
     }
 
-    /// <summary>Heartbeats and reports of a sidecar that is not the active one: evidence only from the standby being activated.</summary>
+    /// <summary>
+    /// Heartbeats and reports that are not evidence for the link: of a sidecar other than the active one (the standby
+    /// being activated is handled by its caller), and of the active one itself while a standby is being activated (it
+    /// was judged dead; the standby has the link now or soon, and two links are never allowed).
+    /// </summary>
     private bool FromAnotherSidecar(LinkObservation? link) =>
-        link?.ObservedBy is { } by && S.SidecarId is not null && by != S.SidecarId;
+        link?.ObservedBy is { } by && S.SidecarId is not null && (by != S.SidecarId || S.Activation is not null);
 
     private async Task<bool> IsAttachedAsync(string sidecarId)
     {

@@ -130,6 +130,62 @@ public sealed class DrStandbyTests(StandbyFixture fixture)
     }
 
     [Fact]
+    public async Task A_client_judged_dead_that_signs_on_again_while_its_standby_connects_is_stood_down_never_two_links()
+    {
+        var (connection, poolId, primary) = await ActiveWithClientEndAsync();
+        var standby = Scenario.NewId("dr");
+        await using var standbyStream = await Scenario.AttachSidecarAsync(Grains, standby);
+        await connection.Register(await StandbyOf(connection, standby));
+        await using (new ServerSide(Grains, poolId, "s-a1"))
+            await TestSettings.EventuallyAsync(connection.GetState, s => s.Activation is not null, Within);
+        var connect = Assert.Single(await Grains.GetGrain<ISidecarOutboxGrain>(standby).GetPending()).Command;
+
+        // The client judged dead was only cut off: it comes back signed on while the standby carries out its CONNECT.
+        // The activation is not dropped (the CONNECT may have run: withdrawing it could not close that link).
+        await connection.ReportLink(new LinkObservation(ObservedLinkState.SignedOn, Scenario.Address("s-a1"), ObservedBy: primary, LocalAddress: ClientEnd));
+        await connection.RecordHeartbeat(Beat(primary, "s-a1"));
+        var state = await connection.GetState();
+        Assert.Equal((ConnectionStatus.Failed, primary, standby), (state.Status, state.SidecarId, state.Activation?.SidecarId));
+        Assert.Contains(await Grains.GetGrain<ISidecarOutboxGrain>(standby).GetPending(), p => p.Command.CommandId == connect.CommandId);
+
+        // The standby signs on: it carries the link; the old primary is a standby and is told to sign off.
+        await connection.CompleteCommand(new CommandReceipt(connect.CommandId, true, "signed on", Scenario.Address("s-a1")));
+        state = await connection.GetState();
+        Assert.Equal((ConnectionStatus.Active, standby), (state.Status, state.SidecarId));
+        Assert.Contains(state.Standbys, s => s.SidecarId == primary && s.FormerPrimary);
+        var signOff = Assert.Single(await Grains.GetGrain<ISidecarOutboxGrain>(primary).GetPending(),
+            p => p.Command.Kind == SidecarCommandKind.SignOff && p.Command.ConnectionId == state.ConnectionId).Command;
+        Assert.StartsWith("standby now", signOff.Reason, StringComparison.Ordinal);
+        Assert.True(signOff.Deadline > DateTimeOffset.UtcNow.AddHours(1)); // it waits for the old primary to attach
+        // Its word still moves nothing: one link, the standby's.
+        await connection.RecordHeartbeat(Beat(primary, "s-a1"));
+        Assert.Equal((ConnectionStatus.Active, standby), ((await connection.GetState()).Status, (await connection.GetState()).SidecarId));
+        var pool = await Grains.GetGrain<IServerPoolGrain>(poolId).GetSnapshot();
+        Assert.Equal(1, pool.Servers.Single(s => s.ServerId == "s-a1").Load);
+    }
+
+    [Fact]
+    public async Task A_client_judged_dead_gets_the_link_back_only_once_no_standby_could_be_activated()
+    {
+        var (connection, poolId, primary) = await ActiveWithClientEndAsync();
+        var slow = Scenario.NewId("dr");
+        await using var slowStream = await Scenario.AttachSidecarAsync(Grains, slow);
+        await connection.Register(await StandbyOf(connection, slow));
+        await using (new ServerSide(Grains, poolId, "s-a1"))
+            await TestSettings.EventuallyAsync(connection.GetState, s => s.Activation is not null, Within);
+
+        // The primary is back during the activation: not evidence while it runs.
+        await connection.RecordHeartbeat(Beat(primary, "s-a1"));
+        Assert.Equal(slow, (await connection.GetState()).Activation?.SidecarId);
+        // The standby never signs on (5 s deadline): none left, so the primary's next sign-on is evidence again.
+        await TestSettings.EventuallyAsync(connection.GetState, s => s.Activation is null, Within);
+        await connection.RecordHeartbeat(Beat(primary, "s-a1"));
+        var state = await connection.GetState();
+        Assert.Equal((ConnectionStatus.Active, primary, "s-a1"), (state.Status, state.SidecarId, state.ServerId));
+        Assert.Empty(await Grains.GetGrain<ISidecarOutboxGrain>(slow).GetPending());
+    }
+
+    [Fact]
     public async Task Without_a_standby_a_dead_client_is_failed_with_the_reason_and_no_server_is_moved_or_blamed()
     {
         var (connection, poolId, primary) = await ActiveWithClientEndAsync();
