@@ -76,4 +76,38 @@ public sealed class DrClientTests(ITestOutputHelper output)
         var last = await drTraffic.AuthorizeAsync();
         Assert.True(last is { Outcome: Outcome.Approved } && last.ServerId == server.ServerId, $"0200 after the primary returned: {last}");
     }
+
+    [Fact]
+    public async Task A_client_killed_right_after_signing_on_is_judged_by_the_server_side_and_its_standby_activated()
+    {
+        await using var d = await Deployment.StartAsync(servers: 2, output, serverSessions: true, startClient: false);
+        var server = d["srv-a"];
+        var connectionId = $"{Deployment.SidecarId}.{Deployment.ClientId}";
+        // The standby first: it retries its registration until the primary has registered the connection.
+        using var dr = await SidecarHostProcess.StartAsync(d.Controller.GrpcAddress, DrSidecarId, Deployment.ClientId, Deployment.Pool, "srv-a",
+            connectionId: connectionId, standby: true);
+        // The primary beats every 5 s: between its sign-on and its death it says nothing but its state report.
+        using var primary = await SidecarHostProcess.StartAsync(d.Controller.GrpcAddress, Deployment.SidecarId, Deployment.ClientId, Deployment.Pool, "srv-a",
+            heartbeatInterval: TimeSpan.FromSeconds(5));
+        string Diagnostics() => $"{d.Diagnostics()}{Environment.NewLine}{primary.Tail()}{Environment.NewLine}{dr.Tail()}";
+        await Eventually.Until(primary.StatusAsync, s => s.IsSignedOnAt(server), "the primary signed on at srv-a", diagnostics: Diagnostics,
+            poll: TimeSpan.FromMilliseconds(20));
+        d.Log("the primary signed on");
+        await Task.Delay(TimeSpan.FromMilliseconds(300));
+        primary.Kill();
+        var killedAt = DateTimeOffset.UtcNow;
+        d.Log("killed the primary 0.3 s after its sign-on");
+
+        // Judged dead by the server side (its session closed with the process) within a few seconds: the standby is
+        // activated, signs on, and the registry names it; not left Unknown on the older rule.
+        var (entry, status) = await Eventually.Until(async () => (await d.Rest.GetConnectionAsync(connectionId), await dr.StatusAsync()),
+            x => x.Item1 is { Status: "ACTIVE", SidecarId: DrSidecarId } e && e.ServerId == server.ServerId && x.Item2.IsSignedOnAt(server),
+            "the DR sidecar signed on at srv-a and the registry ACTIVE on it", TimeSpan.FromSeconds(20), Diagnostics);
+        d.Log($"DR client active {(DateTimeOffset.UtcNow - killedAt).TotalSeconds:0.0} s after the kill: {entry} / {status}");
+        Assert.Contains(status.RecentCommands, c => c.Kind == "Connect" && c.Success);
+        Assert.Contains(Deployment.SidecarId, entry!.Standbys!);
+        await using var drTraffic = new IsoTraffic(dr.RelayPort);
+        await Eventually.Until(drTraffic.AuthorizeAsync, a => a.Outcome == Outcome.Approved && a.ServerId == server.ServerId,
+            "a 0200 approved through the DR sidecar", diagnostics: Diagnostics, poll: TimeSpan.FromMilliseconds(20));
+    }
 }

@@ -151,6 +151,57 @@ public sealed class TwoRegionSessionEvidenceTests : IAsyncLifetime
         await reports;
     }
 
+    [Fact]
+    public async Task A_client_that_signed_on_again_from_a_new_end_is_judged_by_that_end_named_in_its_state_report()
+    {
+        var bankApi = new ControllerService.ControllerServiceClient(TlsClients.Channel(_bank.GrpcAddress, _certs.Ca, null));
+        var bankSidecars = new SidecarService.SidecarServiceClient(TlsClients.Channel(_bank.GrpcAddress, _certs.Ca, null));
+        var schemeSidecars = new SidecarService.SidecarServiceClient(TlsClients.Channel(_scheme.GrpcAddress, _certs.Ca, null));
+        Task<Connection> Get(string id) => bankApi.GetConnectionAsync(new GetConnectionRequest { ConnectionId = id }, Operator).ResponseAsync;
+        const string newEnd = "10.9.0.1:40777";
+
+        var registered = (await bankApi.RegisterConnectionAsync(
+            new RegisterConnectionRequest { ClientId = "acquirer-2", ServerPool = "visa", PreferredServer = Server }, Sidecar(8))).Connection;
+        var (client, _) = await SidecarStream.AttachAsync(bankSidecars, Sidecar(8), "sidecar-8");
+        await SignedOnBeatAsync(client, registered.ConnectionId, registered.ServerAddress, ClientEnd);
+        await Eventually.Until(() => Get(registered.ConnectionId), c => c.Status == ConnectionStatus.Active);
+        // The link dropped and signed on again at the same server from a new local port: the sidecar's state report
+        // says so at once; its control path is cut before its next heartbeat.
+        await client.SendAsync(new SidecarMessage
+        {
+            StateReport = new StateReport
+            {
+                ConnectionId = registered.ConnectionId,
+                State = LinkState.SignedOn,
+                ServerAddress = registered.ServerAddress,
+                Detail = "signed on",
+                LocalAddress = newEnd,
+            },
+        });
+        await Task.Delay(300);
+        await client.DisposeAsync();
+
+        // The scheme's server holds the new session only: the client is alive (a control-path problem), not dead.
+        var (serverSide, _) = await SidecarStream.AttachAsync(schemeSidecars, Sidecar(9), "sidecar-9");
+        await using var _serverSide = serverSide;
+        using var stopReports = new CancellationTokenSource();
+        var reports = Task.Run(async () =>
+        {
+            while (!stopReports.IsCancellationRequested)
+            {
+                var report = new SessionReport { ServerPool = "visa", ServerId = Server, ServerAddress = registered.ServerAddress };
+                report.Sessions.Add(new HeldSession { ClientAddress = newEnd, SignedOnAs = "acquirer-2", SignedOn = true });
+                await serverSide.SendAsync(new SidecarMessage { SessionReport = report });
+                try { await Task.Delay(300, stopReports.Token); } catch (OperationCanceledException) { }
+            }
+        });
+        var judged = await Eventually.Until(() => Get(registered.ConnectionId), c => c.Status != ConnectionStatus.Active, TimeSpan.FromSeconds(15));
+        Assert.Equal((ConnectionStatus.Unknown, "sidecar-8"), (judged.Status, judged.SidecarId));
+        Assert.Contains($"reported a session from {newEnd}", judged.StatusDetail, StringComparison.Ordinal);
+        await stopReports.CancelAsync();
+        await reports;
+    }
+
     private static Task SignedOnBeatAsync(SidecarStream stream, string connectionId, string serverAddress, string localAddress) =>
         stream.SendAsync(new SidecarMessage
         {

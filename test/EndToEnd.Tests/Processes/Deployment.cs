@@ -35,12 +35,15 @@ internal sealed class Deployment : IAsyncDisposable
 
     /// <param name="serverSessions">Each scheme server reports the sessions it holds to the controller (its server-side
     /// sidecar), so the controller can tell a silent client from a dead one.</param>
-    public static async Task<Deployment> StartAsync(int servers, ITestOutputHelper output, TimeSpan? moveDeadline = null, bool serverSessions = false)
+    /// <param name="startClient">Start the bank's client sidecar and wait for it to approve at srv-a (false: the test
+    /// starts its clients itself; <see cref="Sidecar"/> and <see cref="Traffic"/> stay null).</param>
+    public static async Task<Deployment> StartAsync(int servers, ITestOutputHelper output, TimeSpan? moveDeadline = null, bool serverSessions = false,
+        bool startClient = true)
     {
         var deployment = new Deployment(output);
         try
         {
-            await deployment.StartCoreAsync(servers, moveDeadline ?? TimeSpan.FromSeconds(2), serverSessions);
+            await deployment.StartCoreAsync(servers, moveDeadline ?? TimeSpan.FromSeconds(2), serverSessions, startClient);
             return deployment;
         }
         catch
@@ -149,7 +152,7 @@ internal sealed class Deployment : IAsyncDisposable
         }
     }
 
-    private async Task StartCoreAsync(int servers, TimeSpan moveDeadline, bool serverSessions)
+    private async Task StartCoreAsync(int servers, TimeSpan moveDeadline, bool serverSessions, bool startClient)
     {
         var controller = ControllerProcess.StartAsync(moveDeadline);
         if (serverSessions)
@@ -173,6 +176,11 @@ internal sealed class Deployment : IAsyncDisposable
 
         Log($"controller and {servers} scheme servers up");
         await DeclareServersAsync();
+        if (!startClient)
+        {
+            return;
+        }
+
         Sidecar = await SidecarHostProcess.StartAsync(Controller.GrpcAddress, SidecarId, ClientId, Pool, preferredServer: "srv-a");
         Traffic = new IsoTraffic(Sidecar.RelayPort);
         await UntilSignedOnAt(this["srv-a"]);

@@ -47,7 +47,7 @@ internal sealed class SidecarHostProcess : IDisposable
     /// <param name="connectionId">The connection it carries (default {SidecarId}.{ClientId}); a standby names the primary's.</param>
     /// <param name="standby">Registers as a standby client (DR) of <paramref name="connectionId"/>: no link until activated.</param>
     public static async Task<SidecarHostProcess> StartAsync(string controllerGrpc, string sidecarId, string clientId, string pool, string preferredServer,
-        string? connectionId = null, bool standby = false)
+        string? connectionId = null, bool standby = false, TimeSpan? heartbeatInterval = null)
     {
         var controlPort = LoopbackPorts.Next();
         var relayPort = LoopbackPorts.Next();
@@ -64,7 +64,7 @@ internal sealed class SidecarHostProcess : IDisposable
             ["Sidecar:Agent:ClientId"] = clientId,
             ["Sidecar:Agent:ServerPool"] = pool,
             ["Sidecar:Agent:PreferredServer"] = preferredServer,
-            ["Sidecar:Agent:HeartbeatInterval"] = "00:00:01",
+            ["Sidecar:Agent:HeartbeatInterval"] = (heartbeatInterval ?? TimeSpan.FromSeconds(1)).ToString(),
             ["Sidecar:Agent:RetryInitialDelay"] = "00:00:00.100",
             ["Sidecar:Agent:RetryMaxDelay"] = "00:00:00.500",
             ["Sidecar:Link:EchoInterval"] = "00:00:01",
