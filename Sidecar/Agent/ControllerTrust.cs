@@ -5,8 +5,8 @@ namespace OrleansControl.Sidecar.Agent;
 
 /// <summary>
 /// How the agent decides whether to trust one gateway's TLS certificate: the system roots, or only the private CA(s)
-/// in <see cref="SidecarAgentOptions.TrustedCaPath"/> (custom root trust; the host name is still checked), or anything
-/// (<see cref="SidecarAgentOptions.AllowUntrustedController"/>, development only). A refusal is kept in words
+/// in <see cref="IControllerAccess.TrustedCaPath"/> (custom root trust; the host name is still checked), or anything
+/// (<see cref="IControllerAccess.AllowUntrustedController"/>, development only). A refusal is kept in words
 /// (<see cref="Rejection"/>) naming the certificate, what is wrong with it and the setting that fixes it, so the
 /// agent's status and log say that rather than an SSL stack trace.
 /// </summary>
@@ -16,9 +16,11 @@ internal sealed class ControllerTrust
     private readonly string? _caPath;
     private readonly X509Certificate2Collection? _trusted;
     private readonly bool _anything;
+    private readonly string _setting;
 
-    public ControllerTrust(string controllerAddress, SidecarAgentOptions options)
+    public ControllerTrust(string controllerAddress, IControllerAccess options)
     {
+        _setting = options.SettingsPrefix.Length == 0 ? "TrustedCaPath" : $"{options.SettingsPrefix}:TrustedCaPath";
         _host = Uri.TryCreate(controllerAddress, UriKind.Absolute, out var uri) ? uri.Host : controllerAddress;
         _anything = options.AllowUntrustedController;
         if (options.TrustedCaPath is { Length: > 0 } path)
@@ -28,7 +30,7 @@ internal sealed class ControllerTrust
             _trusted.ImportFromPemFile(path);
             if (_trusted.Count == 0)
             {
-                throw new InvalidOperationException($"Sidecar:Agent:TrustedCaPath '{path}' holds no PEM certificate");
+                throw new InvalidOperationException($"{_setting} '{path}' holds no PEM certificate");
             }
         }
     }
@@ -79,8 +81,8 @@ internal sealed class ControllerTrust
         var problems = chain?.ChainStatus.Select(s => s.Status).Where(s => s != X509ChainStatusFlags.NoError).Distinct().Select(Words).ToList() ?? [];
         var why = problems.Count == 0 ? "its chain is not valid" : string.Join("; ", problems);
         return _caPath is not null
-            ? $"{which} is not trusted: it does not chain to the CA in Sidecar:Agent:TrustedCaPath '{_caPath}' ({why})"
-            : $"{which} is not trusted: it does not chain to a root this machine trusts ({why}); for a private CA set Sidecar:Agent:TrustedCaPath to its PEM";
+            ? $"{which} is not trusted: it does not chain to the CA in {_setting} '{_caPath}' ({why})"
+            : $"{which} is not trusted: it does not chain to a root this machine trusts ({why}); for a private CA set {_setting} to its PEM";
     }
 
     private static string Words(X509ChainStatusFlags status) => status switch

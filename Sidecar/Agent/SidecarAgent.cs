@@ -224,27 +224,11 @@ public sealed partial class SidecarAgent : BackgroundService
                 }
             };
         }
-        if (options.ClientCertificatePath is { Length: > 0 } path)
-        {
-            handler.SslOptions.ClientCertificates =
-                [System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadPkcs12FromFile(path, options.ClientCertificatePassword)];
-        }
-
-        trust.Apply(handler); // the system roots, the private CA in TrustedCaPath, or (dev only) anything
+        ControllerAccess.Apply(options, trust, handler); // client certificate; the system roots, the private CA, or (dev only) anything
         return handler;
     }
 
-    private Metadata Headers()
-    {
-        var headers = new Metadata();
-        var token = _options.BearerTokenPath is { Length: > 0 } path ? File.ReadAllText(path).Trim() : _options.BearerToken;
-        if (!string.IsNullOrEmpty(token))
-        {
-            headers.Add("authorization", $"Bearer {token}");
-        }
-
-        return headers;
-    }
+    private Metadata Headers() => ControllerAccess.Headers(_options);
 
     /// <summary>Registers the connection intent (idempotent by connection id) and follows the assignment.</summary>
     private async Task RegisterAsync(CancellationToken ct)

@@ -1,9 +1,11 @@
 namespace OrleansControl.Sidecar.Agent;
 
 /// <summary>How the agent finds its controller and what it registers.</summary>
-public sealed class SidecarAgentOptions
+public sealed class SidecarAgentOptions : IControllerAccess
 {
     public const string Section = "Sidecar:Agent";
+
+    string IControllerAccess.SettingsPrefix => Section;
 
     /// <summary>How deploy/'s committed secrets begin (<c>REPLACE-ME-run-deploy-make-secrets.sh</c>).</summary>
     public const string PlaceholderPrefix = "REPLACE-ME";
@@ -112,33 +114,9 @@ public sealed class SidecarAgentOptions
             }
         }
 
-        if (!string.IsNullOrEmpty(BearerToken) && !string.IsNullOrEmpty(BearerTokenPath))
+        foreach (var error in ControllerAccess.Validate(this))
         {
-            yield return "BearerToken and BearerTokenPath are exclusive";
-        }
-
-        foreach (var (name, path) in new[] { ("BearerTokenPath", BearerTokenPath), ("TrustedCaPath", TrustedCaPath) })
-        {
-            if (!string.IsNullOrEmpty(path) && !File.Exists(path))
-            {
-                yield return $"{name} '{path}' does not exist";
-            }
-        }
-
-        // deploy/'s committed secrets are placeholders (deploy/make-secrets.sh generates real ones): never sent.
-        var token = !string.IsNullOrEmpty(BearerTokenPath) && File.Exists(BearerTokenPath) ? File.ReadAllText(BearerTokenPath).Trim() : BearerToken;
-        if (token?.StartsWith(PlaceholderPrefix, StringComparison.Ordinal) == true)
-        {
-            yield return $"{(string.IsNullOrEmpty(BearerTokenPath) ? "BearerToken" : $"BearerTokenPath '{BearerTokenPath}'")} holds the placeholder token shipped in deploy/; generate tokens with deploy/make-secrets.sh";
-        }
-        if (!string.IsNullOrEmpty(TrustedCaPath) && File.Exists(TrustedCaPath) && !HoldsPemCertificate(TrustedCaPath))
-        {
-            yield return $"TrustedCaPath '{TrustedCaPath}' holds no PEM certificate (-----BEGIN CERTIFICATE-----)";
-        }
-
-        if (!string.IsNullOrEmpty(TrustedCaPath) && AllowUntrustedController)
-        {
-            yield return "TrustedCaPath and AllowUntrustedController are exclusive";
+            yield return error;
         }
 
         foreach (var (name, value) in new[] { ("SidecarId", SidecarId), ("ClientId", ClientId), ("ServerPool", ServerPool), ("ConnectionId", EffectiveConnectionId) })
@@ -182,20 +160,6 @@ public sealed class SidecarAgentOptions
         if (CommandDrainDeadline < TimeSpan.Zero || CommandMoveDeadline <= TimeSpan.Zero || CommandMoveDeadline > TimeSpan.FromMinutes(10))
         {
             yield return "CommandDrainDeadline must not be negative and CommandMoveDeadline must be positive, at most 10 min";
-        }
-    }
-
-    private static bool HoldsPemCertificate(string path)
-    {
-        try
-        {
-            var certificates = new System.Security.Cryptography.X509Certificates.X509Certificate2Collection();
-            certificates.ImportFromPemFile(path);
-            return certificates.Count > 0;
-        }
-        catch (System.Security.Cryptography.CryptographicException)
-        {
-            return false;
         }
     }
 }

@@ -1,11 +1,16 @@
+using OrleansControl.Sidecar.Agent;
+
 namespace OrleansControl.Sidecar.Server;
 
 /// <summary>
 /// The scheme server's sidecar reporting the sessions its server holds to the controller (SidecarService.Attach,
 /// session_report), so the controller can tell a client whose control path is cut from one that died.
 /// </summary>
-public sealed class ServerSessionReportOptions
+public sealed class ServerSessionReportOptions : IControllerAccess
 {
+    /// <summary>Where these settings are bound from, for messages that name the fix (the scheme server sample: none, its keys are top level).</summary>
+    public string SettingsPrefix { get; set; } = "";
+
     /// <summary>The gateways' gRPC addresses, comma-separated; empty: no reports.</summary>
     public string? Controller { get; set; }
 
@@ -14,6 +19,20 @@ public sealed class ServerSessionReportOptions
 
     /// <summary>Bearer token sent to the gateway, if it requires one (the caller must hold the sidecar role).</summary>
     public string? BearerToken { get; set; }
+
+    /// <summary>A file holding the bearer token (a mounted Secret; read on every call). Instead of <see cref="BearerToken"/>.</summary>
+    public string? BearerTokenPath { get; set; }
+
+    /// <summary>PEM bundle of the CA(s) the gateways' certificates must chain to (a private CA); the system roots otherwise.</summary>
+    public string? TrustedCaPath { get; set; }
+
+    /// <summary>PKCS#12 client certificate for gateways that authenticate sidecars by certificate (OU=sidecar, CN=<see cref="SidecarId"/>).</summary>
+    public string? ClientCertificatePath { get; set; }
+
+    public string? ClientCertificatePassword { get; set; }
+
+    /// <summary>Accept a gateway certificate that does not chain to a trusted root (tests, dev only).</summary>
+    public bool AllowUntrustedController { get; set; }
 
     /// <summary>This sidecar's identity on the stream (its own outbox; it carries no connection).</summary>
     public string SidecarId { get; set; } = $"{Environment.MachineName}-server";
@@ -40,6 +59,11 @@ public sealed class ServerSessionReportOptions
             {
                 yield return $"Controller must be absolute http(s) URIs, comma-separated ('{address}' is not)";
             }
+        }
+
+        foreach (var error in ControllerAccess.Validate(this))
+        {
+            yield return error;
         }
 
         foreach (var (name, value) in new[] { ("SidecarId", SidecarId), ("ServerPool", ServerPool), ("ServerId", ServerId) })

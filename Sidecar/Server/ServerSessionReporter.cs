@@ -4,6 +4,7 @@ using Grpc.Net.Client;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using OrleansControl.Contract.V1;
+using OrleansControl.Sidecar.Agent;
 using OrleansControl.Sidecar.Client;
 using OrleansControl.Sidecar.Connections;
 
@@ -23,6 +24,7 @@ public sealed class ServerSessionReporter : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stop = new();
     private readonly SemaphoreSlim _changed = new(0, 1);
+    private readonly ControllerTrust[] _trust;
     private Task? _loop;
 
     public ServerSessionReporter(IsoServer server, ServerSessionReportOptions options, ILogger? logger = null)
@@ -35,6 +37,7 @@ public sealed class ServerSessionReporter : IAsyncDisposable
 
         _server = server;
         _options = options;
+        _trust = new ControllerTrust[options.ControllerAddresses.Count];
         _logger = logger ?? NullLogger.Instance;
         _server.SessionChanged += OnSessionChanged;
     }
@@ -72,7 +75,7 @@ public sealed class ServerSessionReporter : IAsyncDisposable
 
     private async Task RunAsync(CancellationToken ct)
     {
-        var channels = _options.ControllerAddresses.Select(a => GrpcChannel.ForAddress(a)).ToArray();
+        var channels = _options.ControllerAddresses.Select(ChannelFor).ToArray();
         var backoff = new ReconnectBackoff(_options.RetryInitialDelay, _options.RetryMaxDelay);
         var current = 0;
         try
@@ -80,6 +83,7 @@ public sealed class ServerSessionReporter : IAsyncDisposable
             while (!ct.IsCancellationRequested)
             {
                 string error;
+                _trust[current].Forget();
                 try
                 {
                     await AttachAsync(new SidecarService.SidecarServiceClient(channels[current]), backoff, ct).ConfigureAwait(false);
@@ -91,10 +95,13 @@ public sealed class ServerSessionReporter : IAsyncDisposable
                 }
                 catch (Exception ex)
                 {
-                    error = ex is RpcException rpc ? $"{rpc.StatusCode}: {rpc.Status.Detail}" : ex.Message;
+                    // A refused certificate is said in words (which one, and the setting that fixes it).
+                    error = _trust[current].Rejection is { } refused ? $"TLS: {refused}"
+                        : ex is RpcException rpc ? $"{rpc.StatusCode}: {rpc.Status.Detail}" : ex.Message;
                 }
 
                 Attached = false;
+                LastError = error;
                 current = (current + 1) % channels.Length;
                 var delay = current != 0 ? TimeSpan.FromMilliseconds(50) : backoff.Next();
                 Log.SessionReporterUnreachable(_logger, _options.ServerId, (long)delay.TotalMilliseconds, error);
@@ -113,14 +120,32 @@ public sealed class ServerSessionReporter : IAsyncDisposable
         }
     }
 
+    /// <summary>One channel per gateway, with the agent's TLS code: its client certificate, the private CA (or system roots).</summary>
+    private GrpcChannel ChannelFor(string address, int index)
+    {
+        var trust = _trust[index] = new ControllerTrust(address, _options);
+        var handler = new SocketsHttpHandler
+        {
+            ConnectTimeout = TimeSpan.FromSeconds(5),
+            KeepAlivePingDelay = TimeSpan.FromSeconds(20),
+            KeepAlivePingTimeout = TimeSpan.FromSeconds(10),
+        };
+        ControllerAccess.Apply(_options, trust, handler);
+        return GrpcChannel.ForAddress(address, new GrpcChannelOptions
+        {
+            HttpHandler = handler,
+            InitialReconnectBackoff = _options.RetryInitialDelay,
+            MaxReconnectBackoff = _options.RetryMaxDelay,
+        });
+    }
+
+    /// <summary>Why the last attempt to attach failed, in words (a refused certificate names the setting that fixes it).</summary>
+    public string? LastError { get; private set; }
+
     private async Task AttachAsync(SidecarService.SidecarServiceClient client, ReconnectBackoff backoff, CancellationToken ct)
     {
         using var stream = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var headers = new Metadata();
-        if (!string.IsNullOrEmpty(_options.BearerToken))
-        {
-            headers.Add("authorization", $"Bearer {_options.BearerToken}");
-        }
+        var headers = ControllerAccess.Headers(_options);
 
         using var call = client.Attach(headers, cancellationToken: stream.Token);
         var writes = new SemaphoreSlim(1, 1); // gRPC streams take one write at a time

@@ -12,7 +12,10 @@ using OrleansControl.Sidecar.Server;
 //   optionally Tls:AllowedClientNames:0..n); and, to act on the controller's oc.server.stop-sending events,
 //   Kafka:BootstrapServers (off when empty) with Kafka:* (docs/events.md).
 // With Controller (gRPC addresses, comma-separated) it is also its own server-side sidecar: it reports the sessions it
-// holds to the controller (ServerPool (scheme), SidecarId ({ServerId}-sidecar), ReportInterval (00:00:02)).
+// holds to the controller (ServerPool (scheme), SidecarId ({ServerId}-sidecar), ReportInterval (00:00:02)), reaching it
+// as the sidecar agent does: BearerToken or BearerTokenPath, ControllerTls:TrustedCaPath (a private CA's PEM),
+// ControllerTls:ClientCertificatePath (+ ClientCertificatePassword; PKCS#12, OU=sidecar, CN=its SidecarId),
+// ControllerTls:AllowUntrustedController (dev only).
 var config = new ConfigurationBuilder().AddEnvironmentVariables("SCHEME__").AddCommandLine(args).Build();
 // Every bad setting at once, each by its name, exit code 2, no stack trace (as the silo and the sidecar host refuse).
 var errors = new List<string>();
@@ -58,6 +61,13 @@ var reporting = new ServerSessionReportOptions
     SidecarId = config["SidecarId"] ?? $"{options.Name}-sidecar",
     ReportInterval = Read("ReportInterval", TimeSpan.FromSeconds(2),
         t => (TimeSpan.TryParse(t, System.Globalization.CultureInfo.InvariantCulture, out var v), v), "a duration such as 00:00:02"),
+    SettingsPrefix = "ControllerTls",
+    BearerToken = config["BearerToken"],
+    BearerTokenPath = config["BearerTokenPath"],
+    TrustedCaPath = config["ControllerTls:TrustedCaPath"],
+    ClientCertificatePath = config["ControllerTls:ClientCertificatePath"],
+    ClientCertificatePassword = config["ControllerTls:ClientCertificatePassword"],
+    AllowUntrustedController = Read("ControllerTls:AllowUntrustedController", false, t => (bool.TryParse(t, out var v), v), "true or false"),
 };
 errors.AddRange(reporting.Validate());
 var bus = Bind<StopSendingOptions>(StopSendingOptions.Section) ?? new StopSendingOptions();

@@ -32,7 +32,9 @@ internal sealed class FakeController : IAsyncDisposable
     public string Address => _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
 
     /// <summary>On h2c, or on TLS with <paramref name="certificate"/> (then <see cref="Address"/> is https).</summary>
-    public static async Task<FakeController> StartAsync(int port = 0, string? assign = null, System.Security.Cryptography.X509Certificates.X509Certificate2? certificate = null)
+    /// <param name="clientCa">With <paramref name="certificate"/>: mutual TLS, a client certificate issued by it required.</param>
+    public static async Task<FakeController> StartAsync(int port = 0, string? assign = null, System.Security.Cryptography.X509Certificates.X509Certificate2? certificate = null,
+        System.Security.Cryptography.X509Certificates.X509Certificate2? clientCa = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -40,7 +42,23 @@ internal sealed class FakeController : IAsyncDisposable
         builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, port, l =>
         {
             l.Protocols = HttpProtocols.Http2;
-            if (certificate is not null)
+            if (certificate is not null && clientCa is not null)
+            {
+                l.UseHttps(new Microsoft.AspNetCore.Server.Kestrel.Https.HttpsConnectionAdapterOptions
+                {
+                    ServerCertificate = certificate,
+                    ClientCertificateMode = Microsoft.AspNetCore.Server.Kestrel.Https.ClientCertificateMode.RequireCertificate,
+                    ClientCertificateValidation = (client, _, _) =>
+                    {
+                        using var chain = new System.Security.Cryptography.X509Certificates.X509Chain();
+                        chain.ChainPolicy.TrustMode = System.Security.Cryptography.X509Certificates.X509ChainTrustMode.CustomRootTrust;
+                        chain.ChainPolicy.RevocationMode = System.Security.Cryptography.X509Certificates.X509RevocationMode.NoCheck;
+                        chain.ChainPolicy.CustomTrustStore.Add(clientCa);
+                        return chain.Build(client);
+                    },
+                });
+            }
+            else if (certificate is not null)
             {
                 l.UseHttps(certificate);
             }
