@@ -158,7 +158,7 @@ public sealed partial class ConnectionGrain
 
     private async Task SignedOnAsync(string address, string why)
     {
-        await AbandonActivationAsync(); // the active client itself is back: no standby takes over
+        ForgetClientDeath(); // the active client itself is back (no activation runs: its word would not count then)
         var server = await ConfirmAsync(address);
         LeaveWaiting();
         var said = S.ServerId;

@@ -199,15 +199,14 @@ public sealed partial class ConnectionGrain
     }
 
     /// <summary>
-    /// The active client is back while no standby was given the link (none had its CONNECT yet): nothing to drop. With
-    /// an activation under way its word is not evidence (see <see cref="FromAnotherSidecar"/>), so this runs only once
-    /// none is.
+    /// The active client signed on again and no standby holds a CONNECT (none was, or none could be activated): it was
+    /// not dead after all. With an activation under way its word is not evidence (<see cref="FromAnotherSidecar"/>), so
+    /// this never drops one.
     /// </summary>
-    private Task AbandonActivationAsync()
+    private void ForgetClientDeath()
     {
         S.ClientDiedAt = null;
         S.ActivationTried.Clear();
-        return Task.CompletedTask;
     }
 
     /// <summary>
