@@ -48,14 +48,14 @@ public static class GatewayHostingExtensions
         }
         if (configure is not null) optionsBuilder.Configure(configure);
         optionsBuilder.ValidateOnStart();
-        services.AddSingleton<IValidateOptions<GatewayOptions>, GatewayOptionsValidator>();
+        services.AddSingleton<IValidateOptions<GatewayOptions>>(GatewayOptionsValidator.Keyed);
         // Read once here for Kestrel and authentication; the validator still runs at start.
         var options = builder.Configuration.GetSection(GatewayOptions.SectionName).Get<GatewayOptions>() ?? new GatewayOptions();
         if (builder.Configuration[$"{GatewayOptions.SectionName}:Region"] is null && !string.IsNullOrEmpty(siloRegion)) options.Region = siloRegion;
         configure?.Invoke(options);
 
         services.AddOptions<UiOptions>().Bind(builder.Configuration.GetSection(UiOptions.SectionName)).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<UiOptions>, UiOptionsValidator>();
+        services.AddSingleton<IValidateOptions<UiOptions>>(new OrleansControl.Hosting.KeyedValidator<UiOptions>(UiOptions.SectionName, new UiOptionsValidator()));
         services.AddSingleton<UiViewReader>();
         services.AddSingleton<GatewayAuthorizer>();
         services.AddSingleton<RegistrySync>();
@@ -104,19 +104,31 @@ public static class GatewayHostingExtensions
     /// </summary>
     public static IReadOnlyList<string> SettingsProblems(IConfiguration configuration)
     {
-        GatewayOptions options;
+        var problems = new List<string>();
         try
         {
-            options = configuration.GetSection(GatewayOptions.SectionName).Get<GatewayOptions>() ?? new GatewayOptions();
+            var options = configuration.GetSection(GatewayOptions.SectionName).Get<GatewayOptions>() ?? new GatewayOptions();
+            if (configuration[$"{GatewayOptions.SectionName}:Region"] is null && configuration["Controller:Region"] is { Length: > 0 } siloRegion)
+                options.Region = siloRegion;
+            var result = GatewayOptionsValidator.Keyed.Validate(null, options);
+            if (result.Failed) problems.AddRange(result.Failures);
         }
         catch (InvalidOperationException ex)
         {
-            return [ex.Message];
+            problems.Add(ex.Message);
         }
-        if (configuration[$"{GatewayOptions.SectionName}:Region"] is null && configuration["Controller:Region"] is { Length: > 0 } siloRegion)
-            options.Region = siloRegion;
-        var result = new GatewayOptionsValidator().Validate(null, options);
-        return result.Failed ? [.. result.Failures] : [];
+        try
+        {
+            // The web view's section too: every bad setting in one refusal, not the gateway's first and the page's next time.
+            var ui = configuration.GetSection(UiOptions.SectionName).Get<UiOptions>() ?? new UiOptions();
+            var result = new OrleansControl.Hosting.KeyedValidator<UiOptions>(UiOptions.SectionName, new UiOptionsValidator()).Validate(null, ui);
+            if (result.Failed) problems.AddRange(result.Failures);
+        }
+        catch (InvalidOperationException ex)
+        {
+            problems.Add(ex.Message);
+        }
+        return problems;
     }
 
     public static WebApplication MapControllerGateway(this WebApplication app)

@@ -1,10 +1,11 @@
+using System.ComponentModel.DataAnnotations;
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
 
 namespace OrleansControl.Gateway.Hosting;
 
 /// <summary>The gateway's settings, bound from the <c>Gateway</c> configuration section.</summary>
-public sealed class GatewayOptions
+public sealed class GatewayOptions : IValidatableObject
 {
     public const string SectionName = "Gateway";
 
@@ -12,9 +13,11 @@ public sealed class GatewayOptions
     public string Region { get; set; } = "local";
 
     /// <summary>gRPC (HTTP/2 only). 0 picks a free port.</summary>
+    [Range(0, 65535)]
     public int GrpcPort { get; set; } = 9090;
 
     /// <summary>REST JSON (HTTP/1.1 and HTTP/2). 0 picks a free port.</summary>
+    [Range(0, 65535)]
     public int RestPort { get; set; } = 8080;
 
     /// <summary>
@@ -34,6 +37,7 @@ public sealed class GatewayOptions
     public bool AllowInsecure { get; set; }
 
     /// <summary>Heartbeat interval the gateway tells sidecars to use.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.001", "10675199.02:48:05.4775807")]
     public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(5);
 
     public GatewayTlsOptions Tls { get; set; } = new();
@@ -48,6 +52,77 @@ public sealed class GatewayOptions
 
     /// <summary>Anonymous callers are let in (as a development operator) only when asked, or by default on a plain-text loopback gateway.</summary>
     internal bool AnonymousAllowed => Auth.AllowAnonymous ?? (!TlsEnabled && IsLoopbackBind);
+
+    private static readonly string[] TokenRoles = ["sidecar", "operator", "viewer"];
+
+    /// <summary>The rules [Range] cannot say (between settings, formats, the peer link's when it is configured).</summary>
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        var o = this;
+        if (string.IsNullOrWhiteSpace(o.Region)) yield return new ValidationResult("Gateway:Region must not be empty.");
+        if (o.GrpcPort != 0 && o.GrpcPort == o.RestPort) yield return new ValidationResult("Gateway:GrpcPort and Gateway:RestPort must differ.");
+        if (o.ConfigureKestrel && !o.TlsEnabled && !o.IsLoopbackBind && !o.AllowInsecure)
+        {
+            yield return new ValidationResult($"Gateway:BindAddress '{o.BindAddress}' is not loopback and no Gateway:Tls:CertificatePath is set; " +
+                       "configure TLS, or set Gateway:AllowInsecure=true for local development only.");
+        }
+        if (!string.IsNullOrEmpty(o.Tls.KeyPath) && string.IsNullOrEmpty(o.Tls.CertificatePath))
+            yield return new ValidationResult("Gateway:Tls:KeyPath needs Gateway:Tls:CertificatePath.");
+
+        for (var i = 0; i < o.Auth.Tokens.Count; i++)
+        {
+            var t = o.Auth.Tokens[i];
+            if (string.IsNullOrWhiteSpace(t.Subject)) yield return new ValidationResult($"Gateway:Auth:Tokens:{i}:Subject must not be empty.");
+            if (!TokenRoles.Contains(t.Role, StringComparer.OrdinalIgnoreCase))
+                yield return new ValidationResult($"Gateway:Auth:Tokens:{i}:Role must be 'sidecar', 'operator' or 'viewer' (peers use certificates).");
+            if (t.Sha256.Length != 64 || !t.Sha256.All(Uri.IsHexDigit))
+                yield return new ValidationResult($"Gateway:Auth:Tokens:{i}:Sha256 must be 64 hex characters (the SHA-256 of the token).");
+        }
+        for (var i = 0; i < o.Auth.ServerPools.Count; i++)
+        {
+            var g = o.Auth.ServerPools[i];
+            if (string.IsNullOrWhiteSpace(g.Sidecar)) yield return new ValidationResult($"Gateway:Auth:ServerPools:{i}:Sidecar must not be empty.");
+            if (g.Pools.Count == 0 || g.Pools.Any(p => string.IsNullOrWhiteSpace(p) || p.IndexOf('*') is >= 0 and var star && star != p.Length - 1))
+                yield return new ValidationResult($"Gateway:Auth:ServerPools:{i}:Pools must list pool ids (one may end in '*' to grant every pool starting so).");
+        }
+
+        if (!string.IsNullOrWhiteSpace(o.AdvertisedAddress)
+            && (!Uri.TryCreate(o.AdvertisedAddress, UriKind.Absolute, out var advertised) || advertised.Scheme is not ("http" or "https")))
+            yield return new ValidationResult($"Gateway:AdvertisedAddress must be an absolute http(s) URI such as https://10.0.0.7:9090 (was '{o.AdvertisedAddress}')");
+        if (!string.IsNullOrEmpty(o.Peer.Address))
+        {
+            if (!Uri.TryCreate(o.Peer.Address, UriKind.Absolute, out var peer) || peer.Scheme != Uri.UriSchemeHttps)
+                yield return new ValidationResult($"Gateway:Peer:Address must be an https:// URL (mutual TLS); was '{o.Peer.Address}'.");
+            if (o.Peer.ClientCertificate is null && string.IsNullOrEmpty(o.Peer.ClientCertificatePath))
+                yield return new ValidationResult("Gateway:Peer:ClientCertificatePath is required when Gateway:Peer:Address is set.");
+            if (string.IsNullOrWhiteSpace(o.Peer.Region)) yield return new ValidationResult("Gateway:Peer:Region is required when Gateway:Peer:Address is set.");
+            if (o.Peer.CallDeadline <= TimeSpan.Zero) yield return new ValidationResult("Gateway:Peer:CallDeadline must be positive.");
+            if (o.Peer.MaxRetries is < 0 or > 10) yield return new ValidationResult("Gateway:Peer:MaxRetries must be 0..10.");
+            if (o.Peer.BreakerFailureThreshold < 2) yield return new ValidationResult("Gateway:Peer:BreakerFailureThreshold must be at least 2.");
+            if (o.Peer.BreakerOpenDuration < TimeSpan.FromMilliseconds(500)) yield return new ValidationResult("Gateway:Peer:BreakerOpenDuration must be at least 500 ms.");
+            if (o.Peer.AssignDeadline <= TimeSpan.Zero) yield return new ValidationResult("Gateway:Peer:AssignDeadline must be positive.");
+            if (o.Peer.SyncInterval <= TimeSpan.Zero) yield return new ValidationResult("Gateway:Peer:SyncInterval must be positive.");
+            if (o.Peer.ProbeInterval <= TimeSpan.Zero) yield return new ValidationResult("Gateway:Peer:ProbeInterval must be positive.");
+            if (o.Peer.PushDelay < TimeSpan.Zero) yield return new ValidationResult("Gateway:Peer:PushDelay must not be negative.");
+            if (o.Peer.RedisReplicaTimeout <= TimeSpan.Zero) yield return new ValidationResult("Gateway:Peer:RedisReplicaTimeout must be positive.");
+            if (o.Peer.RedisReplica is { Length: > 0 } replica && !TryParseRedis(replica))
+                yield return new ValidationResult($"Gateway:Peer:RedisReplica must be a StackExchange.Redis connection string such as 'redis-replica.peer:6379'; was '{replica}'.");
+        }
+
+    }
+
+    private static bool TryParseRedis(string connectionString)
+    {
+        try
+        {
+            return StackExchange.Redis.ConfigurationOptions.Parse(connectionString).EndPoints.Count > 0;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
+
 }
 
 public sealed class GatewayTlsOptions

@@ -2,6 +2,7 @@ using System.Net;
 using Microsoft.Extensions.Options;
 using OrleansControl.Grains.Connections;
 using OrleansControl.Grains.Pools;
+using OrleansControl.Hosting;
 
 namespace OrleansControl.Silo.Extensions;
 

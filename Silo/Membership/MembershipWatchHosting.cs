@@ -6,7 +6,7 @@ public static class MembershipWatchHosting
 {
     /// <summary>Each setting's range and the rule between them, every failure named with its full key.</summary>
     internal static readonly IValidateOptions<MembershipWatchOptions> Validator =
-        new Extensions.KeyedValidator<MembershipWatchOptions>(MembershipWatchOptions.Section, new Extensions.MembershipWatchOptionsValidator());
+        new OrleansControl.Hosting.KeyedValidator<MembershipWatchOptions>(MembershipWatchOptions.Section, new Extensions.MembershipWatchOptionsValidator());
 
     /// <summary>The membership watch (readiness and exit on a lost table), options from <c>Controller:MembershipWatch</c>.</summary>
     public static IServiceCollection AddMembershipTableWatch(this IServiceCollection services)

@@ -19,17 +19,19 @@ public sealed partial class StartupFailureTests
             ["Controller__Health__MissedHeartbeatsBeforeFailed"] = "0",
             ["Controller__Ejection__MaxEjectionPercent"] = "0",
             ["Gateway__GrpcPort"] = "70000",
+            ["Gateway__Ui__RefreshInterval"] = "00:00:00.01",
             ["Telemetry__Otlp__Endpoint"] = "not a uri",
         });
 
         Assert.Equal(2, run.ExitCode);
         foreach (var setting in new[] { "Controller:Clustering", "Controller:SiloPort", "Controller:Health:MissedHeartbeatsBeforeFailed",
-                     "Controller:Ejection:MaxEjectionPercent", "Gateway:GrpcPort", "Telemetry:Otlp:Endpoint" })
+                     "Controller:Ejection:MaxEjectionPercent", "Gateway:GrpcPort", "Gateway:Ui:RefreshInterval", "Telemetry:Otlp:Endpoint" })
         {
             Assert.Contains(setting, run.Output, StringComparison.Ordinal);
         }
 
         Assert.Contains("Controller:SiloPort: 'abc' is not a whole number", run.Output, StringComparison.Ordinal);
+        Assert.Contains("Gateway:Ui:RefreshInterval must be 100 ms..1 min", run.Output, StringComparison.Ordinal);
         Assert.Contains("invalid settings", run.Output, StringComparison.Ordinal);
         AssertNoStackTraceOrTypeNames(run.Output);
     }

@@ -11,7 +11,7 @@ namespace OrleansControl.Gateway.Tests;
 public sealed class GatewayOptionsValidatorTests
 {
     private static IEnumerable<string> Failures(GatewayOptions o) =>
-        new GatewayOptionsValidator().Validate(null, o).Failures ?? [];
+        GatewayOptionsValidator.Keyed.Validate(null, o).Failures ?? [];
 
     [Fact]
     public void The_defaults_are_valid()

@@ -102,11 +102,16 @@ internal sealed class SidecarStream : IAsyncDisposable
         }
     }
 
+    /// <summary>The next command; a list of live gateways (sent whenever the set changes, see docs/gateway.md) may come first.</summary>
     public async Task<Command> NextCommandAsync(TimeSpan? timeout = null)
     {
-        var m = await NextAsync(timeout) ?? throw new TimeoutException("no command arrived");
-        Assert.Equal(ControllerMessage.BodyOneofCase.Command, m.BodyCase);
-        return m.Command;
+        for (; ; )
+        {
+            var m = await NextAsync(timeout) ?? throw new TimeoutException("no command arrived");
+            if (m.BodyCase == ControllerMessage.BodyOneofCase.Gateways) continue;
+            Assert.Equal(ControllerMessage.BodyOneofCase.Command, m.BodyCase);
+            return m.Command;
+        }
     }
 
     /// <summary>Drops the stream as a crashed sidecar would (no graceful completion).</summary>
