@@ -54,7 +54,7 @@ public static class GatewayHostingExtensions
         if (builder.Configuration[$"{GatewayOptions.SectionName}:Region"] is null && !string.IsNullOrEmpty(siloRegion)) options.Region = siloRegion;
         configure?.Invoke(options);
 
-        services.AddOptions<UiOptions>().Bind(builder.Configuration.GetSection(UiOptions.SectionName)).ValidateOnStart();
+        services.AddOptions<UiOptions>().BindConfiguration(UiOptions.SectionName).ValidateOnStart();
         services.AddSingleton<IValidateOptions<UiOptions>>(new OrleansControl.Hosting.KeyedValidator<UiOptions>(UiOptions.SectionName, new UiOptionsValidator()));
         services.AddSingleton<UiViewReader>();
         services.AddSingleton<GatewayAuthorizer>();
