@@ -13,52 +13,16 @@ namespace OrleansControl.Gateway.Tests;
 /// </summary>
 public sealed class PeerRedisReplicaTests(ITestOutputHelper output) : IAsyncLifetime
 {
-    private readonly TestCertificates _certs = new();
-    private RedisServer _primary = null!;
-    private RedisServer _replica = null!;
-    private GatewayHost _bank = null!;
-    private GatewayHost _scheme = null!;
-    private CuttableLink _toScheme = null!;
-    private CuttableLink _toBank = null!;
+    private ReplicatedRegions _regions = null!;
     private ControllerService.ControllerServiceClient _bankApi = null!;
     private ControllerService.ControllerServiceClient _schemeApi = null!;
 
     public async Task InitializeAsync()
     {
-        _primary = await RedisServer.StartAsync();
-        _replica = await RedisServer.StartAsync();
-        await _replica.CliAsync("REPLICAOF", "127.0.0.1", _primary.Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        await Eventually.Until(() => _replica.CliAsync("INFO", "replication"), i => i.Contains("master_link_status:up", StringComparison.Ordinal));
-
-        var bankPort = FreePort.Next();
-        var schemePort = FreePort.Next();
-        _toScheme = new CuttableLink(schemePort);
-        _toBank = new CuttableLink(bankPort);
-        var bankCert = _certs.IssueClient("bank-eu", "peer");
-        var schemeCert = _certs.IssueClient("scheme-eu", "peer");
-        var server = _certs.IssueServer();
-        _scheme = await GatewayHost.StartAsync("scheme-eu", o =>
-        {
-            o.Tls.ServerCertificate = server;
-            o.Tls.ClientCa = [_certs.Ca];
-            o.Peer.TrustedCa = [_certs.Ca];
-            o.Peer.Address = $"https://localhost:{_toBank.Port}";
-            o.Peer.Region = "bank-eu";
-            o.Peer.ClientCertificate = schemeCert;
-        }, new Dictionary<string, string?> { ["Gateway:Peer:RedisReplica"] = _replica.ConnectionString }, grpcPort: schemePort);
-        _bank = await GatewayHost.StartAsync("bank-eu", o =>
-        {
-            o.Tls.ServerCertificate = server;
-            o.Tls.ClientCa = [_certs.Ca];
-            o.Peer.TrustedCa = [_certs.Ca];
-            o.Peer.Address = $"https://localhost:{_toScheme.Port}";
-            o.Peer.Region = "scheme-eu";
-            o.Peer.ClientCertificate = bankCert;
-            o.Peer.OwnsServerPools = true;
-        }, new Dictionary<string, string?> { ["Controller:Storage"] = "redis", ["Controller:Redis"] = _primary.ConnectionString }, grpcPort: bankPort);
-        _bankApi = new(TlsClients.Channel(_bank.GrpcAddress, _certs.Ca, null));
-        _schemeApi = new(TlsClients.Channel(_scheme.GrpcAddress, _certs.Ca, null));
-        var pools = new ServerPoolService.ServerPoolServiceClient(TlsClients.Channel(_scheme.GrpcAddress, _certs.Ca, null));
+        _regions = await ReplicatedRegions.StartAsync(writer: "bank");
+        _bankApi = new(TlsClients.Channel(_regions.Bank.GrpcAddress, _regions.Certs.Ca, null));
+        _schemeApi = new(TlsClients.Channel(_regions.Scheme.GrpcAddress, _regions.Certs.Ca, null));
+        var pools = new ServerPoolService.ServerPoolServiceClient(TlsClients.Channel(_regions.Scheme.GrpcAddress, _regions.Certs.Ca, null));
         foreach (var (id, zone) in new[] { ("visa-1", "zone-a"), ("visa-2", "zone-b") })
         {
             await pools.AddServerAsync(new AddServerRequest
@@ -85,8 +49,7 @@ public sealed class PeerRedisReplicaTests(ITestOutputHelper output) : IAsyncLife
         var before = await Eventually.Until(SchemeListsBank, l => l.Count == 2 && l.Values.All(c => c.Version >= 1));
         Assert.All(before.Values, c => Assert.Null(c.ReplicaRead));
 
-        _toScheme.Cut();
-        _toBank.Cut();
+        _regions.Cut();
         // The bank goes on: a close and a registration the scheme cannot hear of by gRPC.
         var closed = (await _bankApi.UpdateConnectionStateAsync(new UpdateConnectionStateRequest
         {
@@ -103,7 +66,7 @@ public sealed class PeerRedisReplicaTests(ITestOutputHelper output) : IAsyncLife
         foreach (var c in listed.Values) output.WriteLine($"{c.ConnectionId} v{c.Version} {c.Status}: {c.ReplicaRead}");
         var read = listed[during.ConnectionId];
         Assert.Equal((during.Version, during.ServerId, "bank-eu", ConnectionStatus.Requested), (read.Version, read.ServerId, read.Region, read.Status));
-        Assert.Equal($"127.0.0.1:{_replica.Port}", read.ReplicaRead.Replica);
+        Assert.Equal($"127.0.0.1:{_regions.Replica.Port}", read.ReplicaRead.Replica);
         Assert.InRange(read.ReplicaRead.AgeMs, 0, 60_000);
         Assert.InRange(read.ReplicaRead.ReplicationLagMs, 0, 5_000);
         Assert.True(read.ReplicaRead.ReadAt.ToDateTimeOffset() >= read.ReplicaRead.WrittenAt.ToDateTimeOffset());
@@ -115,14 +78,13 @@ public sealed class PeerRedisReplicaTests(ITestOutputHelper output) : IAsyncLife
         Assert.NotNull(got.ReplicaRead);
 
         // Never written: a write to a read-only replica would be answered READONLY, and the replica counts every error.
-        var errors = await _replica.CliAsync("INFO", "errorstats");
+        var errors = await _regions.Replica.CliAsync("INFO", "errorstats");
         output.WriteLine(errors);
         Assert.DoesNotContain("READONLY", errors, StringComparison.OrdinalIgnoreCase);
-        Assert.Contains("role:slave", await _replica.CliAsync("INFO", "replication"));
+        Assert.Contains("role:slave", await _regions.Replica.CliAsync("INFO", "replication"));
 
         // The link back: SyncState brings the scheme's own copies up to date; replica_read goes with it.
-        _toScheme.Restore();
-        _toBank.Restore();
+        _regions.Restore();
         var after = await Eventually.Until(SchemeListsBank, l => l.Count == 3 && l.Values.All(c => c.ReplicaRead is null), TimeSpan.FromSeconds(20));
         Assert.Equal(during.Version, after[during.ConnectionId].Version);
     }
@@ -132,28 +94,19 @@ public sealed class PeerRedisReplicaTests(ITestOutputHelper output) : IAsyncLife
     {
         await using var scheme = await GatewayHost.StartAsync("scheme-x", o =>
         {
-            o.Tls.ServerCertificate = _certs.IssueServer();
-            o.Tls.ClientCa = [_certs.Ca];
-            o.Peer.TrustedCa = [_certs.Ca];
+            o.Tls.ServerCertificate = _regions.Certs.IssueServer();
+            o.Tls.ClientCa = [_regions.Certs.Ca];
+            o.Peer.TrustedCa = [_regions.Certs.Ca];
             o.Peer.Address = "https://localhost:1"; // nobody there: the link is down at once
             o.Peer.Region = "bank-eu";
-            o.Peer.ClientCertificate = _certs.IssueClient("scheme-x", "peer");
-        }, new Dictionary<string, string?> { ["Gateway:Peer:RedisReplica"] = _primary.ConnectionString });
+            o.Peer.ClientCertificate = _regions.Certs.IssueClient("scheme-x", "peer");
+        }, new Dictionary<string, string?> { ["Gateway:Peer:RedisReplica"] = _regions.Primary.ConnectionString });
         await Register("acquirer-p", "visa-1"); // in the primary's projection
-        var api = new ControllerService.ControllerServiceClient(TlsClients.Channel(scheme.GrpcAddress, _certs.Ca, null));
+        var api = new ControllerService.ControllerServiceClient(TlsClients.Channel(scheme.GrpcAddress, _regions.Certs.Ca, null));
         await Task.Delay(TimeSpan.FromSeconds(3)); // a round or two: the link is known down
         var listed = await api.ListConnectionsAsync(new ListConnectionsRequest(), Operator);
         Assert.Empty(listed.Connections);
     }
 
-    public async Task DisposeAsync()
-    {
-        await _toScheme.DisposeAsync();
-        await _toBank.DisposeAsync();
-        await _bank.DisposeAsync();
-        await _scheme.DisposeAsync();
-        await _replica.DisposeAsync();
-        await _primary.DisposeAsync();
-        _certs.Dispose();
-    }
+    public async Task DisposeAsync() => await _regions.DisposeAsync();
 }
