@@ -8,6 +8,9 @@ namespace OrleansControl.Silo.Extensions;
 // Validators generated from the options' data annotations ([Range] on each setting, IValidatableObject for the rules
 // between settings); the Microsoft.Extensions.Options source generator writes their bodies.
 [OptionsValidator]
+internal sealed partial class ControllerSiloOptionsGeneratedValidator : IValidateOptions<ControllerSiloOptions>;
+
+[OptionsValidator]
 internal sealed partial class ConnectionHealthOptionsValidator : IValidateOptions<ConnectionHealthOptions>;
 
 [OptionsValidator]

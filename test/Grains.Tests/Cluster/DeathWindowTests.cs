@@ -92,7 +92,9 @@ public sealed class DeathWindowTests(ThreeSiloFixture fixture, ITestOutputHelper
 
         Assert.Equal((ConnectionStatus.Active, target), (active.Status, active.ServerId));
         Assert.True(stillListed, "the move was to happen inside the death window (the pool's silo not yet declared dead)");
-        Assert.True(movedAt < TimeSpan.FromSeconds(2.5), $"moved in {movedAt.TotalMilliseconds:F0} ms");
+        // Inside the death window is the point (asserted above); the time is a benchmark's (0.1-1.1 s here idle; bounded
+        // calls add up to 3-5 s on a clean-clone CI run, still long before the 8-12 s declaration of this fixture).
+        Assert.True(movedAt < TimeSpan.FromSeconds(6), $"moved in {movedAt.TotalMilliseconds:F0} ms");
 
         // Declared dead, the pool reactivates elsewhere from storage (where the connection was still booked on s-a); the
         // connection's next tick reconciles: one reservation, on the target.
