@@ -29,7 +29,8 @@ public sealed partial class SidecarAgent : BackgroundService
     private readonly CancellationTokenSource _stopping = new();
     private RunningMove? _runningMove; // guarded by _lock
     private Channel<SidecarMessage>? _outbox;
-    private GrpcChannel? _channel;
+    private volatile GrpcChannel? _channel;
+    private readonly TaskCompletionSource _channelReady = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Dictionary<string, GrpcChannel> _channels = []; // by candidate key; used by the attach loop only
     private readonly Dictionary<string, ControllerTrust> _trust = []; // by candidate key: each gateway's TLS verdict
     private readonly GatewayCandidates _gateways;
@@ -99,6 +100,7 @@ public sealed partial class SidecarAgent : BackgroundService
         // controller that comes back would wait for it however short our delay.
         var candidates = await _gateways.ListAsync(stoppingToken).ConfigureAwait(false);
         _channel = ChannelFor(candidates[0]);
+        _channelReady.TrySetResult();
         var backoff = new ReconnectBackoff(_options.RetryInitialDelay, _options.RetryMaxDelay);
         var registered = false;
         while (!stoppingToken.IsCancellationRequested)
@@ -298,9 +300,19 @@ public sealed partial class SidecarAgent : BackgroundService
 
     public async Task<string> RequestFailoverAsync(string reason, CancellationToken ct)
     {
-        if (_channel is null)
+        if (_options.ControllerAddresses.Count == 0)
         {
             throw new InvalidOperationException("no controller configured");
+        }
+
+        // Asked before the agent has chosen its first gateway (just started): wait for it, as briefly as the call itself.
+        try
+        {
+            await _channelReady.Task.WaitAsync(TimeSpan.FromSeconds(10), ct).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            throw new RpcException(new Grpc.Core.Status(StatusCode.Unavailable, "no controller gateway chosen yet"));
         }
 
         using var span = Telemetry.SidecarTracing.Source.StartActivity("request failover", System.Diagnostics.ActivityKind.Client);

@@ -162,18 +162,6 @@ public sealed partial class IsoClient
 
     private void OnSessionClosed(IsoSession session, string reason)
     {
-        var lost = _requests.FailSession(session.Id, SidecarError.ConnectionLost, $"connection {Name} lost: {reason}");
-        _network.FailSession(session.Id, SidecarError.ConnectionLost, $"connection {Name} lost: {reason}");
-        if (lost > 0)
-        {
-            for (var i = 0; i < lost; i++)
-            {
-                _health.RequestLost();
-            }
-
-            Log.RequestsFailed(_logger, Name, lost, SidecarError.ConnectionLost, session.Id);
-        }
-
         bool wasCurrent;
         lock (_lock)
         {
@@ -185,12 +173,25 @@ public sealed partial class IsoClient
             }
         }
 
+        // The link reads Down before any request on it fails, so a caller that sees ConnectionLost also sees the state.
         // While draining, DrainAsync reports Closed itself once it is done.
-        if (wasCurrent && !_lifetime.IsCancellationRequested && !Volatile.Read(ref _paused))
+        var reconnect = wasCurrent && !_lifetime.IsCancellationRequested && !Volatile.Read(ref _paused);
+        if (reconnect)
         {
             _health.Reconnected();
             _metrics.Reconnect();
             SetState(ConnectionState.Down, reason);
+        }
+
+        var lost = _requests.FailSession(session.Id, SidecarError.ConnectionLost, $"connection {Name} lost: {reason}", _health.RequestLost);
+        _network.FailSession(session.Id, SidecarError.ConnectionLost, $"connection {Name} lost: {reason}");
+        if (lost > 0)
+        {
+            Log.RequestsFailed(_logger, Name, lost, SidecarError.ConnectionLost, session.Id);
+        }
+
+        if (reconnect)
+        {
             _wake.Set();
         }
     }

@@ -72,7 +72,10 @@ internal sealed class RequestMatcher<TMessage> : IAsyncDisposable
     /// session lost, cancelled after the write) is offered to <see cref="UnknownFate"/> first: reserved before it is
     /// removed, so a response racing the removal finds the reservation, and completed by the sink if it takes it over.
     /// </summary>
-    public bool TryFail(PendingRequest<TMessage> pending, Exception error)
+    public bool TryFail(PendingRequest<TMessage> pending, Exception error) => TryFail(pending, error, removed: null);
+
+    /// <summary>As <see cref="TryFail(PendingRequest{TMessage}, Exception)"/>; <paramref name="removed"/> runs once the request is taken, before its caller sees the error.</summary>
+    private bool TryFail(PendingRequest<TMessage> pending, Exception error, Action? removed)
     {
         var sink = pending.WasWritten && IsFateUnknown(error) ? UnknownFate : null;
         var reserved = sink?.Reserve(pending) == true;
@@ -87,6 +90,7 @@ internal sealed class RequestMatcher<TMessage> : IAsyncDisposable
         }
 
         Interlocked.Decrement(ref _count);
+        removed?.Invoke();
         Failed?.Invoke(pending, error);
         if (!reserved || !sink!.TakeOver(pending, error))
         {
@@ -116,13 +120,16 @@ internal sealed class RequestMatcher<TMessage> : IAsyncDisposable
     public bool TryFail(MatchKey key, TMessage request, Exception error) =>
         _pending.TryGetValue(key, out var pending) && ReferenceEquals(pending.Request, request) && TryFail(pending, error);
 
-    /// <summary>Fails every pending request written to <paramref name="sessionId"/> (the session is gone).</summary>
-    public int FailSession(long sessionId, SidecarError error, string message)
+    /// <summary>
+    /// Fails every pending request written to <paramref name="sessionId"/> (the session is gone); <paramref name="removed"/>
+    /// runs for each before its caller sees the error, so counts are right by then.
+    /// </summary>
+    public int FailSession(long sessionId, SidecarError error, string message, Action? removed = null)
     {
         var failed = 0;
         foreach (var (_, pending) in _pending)
         {
-            if (pending.SessionId == sessionId && TryFail(pending, new SidecarException(error, message)))
+            if (pending.SessionId == sessionId && TryFail(pending, new SidecarException(error, message), removed))
             {
                 failed++;
             }
