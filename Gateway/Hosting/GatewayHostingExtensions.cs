@@ -55,7 +55,7 @@ public static class GatewayHostingExtensions
         configure?.Invoke(options);
 
         services.AddOptions<UiOptions>().BindConfiguration(UiOptions.SectionName).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<UiOptions>>(new OrleansControl.Hosting.KeyedValidator<UiOptions>(UiOptions.SectionName, new UiOptionsValidator()));
+        services.AddSingleton(UiOptionsValidator.Keyed);
         services.AddSingleton<UiViewReader>();
         services.AddSingleton<GatewayAuthorizer>();
         services.AddSingleton<RegistrySync>();
@@ -121,7 +121,7 @@ public static class GatewayHostingExtensions
         {
             // The web view's section too: every bad setting in one refusal, not the gateway's first and the page's next time.
             var ui = configuration.GetSection(UiOptions.SectionName).Get<UiOptions>() ?? new UiOptions();
-            var result = new OrleansControl.Hosting.KeyedValidator<UiOptions>(UiOptions.SectionName, new UiOptionsValidator()).Validate(null, ui);
+            var result = UiOptionsValidator.Keyed.Validate(null, ui);
             if (result.Failed) problems.AddRange(result.Failures);
         }
         catch (InvalidOperationException ex)

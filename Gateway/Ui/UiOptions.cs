@@ -42,4 +42,8 @@ public sealed class UiOptions : IValidatableObject
 
 /// <summary>Written by the options source generator from the annotations above (and <see cref="UiOptions.Validate"/>).</summary>
 [OptionsValidator]
-internal sealed partial class UiOptionsValidator : IValidateOptions<UiOptions>;
+internal sealed partial class UiOptionsValidator : IValidateOptions<UiOptions>
+{
+    /// <summary>The generated validator under <c>Gateway:Ui</c>, for start-up and for the settings check alike.</summary>
+    public static readonly IValidateOptions<UiOptions> Keyed = new OrleansControl.Hosting.KeyedValidator<UiOptions>(UiOptions.SectionName, new UiOptionsValidator());
+}

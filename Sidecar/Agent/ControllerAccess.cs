@@ -10,30 +10,59 @@ namespace OrleansControl.Sidecar.Agent;
 /// client of the controller in the sidecar: the agent (<see cref="SidecarAgentOptions"/>) and the server side's session
 /// reporter (<see cref="Server.ServerSessionReportOptions"/>).
 /// </summary>
-public interface IControllerAccess
+public abstract class ControllerAccessOptions
 {
+    /// <summary>How deploy/'s committed secrets begin (<c>REPLACE-ME-run-deploy-make-secrets.sh</c>).</summary>
+    public const string PlaceholderPrefix = "REPLACE-ME";
+
     /// <summary>Where these settings are configured (e.g. <c>Sidecar:Agent</c>), for messages that name the fix.</summary>
-    string SettingsPrefix { get; }
+    public abstract string SettingsPrefix { get; }
 
-    string? BearerToken { get; }
+    /// <summary>
+    /// The gateways' gRPC addresses, comma-separated (e.g. http://gw-1:9090,http://gw-2:9090): every gateway of the
+    /// controller cluster, not one. Empty: no controller.
+    /// </summary>
+    public string? Controller { get; set; }
 
-    string? BearerTokenPath { get; }
+    /// <summary>The addresses in <see cref="Controller"/>, in order.</summary>
+    public IReadOnlyList<string> ControllerAddresses =>
+        string.IsNullOrWhiteSpace(Controller) ? [] : Controller.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
-    string? TrustedCaPath { get; }
+    /// <summary>Bearer token sent to the gateway, if it requires one.</summary>
+    public string? BearerToken { get; set; }
 
-    string? ClientCertificatePath { get; }
+    /// <summary>
+    /// A file holding the bearer token (a mounted Secret; read on every call, so a rotated Secret is picked up).
+    /// Instead of <see cref="BearerToken"/>.
+    /// </summary>
+    public string? BearerTokenPath { get; set; }
 
-    string? ClientCertificatePassword { get; }
+    /// <summary>PEM bundle of the CA(s) the gateways' certificates must chain to (a private CA); the system roots otherwise.</summary>
+    public string? TrustedCaPath { get; set; }
 
-    bool AllowUntrustedController { get; }
+    /// <summary>PKCS#12 client certificate for gateways that authenticate sidecars by certificate (OU=sidecar, CN=the sidecar id).</summary>
+    public string? ClientCertificatePath { get; set; }
+
+    public string? ClientCertificatePassword { get; set; }
+
+    /// <summary>Accept a gateway certificate that does not chain to a trusted root (tests, dev only).</summary>
+    public bool AllowUntrustedController { get; set; }
 }
 
-/// <summary>The checks and the TLS wiring of <see cref="IControllerAccess"/>, in one place.</summary>
+/// <summary>The checks and the TLS wiring of <see cref="ControllerAccessOptions"/>, in one place.</summary>
 internal static class ControllerAccess
 {
     /// <summary>What is wrong with the settings, each naming the setting.</summary>
-    public static IEnumerable<string> Validate(IControllerAccess o)
+    public static IEnumerable<string> Validate(ControllerAccessOptions o)
     {
+        foreach (var address in o.ControllerAddresses)
+        {
+            if (!Uri.TryCreate(address, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+            {
+                yield return $"Controller must be absolute http(s) URIs, comma-separated, such as http://gateway:9090 ('{address}' is not)";
+            }
+        }
+
         if (!string.IsNullOrEmpty(o.BearerToken) && !string.IsNullOrEmpty(o.BearerTokenPath))
         {
             yield return "BearerToken and BearerTokenPath are exclusive";
@@ -49,7 +78,7 @@ internal static class ControllerAccess
 
         // deploy/'s committed secrets are placeholders (deploy/make-secrets.sh generates real ones): never sent.
         var token = !string.IsNullOrEmpty(o.BearerTokenPath) && File.Exists(o.BearerTokenPath) ? File.ReadAllText(o.BearerTokenPath).Trim() : o.BearerToken;
-        if (token?.StartsWith(SidecarAgentOptions.PlaceholderPrefix, StringComparison.Ordinal) == true)
+        if (token?.StartsWith(ControllerAccessOptions.PlaceholderPrefix, StringComparison.Ordinal) == true)
         {
             yield return $"{(string.IsNullOrEmpty(o.BearerTokenPath) ? "BearerToken" : $"BearerTokenPath '{o.BearerTokenPath}'")} holds the placeholder token shipped in deploy/; generate tokens with deploy/make-secrets.sh";
         }
@@ -66,7 +95,7 @@ internal static class ControllerAccess
     }
 
     /// <summary>The client certificate (if any) and the trust decision on a handler to the controller.</summary>
-    public static void Apply(IControllerAccess o, ControllerTrust trust, SocketsHttpHandler handler)
+    public static void Apply(ControllerAccessOptions o, ControllerTrust trust, SocketsHttpHandler handler)
     {
         if (o.ClientCertificatePath is { Length: > 0 } path)
         {
@@ -77,7 +106,7 @@ internal static class ControllerAccess
     }
 
     /// <summary>The authorization header (the token file is read on every call, so a rotated Secret is picked up).</summary>
-    public static Metadata Headers(IControllerAccess o)
+    public static Metadata Headers(ControllerAccessOptions o)
     {
         var headers = new Metadata();
         var token = o.BearerTokenPath is { Length: > 0 } path ? File.ReadAllText(path).Trim() : o.BearerToken;

@@ -5,8 +5,8 @@ namespace OrleansControl.Sidecar.Agent;
 
 /// <summary>
 /// How the agent decides whether to trust one gateway's TLS certificate: the system roots, or only the private CA(s)
-/// in <see cref="IControllerAccess.TrustedCaPath"/> (custom root trust; the host name is still checked), or anything
-/// (<see cref="IControllerAccess.AllowUntrustedController"/>, development only). A refusal is kept in words
+/// in <see cref="ControllerAccessOptions.TrustedCaPath"/> (custom root trust; the host name is still checked), or anything
+/// (<see cref="ControllerAccessOptions.AllowUntrustedController"/>, development only). A refusal is kept in words
 /// (<see cref="Rejection"/>) naming the certificate, what is wrong with it and the setting that fixes it, so the
 /// agent's status and log say that rather than an SSL stack trace.
 /// </summary>
@@ -18,7 +18,7 @@ internal sealed class ControllerTrust
     private readonly bool _anything;
     private readonly string _setting;
 
-    public ControllerTrust(string controllerAddress, IControllerAccess options)
+    public ControllerTrust(string controllerAddress, ControllerAccessOptions options)
     {
         _setting = options.SettingsPrefix.Length == 0 ? "TrustedCaPath" : $"{options.SettingsPrefix}:TrustedCaPath";
         _host = Uri.TryCreate(controllerAddress, UriKind.Absolute, out var uri) ? uri.Host : controllerAddress;

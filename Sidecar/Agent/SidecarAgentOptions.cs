@@ -1,45 +1,11 @@
 namespace OrleansControl.Sidecar.Agent;
 
 /// <summary>How the agent finds its controller and what it registers.</summary>
-public sealed class SidecarAgentOptions : IControllerAccess
+public sealed class SidecarAgentOptions : ControllerAccessOptions
 {
     public const string Section = "Sidecar:Agent";
 
-    string IControllerAccess.SettingsPrefix => Section;
-
-    /// <summary>How deploy/'s committed secrets begin (<c>REPLACE-ME-run-deploy-make-secrets.sh</c>).</summary>
-    public const string PlaceholderPrefix = "REPLACE-ME";
-
-    /// <summary>
-    /// The gateways' gRPC addresses, comma-separated (e.g. http://gw-1:9090,http://gw-2:9090): every gateway of the
-    /// controller cluster, not one. On a broken stream the agent moves to the next at once. Empty: no controller, the
-    /// link runs on its own.
-    /// </summary>
-    public string? Controller { get; set; }
-
-    /// <summary>The addresses in <see cref="Controller"/>, in order.</summary>
-    public IReadOnlyList<string> ControllerAddresses =>
-        string.IsNullOrWhiteSpace(Controller) ? [] : Controller.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-
-    /// <summary>Bearer token sent to the gateway, if it requires one.</summary>
-    public string? BearerToken { get; set; }
-
-    /// <summary>
-    /// A file holding the bearer token (a mounted Secret; read on every call, so a rotated Secret is picked up).
-    /// Instead of <see cref="BearerToken"/>.
-    /// </summary>
-    public string? BearerTokenPath { get; set; }
-
-    /// <summary>PEM bundle of the CA(s) the controller's certificate must chain to (a private CA); the system roots otherwise.</summary>
-    public string? TrustedCaPath { get; set; }
-
-    /// <summary>PKCS#12 client certificate for an https controller that authenticates sidecars by certificate.</summary>
-    public string? ClientCertificatePath { get; set; }
-
-    public string? ClientCertificatePassword { get; set; }
-
-    /// <summary>Accept a controller certificate that does not chain to a trusted root (tests, dev only).</summary>
-    public bool AllowUntrustedController { get; set; }
+    public override string SettingsPrefix => Section;
 
     public string SidecarId { get; set; } = Environment.MachineName;
 
@@ -106,14 +72,6 @@ public sealed class SidecarAgentOptions : IControllerAccess
 
     public IEnumerable<string> Validate()
     {
-        foreach (var address in ControllerAddresses)
-        {
-            if (!Uri.TryCreate(address, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
-            {
-                yield return $"Controller must be absolute http(s) URIs, comma-separated, such as http://gateway:9090 ('{address}' is not)";
-            }
-        }
-
         foreach (var error in ControllerAccess.Validate(this))
         {
             yield return error;

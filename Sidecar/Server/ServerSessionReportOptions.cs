@@ -6,33 +6,12 @@ namespace OrleansControl.Sidecar.Server;
 /// The scheme server's sidecar reporting the sessions its server holds to the controller (SidecarService.Attach,
 /// session_report), so the controller can tell a client whose control path is cut from one that died.
 /// </summary>
-public sealed class ServerSessionReportOptions : IControllerAccess
+public sealed class ServerSessionReportOptions : ControllerAccessOptions
 {
     /// <summary>Where these settings are bound from, for messages that name the fix (the scheme server sample: none, its keys are top level).</summary>
-    public string SettingsPrefix { get; set; } = "";
+    public string Prefix { get; set; } = "";
 
-    /// <summary>The gateways' gRPC addresses, comma-separated; empty: no reports.</summary>
-    public string? Controller { get; set; }
-
-    public IReadOnlyList<string> ControllerAddresses =>
-        string.IsNullOrWhiteSpace(Controller) ? [] : Controller.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-
-    /// <summary>Bearer token sent to the gateway, if it requires one (the caller must hold the sidecar role).</summary>
-    public string? BearerToken { get; set; }
-
-    /// <summary>A file holding the bearer token (a mounted Secret; read on every call). Instead of <see cref="BearerToken"/>.</summary>
-    public string? BearerTokenPath { get; set; }
-
-    /// <summary>PEM bundle of the CA(s) the gateways' certificates must chain to (a private CA); the system roots otherwise.</summary>
-    public string? TrustedCaPath { get; set; }
-
-    /// <summary>PKCS#12 client certificate for gateways that authenticate sidecars by certificate (OU=sidecar, CN=<see cref="SidecarId"/>).</summary>
-    public string? ClientCertificatePath { get; set; }
-
-    public string? ClientCertificatePassword { get; set; }
-
-    /// <summary>Accept a gateway certificate that does not chain to a trusted root (tests, dev only).</summary>
-    public bool AllowUntrustedController { get; set; }
+    public override string SettingsPrefix => Prefix;
 
     /// <summary>This sidecar's identity on the stream (its own outbox; it carries no connection).</summary>
     public string SidecarId { get; set; } = $"{Environment.MachineName}-server";
@@ -53,14 +32,6 @@ public sealed class ServerSessionReportOptions : IControllerAccess
 
     public IEnumerable<string> Validate()
     {
-        foreach (var address in ControllerAddresses)
-        {
-            if (!Uri.TryCreate(address, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
-            {
-                yield return $"Controller must be absolute http(s) URIs, comma-separated ('{address}' is not)";
-            }
-        }
-
         foreach (var error in ControllerAccess.Validate(this))
         {
             yield return error;

@@ -8,7 +8,7 @@ namespace OrleansControl.Sidecar.Tests;
 
 /// <summary>
 /// The server side's session reporter reaches a controller the way the agent does (the same settings and TLS code,
-/// IControllerAccess): a private CA for the gateway's certificate, a client certificate where the gateway requires one.
+/// ControllerAccessOptions): a private CA for the gateway's certificate, a client certificate where the gateway requires one.
 /// </summary>
 public sealed class SessionReporterTlsTests : IDisposable
 {
@@ -45,7 +45,7 @@ public sealed class SessionReporterTlsTests : IDisposable
         using var certificate = _ca.IssueServer("localhost");
         await using var controller = await FakeController.StartAsync(certificate: certificate, clientCa: _ca.Ca);
         var options = Options(controller.Address);
-        options.SettingsPrefix = "ControllerTls";
+        options.Prefix = "ControllerTls";
         // With the CA but no client certificate the gateway refuses the handshake; without the CA the reporter refuses it.
         options.TrustedCaPath = withCa ? CaFile() : null;
         options.ClientCertificatePath = withCa ? null : ClientFile("srv-a-sidecar");
