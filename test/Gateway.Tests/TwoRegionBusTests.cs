@@ -17,71 +17,27 @@ namespace OrleansControl.Gateway.Tests;
 public sealed class TwoRegionBusTests : IAsyncLifetime
 {
     private readonly MockKafkaCluster _kafka = MockKafkaCluster.Start(brokers: 3); // before any Kafka client: one native library
-    private readonly TestCertificates _certs = new();
-    private GatewayHost _bank = null!;
-    private GatewayHost _scheme = null!;
-    private CuttableLink _toScheme = null!;
-    private CuttableLink _toBank = null!;
+    private LinkedRegions _regions = null!;
     private ControllerService.ControllerServiceClient _bankApi = null!;
     private ControllerService.ControllerServiceClient _schemeApi = null!;
-    private Func<Task<GatewayHost>> _startScheme = null!;
-    private Func<Task<GatewayHost>> _startBank = null!;
 
     public async Task InitializeAsync()
     {
-        var bankPort = FreePort.Next();
-        var schemePort = FreePort.Next();
-        _toScheme = new CuttableLink(schemePort);
-        _toBank = new CuttableLink(bankPort);
-        var bankCert = _certs.IssueClient("bank-eu", "peer");
-        var schemeCert = _certs.IssueClient("scheme-eu", "peer");
-        var server = _certs.IssueServer();
         var bus = new Dictionary<string, string?>
         {
             ["Controller:Streams"] = "kafka",
             ["Controller:Kafka:BootstrapServers"] = _kafka.BootstrapServers,
         };
-        // In memory: started again, the scheme region has forgotten everything but its consumer group's offsets.
-        _startScheme = () => GatewayHost.StartAsync("scheme-eu", o =>
-        {
-            o.Tls.ServerCertificate = server;
-            o.Tls.ClientCa = [_certs.Ca];
-            o.Peer.TrustedCa = [_certs.Ca];
-            o.Peer.Address = $"https://localhost:{_toBank.Port}";
-            o.Peer.Region = "bank-eu";
-            o.Peer.ClientCertificate = schemeCert;
-        }, bus, grpcPort: schemePort);
-        _scheme = await _startScheme();
-        _startBank = () => GatewayHost.StartAsync("bank-eu", o =>
-        {
-            o.Tls.ServerCertificate = server;
-            o.Tls.ClientCa = [_certs.Ca];
-            o.Peer.TrustedCa = [_certs.Ca];
-            o.Peer.Address = $"https://localhost:{_toScheme.Port}";
-            o.Peer.Region = "scheme-eu";
-            o.Peer.ClientCertificate = bankCert;
-            o.Peer.OwnsServerPools = true;
-        }, bus, grpcPort: bankPort);
-        _bank = await _startBank();
-        _bankApi = new(TlsClients.Channel(_bank.GrpcAddress, _certs.Ca, null));
-        _schemeApi = new(TlsClients.Channel(_scheme.GrpcAddress, _certs.Ca, null));
-        var pools = new ServerPoolService.ServerPoolServiceClient(TlsClients.Channel(_scheme.GrpcAddress, _certs.Ca, null));
-        foreach (var (id, zone) in new[] { ("visa-1", "zone-a"), ("visa-2", "zone-b") })
-        {
-            await pools.AddServerAsync(new AddServerRequest
-            {
-                ServerPool = "visa",
-                Server = new ServerInstance { ServerId = id, Address = $"{id}.scheme.example:5000", Zone = zone, Capacity = 10 },
-            }, Operator);
-        }
+        // In memory: started again, a region has forgotten everything but its consumer group's offsets.
+        _regions = await LinkedRegions.StartAsync(bank: bus, scheme: bus);
+        _bankApi = new(_regions.Channel(_regions.Bank));
+        _schemeApi = new(_regions.Channel(_regions.Scheme));
+        await _regions.AddSchemeServersAsync("visa", ("visa-1", "zone-a"), ("visa-2", "zone-b"));
     }
 
     public async Task DisposeAsync()
     {
-        await _bank.DisposeAsync();
-        await _scheme.DisposeAsync();
-        await _toScheme.DisposeAsync();
-        await _toBank.DisposeAsync();
+        await _regions.DisposeAsync();
         _kafka.Dispose();
     }
 
@@ -108,8 +64,7 @@ public sealed class TwoRegionBusTests : IAsyncLifetime
             new RegisterConnectionRequest { ClientId = "acquirer-bus", ServerPool = "visa", PreferredServer = "visa-2" }, Operator)).Connection;
         await Eventually.Until(() => Find(_schemeApi, registered.ConnectionId), c => c?.Version == registered.Version, TimeSpan.FromSeconds(20));
 
-        _toScheme.Cut();
-        _toBank.Cut();
+        _regions.Cut();
         // Decided in the bank region while the regions cannot call each other: the connection moves (it waits in
         // Migrating, as no sidecar carries it), and a registration made from the bank's mirror of the pool.
         var moving = (await _bankApi.RequestFailoverAsync(new RequestFailoverRequest
@@ -133,10 +88,9 @@ public sealed class TwoRegionBusTests : IAsyncLifetime
         Assert.Contains(listed.Connections, c => c.ConnectionId == registered.ConnectionId && c.Status == ConnectionStatus.Migrating);
 
         // gRPC returns: the bank's full SyncState round brings both entries again and finds nothing left to repair.
-        var sync = _scheme.Services.GetRequiredService<RegistrySync>();
+        var sync = _regions.Scheme.Services.GetRequiredService<RegistrySync>();
         var (received, repaired) = (sync.EntriesReceived, sync.EntriesRepaired);
-        _toScheme.Restore();
-        _toBank.Restore();
+        _regions.Restore();
         await Eventually.Until(() => Task.FromResult(sync.EntriesReceived), n => n >= received + 2, TimeSpan.FromSeconds(20));
         Assert.Equal(repaired, sync.EntriesRepaired);
         Assert.Equal(moving.Version, (await Find(_schemeApi, registered.ConnectionId))!.Version);
@@ -158,13 +112,12 @@ public sealed class TwoRegionBusTests : IAsyncLifetime
 
         // The bank restarts on memory and registers the connection again (the link up: the scheme assigns), then the
         // gRPC link is cut: what the new registration does next reaches the scheme only through the bus.
-        await _bank.DisposeAsync();
-        _bank = await _startBank();
-        _bankApi = new(TlsClients.Channel(_bank.GrpcAddress, _certs.Ca, null));
+        await _regions.Bank.DisposeAsync();
+        await _regions.StartBankAsync();
+        _bankApi = new(_regions.Channel(_regions.Bank));
         var reborn = (await _bankApi.RegisterConnectionAsync(
             new RegisterConnectionRequest { ConnectionId = id, ClientId = "acquirer-reborn", ServerPool = "visa" }, Operator)).Connection;
-        _toScheme.Cut();
-        _toBank.Cut();
+        _regions.Cut();
         var failed = (await _bankApi.UpdateConnectionStateAsync(
             new UpdateConnectionStateRequest { ConnectionId = id, State = ConnectionStatus.Failed, ExpectedVersion = reborn.Version }, Operator)).Connection;
         Assert.Equal(2L, failed.Version);
@@ -185,9 +138,8 @@ public sealed class TwoRegionBusTests : IAsyncLifetime
         await Task.Delay(TimeSpan.FromSeconds(2)); // the receivers commit what they delivered every 500 ms (and on stop)
 
         // The scheme region goes down; the bank decides a failover meanwhile, with no gRPC link to tell it.
-        _toScheme.Cut();
-        _toBank.Cut();
-        await _scheme.DisposeAsync();
+        _regions.Cut();
+        await _regions.Scheme.DisposeAsync();
         var moving = (await _bankApi.RequestFailoverAsync(new RequestFailoverRequest
         {
             ConnectionId = moved.ConnectionId,
@@ -198,8 +150,8 @@ public sealed class TwoRegionBusTests : IAsyncLifetime
 
         // Back (its replicas were in memory: gone), still without gRPC: it reads on from its committed offset. What was
         // published while it was down arrives; what it had read before does not come again.
-        _scheme = await _startScheme();
-        _schemeApi = new(TlsClients.Channel(_scheme.GrpcAddress, _certs.Ca, null));
+        await _regions.StartSchemeAsync();
+        _schemeApi = new(_regions.Channel(_regions.Scheme));
         var caughtUp = await Eventually.Until(() => Find(_schemeApi, moved.ConnectionId), c => c?.Version == moving.Version, TimeSpan.FromSeconds(30));
         Assert.Equal((ConnectionStatus.Migrating, "visa-1"), (caughtUp!.Status, caughtUp.FailoverTarget));
         await Task.Delay(TimeSpan.FromSeconds(2));

@@ -15,64 +15,23 @@ public sealed class TwoRegionSessionEvidenceTests : IAsyncLifetime
 {
     private const string ClientEnd = "10.9.0.1:40001";
     private const string Server = "visa-1";
-    private readonly TestCertificates _certs = new();
-    private GatewayHost _bank = null!;
-    private GatewayHost _scheme = null!;
-    private CuttableLink _toScheme = null!;
-    private CuttableLink _toBank = null!;
+    private LinkedRegions _regions = null!;
 
     public async Task InitializeAsync()
     {
-        var bankPort = FreePort.Next();
-        var schemePort = FreePort.Next();
-        _toScheme = new CuttableLink(schemePort);
-        _toBank = new CuttableLink(bankPort);
-        var bankCert = _certs.IssueClient("bank-eu", "peer");
-        var schemeCert = _certs.IssueClient("scheme-eu", "peer");
-        var server = _certs.IssueServer();
         var fast = new Dictionary<string, string?> { ["Controller:Health:HeartbeatInterval"] = "00:00:01" };
-        _scheme = await GatewayHost.StartAsync("scheme-eu", o =>
-        {
-            o.Tls.ServerCertificate = server;
-            o.Tls.ClientCa = [_certs.Ca];
-            o.Peer.TrustedCa = [_certs.Ca];
-            o.Peer.Address = $"https://localhost:{_toBank.Port}";
-            o.Peer.Region = "bank-eu";
-            o.Peer.ClientCertificate = schemeCert;
-        }, fast, grpcPort: schemePort);
-        _bank = await GatewayHost.StartAsync("bank-eu", o =>
-        {
-            o.Tls.ServerCertificate = server;
-            o.Tls.ClientCa = [_certs.Ca];
-            o.Peer.TrustedCa = [_certs.Ca];
-            o.Peer.Address = $"https://localhost:{_toScheme.Port}";
-            o.Peer.Region = "scheme-eu";
-            o.Peer.ClientCertificate = bankCert;
-            o.Peer.OwnsServerPools = true;
-        }, fast, grpcPort: bankPort);
-        var pools = new ServerPoolService.ServerPoolServiceClient(TlsClients.Channel(_scheme.GrpcAddress, _certs.Ca, null));
-        await pools.AddServerAsync(new AddServerRequest
-        {
-            ServerPool = "visa",
-            Server = new ServerInstance { ServerId = Server, Address = "visa-1.scheme.example:5000", Zone = "zone-a", Capacity = 10 },
-        }, Operator);
+        _regions = await LinkedRegions.StartAsync(bank: fast, scheme: fast);
+        await _regions.AddSchemeServersAsync("visa", (Server, "zone-a"));
     }
 
-    public async Task DisposeAsync()
-    {
-        await _bank.DisposeAsync();
-        await _scheme.DisposeAsync();
-        await _toScheme.DisposeAsync();
-        await _toBank.DisposeAsync();
-        _certs.Dispose();
-    }
+    public async Task DisposeAsync() => await _regions.DisposeAsync();
 
     [Fact]
     public async Task A_silent_bank_client_is_unknown_while_the_scheme_server_holds_its_session_and_dies_over_to_its_standby_once_the_scheme_says_it_is_gone()
     {
-        var bankApi = new ControllerService.ControllerServiceClient(TlsClients.Channel(_bank.GrpcAddress, _certs.Ca, null));
-        var bankSidecars = new SidecarService.SidecarServiceClient(TlsClients.Channel(_bank.GrpcAddress, _certs.Ca, null));
-        var schemeSidecars = new SidecarService.SidecarServiceClient(TlsClients.Channel(_scheme.GrpcAddress, _certs.Ca, null));
+        var bankApi = new ControllerService.ControllerServiceClient(_regions.Channel(_regions.Bank));
+        var bankSidecars = new SidecarService.SidecarServiceClient(_regions.Channel(_regions.Bank));
+        var schemeSidecars = new SidecarService.SidecarServiceClient(_regions.Channel(_regions.Scheme));
         Task<Connection> Get(string id) => bankApi.GetConnectionAsync(new GetConnectionRequest { ConnectionId = id }, Operator).ResponseAsync;
 
         // The bank's client (sidecar-5) registers; the scheme's pool assigns visa-1; it signs on there from ClientEnd.
@@ -126,8 +85,7 @@ public sealed class TwoRegionSessionEvidenceTests : IAsyncLifetime
 
         // 2. The link between the regions is cut, and the session ends at the scheme: the bank cannot know. Its last
         // relayed report ages out (no evidence): still Unknown, no standby activated on a guess.
-        _toBank.Cut();
-        _toScheme.Cut();
+        _regions.Cut();
         Volatile.Write(ref held, []);
         await Task.Delay(TimeSpan.FromSeconds(5)); // past the freshness window (3 missed heartbeats of 1 s)
         var blind = await Get(registered.ConnectionId);
@@ -135,8 +93,7 @@ public sealed class TwoRegionSessionEvidenceTests : IAsyncLifetime
 
         // 3. The link returns: the scheme's report (no session from ClientEnd) reaches the bank, which judges the client
         // dead and activates the standby; the registry names it once it has signed on.
-        _toBank.Restore();
-        _toScheme.Restore();
+        _regions.Restore();
         var connect = await NextCommandAsync(standby, CommandKind.Connect, TimeSpan.FromSeconds(20));
         Assert.Equal(registered.ServerAddress, connect.TargetServerAddress);
         var activating = await Get(registered.ConnectionId);
@@ -154,9 +111,9 @@ public sealed class TwoRegionSessionEvidenceTests : IAsyncLifetime
     [Fact]
     public async Task A_client_that_signed_on_again_from_a_new_end_is_judged_by_that_end_named_in_its_state_report()
     {
-        var bankApi = new ControllerService.ControllerServiceClient(TlsClients.Channel(_bank.GrpcAddress, _certs.Ca, null));
-        var bankSidecars = new SidecarService.SidecarServiceClient(TlsClients.Channel(_bank.GrpcAddress, _certs.Ca, null));
-        var schemeSidecars = new SidecarService.SidecarServiceClient(TlsClients.Channel(_scheme.GrpcAddress, _certs.Ca, null));
+        var bankApi = new ControllerService.ControllerServiceClient(_regions.Channel(_regions.Bank));
+        var bankSidecars = new SidecarService.SidecarServiceClient(_regions.Channel(_regions.Bank));
+        var schemeSidecars = new SidecarService.SidecarServiceClient(_regions.Channel(_regions.Scheme));
         Task<Connection> Get(string id) => bankApi.GetConnectionAsync(new GetConnectionRequest { ConnectionId = id }, Operator).ResponseAsync;
         const string newEnd = "10.9.0.1:40777";
 

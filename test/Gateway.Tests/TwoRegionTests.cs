@@ -12,59 +12,19 @@ namespace OrleansControl.Gateway.Tests;
 /// </summary>
 public sealed class TwoRegionTests(ITestOutputHelper output) : IAsyncLifetime
 {
-    private readonly TestCertificates _certs = new();
-    private GatewayHost _bank = null!;
-    private GatewayHost _scheme = null!;
-    private CuttableLink _toScheme = null!;
-    private CuttableLink _toBank = null!;
+    private LinkedRegions _regions = null!;
     private ControllerService.ControllerServiceClient _bankApi = null!;
     private ControllerService.ControllerServiceClient _schemeApi = null!;
     private ServerPoolService.ServerPoolServiceClient _schemePools = null!;
-    private Func<Task<GatewayHost>> _startScheme = null!;
-    private Func<Task<GatewayHost>> _startBank = null!;
 
     public async Task InitializeAsync()
     {
-        var bankPort = FreePort.Next();
-        var schemePort = FreePort.Next();
-        _toScheme = new CuttableLink(schemePort);
-        _toBank = new CuttableLink(bankPort);
-        var bankCert = _certs.IssueClient("bank-eu", "peer");
-        var schemeCert = _certs.IssueClient("scheme-eu", "peer");
-        var bankServer = _certs.IssueServer();
-        var schemeServer = _certs.IssueServer();
-
-        void Common(Hosting.GatewayOptions o, System.Security.Cryptography.X509Certificates.X509Certificate2 server)
-        {
-            o.Tls.ServerCertificate = server;
-            o.Tls.ClientCa = [_certs.Ca];
-            o.Peer.TrustedCa = [_certs.Ca];
-            // The link's timing is left at its defaults: what these tests measure is what production gets.
-        }
-
-        // In memory: a restart (StartScheme again on the same port) forgets the pool, the replicas and the outbox.
-        _startScheme = () => GatewayHost.StartAsync("scheme-eu", o =>
-        {
-            Common(o, schemeServer);
-            o.Peer.Address = $"https://localhost:{_toBank.Port}";
-            o.Peer.Region = "bank-eu";
-            o.Peer.ClientCertificate = schemeCert;
-        }, grpcPort: schemePort);
-        _scheme = await _startScheme();
-        // In memory too: a restarted bank registers its connections again from version 1.
-        _startBank = () => GatewayHost.StartAsync("bank-eu", o =>
-        {
-            Common(o, bankServer);
-            o.Peer.Address = $"https://localhost:{_toScheme.Port}";
-            o.Peer.Region = "scheme-eu";
-            o.Peer.ClientCertificate = bankCert;
-            o.Peer.OwnsServerPools = true;
-        }, grpcPort: bankPort);
-        _bank = await _startBank();
-
-        _bankApi = new(TlsClients.Channel(_bank.GrpcAddress, _certs.Ca, null));
-        _schemeApi = new(TlsClients.Channel(_scheme.GrpcAddress, _certs.Ca, null));
-        _schemePools = new(TlsClients.Channel(_scheme.GrpcAddress, _certs.Ca, null));
+        // In memory: a restarted scheme forgets the pool, the replicas and the outbox; a restarted bank registers its
+        // connections again from version 1.
+        _regions = await LinkedRegions.StartAsync();
+        _bankApi = new(_regions.Channel(_regions.Bank));
+        _schemeApi = new(_regions.Channel(_regions.Scheme));
+        _schemePools = new(_regions.Channel(_regions.Scheme));
         await AddSchemeServers();
     }
 
@@ -118,8 +78,7 @@ public sealed class TwoRegionTests(ITestOutputHelper output) : IAsyncLifetime
         await Eventually.Until(() => Agree(() => Get(_schemeApi, schemeOwned.ConnectionId), () => Get(_bankApi, schemeOwned.ConnectionId)), ok => ok);
 
         // Cut the link both ways; change state on both sides.
-        _toScheme.Cut();
-        _toBank.Cut();
+        _regions.Cut();
         var closedOnBank = (await _bankApi.UpdateConnectionStateAsync(new UpdateConnectionStateRequest
         {
             ConnectionId = registered.ConnectionId,
@@ -142,8 +101,7 @@ public sealed class TwoRegionTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal(schemeOwned.Version, (await Get(_bankApi, schemeOwned.ConnectionId)).Version);
 
         // Restore: SyncState converges both registries to the same versions, and the queued assignment reaches the scheme.
-        _toScheme.Restore();
-        _toBank.Restore();
+        _regions.Restore();
         await Eventually.Until(() => Agree(() => Get(_bankApi, registered.ConnectionId), () => Get(_schemeApi, registered.ConnectionId)), ok => ok,
             TimeSpan.FromSeconds(20));
         await Eventually.Until(() => Agree(() => Get(_schemeApi, schemeOwned.ConnectionId), () => Get(_bankApi, schemeOwned.ConnectionId)), ok => ok,
@@ -180,8 +138,7 @@ public sealed class TwoRegionTests(ITestOutputHelper output) : IAsyncLifetime
 
         // A verdict given while the link is down is queued and relayed once it is back. (Both ways: the bank's own
         // sync would otherwise fetch it with the mirror refresh.)
-        _toBank.Cut();
-        _toScheme.Cut();
+        _regions.Cut();
         await _schemePools.SetServerHealthAsync(new SetServerHealthRequest
         {
             ServerPool = "visa",
@@ -189,11 +146,10 @@ public sealed class TwoRegionTests(ITestOutputHelper output) : IAsyncLifetime
             Health = ServerHealth.Healthy,
             Reason = "host back",
         }, Operator);
-        var bankPools = new ServerPoolService.ServerPoolServiceClient(TlsClients.Channel(_bank.GrpcAddress, _certs.Ca, null));
+        var bankPools = new ServerPoolService.ServerPoolServiceClient(_regions.Channel(_regions.Bank));
         var mirror = await bankPools.ListServersAsync(new ListServersRequest { ServerPool = "visa" }, Operator);
         Assert.False(mirror.Servers.Single(s => s.ServerId == "visa-2").Healthy);
-        _toBank.Restore();
-        _toScheme.Restore();
+        _regions.Restore();
         await Eventually.Until(
             () => bankPools.ListServersAsync(new ListServersRequest { ServerPool = "visa" }, Operator).ResponseAsync,
             l => l.Servers.Single(s => s.ServerId == "visa-2").Healthy, TimeSpan.FromSeconds(20));
@@ -237,13 +193,12 @@ public sealed class TwoRegionTests(ITestOutputHelper output) : IAsyncLifetime
 
         if (fault == "refused")
         {
-            _toScheme.Cut();
-            _toBank.Cut();
+            _regions.Cut();
         }
         else
         {
-            _toScheme.BlackHole();
-            _toBank.BlackHole();
+            _regions.ToScheme.BlackHole();
+            _regions.ToBank.BlackHole();
         }
 
         // Changes on both sides while apart: closes, a registration from the bank's mirror, and the scheme's verdict
@@ -263,8 +218,7 @@ public sealed class TwoRegionTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal(onVisa2.Version, (await Get(_schemeApi, onVisa2.ConnectionId)).Version);
 
         var restored = System.Diagnostics.Stopwatch.StartNew();
-        _toScheme.Restore();
-        _toBank.Restore();
+        _regions.Restore();
         await Eventually.Until(async () =>
         {
             if (!await AllAgree(ids)) return false;
@@ -280,7 +234,7 @@ public sealed class TwoRegionTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.True(elapsed < TimeSpan.FromSeconds(5), $"registries agreed {elapsed.TotalSeconds:F2} s after the link's return ({fault})");
 
         // The bank's mirror took the verdict too.
-        var bankPools = new ServerPoolService.ServerPoolServiceClient(TlsClients.Channel(_bank.GrpcAddress, _certs.Ca, null));
+        var bankPools = new ServerPoolService.ServerPoolServiceClient(_regions.Channel(_regions.Bank));
         var mirror = await bankPools.ListServersAsync(new ListServersRequest { ServerPool = "visa" }, Operator);
         Assert.False(mirror.Servers.Single(s => s.ServerId == "visa-2").Healthy);
     }
@@ -291,7 +245,7 @@ public sealed class TwoRegionTests(ITestOutputHelper output) : IAsyncLifetime
         var confirmed = await RegisterOnBank("acquirer-1", "visa-1"); // the scheme assigns (and the bank mirrors the pool)
         Assert.DoesNotContain("provisional", confirmed.StatusDetail);
 
-        _toScheme.BlackHole();
+        _regions.ToScheme.BlackHole();
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var provisional = await RegisterOnBank("acquirer-2", "visa-2");
         var first = clock.Elapsed;
@@ -309,7 +263,7 @@ public sealed class TwoRegionTests(ITestOutputHelper output) : IAsyncLifetime
         output.WriteLine($"black-holed scheme: first registration {first.TotalMilliseconds:F0} ms, next {second.TotalMilliseconds:F0} ms");
 
         // Once the link is back the scheme confirms the assignments (the queued AssignServer) and holds the entries.
-        _toScheme.Restore();
+        _regions.ToScheme.Restore();
         await Eventually.Until(() => AllAgree([provisional.ConnectionId, next.ConnectionId]), ok => ok, TimeSpan.FromSeconds(5));
         var servers = (await _schemePools.ListServersAsync(new ListServersRequest { ServerPool = "visa" }, Operator)).Servers;
         Assert.Equal(1 + (next.ServerId == "visa-1" ? 1 : 0), servers.Single(x => x.ServerId == "visa-1").Load);
@@ -327,15 +281,15 @@ public sealed class TwoRegionTests(ITestOutputHelper output) : IAsyncLifetime
             Health = ServerHealth.Unhealthy,
             Reason = "host unreachable",
         }, Operator);
-        var bankPools = new ServerPoolService.ServerPoolServiceClient(TlsClients.Channel(_bank.GrpcAddress, _certs.Ca, null));
+        var bankPools = new ServerPoolService.ServerPoolServiceClient(_regions.Channel(_regions.Bank));
         async Task<ServerInstance> MirrorOf(string id) =>
             (await bankPools.ListServersAsync(new ListServersRequest { ServerPool = "visa" }, Operator)).Servers.Single(s => s.ServerId == id);
         await Eventually.Until(() => MirrorOf("visa-2"), s => !s.Healthy);
 
         // The scheme restarts on memory: its pool, its replicas and its outbox are gone. Its operator adds the servers
         // again (healthy: the host is back); nothing relays that as a verdict.
-        await _scheme.DisposeAsync();
-        _scheme = await _startScheme();
+        await _regions.Scheme.DisposeAsync();
+        await _regions.StartSchemeAsync();
         await AddSchemeServers();
         var clock = System.Diagnostics.Stopwatch.StartNew();
 
@@ -359,7 +313,7 @@ public sealed class TwoRegionTests(ITestOutputHelper output) : IAsyncLifetime
     }
 
     private async Task<string> Loads(GatewayHost side) =>
-        string.Join(", ", (await new ServerPoolService.ServerPoolServiceClient(TlsClients.Channel(side.GrpcAddress, _certs.Ca, null))
+        string.Join(", ", (await new ServerPoolService.ServerPoolServiceClient(TlsClients.Channel(side.GrpcAddress, _regions.Certs.Ca, null))
             .ListServersAsync(new ListServersRequest { ServerPool = "visa" }, Operator)).Servers
             .OrderBy(s => s.ServerId, StringComparer.Ordinal).Select(s => $"{s.ServerId}={s.Load}"));
 
@@ -368,17 +322,17 @@ public sealed class TwoRegionTests(ITestOutputHelper output) : IAsyncLifetime
     {
         await RegisterOnBank("acquirer-l1", "visa-2");
         await RegisterOnBank("acquirer-l2", "visa-2");
-        Assert.Equal("visa-1=0, visa-2=2", await Loads(_scheme));
-        Assert.Equal("visa-1=0, visa-2=2", await Loads(_bank));
+        Assert.Equal("visa-1=0, visa-2=2", await Loads(_regions.Scheme));
+        Assert.Equal("visa-1=0, visa-2=2", await Loads(_regions.Bank));
 
         // The scheme forgets everything; its servers come back (load 0 there, 2 on the bank's mirror: the drift).
-        await _scheme.DisposeAsync();
-        _scheme = await _startScheme();
+        await _regions.Scheme.DisposeAsync();
+        await _regions.StartSchemeAsync();
         await AddSchemeServers();
 
         // The bank's next round gives the scheme its entries, and the scheme's pool takes the slots they hold.
-        var loads = await Eventually.Until(() => Loads(_scheme), l => l == "visa-1=0, visa-2=2", TimeSpan.FromSeconds(15));
-        Assert.Equal(await Loads(_bank), loads);
+        var loads = await Eventually.Until(() => Loads(_regions.Scheme), l => l == "visa-1=0, visa-2=2", TimeSpan.FromSeconds(15));
+        Assert.Equal(await Loads(_regions.Bank), loads);
         Assert.Equal(2, await SchemeLoad());
     }
 
@@ -389,11 +343,10 @@ public sealed class TwoRegionTests(ITestOutputHelper output) : IAsyncLifetime
         var schemeOwned = (await _schemeApi.RegisterConnectionAsync(
             new RegisterConnectionRequest { ClientId = "issuer-m", ServerPool = "visa", PreferredServer = "visa-1" }, Operator)).Connection;
         // Each side counts both regions' connections: the scheme's, on the bank's mirror too.
-        await Eventually.Until(() => Loads(_bank), l => l == "visa-1=1, visa-2=1");
-        Assert.Equal("visa-1=1, visa-2=1", await Loads(_scheme));
+        await Eventually.Until(() => Loads(_regions.Bank), l => l == "visa-1=1, visa-2=1");
+        Assert.Equal("visa-1=1, visa-2=1", await Loads(_regions.Scheme));
 
-        _toScheme.Cut();
-        _toBank.Cut();
+        _regions.Cut();
         // Provisional on visa-2 (queued for the scheme with visa-2 as its choice), then moved in the bank's mirror.
         var provisional = await RegisterOnBank("acquirer-m", "visa-2");
         Assert.Equal("visa-2", provisional.ServerId);
@@ -404,14 +357,13 @@ public sealed class TwoRegionTests(ITestOutputHelper output) : IAsyncLifetime
             IdempotencyKey = "move-m",
         }, Operator)).Connection;
         Assert.Equal((ConnectionStatus.Migrating, "visa-1"), (moved.Status, moved.FailoverTarget));
-        Assert.Equal("visa-1=2, visa-2=1", await Loads(_bank));
+        Assert.Equal("visa-1=2, visa-2=1", await Loads(_regions.Bank));
 
-        _toScheme.Restore();
-        _toBank.Restore();
+        _regions.Restore();
         // The replay reserves visa-2 at the scheme; the entry pushed right after moves the slot to where the bank holds it.
         await Eventually.Until(() => AllAgree([provisional.ConnectionId, schemeOwned.ConnectionId, bankOwned.ConnectionId]), ok => ok, TimeSpan.FromSeconds(10));
-        var loads = await Eventually.Until(() => Loads(_scheme), l => l == "visa-1=2, visa-2=1", TimeSpan.FromSeconds(10));
-        Assert.Equal(await Loads(_bank), loads);
+        var loads = await Eventually.Until(() => Loads(_regions.Scheme), l => l == "visa-1=2, visa-2=1", TimeSpan.FromSeconds(10));
+        Assert.Equal(await Loads(_regions.Bank), loads);
     }
 
     [Fact]
@@ -438,9 +390,9 @@ public sealed class TwoRegionTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.False(string.IsNullOrEmpty(old.Incarnation));
 
         // The bank controller restarts on memory and its connection registers again, then fails.
-        await _bank.DisposeAsync();
-        _bank = await _startBank();
-        _bankApi = new(TlsClients.Channel(_bank.GrpcAddress, _certs.Ca, null));
+        await _regions.Bank.DisposeAsync();
+        await _regions.StartBankAsync();
+        _bankApi = new(_regions.Channel(_regions.Bank));
         var reborn = (await _bankApi.RegisterConnectionAsync(new RegisterConnectionRequest
         {
             ConnectionId = id,
@@ -468,7 +420,7 @@ public sealed class TwoRegionTests(ITestOutputHelper output) : IAsyncLifetime
         // A push of the old registration arriving late (here from the bank's own certificate) does not roll it back:
         // the scheme answers with its newer copy.
         var lateBank = new ControllerService.ControllerServiceClient(
-            TlsClients.Channel(_scheme.GrpcAddress, _certs.Ca, _certs.IssueClient("bank-eu", "peer")));
+            TlsClients.Channel(_regions.Scheme.GrpcAddress, _regions.Certs.Ca, _regions.Certs.IssueClient("bank-eu", "peer")));
         var stale = old.Clone();
         stale.Version = old.Version + 5;
         var answer = await lateBank.SyncStateAsync(new SyncStateRequest { SourceRegion = "bank-eu", Entries = { stale } });
@@ -548,7 +500,7 @@ public sealed class TwoRegionTests(ITestOutputHelper output) : IAsyncLifetime
     [Fact]
     public async Task A_server_sidecar_attached_to_the_bank_is_told_the_scheme_owns_the_pools()
     {
-        var sidecars = new SidecarService.SidecarServiceClient(TlsClients.Channel(_bank.GrpcAddress, _certs.Ca, null));
+        var sidecars = new SidecarService.SidecarServiceClient(_regions.Channel(_regions.Bank));
         var (stream, _) = await SidecarStream.AttachAsync(sidecars, Sidecar1, "sidecar-1");
         await using var _ = stream;
         await stream.SendAsync(new SidecarMessage
@@ -564,7 +516,7 @@ public sealed class TwoRegionTests(ITestOutputHelper output) : IAsyncLifetime
     public async Task SyncState_from_the_peer_for_another_region_is_PERMISSION_DENIED()
     {
         var peerAsBank = new ControllerService.ControllerServiceClient(
-            TlsClients.Channel(_scheme.GrpcAddress, _certs.Ca, _certs.IssueClient("bank-eu", "peer")));
+            TlsClients.Channel(_regions.Scheme.GrpcAddress, _regions.Certs.Ca, _regions.Certs.IssueClient("bank-eu", "peer")));
         var e = await Assert.ThrowsAsync<RpcException>(() => peerAsBank.SyncStateAsync(new SyncStateRequest
         {
             SourceRegion = "scheme-eu",
@@ -573,12 +525,5 @@ public sealed class TwoRegionTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal(StatusCode.PermissionDenied, e.StatusCode);
     }
 
-    public async Task DisposeAsync()
-    {
-        await _toScheme.DisposeAsync();
-        await _toBank.DisposeAsync();
-        await _bank.DisposeAsync();
-        await _scheme.DisposeAsync();
-        _certs.Dispose();
-    }
+    public async Task DisposeAsync() => await _regions.DisposeAsync();
 }

@@ -10,89 +10,55 @@ namespace OrleansControl.Gateway.Tests.Infrastructure;
 /// </summary>
 internal sealed class ReplicatedRegions : IAsyncDisposable
 {
-    private ReplicatedRegions(TestCertificates certs, RedisServer primary, RedisServer replica)
+    private LinkedRegions _regions = null!;
+
+    private ReplicatedRegions(RedisServer primary, RedisServer replica)
     {
-        Certs = certs;
         Primary = primary;
         Replica = replica;
     }
 
-    public TestCertificates Certs { get; }
+    public TestCertificates Certs => _regions.Certs;
 
     public RedisServer Primary { get; }
 
     public RedisServer Replica { get; }
 
-    public GatewayHost Bank { get; private set; } = null!;
+    public GatewayHost Bank => _regions.Bank;
 
-    public GatewayHost Scheme { get; private set; } = null!;
+    public GatewayHost Scheme => _regions.Scheme;
 
     /// <summary>The bank's way to the scheme.</summary>
-    public CuttableLink ToScheme { get; private set; } = null!;
+    public CuttableLink ToScheme => _regions.ToScheme;
 
     /// <summary>The scheme's way to the bank.</summary>
-    public CuttableLink ToBank { get; private set; } = null!;
+    public CuttableLink ToBank => _regions.ToBank;
 
     /// <param name="writer">"bank" or "scheme": the region on the primary.</param>
     public static async Task<ReplicatedRegions> StartAsync(string writer)
     {
         var primary = await RedisServer.StartAsync();
         var replica = await RedisServer.StartAsync();
-        var r = new ReplicatedRegions(new TestCertificates(), primary, replica);
+        var r = new ReplicatedRegions(primary, replica);
         await replica.CliAsync("REPLICAOF", "127.0.0.1", primary.Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
         await Eventually.Until(() => replica.CliAsync("INFO", "replication"), i => i.Contains("master_link_status:up", StringComparison.Ordinal));
 
-        var bankPort = FreePort.Next();
-        var schemePort = FreePort.Next();
-        r.ToScheme = new CuttableLink(schemePort);
-        r.ToBank = new CuttableLink(bankPort);
-        var server = r.Certs.IssueServer();
         Dictionary<string, string?> Storage(string region) => region == writer
             ? new() { ["Controller:Storage"] = "redis", ["Controller:Redis"] = primary.ConnectionString }
             : new() { ["Gateway:Peer:RedisReplica"] = replica.ConnectionString };
-        r.Scheme = await GatewayHost.StartAsync("scheme-eu", o =>
-        {
-            o.Tls.ServerCertificate = server;
-            o.Tls.ClientCa = [r.Certs.Ca];
-            o.Peer.TrustedCa = [r.Certs.Ca];
-            o.Peer.Address = $"https://localhost:{r.ToBank.Port}";
-            o.Peer.Region = "bank-eu";
-            o.Peer.ClientCertificate = r.Certs.IssueClient("scheme-eu", "peer");
-        }, Storage("scheme"), grpcPort: schemePort);
-        r.Bank = await GatewayHost.StartAsync("bank-eu", o =>
-        {
-            o.Tls.ServerCertificate = server;
-            o.Tls.ClientCa = [r.Certs.Ca];
-            o.Peer.TrustedCa = [r.Certs.Ca];
-            o.Peer.Address = $"https://localhost:{r.ToScheme.Port}";
-            o.Peer.Region = "scheme-eu";
-            o.Peer.ClientCertificate = r.Certs.IssueClient("bank-eu", "peer");
-            o.Peer.OwnsServerPools = true;
-        }, Storage("bank"), grpcPort: bankPort);
+        r._regions = await LinkedRegions.StartAsync(bank: Storage("bank"), scheme: Storage("scheme"));
         return r;
     }
 
     /// <summary>Both directions refused, as a cut network between the regions.</summary>
-    public void Cut()
-    {
-        ToScheme.Cut();
-        ToBank.Cut();
-    }
+    public void Cut() => _regions.Cut();
 
-    public void Restore()
-    {
-        ToScheme.Restore();
-        ToBank.Restore();
-    }
+    public void Restore() => _regions.Restore();
 
     public async ValueTask DisposeAsync()
     {
-        await ToScheme.DisposeAsync();
-        await ToBank.DisposeAsync();
-        await Bank.DisposeAsync();
-        await Scheme.DisposeAsync();
+        await _regions.DisposeAsync();
         await Replica.DisposeAsync();
         await Primary.DisposeAsync();
-        Certs.Dispose();
     }
 }
