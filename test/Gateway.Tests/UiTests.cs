@@ -96,17 +96,25 @@ public sealed class UiTests(GatewayFixture f, Xunit.Abstractions.ITestOutputHelp
         await f.Controller.RequestFailoverAsync(new RequestFailoverRequest { ConnectionId = c.ConnectionId, Reason = "ui test", IdempotencyKey = "ui-1" }, Operator);
         output.WriteLine($"RequestFailover answered in {(DateTimeOffset.UtcNow - asked).TotalMilliseconds:F0} ms");
 
-        // (The registration's own event may still be on its way: the move's is the one to MIGRATING.)
-        var status = await events.NextAsync(e => e.Name == "status" && e.Data.GetProperty("connectionId").GetString() == c.ConnectionId
-            && e.Data.GetProperty("to").GetString() == "MIGRATING");
-        output.WriteLine($"status event {(DateTimeOffset.UtcNow - asked).TotalMilliseconds:F0} ms after the request");
-        var failover = await events.NextAsync(e => e.Name == "failover" && e.Data.GetProperty("connectionId").GetString() == c.ConnectionId);
-        output.WriteLine($"status and failover events {(DateTimeOffset.UtcNow - asked).TotalMilliseconds:F0} ms after the request");
-        // A refresh never sends status or failover events: that they came at all is the push. The bound catches a stall;
-        // 10 s, not 5: 1 run in about 25 here saw both 6.0 s after the request (still unexplained, in the issue notes).
-        Assert.True(DateTimeOffset.UtcNow - asked < TimeSpan.FromSeconds(10), "pushed, not waiting for a refresh");
-        Assert.Equal(("MIGRATING", "srv-1"), (status.Data.GetProperty("to").GetString(), status.Data.GetProperty("failoverTarget").GetString()));
-        Assert.Equal(("srv-0", "srv-1"), (failover.Data.GetProperty("fromServer").GetString(), failover.Data.GetProperty("toServer").GetString()));
+        // The move's two events travel on two streams (connection-status/* and failover-commands/*), each in its own
+        // memory queue with its own pulling agent, so either may come first (docs/ui.md): both are awaited, in any order.
+        // (Waiting for the status and only then for a failover skipped a failover that came first and caught the next
+        // attempt's, 6 s later: the move's 5 s deadline, nobody signs on here, then the 1 s retry.)
+        // The registration's own status event may still be on its way: the move's is the one to MIGRATING.
+        (string Name, JsonElement Data)? status = null, failover = null;
+        while (status is null || failover is null)
+        {
+            var e = await events.NextAsync(x => x.Name is "status" or "failover"
+                && x.Data.GetProperty("connectionId").GetString() == c.ConnectionId);
+            if (e.Name == "failover") failover ??= e;
+            else if (e.Data.GetProperty("to").GetString() == "MIGRATING") status ??= e;
+            output.WriteLine($"{e.Name} event {(DateTimeOffset.UtcNow - asked).TotalMilliseconds:F0} ms after the request");
+        }
+        // A refresh never sends status or failover events: that they came at all is the push. The bound catches a stall,
+        // generous for a loaded machine, and under the move's 5 s deadline, so a retry's events cannot pass for these.
+        Assert.True(DateTimeOffset.UtcNow - asked < TimeSpan.FromSeconds(5), "pushed, not waiting for a refresh");
+        Assert.Equal(("MIGRATING", "srv-1"), (status.Value.Data.GetProperty("to").GetString(), status.Value.Data.GetProperty("failoverTarget").GetString()));
+        Assert.Equal(("srv-0", "srv-1"), (failover.Value.Data.GetProperty("fromServer").GetString(), failover.Value.Data.GetProperty("toServer").GetString()));
     }
 
     [Fact]
