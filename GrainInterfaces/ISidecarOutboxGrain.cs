@@ -6,8 +6,9 @@ namespace OrleansControl.GrainInterfaces;
 /// <summary>
 /// The commands waiting for one sidecar (key: sidecar id), persisted so that a stream that drops and resumes, on
 /// this gateway or another, gets every unacknowledged command exactly once. Connection grains enqueue (awaited:
-/// a command is persisted before the failover that needs it is reported as started). Acks are cumulative by
-/// sequence; the gateway hands the receipt of a command that moves a link to its connection grain as evidence (the
+/// a command is persisted before the failover that needs it is reported as started). A stream's ack drops its own
+/// command only (an earlier one whose ack failed on the way stays pending); the attach's last acknowledged sequence is
+/// cumulative. The gateway hands the receipt of a command that moves a link to its connection grain as evidence (the
 /// outbox does not call connection grains: they call it, and two non-reentrant grains waiting on each other deadlock).
 /// </summary>
 [Alias("oc.gw.ISidecarOutboxGrain")]
@@ -36,8 +37,8 @@ public interface ISidecarOutboxGrain : IGrainWithStringKey
     Task<PendingCommand[]?> Resume(long epoch, long afterSequence, ISidecarCommandObserver observer);
 
     /// <summary>
-    /// The sidecar finished command <paramref name="sequence"/> (and, cumulatively, everything before it). Returns that
-    /// command if it was still pending, so its receipt can reach the connection it is about.
+    /// The sidecar's receipt of command <paramref name="sequence"/> reached its connection: that command (only) is
+    /// dropped. Returns it if it was still pending; acknowledging it again changes nothing.
     /// </summary>
     [Alias("Ack")]
     Task<SidecarCommand?> Ack(long sequence);

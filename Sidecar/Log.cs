@@ -109,4 +109,7 @@ internal static partial class Log
 
     [LoggerMessage(73, LogLevel.Warning, "Server {ServerId}: the controller rejected a session report: {Code}: {Message}")]
     public static partial void SessionReportRejected(ILogger logger, string serverId, string code, string message);
+
+    [LoggerMessage(3242, LogLevel.Information, "Agent: the ack of command {CommandId} (#{Sequence}) was not applied by the controller; sent again")]
+    public static partial void AckSentAgain(ILogger logger, string commandId, ulong sequence);
 }

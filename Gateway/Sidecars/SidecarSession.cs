@@ -44,6 +44,9 @@ internal sealed partial class SidecarSession(
     private readonly SemaphoreSlim _doorbell = new(0, int.MaxValue);
     // Connections this stream has proven it owns, with their grain references (the heartbeat hot path reuses them).
     private readonly Dictionary<string, IConnectionGrain> _owned = new(StringComparer.Ordinal);
+    // Commands sent on this stream and not yet acknowledged through it: an ack's receipt reaches its connection grain
+    // before the outbox drops the command, so a failed ack loses nothing (SidecarSession.Acks.cs).
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<long, SidecarCommand> _sent = new();
     private readonly CancellationTokenSource _stop = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
     private ISidecarCommandObserver? _reference;
     private long _epoch;
@@ -131,7 +134,7 @@ internal sealed partial class SidecarSession(
                     LogMessageFailed(e, sidecarId, reference);
                     text = $"internal error (reference {reference})";
                 }
-                Reject(ConnectionIdOf(message), code, text);
+                Reject(ConnectionIdOf(message), code, text, message.BodyCase == SidecarMessage.BodyOneofCase.CommandAck ? message.CommandAck.Sequence : 0);
             }
         }
     }
@@ -261,41 +264,13 @@ internal sealed partial class SidecarSession(
         {
             var observed = Observation(report.State, report.ServerAddress, report.Detail, report.LocalAddress)!;
             await grain.ReportLink(report.MovedFrom.Length == 0 ? observed : observed with { MovedFrom = report.MovedFrom });
+            // The sidecar's own move is recorded: it may stop carrying it (until now it counts as not reported).
+            if (report.MovedFrom.Length > 0)
+                _down.Writer.TryWrite(new ControllerMessage { Applied = new Applied { MovedFrom = report.MovedFrom } });
         }
         catch (ControlPlaneException e)
         {
             RejectMapped(report.ConnectionId, e);
-        }
-    }
-
-    private async ValueTask OnAck(CommandAck ack)
-    {
-        if (ack.Sequence == 0 || ack.Sequence > (ulong)_lastSent)
-        {
-            Reject("", StatusCode.InvalidArgument, $"command_ack.sequence: {ack.Sequence} was not sent on this stream");
-            return;
-        }
-        if (!ack.Success) LogCommandFailed(sidecarId, ack.CommandId, ack.Sequence);
-        if (ack.ServerAddress.Length > RequestValidation.MaxAddressLength || ack.Detail.Length > RequestValidation.MaxReasonLength)
-        {
-            Reject("", StatusCode.InvalidArgument, "command_ack.server_address/detail: too long");
-            return;
-        }
-        using var span = GatewayTracing.StartFrom("command acknowledged", ack.TraceParent);
-        span?.SetTag("orleanscontrol.command_id", ack.CommandId);
-        span?.SetTag("orleanscontrol.success", ack.Success);
-        var command = await _outbox.Ack((long)ack.Sequence);
-        if (command is { MovesLink: true } && command.CommandId == ack.CommandId)
-        {
-            try
-            {
-                await cluster.GetGrain<IConnectionGrain>(command.ConnectionId).CompleteCommand(new CommandReceipt(
-                    ack.CommandId, ack.Success, ack.Detail, ack.ServerAddress.Length == 0 ? null : ack.ServerAddress));
-            }
-            catch (ControlPlaneException e)
-            {
-                RejectMapped(command.ConnectionId, e);
-            }
         }
     }
 
@@ -388,6 +363,7 @@ internal sealed partial class SidecarSession(
         {
             if (p.Sequence <= _lastSent) continue;
             _lastSent = p.Sequence;
+            _sent[p.Sequence] = p.Command;
             _down.Writer.TryWrite(new ControllerMessage { Command = ToProto(p) });
         }
     }
@@ -400,10 +376,10 @@ internal sealed partial class SidecarSession(
         }
     }
 
-    private void Reject(string connectionId, StatusCode code, string message) =>
+    private void Reject(string connectionId, StatusCode code, string message, ulong ackSequence = 0) =>
         _down.Writer.TryWrite(new ControllerMessage
         {
-            Rejected = new Rejected { ConnectionId = connectionId, Code = StatusName(code), Message = message },
+            Rejected = new Rejected { ConnectionId = connectionId, Code = StatusName(code), Message = message, CommandAckSequence = ackSequence },
         });
 
     private void RejectMapped(string connectionId, ControlPlaneException e)
@@ -499,9 +475,6 @@ internal sealed partial class SidecarSession(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Sidecar {SidecarId} attached elsewhere; closing this stream")]
     private partial void LogSuperseded(string sidecarId);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Sidecar {SidecarId} reports command {CommandId} (#{Sequence}) failed")]
-    private partial void LogCommandFailed(string sidecarId, string commandId, ulong sequence);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Sidecar {SidecarId}: a message failed unexpectedly, reference {Reference}; the stream goes on")]
     private partial void LogMessageFailed(Exception e, string sidecarId, string reference);

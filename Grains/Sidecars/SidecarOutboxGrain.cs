@@ -87,9 +87,15 @@ internal sealed partial class SidecarOutboxGrain(
 
     public async Task<SidecarCommand?> Ack(long sequence)
     {
-        var acked = state.State.Pending.Find(p => p.Sequence == sequence)?.Command;
-        if (sequence > state.State.AckedSequence) await AckCore(sequence);
-        return acked;
+        // This command only: an earlier one whose ack failed on the way stays pending, so the sidecar's resend (or the
+        // outbox's, after a re-attach) can still bring its receipt.
+        var s = state.State;
+        var acked = s.Pending.Find(p => p.Sequence == sequence);
+        if (acked is null) return null;
+        s.Pending.Remove(acked);
+        s.AckedSequence = Floor(s);
+        await state.WriteStateAsync();
+        return acked.Command;
     }
 
     public Task Detach(long epoch)
@@ -118,10 +124,13 @@ internal sealed partial class SidecarOutboxGrain(
     {
         // A sidecar cannot acknowledge what was never issued.
         var s = state.State;
-        s.AckedSequence = Math.Min(sequence, s.NextSequence - 1);
-        s.Pending.RemoveAll(p => p.Sequence <= s.AckedSequence);
+        s.Pending.RemoveAll(p => p.Sequence <= sequence);
+        s.AckedSequence = Floor(s);
         await state.WriteStateAsync();
     }
+
+    /// <summary>The highest sequence with nothing pending at or below it (a sidecar cannot acknowledge what was never issued).</summary>
+    private static long Floor(SidecarOutboxState s) => Math.Max(s.AckedSequence, (s.Pending.Count == 0 ? s.NextSequence : s.Pending.Min(p => p.Sequence)) - 1);
 
     private void Ring(long upTo)
     {

@@ -43,12 +43,6 @@ public sealed partial class SidecarAgent
             _executed.Remember(command.CommandId, new CommandOutcome(success, detail));
         }
 
-        // The sequence only feeds the cumulative ack (SidecarRegister.last_acked_sequence), never the dedupe.
-        if (command.Sequence != 0)
-        {
-            Interlocked.Exchange(ref _lastAcked, Math.Max(command.Sequence, Interlocked.Read(ref _lastAcked)));
-        }
-
         var kind = command.Kind.ToString();
         Log.CommandExecuted(_logger, command.CommandId, command.Sequence, kind, success, detail);
         _link.Metrics.Command(kind, success);
@@ -197,7 +191,51 @@ public sealed partial class SidecarAgent
         await foreach (var command in commands.ReadAllAsync(ct).ConfigureAwait(false))
         {
             var ack = await ExecuteAsync(command, ct).ConfigureAwait(false);
+            // The sequence only feeds the cumulative ack (SidecarRegister.last_acked_sequence), never the dedupe; and
+            // only once the controller says it applied the ack (UnappliedAcks).
+            _acks.Sent(ack);
             outbox.TryWrite(new SidecarMessage { CommandAck = ack });
+        }
+    }
+
+    /// <summary>
+    /// A rejection the controller says is worth retrying (UNAVAILABLE, DEADLINE_EXCEEDED: nothing was applied): the ack it
+    /// names is sent again on the same stream after a short wait, unless it was applied meanwhile.
+    /// </summary>
+    private void OnRejected(Rejected rejected, ChannelWriter<SidecarMessage> outbox, CancellationToken ct)
+    {
+        if (rejected.Code is not ("UNAVAILABLE" or "DEADLINE_EXCEEDED"))
+        {
+            return; // settled: sending it again would change nothing (an unapplied ack still comes back after a re-attach)
+        }
+
+        if (rejected.CommandAckSequence != 0)
+        {
+            if (_acks.Resend(rejected.CommandAckSequence) is { } resend)
+            {
+                _ = SendAgainAsync(new SidecarMessage { CommandAck = resend.Ack }, resend.After, rejected.CommandAckSequence, outbox, ct);
+            }
+        }
+        else if (rejected.ConnectionId == _options.EffectiveConnectionId)
+        {
+            ReportOwnMoveAgain(outbox, ct);
+        }
+    }
+
+    private async Task SendAgainAsync(SidecarMessage message, TimeSpan after, ulong sequence, ChannelWriter<SidecarMessage> outbox, CancellationToken ct)
+    {
+        try
+        {
+            await Task.Delay(after, ct).ConfigureAwait(false);
+            if (_acks.IsWaiting(sequence))
+            {
+                Log.AckSentAgain(_logger, message.CommandAck.CommandId, sequence);
+                outbox.TryWrite(message);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // the stream ended: a re-attach brings the command again
         }
     }
 

@@ -17,6 +17,8 @@ public sealed partial class SidecarAgent
     private volatile IReadOnlyList<RankedBackup> _backups = [];
     private CancellationTokenSource? _ownFailover; // guarded by _lock
     private OwnMove? _lastOwnMove;                 // guarded by _lock
+    private int _ownMoveResend;                    // 1 while a resend of its report waits
+    private volatile ChannelWriter<SidecarMessage>? _ownMoveSentOn; // the stream its report went out on, not yet applied
 
     private void OnLinkSuspected(LinkSuspicion suspicion)
     {
@@ -147,7 +149,9 @@ public sealed partial class SidecarAgent
 
     /// <summary>
     /// Sends a state report if the stream is attached. A SIGNED_ON report at the server of an own move not yet
-    /// reported carries moved_from; once written, that move counts as reported.
+    /// reported carries moved_from (once per stream); the move counts as reported once the controller says it applied it
+    /// (Applied.moved_from), not once written: until then the first such report after a re-attach carries it again, and
+    /// a retryable rejection about the connection sends it again.
     /// </summary>
     private void Report(ConnectionState state, string detail, ChannelWriter<SidecarMessage>? outbox = null)
     {
@@ -164,7 +168,8 @@ public sealed partial class SidecarAgent
             own = _lastOwnMove;
         }
 
-        var carries = own is { Reported: false } && message.StateReport.State == LinkState.SignedOn && message.StateReport.ServerAddress == own.To;
+        var carries = own is { Reported: false } && message.StateReport.State == LinkState.SignedOn && message.StateReport.ServerAddress == own.To
+            && _ownMoveSentOn != outbox;
         if (carries)
         {
             message.StateReport.MovedFrom = own!.From;
@@ -172,11 +177,53 @@ public sealed partial class SidecarAgent
 
         if (outbox.TryWrite(message) && carries)
         {
-            lock (_lock)
+            _ownMoveSentOn = outbox; // once per stream, unless a retryable rejection asks for it again
+        }
+    }
+
+    /// <summary>The controller recorded the own move that left <paramref name="from"/>.</summary>
+    private void OwnMoveRecorded(string from)
+    {
+        lock (_lock)
+        {
+            if (_lastOwnMove is { Reported: false } own && own.From == from)
             {
-                _lastOwnMove = _lastOwnMove == own ? own! with { Reported = true } : _lastOwnMove;
+                _lastOwnMove = own with { Reported = true };
             }
         }
+    }
+
+    /// <summary>A retryable rejection about our connection while an own move is not recorded: its report is sent again, once at a time.</summary>
+    private void ReportOwnMoveAgain(ChannelWriter<SidecarMessage> outbox, CancellationToken ct)
+    {
+        OwnMove? own;
+        lock (_lock)
+        {
+            own = _lastOwnMove;
+        }
+
+        if (own is not { Reported: false } || _link.SignedOnAt != own.To || Interlocked.Exchange(ref _ownMoveResend, 1) == 1)
+        {
+            return;
+        }
+
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(500), ct).ConfigureAwait(false);
+                _ownMoveSentOn = null;
+                Report(ConnectionState.SignedOn, $"moved on its own from {own.From} ({own.Cause}; sent again)", outbox);
+            }
+            catch (OperationCanceledException)
+            {
+                // the stream ended: the first report after the re-attach carries it
+            }
+            finally
+            {
+                Volatile.Write(ref _ownMoveResend, 0);
+            }
+        }, CancellationToken.None);
     }
 
     private static void CancelQuietly(CancellationTokenSource? source)

@@ -25,7 +25,7 @@ public sealed partial class SidecarAgent
             {
                 SidecarId = _options.SidecarId,
                 Region = _options.Region,
-                LastAckedSequence = Interlocked.Read(ref _lastAcked),
+                LastAckedSequence = _acks.LastAcked,
             },
         }, stream.Token).ConfigureAwait(false);
         if (ServerMode)
@@ -75,13 +75,26 @@ public sealed partial class SidecarAgent
                         OnCommandArrived(message.Command);
                         commands.Writer.TryWrite(message.Command);
                         break;
+                    case ControllerMessage.BodyOneofCase.Applied:
+                        if (message.Applied.CommandAckSequence != 0)
+                        {
+                            _acks.Applied(message.Applied.CommandAckSequence);
+                        }
+
+                        if (message.Applied.MovedFrom.Length > 0)
+                        {
+                            OwnMoveRecorded(message.Applied.MovedFrom);
+                        }
+
+                        break;
                     case ControllerMessage.BodyOneofCase.Gateways:
                         _gateways.Learn(message.Gateways.Addresses);
                         break;
                     case ControllerMessage.BodyOneofCase.Rejected:
                         var rejected = message.Rejected;
-                        _lastError = $"controller rejected a {(rejected.Message.StartsWith("server_registration", StringComparison.Ordinal) ? "server registration" : "report")}: {rejected.Code}: {rejected.Message}";
+                        _lastError = $"controller rejected a {(rejected.Message.StartsWith("server_registration", StringComparison.Ordinal) ? "server registration" : rejected.CommandAckSequence != 0 ? "command ack" : "report")}: {rejected.Code}: {rejected.Message}";
                         Log.ReportRejected(_logger, rejected.ConnectionId, rejected.Code, rejected.Message);
+                        OnRejected(rejected, outbox.Writer, stream.Token);
                         if (rejected.Code == "NOT_FOUND" && rejected.ConnectionId == _options.EffectiveConnectionId)
                         {
                             // The controller lost our registration (e.g. its store was reset): register again.
@@ -132,12 +145,17 @@ public sealed partial class SidecarAgent
     {
         var incarnation = attached.OutboxIncarnation;
         var previous = _outboxIncarnation;
-        var lastAcked = Interlocked.Read(ref _lastAcked);
+        var lastAcked = _acks.LastAcked;
         var restarted = incarnation.Length > 0 && previous is not null && incarnation != previous;
         if (restarted || attached.ResumedAfter < lastAcked)
         {
-            Interlocked.Exchange(ref _lastAcked, attached.ResumedAfter);
+            _acks.ResetTo(attached.ResumedAfter);
             Log.OutboxRestarted(_logger, incarnation, previous ?? "", attached.ResumedAfter, lastAcked);
+        }
+        else
+        {
+            // A full attach (with the outbox's incarnation) says what the outbox has no longer pending.
+            _acks.Reattached(incarnation.Length > 0 ? attached.ResumedAfter : null);
         }
 
         if (incarnation.Length > 0)

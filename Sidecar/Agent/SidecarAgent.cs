@@ -36,7 +36,7 @@ public sealed partial class SidecarAgent : BackgroundService
     private readonly GatewayCandidates _gateways;
     private int _current;
     private volatile GatewayCandidate? _currentGateway;
-    private ulong _lastAcked;
+    private readonly UnappliedAcks _acks = new();
     private volatile string? _outboxIncarnation;
     private volatile bool _attached;
     private volatile string? _lastError;
@@ -84,7 +84,7 @@ public sealed partial class SidecarAgent : BackgroundService
 
         var current = _currentGateway?.ToString() ?? _options.Controller;
         return new AgentStatus(_options.SidecarId, _options.EffectiveConnectionId, current, _attached, _lastError,
-            _assigned, Interlocked.Read(ref _lastAcked), _outboxIncarnation, heartbeat, _link.SendingStopped, _link.Health(), recent,
+            _assigned, _acks.LastAcked, _outboxIncarnation, heartbeat, _link.SendingStopped, _link.Health(), recent,
             _backups, ownMove, _link.Reversals(), _gateways.Learned, _standby);
     }
 

@@ -150,13 +150,27 @@ public sealed class SidecarStreamTests(GatewayFixture f)
             await Task.Delay(200);
         }
 
-        // Both were acknowledged (cumulatively): a third attach has nothing pending.
+        // An ack drops its own command only: the resent move, never acknowledged, is still pending (a sidecar whose ack
+        // of it was lost gets it again), the sign-off is not.
         var (third, again) = await SidecarStream.AttachAsync(f.Sidecars, Sidecar(8), "sidecar-8", lastAcked: 0);
         await using (third)
         {
-            Assert.Equal(0, again.PendingCommands);
-            Assert.Equal(2UL, again.ResumedAfter);
+            Assert.Equal(1, again.PendingCommands);
+            Assert.Equal(0UL, again.ResumedAfter);
+            var still = await third.NextCommandAsync();
+            Assert.Equal(sent.CommandId, still.CommandId);
             Assert.Null(await third.NextAsync(Quiet));
+            await third.AckAsync(still);
+            await Task.Delay(200);
+        }
+
+        // Both acknowledged now: a fourth attach has nothing pending.
+        var (fourth, done) = await SidecarStream.AttachAsync(f.Sidecars, Sidecar(8), "sidecar-8", lastAcked: 0);
+        await using (fourth)
+        {
+            Assert.Equal(0, done.PendingCommands);
+            Assert.Equal(2UL, done.ResumedAfter);
+            Assert.Null(await fourth.NextAsync(Quiet));
         }
     }
 

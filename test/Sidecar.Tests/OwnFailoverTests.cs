@@ -82,6 +82,8 @@ public sealed class OwnFailoverTests
         await Eventually.TrueAsync(() => controller.Shared.States.Any(s => s.MovedFrom.Length > 0), TimeSpan.FromSeconds(5), "the move reported");
         var report = controller.Shared.States.Single(s => s.MovedFrom.Length > 0);
         Assert.Equal((LinkState.SignedOn, c.Address, left), (report.State, report.ServerAddress, report.MovedFrom));
+        // Reported once the controller applied it (its Applied follows the report).
+        await Eventually.TrueAsync(() => agent.Status().LastOwnMove?.Reported == true, TimeSpan.FromSeconds(5), "the move applied");
         Assert.Equal(new OwnMove(left, c.Address, "down", agent.Status().LastOwnMove!.At, Reported: true), agent.Status().LastOwnMove);
         await Eventually.TrueAsync(() => controller.Shared.Heartbeats.LastOrDefault()?.ServerAddress == c.Address, TimeSpan.FromSeconds(5), "heartbeats at C");
         await agent.StopAsync(CancellationToken.None);

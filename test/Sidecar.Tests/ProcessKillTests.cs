@@ -73,7 +73,7 @@ public sealed class ProcessKillTests(ITestOutputHelper output)
         await Eventually.TrueAsync(() => back.Shared.States.Any(s => s.MovedFrom.Length > 0), TimeSpan.FromSeconds(5), "the move reported");
         var report = back.Shared.States.First(s => s.MovedFrom.Length > 0);
         Assert.Equal((LinkState.SignedOn, b.Address, a.Address), (report.State, report.ServerAddress, report.MovedFrom));
-        Assert.True(agent.Status().LastOwnMove!.Reported);
+        await Eventually.TrueAsync(() => agent.Status().LastOwnMove!.Reported, TimeSpan.FromSeconds(5), "the move applied by the controller");
         await Eventually.TrueAsync(() => back.Shared.Heartbeats.Any(h => h.ServerAddress == b.Address && h.LinkState == LinkState.SignedOn), TimeSpan.FromSeconds(5), "heartbeat at B");
         await agent.StopAsync(CancellationToken.None);
     }

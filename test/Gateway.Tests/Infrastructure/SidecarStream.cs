@@ -38,6 +38,9 @@ internal sealed class SidecarStream : IAsyncDisposable
         return (stream, first.Attached);
     }
 
+    /// <summary>The Applied messages read so far (not returned by <see cref="NextAsync"/>; lock it to read).</summary>
+    public List<Applied> Applied { get; } = [];
+
     /// <summary>The BACKUPS commands received so far (not returned by <see cref="NextAsync"/>).</summary>
     public List<Command> Backups { get; } = [];
 
@@ -82,6 +85,15 @@ internal sealed class SidecarStream : IAsyncDisposable
             while (true)
             {
                 var message = await _received.Reader.ReadAsync(cts.Token);
+                if (message.Applied is { } applied)
+                {
+                    // The gateway saying it applied an ack or an own move's report: kept apart, as the backups are.
+                    lock (Applied)
+                    {
+                        Applied.Add(applied);
+                    }
+                    continue;
+                }
                 if (message.Command is { Kind: CommandKind.Backups } backups)
                 {
                     // The connection's ranked backups: what a sidecar keeps for its own moves. Kept apart here, so a

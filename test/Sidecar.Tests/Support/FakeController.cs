@@ -106,6 +106,12 @@ internal sealed class FakeController : IAsyncDisposable
         /// <summary>Attached.resumed_after; null: the sidecar's own last_acked_sequence (a controller that remembers).</summary>
         public ulong? ResumedAfter { get; set; }
 
+        /// <summary>Whether a command_ack is answered with Applied (as the gateway does once the grains took it).</summary>
+        public bool ApplyAcks { get; set; } = true;
+
+        /// <summary>The next ack this matches is refused UNAVAILABLE (naming its sequence) instead of applied.</summary>
+        public Func<CommandAck, bool>? RefuseAck { get; set; }
+
         /// <summary>How ControllerService.RequestFailover answers (it never moves anything here).</summary>
         public Status? FailoverRefusal { get; set; }
 
@@ -134,8 +140,22 @@ internal sealed class FakeController : IAsyncDisposable
 
             var register = requestStream.Current.Register;
             using var ended = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, state.StreamsEnd);
+            var writing = new SemaphoreSlim(1, 1); // one write at a time: commands, and Applied from the reader
+            async Task WriteAsync(ControllerMessage m)
+            {
+                await writing.WaitAsync();
+                try
+                {
+                    await responseStream.WriteAsync(m);
+                }
+                finally
+                {
+                    writing.Release();
+                }
+            }
+
             state.Received.Enqueue(requestStream.Current);
-            await responseStream.WriteAsync(new ControllerMessage
+            await WriteAsync(new ControllerMessage
             {
                 Attached = new Attached
                 {
@@ -160,7 +180,26 @@ internal sealed class FakeController : IAsyncDisposable
                         break;
                     }
 
-                    state.Received.Enqueue(requestStream.Current);
+                    var received = requestStream.Current;
+                    state.Received.Enqueue(received);
+                    // As the gateway does once the grains took it (unless the test holds it back).
+                    if (received.CommandAck is { } refused && state.RefuseAck is { } refuse && refuse(refused))
+                    {
+                        // As the gateway answers an ack whose grain call failed: nothing applied, send it again.
+                        state.RefuseAck = null;
+                        await WriteAsync(new ControllerMessage
+                        {
+                            Rejected = new Rejected { ConnectionId = "", Code = "UNAVAILABLE", Message = "command_ack: not applied (test); send it again", CommandAckSequence = refused.Sequence },
+                        });
+                    }
+                    else if (received.CommandAck is { } ack && state.ApplyAcks)
+                    {
+                        await WriteAsync(new ControllerMessage { Applied = new Applied { CommandAckSequence = ack.Sequence, CommandId = ack.CommandId } });
+                    }
+                    else if (received.StateReport is { MovedFrom.Length: > 0 } report)
+                    {
+                        await WriteAsync(new ControllerMessage { Applied = new Applied { MovedFrom = report.MovedFrom } });
+                    }
                 }
             });
 
@@ -168,7 +207,7 @@ internal sealed class FakeController : IAsyncDisposable
             {
                 await foreach (var command in state.Commands.Reader.ReadAllAsync(ended.Token))
                 {
-                    await responseStream.WriteAsync(new ControllerMessage { Command = command });
+                    await WriteAsync(new ControllerMessage { Command = command });
                 }
             }
             catch (OperationCanceledException)
