@@ -38,7 +38,8 @@ internal sealed class OwnerHandler : AuthorizationHandler<OwnerRequirement, Owne
 
 /// <summary>
 /// A sidecar declares its server only into a pool <c>Gateway:Auth:ServerPools</c> grants its identity (an entry ending
-/// in <c>*</c> grants every pool starting so); a development caller into any.
+/// in <c>*</c> grants every pool starting so), and reports sessions only of servers in such a pool; a development caller
+/// into and of any.
 /// </summary>
 internal sealed class ServerPoolDeclarationHandler(IOptionsMonitor<GatewayOptions> options)
     : AuthorizationHandler<ServerPoolDeclarationRequirement, string>
@@ -50,7 +51,7 @@ internal sealed class ServerPoolDeclarationHandler(IOptionsMonitor<GatewayOption
             context.Succeed(requirement);
         else
             context.Fail(new AuthorizationFailureReason(this,
-                $"sidecar '{caller.Subject}' may not declare servers into pool '{pool}' (Gateway:Auth:ServerPools grants it {Granted(options.CurrentValue.Auth.ServerPools, caller.Subject)})"));
+                $"sidecar '{caller.Subject}' may not {requirement.Act} pool '{pool}' (Gateway:Auth:ServerPools grants it {Granted(options.CurrentValue.Auth.ServerPools, caller.Subject)})"));
         return Task.CompletedTask;
     }
 

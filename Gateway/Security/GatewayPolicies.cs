@@ -43,7 +43,13 @@ public static class GatewayPolicies
     internal static readonly OwnerRequirement Self = new(SeesEverything: false);
 
     /// <summary>A server-mode sidecar declaring its server into a pool: only pools <c>Gateway:Auth:ServerPools</c> grants it.</summary>
-    internal static readonly ServerPoolDeclarationRequirement DeclareServer = new();
+    internal static readonly ServerPoolDeclarationRequirement DeclareServer = new("declare servers into");
+
+    /// <summary>
+    /// A server-mode sidecar reporting the sessions of a server of a pool: the same grants (a server it declared on its
+    /// stream also counts, SidecarSession.OnSessionReport).
+    /// </summary>
+    internal static readonly ServerPoolDeclarationRequirement ReportSessions = new("report sessions of servers in");
 
     internal static void Add(AuthorizationOptions o)
     {
@@ -75,5 +81,5 @@ internal sealed record OwnerRequirement(bool SeesEverything) : IAuthorizationReq
 /// <summary>What an <see cref="OwnerRequirement"/> is checked against: its owner, and the refusal naming it.</summary>
 internal sealed record OwnedResource(string? Owner, string Refusal);
 
-/// <summary>See <see cref="GatewayPolicies.DeclareServer"/>; the resource is the pool's id.</summary>
-internal sealed record ServerPoolDeclarationRequirement : IAuthorizationRequirement;
+/// <summary>See <see cref="GatewayPolicies.DeclareServer"/>; the resource is the pool's id. <paramref name="Act"/> words the refusal.</summary>
+internal sealed record ServerPoolDeclarationRequirement(string Act) : IAuthorizationRequirement;

@@ -293,6 +293,7 @@ internal sealed partial class SidecarSession(
             Reject("", StatusCode.InvalidArgument, problem);
             return;
         }
+        if (!await MayReportFor(report.ServerPool, report.ServerId)) return;
         var receivedAt = DateTimeOffset.UtcNow;
         await cluster.GetGrain<IServerSessionsGrain>(IServerSessionsGrain.KeyOf(report.ServerPool, report.ServerId)).Report(report.ToModel(sidecarId));
         // The clients these sessions are of may be the peer region's (the bank's): it judges their silence by them too.

@@ -7,6 +7,7 @@ using Grpc.Core;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.DependencyInjection;
 using OrleansControl.Contract.V1;
+using OrleansControl.GrainInterfaces;
 using OrleansControl.Gateway.Hosting;
 using OrleansControl.Gateway.Security;
 using OrleansControl.Gateway.Tests.Infrastructure;
@@ -158,6 +159,55 @@ public sealed class AuthorizationPolicyTests(GatewayFixture f) : IDisposable
         Assert.Equal("PERMISSION_DENIED", rejected.Code);
         Assert.Contains("grants it no pool", rejected.Message, StringComparison.Ordinal);
         Assert.Empty((await f.Pools.ListServersAsync(new ListServersRequest { ServerPool = pool }, Operator)).Servers);
+    }
+
+    [Fact]
+    public async Task A_sidecar_reports_sessions_only_of_a_server_in_a_pool_its_identity_is_granted()
+    {
+        var denied = $"other-{Guid.NewGuid():N}"[..20];
+        var granted = $"mine-{Guid.NewGuid():N}"[..20];
+        var (stream, _) = await SidecarStream.AttachAsync(f.Sidecars, Sidecar(10), "sidecar-10");
+        await using var _ = stream;
+        var report = new SessionReport
+        {
+            ServerPool = denied,
+            ServerId = "srv-x",
+            ServerAddress = "10.0.9.7:5000",
+            Sessions = { new HeldSession { ClientAddress = "10.1.0.7:41000", SignedOnAs = "12345", SignedOn = true } },
+        };
+
+        await stream.SendAsync(new SidecarMessage { SessionReport = report });
+        var rejected = (await stream.NextAsync())!.Rejected;
+        Assert.Equal("PERMISSION_DENIED", rejected.Code);
+        Assert.Contains($"server 'srv-x' of pool '{denied}'", rejected.Message, StringComparison.Ordinal);
+        Assert.Contains("'mine-*'", rejected.Message, StringComparison.Ordinal);
+        var grains = f.Host.Services.GetRequiredService<IGrainFactory>();
+        Assert.Null(await grains.GetGrain<IServerSessionsGrain>(IServerSessionsGrain.KeyOf(denied, "srv-x")).GetLastReport()); // nothing written
+
+        // The stream goes on: the same report for a server of a granted pool is taken.
+        await stream.SendAsync(new SidecarMessage { SessionReport = new SessionReport(report) { ServerPool = granted } });
+        await Eventually.Until(() => grains.GetGrain<IServerSessionsGrain>(IServerSessionsGrain.KeyOf(granted, "srv-x")).GetLastReport(),
+            r => r is not null && r.Sessions.Length == 1);
+        Assert.Null(await stream.NextAsync(TimeSpan.FromMilliseconds(300)));
+    }
+
+    [Fact]
+    public async Task A_sidecar_granted_no_pool_reports_sessions_of_no_server()
+    {
+        var pool = $"declared-{Guid.NewGuid():N}"; // sidecar-8's grant, not sidecar-7's
+        var (stream, _) = await SidecarStream.AttachAsync(f.Sidecars, Sidecar(7), "sidecar-7");
+        await using var _ = stream;
+        await stream.SendAsync(new SidecarMessage { SessionReport = new SessionReport { ServerPool = pool, ServerId = "srv-y", ServerAddress = "10.0.9.8:5000" } });
+
+        var rejected = (await stream.NextAsync())!.Rejected;
+        Assert.Equal("PERMISSION_DENIED", rejected.Code);
+        Assert.Contains($"server 'srv-y' of pool '{pool}'", rejected.Message, StringComparison.Ordinal);
+        Assert.Contains("grants it no pool", rejected.Message, StringComparison.Ordinal);
+        var grains = f.Host.Services.GetRequiredService<IGrainFactory>();
+        Assert.Null(await grains.GetGrain<IServerSessionsGrain>(IServerSessionsGrain.KeyOf(pool, "srv-y")).GetLastReport());
+        // Still open.
+        await stream.HeartbeatAsync("no-such-connection");
+        Assert.Equal("NOT_FOUND", (await stream.NextAsync())!.Rejected.Code);
     }
 
     private static HttpRequestMessage Post(string path, string json, string? token)

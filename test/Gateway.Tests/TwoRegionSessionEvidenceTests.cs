@@ -20,7 +20,14 @@ public sealed class TwoRegionSessionEvidenceTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         var fast = new Dictionary<string, string?> { ["Controller:Health:HeartbeatInterval"] = "00:00:01" };
-        _regions = await LinkedRegions.StartAsync(bank: fast, scheme: fast);
+        _regions = await LinkedRegions.StartAsync(bank: fast, scheme: new Dictionary<string, string?>(fast)
+        {
+            // The scheme server's sidecars (sidecar-7, sidecar-9) report the sessions of pool visa's servers.
+            ["Gateway:Auth:ServerPools:2:Sidecar"] = "sidecar-7",
+            ["Gateway:Auth:ServerPools:2:Pools:0"] = "visa",
+            ["Gateway:Auth:ServerPools:3:Sidecar"] = "sidecar-9",
+            ["Gateway:Auth:ServerPools:3:Pools:0"] = "visa",
+        });
         await _regions.AddSchemeServersAsync("visa", (Server, "zone-a"));
     }
 

@@ -71,11 +71,15 @@ public sealed class GatewayHost : IAsyncDisposable
             config[$"Gateway:Auth:Tokens:{i + 1}:Role"] = GatewayRoles.Sidecar;
             config[$"Gateway:Auth:Tokens:{i + 1}:Sha256"] = BearerTokenHandler.Hash(SidecarToken(i));
         }
-        // sidecar-8 declares scheme servers (server mode) into the "declared-…" pools of its test; sidecar-10 into "mine-…" only.
+        // sidecar-8 declares scheme servers (server mode) into the "declared-…" pools of its test; sidecar-10 into (and
+        // reports sessions of) "mine-…" only.
         config["Gateway:Auth:ServerPools:0:Sidecar"] = "sidecar-8";
         config["Gateway:Auth:ServerPools:0:Pools:0"] = "declared-*";
         config["Gateway:Auth:ServerPools:1:Sidecar"] = "sidecar-10";
         config["Gateway:Auth:ServerPools:1:Pools:0"] = "mine-*";
+        // sidecar-22 reports the sessions of servers of pool "scheme" (a server's sidecar reports only for its granted pools).
+        config["Gateway:Auth:ServerPools:2:Sidecar"] = "sidecar-22";
+        config["Gateway:Auth:ServerPools:2:Pools:0"] = "scheme";
         foreach (var (k, v) in settings ?? new Dictionary<string, string?>()) config[k] = v;
         builder.Configuration.AddInMemoryCollection(config);
         builder.Logging.ClearProviders();
