@@ -20,11 +20,12 @@ public interface IServerSessionsGrain : IGrainWithStringKey
 
     /// <summary>
     /// The peer region relays a report its server's sidecar sent there (the scheme region holds the server sidecars,
-    /// the bank region the clients): judged by <paramref name="receivedAt"/>, when the peer received it (never later
-    /// than now here), so a relay that arrives late counts as old as it is. One older than the report held is ignored.
+    /// the bank region the clients): dated now (this silo's clock) minus <paramref name="age"/>, how long it had been
+    /// held before it came here, so neither region's clock skew nor a late relay makes it look fresher than it is. One
+    /// older than the report held is ignored.
     /// </summary>
-    [Alias("Relayed")]
-    Task Relayed(ServerSessionReport report, DateTimeOffset receivedAt, string fromRegion);
+    [Alias("RelayedAged")]
+    Task Relayed(ServerSessionReport report, TimeSpan age, string fromRegion);
 
     /// <summary>
     /// Whether the session of the client whose end of the link is <paramref name="clientAddress"/> is still held, by a

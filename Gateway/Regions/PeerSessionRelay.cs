@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Threading.Channels;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
@@ -15,14 +16,16 @@ namespace OrleansControl.Gateway.Regions;
 /// the bank region the clients whose silence the reports judge. Each report a server sidecar sends here goes on to the
 /// peer (<c>RelaySessions</c>), with when it was received here, latest per server: a slow link sends the newest, never
 /// a backlog. Best effort by design: a relay that fails is dropped (the next report, seconds later, replaces it), and
-/// the peer judges each by its age, so one that arrives late counts as old as it is and one that never arrives leaves
+/// the peer judges each by its age (<c>held_for</c>: how long it waited here, on one clock; the peer adds nothing of our
+/// clock's), so one that arrives late counts as old as it is and one that never arrives leaves
 /// the peer with no evidence (the rules without it apply there: Unknown while the client is detached). Runs on the
 /// side that owns the server pools, when a peer is configured.
 /// </summary>
 internal sealed partial class PeerSessionRelay(PeerLink link, IOptions<GatewayOptions> options, ILogger<PeerSessionRelay> logger) : BackgroundService
 {
     internal const int MaxReportsPerCall = 100;
-    private readonly ConcurrentDictionary<string, RelayedSessionReport> _latest = new(StringComparer.Ordinal);
+    // Latest report per server, with when it was received here on the monotonic clock (its held_for is measured on it).
+    private readonly ConcurrentDictionary<string, (RelayedSessionReport Report, long HeldSince)> _latest = new(StringComparer.Ordinal);
     private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
 
     /// <summary>Whether reports received here go on to the peer (this side owns the pools and has a peer).</summary>
@@ -37,12 +40,12 @@ internal sealed partial class PeerSessionRelay(PeerLink link, IOptions<GatewayOp
     public void Offer(SessionReport report, DateTimeOffset receivedAt, string sidecarId)
     {
         if (!Enabled) return;
-        _latest[$"{report.ServerPool}/{report.ServerId}"] = new RelayedSessionReport
+        _latest[$"{report.ServerPool}/{report.ServerId}"] = (new RelayedSessionReport
         {
             Report = report,
             ReceivedAt = Timestamp.FromDateTimeOffset(receivedAt),
             ReporterSidecarId = sidecarId,
-        };
+        }, Stopwatch.GetTimestamp());
         _wake.Writer.TryWrite(true);
     }
 
@@ -70,7 +73,12 @@ internal sealed partial class PeerSessionRelay(PeerLink link, IOptions<GatewayOp
             var request = new RelaySessionsRequest { SourceRegion = options.Value.Region };
             foreach (var key in _latest.Keys.Take(MaxReportsPerCall))
             {
-                if (_latest.TryRemove(key, out var report)) request.Reports.Add(report);
+                if (_latest.TryRemove(key, out var held))
+                {
+                    // Its age as of now, on one clock: the peer dates it by its own receipt minus this, whatever our clocks say.
+                    held.Report.HeldFor = Duration.FromTimeSpan(Stopwatch.GetElapsedTime(held.HeldSince));
+                    request.Reports.Add(held.Report);
+                }
             }
             try
             {

@@ -35,6 +35,8 @@ internal sealed class ControllerGrpcService(
     private const int MaxPageSize = 1000;
     private const int MaxSyncEntries = 1000;
     private const int MaxRelayedReports = Regions.PeerSessionRelay.MaxReportsPerCall;
+    /// <summary>A relayed report held longer than this is refused as malformed (a real one is seconds old).</summary>
+    private static readonly TimeSpan MaxRelayAge = TimeSpan.FromDays(1);
     /// <summary>How long a sidecar has to carry out a command an operator's call caused (connect, sign off).</summary>
     private static readonly TimeSpan CommandDeadline = TimeSpan.FromSeconds(30);
 
@@ -260,14 +262,20 @@ internal sealed class ControllerGrpcService(
             var r = request.Reports[i];
             if (r.Report is null) throw GatewayErrors.InvalidArgument($"reports[{i}].report", "is required");
             if (r.ReceivedAt is null) throw GatewayErrors.InvalidArgument($"reports[{i}].received_at", "is required");
+            if (r.HeldFor is { } held && (held.Seconds < 0 || held.Nanos < 0 || held.ToTimeSpan() > MaxRelayAge))
+                throw GatewayErrors.InvalidArgument($"reports[{i}].held_for", $"must be between 0 and {MaxRelayAge.TotalHours:0} h");
             if (RequestValidation.SessionReportProblem(r.Report, $"reports[{i}].report") is { } problem)
                 throw new RpcException(new Status(StatusCode.InvalidArgument, problem));
             Id(r.ReporterSidecarId, $"reports[{i}].reporter_sidecar_id");
         }
+        var receivedAt = DateTimeOffset.UtcNow;
         foreach (var r in request.Reports)
         {
+            // Aged by what the peer measured on its own clock; an older peer's received_at only when it says nothing else
+            // (then never later than our receipt: a peer clock ahead gains nothing).
+            var age = r.HeldFor?.ToTimeSpan() ?? TimeSpan.FromTicks(Math.Max(0, (receivedAt - r.ReceivedAt.ToDateTimeOffset()).Ticks));
             await cluster.GetGrain<IServerSessionsGrain>(IServerSessionsGrain.KeyOf(r.Report.ServerPool, r.Report.ServerId))
-                .Relayed(r.Report.ToModel(r.ReporterSidecarId), r.ReceivedAt.ToDateTimeOffset(), source);
+                .Relayed(r.Report.ToModel(r.ReporterSidecarId), age, source);
         }
         return new RelaySessionsResponse { Accepted = request.Reports.Count };
     }

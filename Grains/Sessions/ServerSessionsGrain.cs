@@ -10,7 +10,8 @@ namespace OrleansControl.Grains.Sessions;
 /// answers by: only a report received after the client went silent (by one heartbeat interval or more, so a report
 /// written before the client's last reconnect cannot count) and still fresh says anything; it says Seen when it lists
 /// a session from the client's address and Gone when it does not. A report relayed from the peer region counts from
-/// when the peer received it, so the rule is the same on both sides.
+/// when the peer received it, measured as its age on arrival against this silo's clock (the peer's clock, ahead or
+/// behind, never enters), so the rule is the same on both sides.
 /// </summary>
 internal sealed class ServerSessionsGrain(TimeProvider time, ILogger<ServerSessionsGrain> logger) : Grain, IServerSessionsGrain
 {
@@ -24,9 +25,9 @@ internal sealed class ServerSessionsGrain(TimeProvider time, ILogger<ServerSessi
         return Task.CompletedTask;
     }
 
-    public Task Relayed(ServerSessionReport report, DateTimeOffset receivedAt, string fromRegion)
+    public Task Relayed(ServerSessionReport report, TimeSpan age, string fromRegion)
     {
-        var at = receivedAt > time.GetUtcNow() ? time.GetUtcNow() : receivedAt; // a peer clock ahead of ours gains nothing
+        var at = time.GetUtcNow() - (age > TimeSpan.Zero ? age : TimeSpan.Zero); // our clock only: the peer's says nothing here
         if (_last is not null && at <= _receivedAt)
             return Task.CompletedTask; // out of order (or a repeat): the report held is newer
         _last = report;

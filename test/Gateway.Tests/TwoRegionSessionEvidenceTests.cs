@@ -1,5 +1,8 @@
 using Google.Protobuf.WellKnownTypes;
+using Microsoft.Extensions.DependencyInjection;
 using OrleansControl.Contract.V1;
+using OrleansControl.GrainInterfaces;
+using SessionVerdict = OrleansControl.GrainInterfaces.Models.SessionVerdict;
 using OrleansControl.Gateway.Tests.Infrastructure;
 using static OrleansControl.Gateway.Tests.Infrastructure.GatewayFixture;
 
@@ -164,6 +167,48 @@ public sealed class TwoRegionSessionEvidenceTests : IAsyncLifetime
         Assert.Contains($"reported a session from {newEnd}", judged.StatusDetail, StringComparison.Ordinal);
         await stopReports.CancelAsync();
         await reports;
+    }
+
+    [Theory]
+    [InlineData(+3600, 30_000, SessionVerdict.NoEvidence)] // the peer's clock an hour ahead: held 30 s there, so 30 s old here
+    [InlineData(-3600, 200, SessionVerdict.Seen)]          // an hour behind: received there 0.2 s before it was sent, fresh
+    public async Task A_relayed_report_is_aged_by_what_the_peer_held_it_for_not_by_the_peers_clock(int peerClockSkewSeconds, int heldForMs, SessionVerdict expected)
+    {
+        var server = $"visa-skew-{Guid.NewGuid():N}"[..18];
+        var peerNow = DateTimeOffset.UtcNow + TimeSpan.FromSeconds(peerClockSkewSeconds);
+        var relayed = new RelayedSessionReport
+        {
+            Report = new SessionReport { ServerPool = "visa", ServerId = server, ServerAddress = "visa-1.scheme.example:5000" },
+            ReceivedAt = Timestamp.FromDateTimeOffset(peerNow - TimeSpan.FromMilliseconds(heldForMs)),
+            HeldFor = Duration.FromTimeSpan(TimeSpan.FromMilliseconds(heldForMs)),
+            ReporterSidecarId = "sidecar-7",
+        };
+        relayed.Report.Sessions.Add(new HeldSession { ClientAddress = ClientEnd, SignedOnAs = "acquirer-1", SignedOn = true });
+        var asPeer = new ControllerService.ControllerServiceClient(TlsClients.Channel(_regions.Bank.GrpcAddress, _regions.Certs.Ca, _regions.Certs.IssueClient("scheme-eu", "peer")));
+        var answer = await asPeer.RelaySessionsAsync(new RelaySessionsRequest { SourceRegion = "scheme-eu", Reports = { relayed } });
+        Assert.Equal(1, answer.Accepted);
+
+        var sessions = _regions.Bank.Services.GetRequiredService<IGrainFactory>().GetGrain<IServerSessionsGrain>(IServerSessionsGrain.KeyOf("visa", server));
+        var evidence = await sessions.Sees(ClientEnd, DateTimeOffset.UtcNow - TimeSpan.FromMinutes(2), freshFor: TimeSpan.FromSeconds(10));
+        Assert.True(expected == evidence.Verdict, $"{evidence.Verdict}: {evidence.Detail}");
+        var age = DateTimeOffset.UtcNow - evidence.ReportedAt!.Value;
+        Assert.InRange(age, TimeSpan.FromMilliseconds(heldForMs), TimeSpan.FromMilliseconds(heldForMs) + TimeSpan.FromSeconds(5));
+    }
+
+    [Fact]
+    public async Task A_relayed_report_held_for_a_negative_time_is_refused_naming_the_field()
+    {
+        var asPeer = new ControllerService.ControllerServiceClient(TlsClients.Channel(_regions.Bank.GrpcAddress, _regions.Certs.Ca, _regions.Certs.IssueClient("scheme-eu", "peer")));
+        var relayed = new RelayedSessionReport
+        {
+            Report = new SessionReport { ServerPool = "visa", ServerId = Server },
+            ReceivedAt = Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow),
+            HeldFor = Duration.FromTimeSpan(TimeSpan.FromSeconds(-5)),
+            ReporterSidecarId = "sidecar-7",
+        };
+        var e = await Assert.ThrowsAsync<Grpc.Core.RpcException>(() => asPeer.RelaySessionsAsync(new RelaySessionsRequest { SourceRegion = "scheme-eu", Reports = { relayed } }).ResponseAsync);
+        Assert.Equal(Grpc.Core.StatusCode.InvalidArgument, e.StatusCode);
+        Assert.Contains("reports[0].held_for", e.Status.Detail, StringComparison.Ordinal);
     }
 
     private static Task SignedOnBeatAsync(SidecarStream stream, string connectionId, string serverAddress, string localAddress) =>
