@@ -112,6 +112,37 @@ public sealed class AckDeliveryTests : IAsyncLifetime
         await AssertMovedOnceAsync(connection, move);
     }
 
+    [Fact]
+    public async Task An_own_move_report_is_applied_only_once_its_connection_has_it()
+    {
+        var (connection, stream) = await AttachedAsync(6);
+        await using var _ = stream;
+        var report = new SidecarMessage
+        {
+            StateReport = new StateReport
+            {
+                ConnectionId = connection.ConnectionId,
+                State = LinkState.SignedOn,
+                ServerAddress = "10.0.0.2:5000",
+                MovedFrom = "10.0.0.1:5000",
+                Detail = "moved on its own",
+            },
+        };
+
+        _failing.FailOnce<IConnectionGrain>(nameof(IConnectionGrain.ReportLink), connection.ConnectionId);
+        await stream.SendAsync(report);
+        var rejected = await NextRejectionAsync(stream);
+        Assert.Equal(("UNAVAILABLE", connection.ConnectionId, 0ul), (rejected.Code, rejected.ConnectionId, rejected.CommandAckSequence));
+        Assert.DoesNotContain(AppliedOf(stream), a => a.MovedFrom.Length > 0);
+        Assert.Equal("srv-0", (await GetAsync(connection)).ServerId);
+
+        await stream.SendAsync(report); // what the sidecar does on a retryable rejection about its connection
+        await AppliedAsync(stream, a => a.MovedFrom == "10.0.0.1:5000");
+        var snapshot = await Grains.GetGrain<IConnectionGrain>(connection.ConnectionId).GetState();
+        Assert.Equal("srv-1", snapshot.ServerId);
+        Assert.Equal("sidecar-initiated", Assert.Single(snapshot.RecentFailovers).Detail);
+    }
+
     private async Task AssertMovedOnceAsync(Connection connection, Command move)
     {
         var snapshot = await Grains.GetGrain<IConnectionGrain>(connection.ConnectionId).GetState();

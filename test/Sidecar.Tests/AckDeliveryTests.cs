@@ -84,4 +84,40 @@ public sealed class AckDeliveryTests
         Assert.Single(b.Events, e => e.Event == "opened"); // not moved twice
         await agent.StopAsync(CancellationToken.None);
     }
+
+    [Fact]
+    public async Task An_own_move_counts_as_reported_only_once_applied_and_is_reported_again_after_a_re_attach()
+    {
+        var a = new Scheme("A");
+        var left = a.Address;
+        await using var c = new Scheme("C");
+        await using var controller = await FakeController.StartAsync(assign: left);
+        var options = AgentTests.AgentOptions(controller.Address);
+        options.MoveCommandTimeout = TimeSpan.FromMilliseconds(300);
+        await using var link = new IsoClient(Links.Options(server: ""));
+        using var agent = new SidecarAgent(link, Options.Create(options), NullLogger<SidecarAgent>.Instance);
+        await agent.StartAsync(CancellationToken.None);
+        await Eventually.TrueAsync(() => link.SignedOnAt == left && agent.Attached, TimeSpan.FromSeconds(10), "on A");
+        await controller.Shared.Commands.Writer.WriteAsync(OwnFailoverTests.Backups("b1", 1, c.Address));
+        await Eventually.TrueAsync(() => controller.Shared.Acks.Any(x => x.CommandId == "b1"), TimeSpan.FromSeconds(10), "b1 acknowledged");
+
+        // The gateway takes the report of the own move but its grain never has it (no Applied), then the stream ends.
+        controller.Shared.ApplyOwnMoves = false;
+        await a.DisposeAsync();
+        await Eventually.TrueAsync(() => controller.Shared.States.Any(s => s.MovedFrom == left), TimeSpan.FromSeconds(10), "the move reported");
+        await Task.Delay(500);
+        Assert.False(agent.Status().LastOwnMove!.Reported);
+        Assert.Single(controller.Shared.States, s => s.MovedFrom == left); // once per stream
+        var attaches = Volatile.Read(ref controller.Shared.Attaches);
+        controller.Shared.ApplyOwnMoves = true;
+        controller.Shared.EndStreams();
+
+        // Attached again: the move is reported again, and counts once applied.
+        await Eventually.TrueAsync(() => Volatile.Read(ref controller.Shared.Attaches) > attaches, TimeSpan.FromSeconds(10), "attached again");
+        await Eventually.TrueAsync(() => agent.Status().LastOwnMove!.Reported, TimeSpan.FromSeconds(10), "the move applied");
+        var reports = controller.Shared.States.Where(s => s.MovedFrom == left).ToList();
+        Assert.Equal(2, reports.Count);
+        Assert.All(reports, r => Assert.Equal((LinkState.SignedOn, c.Address), (r.State, r.ServerAddress)));
+        await agent.StopAsync(CancellationToken.None);
+    }
 }

@@ -109,6 +109,9 @@ internal sealed class FakeController : IAsyncDisposable
         /// <summary>Whether a command_ack is answered with Applied (as the gateway does once the grains took it).</summary>
         public bool ApplyAcks { get; set; } = true;
 
+        /// <summary>Whether a state report with moved_from is answered with Applied (as the gateway does once its grain took it).</summary>
+        public bool ApplyOwnMoves { get; set; } = true;
+
         /// <summary>The next ack this matches is refused UNAVAILABLE (naming its sequence) instead of applied.</summary>
         public Func<CommandAck, bool>? RefuseAck { get; set; }
 
@@ -196,7 +199,7 @@ internal sealed class FakeController : IAsyncDisposable
                     {
                         await WriteAsync(new ControllerMessage { Applied = new Applied { CommandAckSequence = ack.Sequence, CommandId = ack.CommandId } });
                     }
-                    else if (received.StateReport is { MovedFrom.Length: > 0 } report)
+                    else if (received.StateReport is { MovedFrom.Length: > 0 } report && state.ApplyOwnMoves)
                     {
                         await WriteAsync(new ControllerMessage { Applied = new Applied { MovedFrom = report.MovedFrom } });
                     }
