@@ -60,7 +60,7 @@ public sealed partial class SidecarAgent
             CommandId = command.CommandId,
             Sequence = command.Sequence,
             Success = success,
-            Detail = detail,
+            Detail = detail.Length > 512 ? detail[..512] : detail, // the controller refuses a longer one (and the ack would never apply)
             ServerAddress = _link.SignedOnAt ?? "",
             TraceParent = span?.Id ?? "",
         };
