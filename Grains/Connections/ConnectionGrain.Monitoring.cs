@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using OrleansControl.GrainInterfaces.Models;
 using OrleansControl.Grains.Telemetry;
 
@@ -208,6 +209,29 @@ public sealed partial class ConnectionGrain
         }
     }
 
+    /// <summary>
+    /// A registration whose sidecar has not attached since (no heartbeat ever, its outbox has no stream); a late answer
+    /// counts as not attached: do not move on a guess.
+    /// </summary>
+    private async Task<bool> NotAttachedYetAsync()
+    {
+        if (S.Status != ConnectionStatus.Requested || S.LastHeartbeat is not null || S.LastLink is not null || S.SidecarId is not { } sidecar)
+            return false;
+        try
+        {
+            var (inTime, attached) = await AnswerInTimeAsync(GrainFactory.GetGrain<GrainInterfaces.ISidecarOutboxGrain>(sidecar).IsAttached());
+            return !inTime || !attached;
+        }
+        catch (Exception)
+        {
+            return true;
+        }
+    }
+
+    [LoggerMessage(EventId = 3262, Level = LogLevel.Information,
+        Message = "Connection {ConnectionId}: {Missed} heartbeat intervals since its registration and sidecar {SidecarId} has not attached; left Requested, not moved")]
+    private partial void LogNotAttachedYet(string connectionId, string sidecarId, int missed);
+
     private Task EnsureBackstopAsync() =>
         this.RegisterOrUpdateReminder(BackstopReminder, _options.BackstopPeriod, _options.BackstopPeriod);
 
@@ -223,6 +247,15 @@ public sealed partial class ConnectionGrain
         {
             var since = Max(Max(S.LastHeartbeat ?? S.MonitoredSince, S.MonitoredSince), _activatedAt);
             var missed = (int)((now - since) / _options.HeartbeatInterval);
+            if (missed >= _options.MissedHeartbeatsBeforeFailed && await NotAttachedYetAsync())
+            {
+                // Registered, never heard from, its sidecar not attached (a slow start): nothing could carry a move, and
+                // nothing says the server is bad. It stays Requested; the clock starts again.
+                LogNotAttachedYet(Id, S.SidecarId!, missed);
+                S.MonitoredSince = now;
+                AlignTimerToDeadline(_options.HeartbeatInterval * _options.MissedHeartbeatsBeforeFailed);
+                return;
+            }
             if (missed >= _options.MissedHeartbeatsBeforeFailed)
             {
                 Log.HeartbeatTimeout(logger, Id, missed, since);

@@ -37,7 +37,9 @@ public sealed class DrClientTests(ITestOutputHelper output)
             x => x.Item1 is { Status: "ACTIVE", SidecarId: DrSidecarId } e && e.ServerId == server.ServerId && x.Item2.IsSignedOnAt(server),
             "the DR sidecar signed on at srv-a and the registry ACTIVE on it", TimeSpan.FromSeconds(30), Diagnostics);
         d.Log($"DR client active {(DateTimeOffset.UtcNow - killedAt).TotalSeconds:0.0} s after the kill: {entry} / {status}");
-        Assert.Contains(status.RecentCommands, c => c.Kind == "Connect" && c.Success);
+        // The agent records the command once it has returned, a moment after the link it made signed on.
+        await Eventually.Until(dr.StatusAsync, s => s.RecentCommands.Any(c => c.Kind == "Connect" && c.Success),
+            "the DR sidecar's Connect recorded as carried out", TimeSpan.FromSeconds(5), Diagnostics);
         Assert.Contains(Deployment.SidecarId, entry!.Standbys!);
 
         // The bank application at the DR site sends through the DR sidecar's relay: approved by the same server.
@@ -104,7 +106,9 @@ public sealed class DrClientTests(ITestOutputHelper output)
             x => x.Item1 is { Status: "ACTIVE", SidecarId: DrSidecarId } e && e.ServerId == server.ServerId && x.Item2.IsSignedOnAt(server),
             "the DR sidecar signed on at srv-a and the registry ACTIVE on it", TimeSpan.FromSeconds(20), Diagnostics);
         d.Log($"DR client active {(DateTimeOffset.UtcNow - killedAt).TotalSeconds:0.0} s after the kill: {entry} / {status}");
-        Assert.Contains(status.RecentCommands, c => c.Kind == "Connect" && c.Success);
+        // The agent records the command once it has returned, a moment after the link it made signed on.
+        await Eventually.Until(dr.StatusAsync, s => s.RecentCommands.Any(c => c.Kind == "Connect" && c.Success),
+            "the DR sidecar's Connect recorded as carried out", TimeSpan.FromSeconds(5), Diagnostics);
         Assert.Contains(Deployment.SidecarId, entry!.Standbys!);
         await using var drTraffic = new IsoTraffic(dr.RelayPort);
         await Eventually.Until(drTraffic.AuthorizeAsync, a => a.Outcome == Outcome.Approved && a.ServerId == server.ServerId,

@@ -43,6 +43,28 @@ public sealed class HeartbeatTimeoutTests(FastHeartbeatFixture fixture)
     }
 
     [Fact]
+    public async Task A_registration_whose_sidecar_has_not_attached_yet_is_left_requested_not_moved()
+    {
+        // A sidecar that registers and is slow to attach (its host starting under load): seen in a real-process run as
+        // a failover to another server 4 s after the registration, before the sidecar had said anything.
+        await Scenario.TwoZonePoolAsync(Grains, out var poolId);
+        var connection = await Scenario.RegisterAsync(Grains, poolId, preferred: "s-a1");
+        await Task.Delay(TimeSpan.FromSeconds(5)); // 3 missed 1 s intervals, and more
+
+        var state = await connection.GetState();
+        Assert.Equal((ConnectionStatus.Requested, "s-a1"), (state.Status, state.ServerId));
+        Assert.Empty(state.RecentFailovers);
+        Assert.DoesNotContain(await Grains.GetGrain<ISidecarOutboxGrain>(state.SidecarId!).GetPending(), p => p.Command.MovesLink);
+
+        // It attaches and signs on where it was assigned: Active there.
+        await using var stream = await Scenario.AttachSidecarAsync(fixture.Client, connection);
+        await connection.RecordHeartbeat(Scenario.SignedOnAt(state.ServerAddress!));
+        state = await connection.GetState();
+        Assert.Equal((ConnectionStatus.Active, "s-a1"), (state.Status, state.ServerId));
+        Assert.Empty(state.RecentFailovers);
+    }
+
+    [Fact]
     public async Task A_silent_sidecar_attached_to_no_gateway_is_unknown_not_moved_and_back_when_it_beats_again()
     {
         await Scenario.TwoZonePoolAsync(Grains, out var poolId);
