@@ -1,7 +1,5 @@
 using System.Diagnostics;
-using System.Net;
 using System.Net.Http.Json;
-using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -25,11 +23,11 @@ namespace OrleansControl.Benchmarks.Failover;
 /// </summary>
 public sealed class SiloDeathTool : ILoadTool
 {
-    private const string Pool = "scheme";
+    internal const string Pool = "scheme";
 
     public string Name => "silo-death";
 
-    public string Description => "kill -9 the pool grain's silo, a scheme server in its death window: re-attach, failover, declaration (--trials 5 [--sidecar-failover [--rate 50]] [--logs DIR])";
+    public string Description => "kill -9 the pool grain's silo, a scheme server in its death window: re-attach, failover, declaration (--trials 5 [--sidecar-failover [--rate 50]] [--probe-timeout-ms 2000] [--missed-probes 2] [--logs DIR])";
 
     public async Task<int> RunAsync(string[] args)
     {
@@ -37,7 +35,7 @@ public sealed class SiloDeathTool : ILoadTool
         var logs = ToolArgs.String(args, "--logs", ""); // a trial that times out leaves its silos' and agents' logs there
         var sidecarFailover = args.Contains("--sidecar-failover"); // BackupFailover on (the default) and 0200s on every link
         var rate = ToolArgs.Int(args, "--rate", 50); // 0200s per second per link in --sidecar-failover
-        var membership = new MembershipTuningOptions();
+        var membership = Membership(args);
         Console.WriteLine($"silo-death: {Environment.ProcessorCount} cores; Controller:Membership ProbeTimeout {membership.ProbeTimeout.TotalSeconds} s, " +
             $"NumMissedProbesLimit {membership.NumMissedProbesLimit}, NumVotesForDeathDeclaration {membership.NumVotesForDeathDeclaration}, " +
             $"NumProbedSilos {membership.NumProbedSilos}, TableRefreshTimeout {membership.TableRefreshTimeout.TotalSeconds} s; " +
@@ -49,7 +47,7 @@ public sealed class SiloDeathTool : ILoadTool
         var staleOverOneSecond = 0;
         for (var trial = 1; trial <= trials; trial++)
         {
-            var mode = new TrialMode(sidecarFailover, rate, logs);
+            var mode = new TrialMode(sidecarFailover, rate, logs, MembershipSettings(membership));
             var result = await TrialAsync(redis, trial, mode).ContinueWith(t => t.IsFaulted && t.Exception!.GetBaseException().Message.Contains(" exited: ")
                 ? TrialAsync(redis, trial, mode) // a port taken between the probe and the bind by another process: once more
                 : t).Unwrap();
@@ -87,7 +85,25 @@ public sealed class SiloDeathTool : ILoadTool
         return 0;
     }
 
-    private sealed record TrialMode(bool SidecarFailover, int Rate, string Logs);
+    private sealed record TrialMode(bool SidecarFailover, int Rate, string Logs, IReadOnlyDictionary<string, string> Silo);
+
+    /// <summary>The shipped <c>Controller:Membership</c> settings, with <c>--probe-timeout-ms</c> and <c>--missed-probes</c> instead where given.</summary>
+    internal static MembershipTuningOptions Membership(string[] args)
+    {
+        var shipped = new MembershipTuningOptions();
+        shipped.ProbeTimeout = TimeSpan.FromMilliseconds(ToolArgs.Int(args, "--probe-timeout-ms", (int)shipped.ProbeTimeout.TotalMilliseconds));
+        shipped.NumMissedProbesLimit = ToolArgs.Int(args, "--missed-probes", shipped.NumMissedProbesLimit);
+        if (shipped.FindProblem() is { } problem)
+            throw new ArgumentException($"Controller:Membership:{problem}");
+        return shipped;
+    }
+
+    /// <summary>The settings as the silo processes' environment.</summary>
+    internal static IReadOnlyDictionary<string, string> MembershipSettings(MembershipTuningOptions m) => new Dictionary<string, string>
+    {
+        ["Controller__Membership__ProbeTimeout"] = m.ProbeTimeout.ToString(),
+        ["Controller__Membership__NumMissedProbesLimit"] = m.NumMissedProbesLimit.ToString(System.Globalization.CultureInfo.InvariantCulture),
+    };
 
     private sealed record TrialResult(double Attach, double First, double Moved, double Declared, string Detail, SiloDeathTraffic? Traffic);
 
@@ -105,12 +121,12 @@ public sealed class SiloDeathTool : ILoadTool
         var silos = new List<SiloProcess>();
         var agents = new List<(SidecarAgent Agent, IsoClient Link, string Gateway)>();
         var agentLogs = new List<LinesLogger>();
-        await using var srvA = new SchemeServerProcess("srv-a", FreePort());
-        await using var srvB = new SchemeServerProcess("srv-b", FreePort());
+        await using var srvA = new SchemeServerProcess("srv-a", BenchPorts.FreePort());
+        await using var srvB = new SchemeServerProcess("srv-b", BenchPorts.FreePort());
         try
         {
             for (var i = 0; i < 3; i++)
-                silos.Add(SiloProcess.Start($"silo-{i + 1}", redis.ConnectionString, clusterId));
+                silos.Add(SiloProcess.Start($"silo-{i + 1}", redis.ConnectionString, clusterId, mode.Silo));
             await Task.WhenAll(silos.Select(s => s.ReadyAsync()).Append(srvA.StartAsync(CancellationToken.None)).Append(srvB.StartAsync(CancellationToken.None)));
             using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
             foreach (var (id, address, zone) in new[] { ("srv-a", srvA.Address, "zone-a"), ("srv-b", srvB.Address, "zone-b") })
@@ -122,29 +138,7 @@ public sealed class SiloDeathTool : ILoadTool
             for (var i = 0; i < 6; i++)
             {
                 var gateway = silos[i % 3].Grpc;
-                var link = new IsoClient(new IsoClientOptions
-                {
-                    Name = $"bench-{i}",
-                    Server = "",
-                    InstitutionId = "12345",
-                    RequestTimeout = TimeSpan.FromSeconds(5),
-                    EchoInterval = TimeSpan.FromSeconds(1),
-                    EchoTimeout = TimeSpan.FromMilliseconds(500),
-                    ReconnectInitialDelay = TimeSpan.FromMilliseconds(50),
-                    ReconnectMaxDelay = TimeSpan.FromMilliseconds(500),
-                });
-                var agent = new SidecarAgent(link, Options.Create(new SidecarAgentOptions
-                {
-                    Controller = gateway,
-                    SidecarId = $"bench-sidecar-{i}",
-                    ClientId = $"bank-{i}",
-                    ServerPool = Pool,
-                    PreferredServer = "srv-a",
-                    HeartbeatInterval = TimeSpan.FromSeconds(1),
-                    RetryInitialDelay = TimeSpan.FromMilliseconds(100),
-                    RetryMaxDelay = TimeSpan.FromMilliseconds(500),
-                    BackupFailover = mode.SidecarFailover, // off: the controller's move is what is measured
-                }), AgentLogger(logs, agentLogs));
+                var (agent, link) = NewAgent(i, gateway, mode.SidecarFailover, AgentLogger(logs, agentLogs)); // off: the controller's move is what is measured
                 await agent.StartAsync(CancellationToken.None);
                 agents.Add((agent, link, gateway));
             }
@@ -242,6 +236,35 @@ public sealed class SiloDeathTool : ILoadTool
                 $"status: {System.Text.Json.JsonSerializer.Serialize(status)}\nregistry: {entry}\n");
         }
         Console.WriteLine($"trial {trial}: logs in {dir}");
+    }
+
+    /// <summary>Sidecar <paramref name="i"/>: an <see cref="IsoClient"/> for pool "scheme" preferring srv-a, its agent configured with one gateway.</summary>
+    internal static (SidecarAgent Agent, IsoClient Link) NewAgent(int i, string gateway, bool backupFailover, ILogger<SidecarAgent> logger)
+    {
+        var link = new IsoClient(new IsoClientOptions
+        {
+            Name = $"bench-{i}",
+            Server = "",
+            InstitutionId = "12345",
+            RequestTimeout = TimeSpan.FromSeconds(5),
+            EchoInterval = TimeSpan.FromSeconds(1),
+            EchoTimeout = TimeSpan.FromMilliseconds(500),
+            ReconnectInitialDelay = TimeSpan.FromMilliseconds(50),
+            ReconnectMaxDelay = TimeSpan.FromMilliseconds(500),
+        });
+        var agent = new SidecarAgent(link, Options.Create(new SidecarAgentOptions
+        {
+            Controller = gateway,
+            SidecarId = $"bench-sidecar-{i}",
+            ClientId = $"bank-{i}",
+            ServerPool = Pool,
+            PreferredServer = "srv-a",
+            HeartbeatInterval = TimeSpan.FromSeconds(1),
+            RetryInitialDelay = TimeSpan.FromMilliseconds(100),
+            RetryMaxDelay = TimeSpan.FromMilliseconds(500),
+            BackupFailover = backupFailover,
+        }), logger);
+        return (agent, link);
     }
 
     private static ILogger<SidecarAgent> AgentLogger(string logs, List<LinesLogger> kept)
@@ -344,118 +367,6 @@ public sealed class SiloDeathTool : ILoadTool
             if (clock.Elapsed > timeout)
                 throw new TimeoutException($"not within {timeout.TotalSeconds} s: {what}");
             await Task.Delay(50);
-        }
-    }
-
-    private static readonly HashSet<int> Handed = [];
-
-    /// <summary>A free high port, each handed out once per run (a killed silo's ports are never reused by the next trial).</summary>
-    private static int FreePort()
-    {
-        lock (Handed)
-        {
-            while (true)
-            {
-                using var listener = new TcpListener(IPAddress.Loopback, 0);
-                listener.Start();
-                var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-                if (port >= 20000 && port is not (30000 or 11111) && Handed.Add(port))
-                    return port;
-            }
-        }
-    }
-
-    /// <summary>One Silo process (silo + gateway) on Redis clustering and storage, with the shipped membership settings.</summary>
-    private sealed class SiloProcess : IDisposable
-    {
-        private readonly Process _process;
-        private readonly System.Collections.Concurrent.ConcurrentQueue<string> _lines = new();
-
-        private SiloProcess(string name, Process process, int grpc, int rest, int siloPort)
-        {
-            (Name, _process, SiloPort) = (name, process, siloPort);
-            Grpc = $"http://127.0.0.1:{grpc}";
-            Rest = $"http://127.0.0.1:{rest}";
-            process.OutputDataReceived += (_, e) => { if (e.Data is { } line) _lines.Enqueue(line); };
-            process.ErrorDataReceived += (_, e) => { if (e.Data is { } line) _lines.Enqueue(line); };
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
-        }
-
-        public string Name { get; }
-
-        public string Grpc { get; }
-
-        public string Rest { get; }
-
-        public int SiloPort { get; }
-
-        public static SiloProcess Start(string name, string redis, string clusterId)
-        {
-            var dll = Path.Combine(AppContext.BaseDirectory, "OrleansControl.Silo.dll");
-            var (grpc, rest, silo, gateway) = (FreePort(), FreePort(), FreePort(), FreePort());
-            var host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } h ? h
-                : Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet" ? Environment.ProcessPath! : "dotnet";
-            var info = new ProcessStartInfo(host) { RedirectStandardOutput = true, RedirectStandardError = true };
-            info.ArgumentList.Add("exec");
-            info.ArgumentList.Add(dll);
-            foreach (var (key, value) in new Dictionary<string, string>
-            {
-                ["Controller__Clustering"] = "redis",
-                ["Controller__Storage"] = "redis",
-                ["Controller__Redis"] = redis,
-                ["Controller__ClusterId"] = clusterId,
-                ["Controller__ServiceId"] = clusterId,
-                ["Controller__AdvertisedAddress"] = "127.0.0.1",
-                ["Controller__SiloPort"] = silo.ToString(),
-                ["Controller__GatewayPort"] = gateway.ToString(),
-                ["Controller__Health__HeartbeatInterval"] = "00:00:01",
-                ["Controller__Health__MoveDeadline"] = "00:00:02",
-                ["Gateway__GrpcPort"] = grpc.ToString(),
-                ["Gateway__RestPort"] = rest.ToString(),
-                ["Gateway__HeartbeatInterval"] = "00:00:01",
-            })
-                info.Environment[key] = value;
-            var process = Process.Start(info) ?? throw new InvalidOperationException($"{name} did not start");
-            return new SiloProcess(name, process, grpc, rest, silo);
-        }
-
-        public IEnumerable<string> Lines => _lines;
-
-        public bool Wrote(string text) => _lines.Any(l => l.Contains(text, StringComparison.Ordinal));
-
-        public async Task ReadyAsync()
-        {
-            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
-            var clock = Stopwatch.StartNew();
-            while (clock.Elapsed < TimeSpan.FromSeconds(60))
-            {
-                if (_process.HasExited)
-                    throw new InvalidOperationException($"{Name} exited: {string.Join(Environment.NewLine, _lines.TakeLast(20))}");
-                try
-                {
-                    if ((await http.GetAsync($"{Rest}/readyz")).IsSuccessStatusCode)
-                        return;
-                }
-                catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
-                {
-                }
-                await Task.Delay(200);
-            }
-            throw new TimeoutException($"{Name} not ready in 60 s");
-        }
-
-        public void Kill()
-        {
-            if (!_process.HasExited)
-                _process.Kill(); // SIGKILL
-        }
-
-        public void Dispose()
-        {
-            Kill();
-            _process.WaitForExit(5000);
-            _process.Dispose();
         }
     }
 }
