@@ -27,7 +27,7 @@ public sealed class SiloDeathTool : ILoadTool
 
     public string Name => "silo-death";
 
-    public string Description => "kill -9 the pool grain's silo, a scheme server in its death window: re-attach, failover, declaration (--trials 5 [--sidecar-failover [--rate 50]] [--probe-timeout-ms 2000] [--missed-probes 2] [--logs DIR])";
+    public string Description => "kill -9 the pool grain's silo, a scheme server in its death window: re-attach, failover, declaration (--trials 5 [--sidecar-failover [--rate 50]] [--move-command-timeout-ms 1000] [--probe-timeout-ms 2000] [--missed-probes 2] [--logs DIR])";
 
     public async Task<int> RunAsync(string[] args)
     {
@@ -35,19 +35,21 @@ public sealed class SiloDeathTool : ILoadTool
         var logs = ToolArgs.String(args, "--logs", ""); // a trial that times out leaves its silos' and agents' logs there
         var sidecarFailover = args.Contains("--sidecar-failover"); // BackupFailover on (the default) and 0200s on every link
         var rate = ToolArgs.Int(args, "--rate", 50); // 0200s per second per link in --sidecar-failover
+        var moveCommandTimeout = TimeSpan.FromMilliseconds(ToolArgs.Int(args, "--move-command-timeout-ms",
+            (int)new SidecarAgentOptions().MoveCommandTimeout.TotalMilliseconds)); // how long a sidecar waits for the controller's move
         var membership = Membership(args);
         Console.WriteLine($"silo-death: {Environment.ProcessorCount} cores; Controller:Membership ProbeTimeout {membership.ProbeTimeout.TotalSeconds} s, " +
             $"NumMissedProbesLimit {membership.NumMissedProbesLimit}, NumVotesForDeathDeclaration {membership.NumVotesForDeathDeclaration}, " +
             $"NumProbedSilos {membership.NumProbedSilos}, TableRefreshTimeout {membership.TableRefreshTimeout.TotalSeconds} s; " +
             $"Controller:Health:PoolCallDeadline {new OrleansControl.Grains.Connections.ConnectionHealthOptions().PoolCallDeadline.TotalMilliseconds} ms; " +
-            (sidecarFailover ? $"sidecar failover ON (defaults), {rate} 0200/s per link" : "sidecar failover OFF (the controller's move alone)"));
+            (sidecarFailover ? $"sidecar failover ON (MoveCommandTimeout {moveCommandTimeout.TotalMilliseconds} ms), {rate} 0200/s per link" : "sidecar failover OFF (the controller's move alone)"));
         await using var redis = await BenchRedis.StartAsync(null);
         var (attach, first, moved, declared) = (new List<double>(), new List<double>(), new List<double>(), new List<double>());
         var (approved, approvedLast, right, rightLast, unknown) = (new List<double>(), new List<double>(), new List<double>(), new List<double>(), new List<double>());
         var staleOverOneSecond = 0;
         for (var trial = 1; trial <= trials; trial++)
         {
-            var mode = new TrialMode(sidecarFailover, rate, logs, MembershipSettings(membership));
+            var mode = new TrialMode(sidecarFailover, rate, logs, MembershipSettings(membership), moveCommandTimeout);
             var result = await TrialAsync(redis, trial, mode).ContinueWith(t => t.IsFaulted && t.Exception!.GetBaseException().Message.Contains(" exited: ")
                 ? TrialAsync(redis, trial, mode) // a port taken between the probe and the bind by another process: once more
                 : t).Unwrap();
@@ -85,7 +87,7 @@ public sealed class SiloDeathTool : ILoadTool
         return 0;
     }
 
-    private sealed record TrialMode(bool SidecarFailover, int Rate, string Logs, IReadOnlyDictionary<string, string> Silo);
+    private sealed record TrialMode(bool SidecarFailover, int Rate, string Logs, IReadOnlyDictionary<string, string> Silo, TimeSpan MoveCommandTimeout);
 
     /// <summary>The shipped <c>Controller:Membership</c> settings, with <c>--probe-timeout-ms</c> and <c>--missed-probes</c> instead where given.</summary>
     internal static MembershipTuningOptions Membership(string[] args)
@@ -138,7 +140,7 @@ public sealed class SiloDeathTool : ILoadTool
             for (var i = 0; i < 6; i++)
             {
                 var gateway = silos[i % 3].Grpc;
-                var (agent, link) = NewAgent(i, gateway, mode.SidecarFailover, AgentLogger(logs, agentLogs)); // off: the controller's move is what is measured
+                var (agent, link) = NewAgent(i, gateway, mode.SidecarFailover, AgentLogger(logs, agentLogs), mode.MoveCommandTimeout); // off: the controller's move is what is measured
                 await agent.StartAsync(CancellationToken.None);
                 agents.Add((agent, link, gateway));
             }
@@ -239,7 +241,8 @@ public sealed class SiloDeathTool : ILoadTool
     }
 
     /// <summary>Sidecar <paramref name="i"/>: an <see cref="IsoClient"/> for pool "scheme" preferring srv-a, its agent configured with one gateway.</summary>
-    internal static (SidecarAgent Agent, IsoClient Link) NewAgent(int i, string gateway, bool backupFailover, ILogger<SidecarAgent> logger)
+    internal static (SidecarAgent Agent, IsoClient Link) NewAgent(int i, string gateway, bool backupFailover, ILogger<SidecarAgent> logger,
+        TimeSpan? moveCommandTimeout = null)
     {
         var link = new IsoClient(new IsoClientOptions
         {
@@ -263,6 +266,7 @@ public sealed class SiloDeathTool : ILoadTool
             RetryInitialDelay = TimeSpan.FromMilliseconds(100),
             RetryMaxDelay = TimeSpan.FromMilliseconds(500),
             BackupFailover = backupFailover,
+            MoveCommandTimeout = moveCommandTimeout ?? new SidecarAgentOptions().MoveCommandTimeout,
         }), logger);
         return (agent, link);
     }
