@@ -159,7 +159,7 @@ public sealed class SiloDeathTool : ILoadTool
             var victim = silos.FirstOrDefault(s => s.Wrote($"Pool {Pool}: server srv-a"))
                 ?? throw new InvalidOperationException("no silo logged hosting the pool");
             var survivor = silos.First(s => s != victim);
-            var onVictim = await Task.WhenAll(agents.Select(a => HostedOnAsync(http, survivor, a.Agent, victim.SiloPort)));
+            var gatewayDied = agents.Select(a => a.Agent.Status().Controller == victim.Grpc).ToArray();
             var clock = Stopwatch.StartNew();
             victim.Kill();
             var killedAt = srvA.Kill();
@@ -194,9 +194,9 @@ public sealed class SiloDeathTool : ILoadTool
                 await WriteLogsAsync(logs, trial, http, survivor, silos, agents.Select(a => a.Agent).ToList(), agentLogs);
             var moves = await Task.WhenAll(perConnection);
             var declaredMs = await declaredTask;
-            var each = string.Join(", ", moves.Select((m, i) => $"{m.Registry:F0}{(onVictim[i] ? "*" : "")}"));
+            var each = string.Join(", ", moves.Select((m, i) => $"{m.Registry:F0}{Placement(agents[i].Agent, victim, silos, gatewayDied[i])}"));
             return new TrialResult(await attachTask, await firstTask, await movedTask, declaredMs,
-                $"pool on {victim.Name}; its gateway carried 2 of 6 sidecars; per connection ACTIVE at srv-b (* grain on the killed silo): {each} ms; " +
+                $"pool on {victim.Name}; per connection ACTIVE at srv-b ({PlacementKey}): {each} ms; " +
                 $"before the declaration: {moves.Count(m => m.Registry < declaredMs)} of {moves.Length}", traffic);
         }
         finally
@@ -322,11 +322,19 @@ public sealed class SiloDeathTool : ILoadTool
     private static async Task<double> Each(Task<(double Registry, double Moved)>[] connections, Func<(double Registry, double Moved)[], double> pick) =>
         pick(await Task.WhenAll(connections));
 
-    /// <summary>The registry's <c>hostSilo</c> of the connection names the silo on <paramref name="siloPort"/>.</summary>
-    private static async Task<bool> HostedOnAsync(HttpClient http, SiloProcess silo, SidecarAgent agent, int siloPort)
+    private const string PlacementKey = "c: its connection grain was on the killed silo, o: its sidecar's outbox was, " +
+        "d: a survivor re-activated the connection for a directory partition the killed silo owned, g: its sidecar's gateway was the killed silo's";
+
+    /// <summary>What of a connection was on the killed silo, from the silos' own log lines (activations are logged where they happen).</summary>
+    private static string Placement(SidecarAgent agent, SiloProcess victim, List<SiloProcess> silos, bool gatewayDied)
     {
-        var entry = await http.GetFromJsonAsync<System.Text.Json.JsonElement>($"{silo.Rest}/api/v1/connections/{agent.Status().ConnectionId}");
-        return entry.TryGetProperty("hostSilo", out var host) && host.GetString() is { } h && h.Contains($":{siloPort}:", StringComparison.Ordinal);
+        var status = agent.Status();
+        var marks = (victim.Wrote($"Connection {status.ConnectionId} activated on silo") ? "c" : "")
+            + (victim.Wrote($"Sidecar {status.SidecarId}: outbox activated on silo") ? "o" : "")
+            + (silos.Where(s => s != victim).Any(s => s.Lines.Any(l => l.Contains($"Connection {status.ConnectionId} deactivated on silo", StringComparison.Ordinal)
+                && l.Contains("DirectoryFailure", StringComparison.Ordinal))) ? "d" : "")
+            + (gatewayDied ? "g" : "");
+        return marks.Length == 0 ? "" : $" {marks}";
     }
 
     private static async Task<string> RegistryAsync(HttpClient http, SiloProcess silo, SidecarAgent agent)
