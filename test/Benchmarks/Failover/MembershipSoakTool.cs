@@ -22,15 +22,16 @@ public sealed class MembershipSoakTool : ILoadTool
 {
     public string Name => "membership-soak";
 
-    public string Description => "three live silos for N minutes: false probe misses, suspicions, declarations (--minutes 5 [--loaded [--rate 50]] [--probe-timeout-ms 2000] [--missed-probes 2])";
+    public string Description => "three live silos for N minutes: false probe misses, suspicions, declarations (--minutes 5 [--loaded [--rate 50]] [--burn THREADS] [--probe-timeout-ms 2000] [--missed-probes 2])";
 
     public async Task<int> RunAsync(string[] args)
     {
         var minutes = ToolArgs.Int(args, "--minutes", 5);
         var loaded = args.Contains("--loaded");
         var rate = ToolArgs.Int(args, "--rate", 50);
+        var burn = ToolArgs.Int(args, "--burn", 0); // threads that spin for the whole soak: the silos starved of CPU
         var membership = SiloDeathTool.Membership(args);
-        Console.WriteLine($"membership-soak: {minutes} min, {(loaded ? $"loaded ({rate} 0200/s on each of 6 links, registry read every 100 ms)" : "idle (heartbeats only)")}; " +
+        Console.WriteLine($"membership-soak: {minutes} min, {(loaded ? $"loaded ({rate} 0200/s on each of 6 links, registry read every 100 ms)" : "idle (heartbeats only)")}{(burn > 0 ? $", {burn} threads spinning" : "")}; " +
             $"ProbeTimeout {membership.ProbeTimeout.TotalMilliseconds} ms, NumMissedProbesLimit {membership.NumMissedProbesLimit}, " +
             $"NumVotesForDeathDeclaration {membership.NumVotesForDeathDeclaration}, NumProbedSilos {membership.NumProbedSilos}; load {Load()}");
         await using var redis = await BenchRedis.StartAsync(null);
@@ -74,6 +75,8 @@ public sealed class MembershipSoakTool : ILoadTool
                 }
                 running.Add(Task.Run(() => ReadRegistryAsync(http, silos[0], agents.Select(a => a.Agent.Status().ConnectionId).ToList(), stop.Token)));
             }
+            for (var i = 0; i < burn; i++)
+                running.Add(Task.Factory.StartNew(() => Spin(stop.Token), TaskCreationOptions.LongRunning));
             Console.WriteLine($"soaking from {DateTimeOffset.UtcNow:HH:mm:ss} UTC");
             var exited = 0;
             clock.Restart();
@@ -105,6 +108,14 @@ public sealed class MembershipSoakTool : ILoadTool
             foreach (var silo in silos)
                 silo.Dispose();
         }
+    }
+
+    private static void Spin(CancellationToken ct)
+    {
+        var x = 0UL;
+        while (!ct.IsCancellationRequested)
+            x = x * 6364136223846793005UL + 1442695040888963407UL;
+        GC.KeepAlive(x);
     }
 
     private static string Load() => File.Exists("/proc/loadavg") ? string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "?";
