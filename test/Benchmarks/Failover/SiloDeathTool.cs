@@ -160,6 +160,7 @@ public sealed class SiloDeathTool : ILoadTool
                 ?? throw new InvalidOperationException("no silo logged hosting the pool");
             var survivor = silos.First(s => s != victim);
             var gatewayDied = agents.Select(a => a.Agent.Status().Controller == victim.Grpc).ToArray();
+            var grainOnVictim = await Task.WhenAll(agents.Select(a => HostedOnAsync(http, survivor, a.Agent, victim.SiloPort)));
             var clock = Stopwatch.StartNew();
             victim.Kill();
             var killedAt = srvA.Kill();
@@ -194,7 +195,7 @@ public sealed class SiloDeathTool : ILoadTool
                 await WriteLogsAsync(logs, trial, http, survivor, silos, agents.Select(a => a.Agent).ToList(), agentLogs);
             var moves = await Task.WhenAll(perConnection);
             var declaredMs = await declaredTask;
-            var each = string.Join(", ", moves.Select((m, i) => $"{m.Registry:F0}{Placement(agents[i].Agent, victim, silos, gatewayDied[i])}"));
+            var each = string.Join(", ", moves.Select((m, i) => $"{m.Registry:F0}{Placement(agents[i].Agent, victim, silos, grainOnVictim[i], gatewayDied[i])}"));
             return new TrialResult(await attachTask, await firstTask, await movedTask, declaredMs,
                 $"pool on {victim.Name}; per connection ACTIVE at srv-b ({PlacementKey}): {each} ms; " +
                 $"before the declaration: {moves.Count(m => m.Registry < declaredMs)} of {moves.Length}", traffic);
@@ -325,16 +326,26 @@ public sealed class SiloDeathTool : ILoadTool
     private const string PlacementKey = "c: its connection grain was on the killed silo, o: its sidecar's outbox was, " +
         "d: a survivor re-activated the connection for a directory partition the killed silo owned, g: its sidecar's gateway was the killed silo's";
 
-    /// <summary>What of a connection was on the killed silo, from the silos' own log lines (activations are logged where they happen).</summary>
-    private static string Placement(SidecarAgent agent, SiloProcess victim, List<SiloProcess> silos, bool gatewayDied)
+    /// <summary>
+    /// What of a connection was on the killed silo: its grain from the registry's <c>hostSilo</c> before the kill, the
+    /// rest from the silos' own log lines (an outbox logs where it activates; a directory failure where it happens).
+    /// </summary>
+    private static string Placement(SidecarAgent agent, SiloProcess victim, List<SiloProcess> silos, bool grainOnVictim, bool gatewayDied)
     {
         var status = agent.Status();
-        var marks = (victim.Wrote($"Connection {status.ConnectionId} activated on silo") ? "c" : "")
+        var marks = (grainOnVictim ? "c" : "")
             + (victim.Wrote($"Sidecar {status.SidecarId}: outbox activated on silo") ? "o" : "")
             + (silos.Where(s => s != victim).Any(s => s.Lines.Any(l => l.Contains($"Connection {status.ConnectionId} deactivated on silo", StringComparison.Ordinal)
                 && l.Contains("DirectoryFailure", StringComparison.Ordinal))) ? "d" : "")
             + (gatewayDied ? "g" : "");
         return marks.Length == 0 ? "" : $" {marks}";
+    }
+
+    /// <summary>The registry's <c>hostSilo</c> of the connection names the silo on <paramref name="siloPort"/>.</summary>
+    private static async Task<bool> HostedOnAsync(HttpClient http, SiloProcess silo, SidecarAgent agent, int siloPort)
+    {
+        var entry = await http.GetFromJsonAsync<System.Text.Json.JsonElement>($"{silo.Rest}/api/v1/connections/{agent.Status().ConnectionId}");
+        return entry.TryGetProperty("hostSilo", out var host) && host.GetString() is { } h && h.Contains($":{siloPort}:", StringComparison.Ordinal);
     }
 
     private static async Task<string> RegistryAsync(HttpClient http, SiloProcess silo, SidecarAgent agent)
