@@ -59,8 +59,16 @@ public sealed partial class ConnectionGrain
         _ = call.ContinueWith(t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
 
     [LoggerMessage(EventId = 3060, Level = LogLevel.Warning,
-        Message = "Connection {ConnectionId}: sidecar {SidecarId}'s outbox did not take the move command {CommandId} within {DeadlineMs} ms; offered again in 1 s")]
+        Message = "Connection {ConnectionId}: sidecar {SidecarId}'s outbox did not take the move command {CommandId} within {DeadlineMs} ms; offered again when that call ends, or in 1 s")]
     private partial void LogEnqueueLate(string connectionId, string sidecarId, string commandId, long deadlineMs);
+
+    [LoggerMessage(EventId = 3202, Level = LogLevel.Information,
+        Message = "Connection {ConnectionId}: the late Enqueue of move command {CommandId} ended ({How}); offered again now")]
+    private partial void LogEnqueueEnded(string connectionId, string commandId, string how);
+
+    [LoggerMessage(EventId = 3203, Level = LogLevel.Debug,
+        Message = "Connection {ConnectionId}: could not arm the wake-up after a late Enqueue ended ({Error})")]
+    private partial void LogWakeupNotArmed(string connectionId, string error);
 
     [LoggerMessage(EventId = 3061, Level = LogLevel.Debug,
         Message = "Connection {ConnectionId}: {Call} to {Grain} did not answer within {DeadlineMs} ms; not waiting for it")]

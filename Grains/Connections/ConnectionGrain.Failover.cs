@@ -148,6 +148,13 @@ public sealed partial class ConnectionGrain
         }
         var now = Now;
         var deadline = now + _options.MoveDeadline;
+        if (_enqueueOut is { } stillOut && stillOut.CommandId == move.CommandId && !stillOut.Call.IsCompleted)
+        {
+            // Not waited for again (that held the grain 500 ms of every second of the death window): its end wakes
+            // this grain (below), and a failure then offers the command again at once, to the re-activated outbox.
+            ScheduleWakeup(TimeSpan.FromSeconds(1));
+            return;
+        }
         if (_enqueueOut is not { } enqueue || enqueue.CommandId != move.CommandId || (enqueue.Call.IsCompleted && !enqueue.Call.IsCompletedSuccessfully))
         {
             enqueue = (move.CommandId, GrainFactory.GetGrain<ISidecarOutboxGrain>(sidecar).Enqueue(new SidecarCommand(
@@ -158,6 +165,7 @@ public sealed partial class ConnectionGrain
         if (!await FinishedInTimeAsync(enqueue.Call))
         {
             LogEnqueueLate(Id, sidecar, move.CommandId, (long)_options.PoolCallDeadline.TotalMilliseconds);
+            WakeWhenDone(enqueue.Call, move.CommandId);
             S.StatusDetail = $"move to {move.TargetServerId} decided; its command is not in sidecar {sidecar}'s outbox yet (no answer in "
                 + $"{_options.PoolCallDeadline.TotalMilliseconds:0} ms); offered again every second";
             _heartbeatDirty = true;
@@ -179,6 +187,33 @@ public sealed partial class ConnectionGrain
         await PersistAsync(now);
         await ProjectAsync(now);
         ScheduleWakeup();
+    }
+
+    /// <summary>
+    /// A late Enqueue's end (the outbox answered after all, or its silo was declared dead and the call failed) wakes the
+    /// grain at once, on its own scheduler, instead of at the next one-second tick. A call already ended (refused at
+    /// once: the silo is still listed, its port closed) is offered again on the tick, not in a loop.
+    /// </summary>
+    private void WakeWhenDone(Task<long> call, string commandId)
+    {
+        if (call.IsCompleted)
+            return;
+        _ = call.ContinueWith(t =>
+        {
+            _ = t.Exception;
+            if (S.Move is { CommandQueued: false } move && move.CommandId == commandId)
+            {
+                LogEnqueueEnded(Id, commandId, t.IsCompletedSuccessfully ? "answered late" : t.Exception!.GetBaseException().GetType().Name);
+                try
+                {
+                    ScheduleWakeup(TimeSpan.Zero);
+                }
+                catch (Exception e)
+                {
+                    LogWakeupNotArmed(Id, e.GetType().Name); // deactivating: the next activation's own timer offers it
+                }
+            }
+        }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Current);
     }
 
     /// <summary>

@@ -36,6 +36,14 @@ internal sealed partial class SidecarOutboxGrain(
             state.State.Incarnation = Guid.NewGuid().ToString("N");
             await state.WriteStateAsync(cancellationToken);
         }
+        // Where it lives: with its silo dead, no command reaches this sidecar until membership declares the death.
+        LogActivated(this.GetPrimaryKeyString(), RuntimeIdentity, state.State.AckedSequence, state.State.Pending.Count);
+    }
+
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        LogDeactivated(this.GetPrimaryKeyString(), RuntimeIdentity, reason.ReasonCode, reason.Description);
+        return Task.CompletedTask;
     }
 
     public async Task<long> Enqueue(SidecarCommand command)
@@ -149,6 +157,12 @@ internal sealed partial class SidecarOutboxGrain(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Sidecar {SidecarId}: command {CommandId} ({Kind}) queued as #{Sequence} ({Superseded} older moves dropped)")]
     private partial void LogEnqueued(string sidecarId, string commandId, SidecarCommandKind kind, long sequence, int superseded);
+
+    [LoggerMessage(EventId = 3200, Level = LogLevel.Information, Message = "Sidecar {SidecarId}: outbox activated on silo {Silo}, acked through #{Acked}, {Pending} pending")]
+    private partial void LogActivated(string sidecarId, string silo, long acked, int pending);
+
+    [LoggerMessage(EventId = 3201, Level = LogLevel.Information, Message = "Sidecar {SidecarId}: outbox deactivated on silo {Silo}: {ReasonCode} ({ReasonText})")]
+    private partial void LogDeactivated(string sidecarId, string silo, DeactivationReasonCode reasonCode, string reasonText);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Sidecar {SidecarId}: could not signal the attached stream")]
     private partial void LogRingFailed(Exception e, string sidecarId);
