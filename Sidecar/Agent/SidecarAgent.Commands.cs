@@ -92,9 +92,19 @@ public sealed partial class SidecarAgent
 
                 if (_standby)
                 {
-                    // Activated (DR): from now on this sidecar carries the link and says what it does.
-                    _standby = false;
-                    Log.StandbyChanged(_logger, _options.EffectiveConnectionId, false);
+                    // Activated (DR): from now on this sidecar carries the link and says what it does; once the link
+                    // has been tried, not before: a heartbeat in between would say the never-started link is FAILED,
+                    // and the controller would count the activation as failed (seen in DrClientTests). The ack says
+                    // how the attempt went.
+                    try
+                    {
+                        return await MoveAsync(command, deadline ?? _options.CommandMoveDeadline, ct).ConfigureAwait(false);
+                    }
+                    finally
+                    {
+                        _standby = false;
+                        Log.StandbyChanged(_logger, _options.EffectiveConnectionId, false);
+                    }
                 }
 
                 return await MoveAsync(command, deadline ?? _options.CommandMoveDeadline, ct).ConfigureAwait(false);
