@@ -15,30 +15,8 @@ namespace OrleansControl.Gateway.Tests;
 /// at least once and is applied once: rejected UNAVAILABLE naming its sequence, applied when sent again, and the command
 /// stays pending so a re-attach brings it back (issue 15: the connection grain never learned a move's outcome).
 /// </summary>
-public sealed class AckDeliveryTests : IAsyncLifetime
+public sealed class AckDeliveryTests : UnreachableGrainsTests
 {
-    private readonly FailingCalls _failing = new();
-    private GatewayHost? _host;
-    private GrpcChannel? _channel;
-
-    public async Task InitializeAsync()
-    {
-        _host = await GatewayHost.StartAsync(services: s => s.AddSingleton<IOutgoingGrainCallFilter>(_failing));
-        _channel = GrpcChannel.ForAddress(_host.GrpcAddress);
-    }
-
-    public async Task DisposeAsync()
-    {
-        _channel?.Dispose();
-        if (_host is not null) await _host.DisposeAsync();
-    }
-
-    private ControllerService.ControllerServiceClient Controller => new(_channel!);
-
-    private SidecarService.SidecarServiceClient Sidecars => new(_channel!);
-
-    private IGrainFactory Grains => _host!.Services.GetRequiredService<IGrainFactory>();
-
     [Fact]
     public async Task An_ack_whose_receipt_cannot_reach_the_connection_is_rejected_retryable_and_applied_once_when_sent_again()
     {
@@ -46,13 +24,13 @@ public sealed class AckDeliveryTests : IAsyncLifetime
         await using var _ = stream;
         var move = await MoveAsync(connection, "r-1", stream);
 
-        _failing.FailOnce<IConnectionGrain>(nameof(IConnectionGrain.CompleteCommand), connection.ConnectionId);
+        Unreachable.FailOnce<IConnectionGrain>(nameof(IConnectionGrain.CompleteCommand), connection.ConnectionId);
         await stream.AckAsync(move);
         var rejected = await NextRejectionAsync(stream);
         Assert.Equal("UNAVAILABLE", rejected.Code);
         Assert.Equal(move.Sequence, rejected.CommandAckSequence);
         Assert.Equal(connection.ConnectionId, rejected.ConnectionId);
-        Assert.Equal(1, _failing.Failed);
+        Assert.Equal(1, Unreachable.Failed);
         // Nothing was applied: the move is still under way and still pending in the outbox.
         Assert.Equal(ConnectionStatus.Migrating, (await GetAsync(connection)).Status);
         Assert.Contains(await Grains.GetGrain<ISidecarOutboxGrain>("sidecar-3").GetPending(), p => p.Command.CommandId == move.CommandId);
@@ -71,7 +49,7 @@ public sealed class AckDeliveryTests : IAsyncLifetime
     {
         var (connection, first) = await AttachedAsync(4);
         var move = await MoveAsync(connection, "r-2", first);
-        _failing.FailOnce<IConnectionGrain>(nameof(IConnectionGrain.CompleteCommand), connection.ConnectionId);
+        Unreachable.FailOnce<IConnectionGrain>(nameof(IConnectionGrain.CompleteCommand), connection.ConnectionId);
         await first.AckAsync(move);
         Assert.Equal(move.Sequence, (await NextRejectionAsync(first)).CommandAckSequence);
         await first.DisposeAsync(); // the sidecar's stream breaks before it sends the ack again
@@ -98,7 +76,7 @@ public sealed class AckDeliveryTests : IAsyncLifetime
         await using var _ = stream;
         var move = await MoveAsync(connection, "r-3", stream);
 
-        _failing.FailOnce<ISidecarOutboxGrain>(nameof(ISidecarOutboxGrain.Ack), "sidecar-5");
+        Unreachable.FailOnce<ISidecarOutboxGrain>(nameof(ISidecarOutboxGrain.Ack), "sidecar-5");
         await stream.AckAsync(move);
         var rejected = await NextRejectionAsync(stream);
         Assert.Equal(("UNAVAILABLE", move.Sequence), (rejected.Code, rejected.CommandAckSequence));
@@ -129,7 +107,7 @@ public sealed class AckDeliveryTests : IAsyncLifetime
             },
         };
 
-        _failing.FailOnce<IConnectionGrain>(nameof(IConnectionGrain.ReportLink), connection.ConnectionId);
+        Unreachable.FailOnce<IConnectionGrain>(nameof(IConnectionGrain.ReportLink), connection.ConnectionId);
         await stream.SendAsync(report);
         var rejected = await NextRejectionAsync(stream);
         Assert.Equal(("UNAVAILABLE", connection.ConnectionId, 0ul), (rejected.Code, rejected.ConnectionId, rejected.CommandAckSequence));
@@ -218,7 +196,7 @@ public sealed class AckDeliveryTests : IAsyncLifetime
 
     private async Task<string> CreatePoolAsync()
     {
-        var pools = new ServerPoolService.ServerPoolServiceClient(_channel!);
+        var pools = new ServerPoolService.ServerPoolServiceClient(Channel);
         var pool = $"pool-{Guid.NewGuid():N}"[..20];
         for (var i = 0; i < 2; i++)
         {
@@ -229,29 +207,5 @@ public sealed class AckDeliveryTests : IAsyncLifetime
             }, Operator);
         }
         return pool;
-    }
-
-    /// <summary>Fails one call of a grain method (by grain key) as a silo that cannot be reached does.</summary>
-    private sealed class FailingCalls : IOutgoingGrainCallFilter
-    {
-        private Failure? _next;
-        private int _failed;
-
-        public int Failed => Volatile.Read(ref _failed);
-
-        public void FailOnce<TGrain>(string method, string key) => _next = new Failure(typeof(TGrain), method, key);
-
-        public Task Invoke(IOutgoingGrainCallContext context)
-        {
-            if (Volatile.Read(ref _next) is { } f && context.InterfaceMethod?.DeclaringType == f.Grain && context.InterfaceMethod.Name == f.Method
-                && context.TargetId.Key.ToString() == f.Key && Interlocked.CompareExchange(ref _next, null, f) == f)
-            {
-                Interlocked.Increment(ref _failed);
-                throw new SiloUnavailableException($"test: the silo of {f.Grain.Name} {f.Key} cannot be reached");
-            }
-            return context.Invoke();
-        }
-
-        private sealed record Failure(Type Grain, string Method, string Key);
     }
 }

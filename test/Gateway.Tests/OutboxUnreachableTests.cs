@@ -13,28 +13,8 @@ namespace OrleansControl.Gateway.Tests;
 /// reached). The Attach stream neither waits for it nor stops delivering commands after it (issue 15: two sidecars left
 /// FAILED on a dead server for 90 s because one failed Pull had ended their stream's command loop for good).
 /// </summary>
-public sealed class OutboxUnreachableTests : IAsyncLifetime
+public sealed class OutboxUnreachableTests : UnreachableGrainsTests
 {
-    private readonly UnreachableOutboxes _unreachable = new();
-    private GatewayHost? _host;
-    private GrpcChannel? _channel;
-
-    public async Task InitializeAsync()
-    {
-        _host = await GatewayHost.StartAsync(services: s => s.AddSingleton<IOutgoingGrainCallFilter>(_unreachable));
-        _channel = GrpcChannel.ForAddress(_host.GrpcAddress);
-    }
-
-    public async Task DisposeAsync()
-    {
-        _channel?.Dispose();
-        if (_host is not null) await _host.DisposeAsync();
-    }
-
-    private ControllerService.ControllerServiceClient Controller => new(_channel!);
-
-    private SidecarService.SidecarServiceClient Sidecars => new(_channel!);
-
     [Fact]
     public async Task A_failed_outbox_call_does_not_stop_the_stream_delivering_the_next_move()
     {
@@ -42,10 +22,10 @@ public sealed class OutboxUnreachableTests : IAsyncLifetime
         await using var _ = stream;
 
         // The outbox cannot be reached while the move is queued: the doorbell's Pull fails, and so do the next ones.
-        _unreachable.Set("sidecar-8", "Pull", "Resume");
+        Unreachable.FailAlways<ISidecarOutboxGrain>("sidecar-8", "Pull", "Resume");
         await Controller.RequestFailoverAsync(new RequestFailoverRequest { ConnectionId = connection.ConnectionId, Reason = "drill", IdempotencyKey = "u-1" }, Operator);
-        await Eventually.Until(() => Task.FromResult(_unreachable.Refused), n => n >= 2, TimeSpan.FromSeconds(10));
-        _unreachable.Clear();
+        await Eventually.Until(() => Task.FromResult(Unreachable.Failed), n => n >= 2, TimeSpan.FromSeconds(10));
+        Unreachable.Clear();
 
         var move = await NextMoveAsync(stream, TimeSpan.FromSeconds(10));
         Assert.Equal("srv-1", move.TargetServerId);
@@ -64,7 +44,7 @@ public sealed class OutboxUnreachableTests : IAsyncLifetime
         var pool = await CreatePoolAsync();
         var connection = (await Controller.RegisterConnectionAsync(
             new RegisterConnectionRequest { ClientId = "client-of-sidecar-9", ServerPool = pool, PreferredServer = "srv-0" }, Sidecar(9))).Connection;
-        _unreachable.Set("sidecar-9", "Attach");
+        Unreachable.FailAlways<ISidecarOutboxGrain>("sidecar-9", "Attach");
 
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var (stream, attached) = await SidecarStream.AttachAsync(Sidecars, Sidecar(9), "sidecar-9", lastAcked: 0);
@@ -79,7 +59,7 @@ public sealed class OutboxUnreachableTests : IAsyncLifetime
             s => s == ConnectionStatus.Active, TimeSpan.FromSeconds(10)); // from the heartbeat sent before the outbox answered
 
         // The outbox answers again: the full Attached, then the commands.
-        _unreachable.Clear();
+        Unreachable.Clear();
         var full = await stream.NextAsync(TimeSpan.FromSeconds(10));
         Assert.Equal(ControllerMessage.BodyOneofCase.Attached, full!.BodyCase);
         Assert.NotEqual("", full.Attached.OutboxIncarnation);
@@ -112,7 +92,7 @@ public sealed class OutboxUnreachableTests : IAsyncLifetime
 
     private async Task<string> CreatePoolAsync()
     {
-        var pools = new ServerPoolService.ServerPoolServiceClient(_channel!);
+        var pools = new ServerPoolService.ServerPoolServiceClient(Channel);
         var pool = $"pool-{Guid.NewGuid():N}"[..20];
         for (var i = 0; i < 2; i++)
         {
@@ -123,31 +103,5 @@ public sealed class OutboxUnreachableTests : IAsyncLifetime
             }, Operator);
         }
         return pool;
-    }
-
-    /// <summary>Refuses the named outbox methods of one sidecar as an unreachable silo does.</summary>
-    private sealed class UnreachableOutboxes : IOutgoingGrainCallFilter
-    {
-        private volatile Refusal? _refused;
-        private int _count;
-
-        public int Refused => Volatile.Read(ref _count);
-
-        public void Set(string sidecar, params string[] methods) => _refused = new Refusal(sidecar, methods);
-
-        public void Clear() => _refused = null;
-
-        public Task Invoke(IOutgoingGrainCallContext context)
-        {
-            if (_refused is { } r && context.InterfaceMethod?.DeclaringType == typeof(ISidecarOutboxGrain)
-                && r.Methods.Contains(context.InterfaceMethod.Name) && context.TargetId.Key.ToString() == r.Sidecar)
-            {
-                Interlocked.Increment(ref _count);
-                throw new SiloUnavailableException($"test: the silo of outbox {r.Sidecar} cannot be reached");
-            }
-            return context.Invoke();
-        }
-
-        private sealed record Refusal(string Sidecar, string[] Methods);
     }
 }

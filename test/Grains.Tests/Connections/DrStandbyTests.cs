@@ -177,7 +177,7 @@ public sealed class DrStandbyTests(StandbyFixture fixture)
         // The primary is back during the activation: not evidence while it runs.
         await connection.RecordHeartbeat(Beat(primary, "s-a1"));
         Assert.Equal(slow, (await connection.GetState()).Activation?.SidecarId);
-        // The standby never signs on (5 s deadline): none left, so the primary's next sign-on is evidence again.
+        // The standby never signs on (10 s deadline): none left, so the primary's next sign-on is evidence again.
         await TestSettings.EventuallyAsync(connection.GetState, s => s.Activation is null, Within);
         await connection.RecordHeartbeat(Beat(primary, "s-a1"));
         var state = await connection.GetState();
