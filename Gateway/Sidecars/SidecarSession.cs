@@ -446,11 +446,20 @@ internal sealed partial class SidecarSession(
             else if (_attaching is { } late)
                 _ = DetachWhenAttachedAsync(late); // an attach still in flight must not leave the outbox holding a dead stream
         }
-        catch (Exception e) when (e is not OperationCanceledException)
+        catch (Exception e)
         {
+            // A cancelled call included (the host is stopping): disposal must not replace the stream's answer (UNAVAILABLE
+            // while stopping) with an INTERNAL one. A stream the outbox still holds is detached on its next attach.
             LogDetachFailed(e, sidecarId);
         }
-        if (_reference is not null) cluster.DeleteObjectReference<ISidecarCommandObserver>(_reference);
+        try
+        {
+            if (_reference is not null) cluster.DeleteObjectReference<ISidecarCommandObserver>(_reference);
+        }
+        catch (Exception e) when (e is ObjectDisposedException or InvalidOperationException or OrleansException)
+        {
+            LogDetachFailed(e, sidecarId); // the client or silo stopped first
+        }
         _stop.Dispose();
         _doorbell.Dispose();
     }
