@@ -135,14 +135,15 @@ public sealed class UiTests(GatewayFixture f, Xunit.Abstractions.ITestOutputHelp
         var measured = await Eventually.Until(
             () => f.Controller.GetConnectionAsync(new GetConnectionRequest { ConnectionId = c.ConnectionId }, Operator).ResponseAsync,
             x => x.TransactionsPerSecond > 0);
-        // 200 answered transactions over the time between the two heartbeats (a little over 1 s).
-        Assert.InRange(measured.TransactionsPerSecond, 20, 200);
+        // 200 answered transactions over the time between the two heartbeats' arrival: about 1 s, sent 1 s apart, but the
+        // first may be handled late on a loaded machine (200.1/s was seen), so anything from 0.5 s to 10 s.
+        Assert.InRange(measured.TransactionsPerSecond, 20, 400);
 
         using var http = Http(GatewayHost.OperatorToken);
         var view = JsonDocument.Parse(await http.GetStringAsync("/ui/api/view")).RootElement;
         var server = view.GetProperty("pools").EnumerateArray().Single(p => p.GetProperty("poolId").GetString() == pool)
             .GetProperty("servers").EnumerateArray().Single(s => s.GetProperty("serverId").GetString() == "srv-0");
-        Assert.InRange(server.GetProperty("transactionsPerSecond").GetDouble(), 20, 200);
+        Assert.InRange(server.GetProperty("transactionsPerSecond").GetDouble(), 20, 400);
     }
 
     [Fact]
