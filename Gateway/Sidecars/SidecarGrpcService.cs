@@ -36,21 +36,25 @@ internal sealed partial class SidecarGrpcService(
         if (register.LastAckedSequence > long.MaxValue)
             throw Errors.GatewayErrors.InvalidArgument("register.last_acked_sequence", "is out of range");
 
-        await using var session = new SidecarSession(sidecarId, cluster, auth, context, responseStream, options.Value, gateways, sessionRelay, sessionLogger);
-        using var stopping = lifetime.ApplicationStopping.Register(session.StopForShutdown);
         try
         {
-            await session.RunAsync((long)register.LastAckedSequence, requestStream);
-        }
-        catch (Exception e) when (context.CancellationToken.IsCancellationRequested && e is IOException or OperationCanceledException)
-        {
-            // The sidecar went away (crash, network): an ordinary end of a stream, not a gateway error.
-            LogDisconnected(logger, sidecarId);
+            await using var session = new SidecarSession(sidecarId, cluster, auth, context, responseStream, options.Value, gateways, sessionRelay, sessionLogger);
+            using var stopping = lifetime.ApplicationStopping.Register(session.StopForShutdown);
+            try
+            {
+                await session.RunAsync((long)register.LastAckedSequence, requestStream);
+            }
+            catch (Exception e) when (context.CancellationToken.IsCancellationRequested && e is IOException or OperationCanceledException)
+            {
+                // The sidecar went away (crash, network): an ordinary end of a stream, not a gateway error.
+                LogDisconnected(logger, sidecarId);
+            }
         }
         catch (Exception e) when (lifetime.ApplicationStopping.IsCancellationRequested
             && e is not RpcException { StatusCode: StatusCode.Unavailable })
         {
-            // The host is stopping (the attach itself may have met the stopping silo): the sidecar goes elsewhere.
+            // The host is stopping (the attach itself may have met the stopping silo, or the session's disposal did): the
+            // sidecar goes elsewhere.
             throw new RpcException(new Status(StatusCode.Unavailable, "the controller is stopping: attach to another gateway"));
         }
     }
